@@ -1,0 +1,123 @@
+"""Numba kernels shared by every K-Means algorithm.
+
+All kernels assume prepared input: ``X`` C-contiguous float32/float64 without
+NaN, ``centers`` of the same dtype, ``labels`` int32, ``sample_weight`` of X's
+dtype. The Python layer (``_kmeans.py``) validates; nothing here checks.
+
+Determinism: every reduction over samples is split into fixed chunks of
+``CHUNK_ROWS`` rows. Each chunk writes its own slot of a partial buffer and the
+slots are summed serially in chunk order, so results are bitwise identical
+whatever the number of threads.
+
+Precision: squared distances are computed directly as ``sum((x - c) ** 2)``,
+never through ``|x|^2 - 2 x.c + |c|^2``, which cancels badly (especially in
+float32). Sums over samples are accumulated in float64 for both dtypes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from kmeans_core._jit import CHUNK_ROWS, jit, jit_parallel
+
+
+@jit
+def squared_distances_to_centers(x_row, centers_t, out):
+    """Squared distances from one sample to every center.
+
+    ``centers_t`` is the (n_features, n_clusters) transpose of the centers: the
+    inner loop then runs over clusters with independent accumulators, which
+    LLVM vectorizes without reordering any floating-point sum (each distance
+    is still summed feature by feature, in order).
+    """
+    n_features, n_clusters = centers_t.shape
+    for j in range(n_clusters):
+        out[j] = 0.0
+    for f in range(n_features):
+        value = np.float64(x_row[f])
+        for j in range(n_clusters):
+            diff = value - centers_t[f, j]
+            out[j] += diff * diff
+
+
+@jit
+def nearest(distances):
+    """Index and value of the smallest distance; ties go to the lowest index."""
+    best_index = 0
+    best_value = distances[0]
+    for j in range(1, distances.shape[0]):
+        if distances[j] < best_value:
+            best_value = distances[j]
+            best_index = j
+    return best_index, best_value
+
+
+@jit_parallel
+def inertia_per_chunk(X, sample_weight, centers, labels, chunk_inertia):
+    """Weighted squared distance of each sample to its own center, summed per chunk."""
+    n_samples, n_features = X.shape
+    for chunk in prange(chunk_inertia.shape[0]):
+        start = chunk * CHUNK_ROWS
+        stop = min(start + CHUNK_ROWS, n_samples)
+        total = 0.0
+        for i in range(start, stop):
+            j = labels[i]
+            squared = 0.0
+            for f in range(n_features):
+                diff = np.float64(X[i, f]) - np.float64(centers[j, f])
+                squared += diff * diff
+            total += sample_weight[i] * squared
+        chunk_inertia[chunk] = total
+
+
+@jit_parallel
+def euclidean_distances_to_centers(X, centers_t, out):
+    """Euclidean (not squared) distances of every sample to every center."""
+    n_samples = X.shape[0]
+    n_clusters = centers_t.shape[1]
+    n_chunks = (n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS
+    for chunk in prange(n_chunks):
+        start = chunk * CHUNK_ROWS
+        stop = min(start + CHUNK_ROWS, n_samples)
+        distances = np.empty(n_clusters, dtype=np.float64)
+        for i in range(start, stop):
+            squared_distances_to_centers(X[i], centers_t, distances)
+            for j in range(n_clusters):
+                out[i, j] = np.sqrt(distances[j])
+
+
+@jit_parallel
+def squared_distances_to_samples(X, rows, out):
+    """Squared distances of every sample to the samples ``X[rows]`` (k-means++ candidates).
+
+    ``out`` has shape (len(rows), n_samples) and X's dtype; each value is
+    computed in float64 and rounded once.
+    """
+    n_samples, n_features = X.shape
+    n_rows = rows.shape[0]
+    n_chunks = (n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS
+    for chunk in prange(n_chunks):
+        start = chunk * CHUNK_ROWS
+        stop = min(start + CHUNK_ROWS, n_samples)
+        for t in range(n_rows):
+            r = rows[t]
+            for i in range(start, stop):
+                squared = 0.0
+                for f in range(n_features):
+                    diff = np.float64(X[i, f]) - np.float64(X[r, f])
+                    squared += diff * diff
+                out[t, i] = squared
+
+
+@jit
+def is_same_clustering(labels_a, labels_b, n_clusters):
+    """True when two labellings are equal up to a renaming of the clusters."""
+    mapping = np.full(n_clusters, -1, dtype=np.int64)
+    for i in range(labels_a.shape[0]):
+        a = labels_a[i]
+        if mapping[a] == -1:
+            mapping[a] = labels_b[i]
+        elif mapping[a] != labels_b[i]:
+            return False
+    return True

@@ -1,0 +1,832 @@
+"""The ``KMeans`` estimator: validation and orchestration around the numba kernels.
+
+This module owns everything scikit-learn users rely on (parameters, fitted
+attributes, the order of random draws, warnings, error messages). The numeric
+work happens in small kernels: ``_lloyd.py`` (the fused Lloyd pass),
+``_common.py`` (inertia, distances) and ``_seeding.py`` (k-means++).
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+import warnings
+
+import numpy as np
+
+from kmeans_core._common import (
+    euclidean_distances_to_centers,
+    inertia_per_chunk,
+    is_same_clustering,
+)
+from kmeans_core._jit import CHUNK_ROWS, chunk_rows_for, n_chunks, single_threaded_blas
+from kmeans_core._lloyd import lloyd_pass, reduce_chunks
+from kmeans_core._seeding import greedy_kmeans_plusplus, random_choice_init
+from kmeans_core._validation import (
+    check_array,
+    check_random_state,
+    check_sample_weight,
+    feature_names_of,
+)
+
+ALGORITHMS = ("lloyd",)
+
+
+class ConvergenceWarning(UserWarning):
+    """The fit ended with fewer distinct clusters than asked for."""
+
+
+class NotFittedError(ValueError, AttributeError):
+    """A method that needs a fitted model was called before ``fit``."""
+
+
+# ---------------------------------------------------------------------------
+# Kernel orchestration (arrays in, arrays out; inputs already validated)
+# ---------------------------------------------------------------------------
+
+
+def _transposed(centers):
+    """Centers as the (n_features, n_clusters) float64 layout the kernels read."""
+    return np.ascontiguousarray(centers.T, dtype=np.float64)
+
+
+def _squared_norms(centers):
+    centers = centers.astype(np.float64)
+    return np.einsum("ij,ij->i", centers, centers)
+
+
+def _assign_labels(X, centers):
+    """Nearest-center label (int32) of every row of ``X``; ties to the lowest index."""
+    n_samples, n_features = X.shape
+    chunks = n_chunks(n_samples, CHUNK_ROWS)
+    labels = np.full(n_samples, -1, dtype=np.int32)
+    with single_threaded_blas():
+        lloyd_pass(
+            X,
+            np.ones(n_samples, dtype=X.dtype),
+            _transposed(centers),
+            _squared_norms(centers),
+            labels,
+            np.empty((1, 1, 1)),
+            np.empty((1, 1)),
+            np.empty(chunks),
+            np.empty(chunks, dtype=np.int64),
+            CHUNK_ROWS,
+            False,
+        )
+    return labels
+
+
+def _inertia(X, sample_weight, centers, labels):
+    """Sum of ``sample_weight * ||x - center[label]||^2``, summed in a fixed chunk order."""
+    chunk_inertia = np.empty(n_chunks(X.shape[0]))
+    inertia_per_chunk(X, sample_weight, centers, labels, chunk_inertia)
+    return float(chunk_inertia.sum())
+
+
+def _relocate_empty_clusters(X, sample_weight, centers_old, sums, weights, labels):
+    """Give every empty cluster a far-away sample, in place on ``sums``/``weights``.
+
+    Rule (the same as scikit-learn's for dense data): with ``d_i`` the squared
+    distance of sample i to the center it was just assigned to, the
+    ``n_empty`` samples of largest ``d_i`` become the new centers of the empty
+    clusters, and their weight moves out of their current cluster's sums.
+    Labels are not changed here; the next assignment step settles them. When
+    every ``d_i`` is 0 (more clusters than distinct points) nothing moves.
+    """
+    empty = np.flatnonzero(weights == 0)
+    if empty.size == 0:
+        return
+    distances = ((X - centers_old[labels]) ** 2).sum(axis=1)
+    if distances.max() == 0:
+        return
+    farthest = np.argpartition(distances, -empty.size)[: -empty.size - 1 : -1]
+    for new_cluster, row in zip(empty, farthest):
+        weight = np.float64(sample_weight[row])
+        old_cluster = labels[row]
+        sums[old_cluster] -= X[row] * weight
+        sums[new_cluster] = X[row] * weight
+        weights[new_cluster] = weight
+        weights[old_cluster] -= weight
+
+
+def _mean_centers(sums, weights, dtype):
+    """Weighted means; a cluster left empty is put on the heaviest cluster's center."""
+    centers = np.empty(sums.shape, dtype=np.float64)
+    filled = weights > 0
+    centers[filled] = sums[filled] * (1.0 / weights[filled])[:, None]
+    if not filled.all():
+        centers[~filled] = centers[np.argmax(weights)]
+    return centers.astype(dtype, copy=False)
+
+
+def lloyd_single_run(X, sample_weight, centers_init, max_iter, tol, verbose=0, history=None):
+    """One run of Lloyd's algorithm from ``centers_init``.
+
+    Stops when no label changes (strict convergence) or when the total squared
+    center shift is at most ``tol`` (already scaled to the data). Without
+    strict convergence, one more assignment step makes ``labels`` match the
+    returned centers.
+
+    Returns
+    -------
+    labels : (n_samples,) int32
+    inertia : float
+    centers : (n_clusters, n_features) array of X's dtype
+    n_iter : int
+        Iterations run.
+    """
+    n_samples, n_features = X.shape
+    n_clusters = centers_init.shape[0]
+    chunk_rows = chunk_rows_for(n_samples, n_clusters, n_features)
+    chunks = n_chunks(n_samples, chunk_rows)
+    chunk_sums = np.empty((chunks, n_clusters, n_features))
+    chunk_weights = np.empty((chunks, n_clusters))
+    chunk_inertia = np.empty(chunks)
+    chunk_changed = np.empty(chunks, dtype=np.int64)
+    sums = np.empty((n_clusters, n_features))
+    weights = np.empty(n_clusters)
+
+    centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
+    labels = np.full(n_samples, -1, dtype=np.int32)
+
+    with single_threaded_blas():
+        return _lloyd_iterations(X, sample_weight, centers, labels, max_iter, tol, verbose,
+                                 history, chunk_rows, chunk_sums, chunk_weights, chunk_inertia,
+                                 chunk_changed, sums, weights)
+
+
+def _lloyd_iterations(X, sample_weight, centers, labels, max_iter, tol, verbose, history,
+                      chunk_rows, chunk_sums, chunk_weights, chunk_inertia, chunk_changed,
+                      sums, weights):
+    strict_convergence = False
+    for iteration in range(max_iter):
+        lloyd_pass(X, sample_weight, _transposed(centers), _squared_norms(centers), labels,
+                   chunk_sums, chunk_weights, chunk_inertia, chunk_changed, chunk_rows, True)
+        reduce_chunks(chunk_sums, chunk_weights, sums, weights)
+        _relocate_empty_clusters(X, sample_weight, centers, sums, weights, labels)
+        new_centers = _mean_centers(sums, weights, X.dtype)
+        center_shift_sq = float(
+            ((new_centers.astype(np.float64) - centers.astype(np.float64)) ** 2).sum()
+        )
+        if verbose:
+            print(f"Iteration {iteration}, inertia {chunk_inertia.sum()}.")
+        if history is not None:
+            history.append(
+                {"iteration": iteration, "inertia": float(chunk_inertia.sum()),
+                 "center_shift": center_shift_sq, "centers": new_centers.copy()}
+            )
+        centers = new_centers
+
+        # At iteration 0 every label changes (they start at -1), as in scikit-learn.
+        if chunk_changed.sum() == 0:
+            if verbose:
+                print(f"Converged at iteration {iteration}: strict convergence.")
+            strict_convergence = True
+            break
+        if center_shift_sq <= tol:
+            if verbose:
+                print(
+                    f"Converged at iteration {iteration}: center shift {center_shift_sq} "
+                    f"within tolerance {tol}."
+                )
+            break
+
+    if not strict_convergence:
+        labels = _assign_labels(X, centers)
+    inertia = _inertia(X, sample_weight, centers, labels)
+    return labels, inertia, centers, iteration + 1
+
+
+# ---------------------------------------------------------------------------
+# Public functions
+# ---------------------------------------------------------------------------
+
+
+def _check_n_clusters(n_clusters, n_samples, name="n_clusters"):
+    if not isinstance(n_clusters, numbers.Integral) or isinstance(n_clusters, bool):
+        raise ValueError(f"{name} must be an int >= 1, got {n_clusters!r}.")
+    if n_clusters < 1:
+        raise ValueError(f"{name} must be >= 1, got {n_clusters}.")
+    if n_samples < n_clusters:
+        raise ValueError(
+            f"n_samples={n_samples} should be >= {name}={n_clusters}: cannot make more "
+            "clusters than there are samples."
+        )
+
+
+def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None, n_local_trials=None):
+    """Choose initial centers with greedy k-means++.
+
+    Draws the same random numbers as :func:`sklearn.cluster.kmeans_plusplus`,
+    so the same ``random_state`` gives the same centers and indices.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The data to pick seeds from.
+    n_clusters : int
+        Number of centers to choose.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the samples; a sample is drawn with probability proportional
+        to ``weight * D(x)^2``.
+    random_state : int, numpy.random.RandomState or None, default=None
+        Source of randomness (see :class:`KMeans`).
+    n_local_trials : int, default=None
+        Candidates tried for each center after the first; None means
+        ``2 + int(log(n_clusters))``.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features)
+        The chosen centers, in X's float dtype.
+    indices : ndarray of shape (n_clusters,)
+        Row of X behind each center: ``X[indices[i]] == centers[i]``.
+
+    Raises
+    ------
+    ValueError
+        On NaN/inf or empty X, ``n_clusters`` out of ``1..n_samples``, bad
+        sample weights, or ``n_local_trials < 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeans_core import kmeans_plusplus
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> centers, indices = kmeans_plusplus(X, n_clusters=2, random_state=0)
+    >>> centers
+    array([[10.,  2.],
+           [ 1.,  0.]])
+    >>> indices
+    array([3, 2])
+    """
+    X = check_array(X)
+    _check_n_clusters(n_clusters, X.shape[0])
+    if n_local_trials is not None and (
+        not isinstance(n_local_trials, numbers.Integral) or n_local_trials < 1
+    ):
+        raise ValueError(f"n_local_trials must be None or an int >= 1, got {n_local_trials!r}.")
+    sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+    random_state = check_random_state(random_state)
+    return greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials)
+
+
+def wcss(X, centers, labels=None, sample_weight=None):
+    """Within-cluster sum of squares (the K-Means objective, a.k.a. inertia).
+
+    ``sum_i w_i * ||x_i - centers[labels_i]||^2``, computed directly (not via
+    the norm expansion, which cancels badly) in a parallel, fixed-order
+    reduction: no Python loop over samples.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    centers : array-like of shape (n_clusters, n_features)
+    labels : array-like of shape (n_samples,), default=None
+        Cluster of each sample; None assigns each sample to its nearest center.
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        On shape mismatches, labels outside ``0..n_clusters-1``, NaN/inf, or
+        bad sample weights.
+
+    Examples
+    --------
+    >>> from kmeans_core import wcss
+    >>> wcss([[0.0], [2.0], [10.0]], centers=[[1.0], [10.0]])
+    2.0
+    """
+    X = check_array(X)
+    centers = check_array(centers, name="centers", dtype=X.dtype)
+    if centers.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"centers has {centers.shape[1]} features but X has {X.shape[1]}."
+        )
+    sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+    if labels is None:
+        labels = _assign_labels(X, centers)
+    else:
+        labels = np.asarray(labels)
+        if labels.shape != (X.shape[0],):
+            raise ValueError(
+                f"labels must have shape ({X.shape[0]},) to match X, got {labels.shape}."
+            )
+        if labels.dtype.kind not in "iu":
+            if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
+                labels = labels.astype(np.int64)
+            else:
+                raise ValueError(f"labels must be integers, got dtype {labels.dtype}.")
+        if labels.min() < 0 or labels.max() >= centers.shape[0]:
+            raise ValueError(
+                f"labels must lie in 0..{centers.shape[0] - 1} (one per center), got values "
+                f"from {labels.min()} to {labels.max()}."
+            )
+        labels = np.ascontiguousarray(labels, dtype=np.int32)
+    return _inertia(X, sample_weight, centers, labels)
+
+
+# ---------------------------------------------------------------------------
+# The estimator
+# ---------------------------------------------------------------------------
+
+
+class KMeans:
+    """K-Means clustering, a drop-in replacement for :class:`sklearn.cluster.KMeans`.
+
+    Same parameters, same fitted attributes and, for the same ``random_state``,
+    the same answer: the random draws (k-means++ candidates, random init,
+    the sequence across ``n_init`` runs) are scikit-learn's, and Lloyd's
+    iterations stop by the same rules. The work is done by numba kernels that
+    read X once per iteration and give bitwise-identical results for any
+    number of threads.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters (k), between 1 and the number of samples.
+    init : {"k-means++", "random"}, callable or array-like of shape (n_clusters, n_features), \
+default="k-means++"
+        How the first centers are chosen:
+
+        * ``"k-means++"``: greedy k-means++, ``2 + int(log(k))`` candidates per
+          step, sampled with probability proportional to ``weight * D(x)^2``.
+        * ``"random"``: k distinct samples, drawn with probability
+          proportional to their weight.
+        * an array: these centers (one run; a RuntimeWarning if ``n_init`` > 1
+          was asked for).
+        * a callable ``init(X, n_clusters, random_state) -> centers``. As in
+          scikit-learn it receives X centered on its column means.
+    n_init : "auto" or int, default="auto"
+        Number of runs from different seeds; the run of lowest inertia is
+        kept. ``"auto"`` is 1 for k-means++ or an array, 10 for random or a
+        callable.
+    max_iter : int, default=300
+        Maximum Lloyd iterations per run.
+    tol : float, default=1e-4
+        Relative tolerance: a run stops when the total squared center shift
+        is at most ``tol * mean(var(X, axis=0))``.
+    verbose : int, default=0
+        Print progress (the same lines as scikit-learn).
+    random_state : int, numpy.random.RandomState or None, default=None
+        Seed of the initialisation. None uses NumPy's global RandomState.
+        (A ``numpy.random.Generator`` is refused: it draws different numbers.)
+    copy_x : bool, default=True
+        Accepted for compatibility. The caller's X is never modified: the fit
+        always works on a private centered copy.
+    algorithm : {"lloyd"}, default="lloyd"
+        The iteration used.
+    record_history : bool, default=False
+        Keep a light per-iteration record of the kept run in ``history_``
+        (inertia before the update, squared center shift, centers after).
+        Off by default; costs nothing when off.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Centers, in X's float dtype (float32 in, float32 out).
+    labels_ : ndarray of shape (n_samples,), int32
+        Cluster of each training sample, matching ``cluster_centers_``.
+    inertia_ : float
+        Weighted sum of squared distances of samples to their center.
+    n_iter_ : int
+        Iterations run by the kept run.
+    n_features_in_ : int
+        Number of features seen in fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when X was a DataFrame with string column names.
+    history_ : list of dict
+        Only with ``record_history=True``.
+
+    Notes
+    -----
+    Empty clusters: when an update step leaves a cluster without weight, the
+    samples farthest from their assigned centers (largest squared distance,
+    the farthest first) become the new centers of the empty clusters and
+    their weight leaves their old cluster. If all samples sit exactly on
+    their centers (more clusters than distinct points) the empty cluster is
+    placed on the heaviest cluster's center and a ConvergenceWarning reports
+    fewer distinct clusters than asked for. A fit never returns NaN centers.
+
+    Like scikit-learn, the data are centered on their column means before
+    seeding and iterating (it makes distances more accurate); the means are
+    added back to ``cluster_centers_``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeans_core import KMeans
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+    >>> km.labels_
+    array([1, 1, 1, 0, 0, 0], dtype=int32)
+    >>> km.predict([[0, 0], [12, 3]])
+    array([1, 0], dtype=int32)
+    >>> km.cluster_centers_
+    array([[10.,  2.],
+           [ 1.,  2.]])
+    """
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means++",
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        verbose=0,
+        random_state=None,
+        copy_x=True,
+        algorithm="lloyd",
+        record_history=False,
+    ):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+        self.record_history = record_history
+
+    # -- scikit-learn estimator protocol ------------------------------------
+
+    @classmethod
+    def _get_param_names(cls):
+        signature = inspect.signature(cls.__init__)
+        return sorted(name for name in signature.parameters if name != "self")
+
+    def get_params(self, deep=True):
+        """Parameters of this estimator, as a dict (scikit-learn protocol)."""
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params):
+        """Set parameters by name and return self (scikit-learn protocol)."""
+        valid = self._get_param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(
+                    f"Invalid parameter {name!r} for estimator {self.__class__.__name__}(). "
+                    f"Valid parameters are: {valid!r}."
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        defaults = {
+            name: p.default
+            for name, p in inspect.signature(self.__class__.__init__).parameters.items()
+            if name != "self"
+        }
+        changed = []
+        for name in self._get_param_names():
+            value, default = getattr(self, name), defaults[name]
+            if isinstance(value, np.ndarray) or value is not default and value != default:
+                shown = "array(...)" if isinstance(value, np.ndarray) else repr(value)
+                changed.append(f"{name}={shown}")
+        return f"{self.__class__.__name__}({', '.join(changed)})"
+
+    def __sklearn_tags__(self):
+        # Imported here: scikit-learn is needed only by whoever asks for tags
+        # (its common checks), never at runtime.
+        from sklearn.utils import Tags, TargetTags, TransformerTags
+
+        tags = Tags(
+            estimator_type="clusterer",
+            target_tags=TargetTags(required=False),
+            transformer_tags=TransformerTags(preserves_dtype=["float64", "float32"]),
+            regressor_tags=None,
+            classifier_tags=None,
+        )
+        return tags
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "cluster_centers_")
+
+    # -- validation -----------------------------------------------------------
+
+    def _resolved_n_init(self):
+        init = self.init
+        if isinstance(self.n_init, str):
+            if self.n_init != "auto":
+                raise ValueError(f"n_init must be 'auto' or an int >= 1, got {self.n_init!r}.")
+            n_init = 1 if (isinstance(init, str) and init == "k-means++") or _is_array_like(init) else 10
+        elif isinstance(self.n_init, numbers.Integral) and not isinstance(self.n_init, bool):
+            if self.n_init < 1:
+                raise ValueError(f"n_init must be >= 1, got {self.n_init}.")
+            n_init = int(self.n_init)
+        else:
+            raise ValueError(f"n_init must be 'auto' or an int >= 1, got {self.n_init!r}.")
+        if _is_array_like(init) and n_init != 1:
+            warnings.warn(
+                "Explicit initial center position passed: performing only one init in "
+                f"{self.__class__.__name__} instead of n_init={n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            n_init = 1
+        return n_init
+
+    def _check_params(self, X):
+        _check_n_clusters(self.n_clusters, X.shape[0])
+        if not isinstance(self.max_iter, numbers.Integral) or isinstance(self.max_iter, bool) \
+                or self.max_iter < 1:
+            raise ValueError(f"max_iter must be an int >= 1, got {self.max_iter!r}.")
+        if not isinstance(self.tol, numbers.Real) or isinstance(self.tol, bool) \
+                or not np.isfinite(self.tol) or self.tol < 0:
+            raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}.")
+        if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:
+            raise ValueError(f"verbose must be an int >= 0, got {self.verbose!r}.")
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(
+                f"algorithm must be one of {list(ALGORITHMS)}, got {self.algorithm!r}."
+            )
+        init = self.init
+        if isinstance(init, str):
+            if init not in ("k-means++", "random"):
+                raise ValueError(
+                    f"init must be 'k-means++', 'random', an array of shape (n_clusters, "
+                    f"n_features) or a callable, got {init!r}."
+                )
+        elif not callable(init) and not _is_array_like(init):
+            raise ValueError(
+                "init must be 'k-means++', 'random', an array of shape (n_clusters, "
+                f"n_features) or a callable, got {type(init).__name__}."
+            )
+        return self._resolved_n_init()
+
+    def _check_init_centers(self, centers, X, what):
+        centers = check_array(centers, name=what, dtype=X.dtype, copy=True)
+        if centers.shape[0] != self.n_clusters:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not match the number "
+                f"of clusters {self.n_clusters} ({what} must have {self.n_clusters} rows)."
+            )
+        if centers.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not match the number "
+                f"of features of the data {X.shape[1]} ({what} must have {X.shape[1]} columns)."
+            )
+        return centers
+
+    def _check_fitted(self):
+        if not hasattr(self, "cluster_centers_"):
+            raise NotFittedError(
+                f"This {self.__class__.__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
+
+    def _check_feature_names(self, X, *, reset):
+        names = feature_names_of(X)
+        if reset:
+            if names is not None:
+                self.feature_names_in_ = names
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            return
+        fitted = getattr(self, "feature_names_in_", None)
+        if fitted is None and names is None:
+            return
+        if fitted is not None and names is None:
+            warnings.warn(
+                f"X does not have valid feature names, but {self.__class__.__name__} was "
+                "fitted with feature names",
+                UserWarning,
+                stacklevel=3,
+            )
+            return
+        if fitted is None:
+            warnings.warn(
+                f"X has feature names, but {self.__class__.__name__} was fitted without "
+                "feature names",
+                UserWarning,
+                stacklevel=3,
+            )
+            return
+        if len(fitted) != len(names) or np.any(fitted != names):
+            unexpected = sorted(set(names) - set(fitted))
+            missing = sorted(set(fitted) - set(names))
+            message = "The feature names should match those that were passed during fit.\n"
+            if unexpected:
+                message += "Feature names unseen at fit time:\n" + "".join(f"- {n}\n" for n in unexpected)
+            if missing:
+                message += "Feature names seen at fit time, yet now missing:\n" + "".join(
+                    f"- {n}\n" for n in missing
+                )
+            if not unexpected and not missing:
+                message += "Feature names must be in the same order as they were in fit.\n"
+            raise ValueError(message)
+
+    def _check_test_data(self, X):
+        self._check_fitted()
+        self._check_feature_names(X, reset=False)
+        X = check_array(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {self.__class__.__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        return X
+
+    # -- fitting ----------------------------------------------------------------
+
+    def _initial_centers(self, X, init_centers, random_state, sample_weight):
+        init = self.init
+        if isinstance(init, str) and init == "k-means++":
+            centers, _ = greedy_kmeans_plusplus(X, self.n_clusters, sample_weight, random_state)
+        elif isinstance(init, str) and init == "random":
+            centers = random_choice_init(X, self.n_clusters, sample_weight, random_state)
+        elif init_centers is not None:
+            centers = init_centers
+        else:
+            centers = self._check_init_centers(
+                init(X, self.n_clusters, random_state=random_state), X, "the centers init returned"
+            )
+        return centers
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute k-means clustering.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (array, list of lists or DataFrame). Integers become
+            float64; float32 stays float32. Never modified.
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; None gives every sample weight 1.
+
+        Returns
+        -------
+        self : KMeans
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            On NaN/inf, empty or 1-D X, ``n_clusters`` outside ``1..n_samples``,
+            bad sample weights, an init array of the wrong shape, or an
+            unknown ``init``/``algorithm``.
+        """
+        self._check_feature_names(X, reset=True)
+        X = check_array(X, copy=True)
+        n_init = self._check_params(X)
+        random_state = check_random_state(self.random_state)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        tol = float(np.mean(np.var(X, axis=0)) * self.tol) if self.tol > 0 else 0.0
+
+        init_centers = None
+        if _is_array_like(self.init):
+            init_centers = self._check_init_centers(self.init, X, "init")
+
+        # Center the data (X is our private copy): distances are more accurate
+        # near the origin, and scikit-learn draws its seeds on centered data.
+        X_mean = X.mean(axis=0)
+        X -= X_mean
+        if init_centers is not None:
+            init_centers -= X_mean
+
+        best = None
+        for _ in range(n_init):
+            centers = self._initial_centers(X, init_centers, random_state, sample_weight)
+            if self.verbose:
+                print("Initialization complete")
+            history = [] if self.record_history else None
+            labels, inertia, centers, n_iter = lloyd_single_run(
+                X, sample_weight, centers, self.max_iter, tol, self.verbose, history
+            )
+            # Keep a run only if it is better and not the same partition relabelled
+            # (rounding can make a relabelled twin look marginally better).
+            if best is None or (
+                inertia < best[1] and not is_same_clustering(labels, best[0], self.n_clusters)
+            ):
+                best = (labels, inertia, centers, n_iter, history)
+
+        labels, inertia, centers, n_iter, history = best
+        centers += X_mean
+        if history is not None:
+            for record in history:
+                record["centers"] = record["centers"] + X_mean
+
+        distinct = len(np.unique(labels))
+        if distinct < self.n_clusters:
+            warnings.warn(
+                f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
+                f"({self.n_clusters}). Possibly due to duplicate points in X.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+
+        self.cluster_centers_ = centers
+        self.labels_ = labels
+        self.inertia_ = inertia
+        self.n_iter_ = n_iter
+        self.n_features_in_ = X.shape[1]
+        if history is not None:
+            self.history_ = history
+        elif hasattr(self, "history_"):
+            del self.history_
+        return self
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit, then return ``labels_``."""
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Fit, then return the distances of X to the centers (see :meth:`transform`)."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    # -- using a fitted model ---------------------------------------------------
+
+    def predict(self, X):
+        """Nearest center of each sample of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int32
+        """
+        X = self._check_test_data(X)
+        return _assign_labels(X, self.cluster_centers_)
+
+    def transform(self, X):
+        """Euclidean (not squared) distances of each sample to each center.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        distances : ndarray of shape (n_samples, n_clusters), X's float dtype
+        """
+        X = self._check_test_data(X)
+        out = np.empty((X.shape[0], self.cluster_centers_.shape[0]), dtype=X.dtype)
+        euclidean_distances_to_centers(X, _transposed(self.cluster_centers_), out)
+        return out
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the (weighted) inertia of X on the fitted centers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            ``-sum_i w_i * min_j ||x_i - c_j||^2`` (higher is better).
+        """
+        X = self._check_test_data(X)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        centers = self.cluster_centers_.astype(X.dtype, copy=False)
+        labels = _assign_labels(X, centers)
+        return -_inertia(X, sample_weight, centers, labels)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the transformed columns: ``kmeans0``, ``kmeans1``, ...
+
+        Parameters
+        ----------
+        input_features : array-like of str or None
+            Checked against the fitted input names when given; unused otherwise.
+
+        Returns
+        -------
+        ndarray of str objects
+        """
+        self._check_fitted()
+        if input_features is not None:
+            input_features = np.asarray(input_features, dtype=object)
+            fitted = getattr(self, "feature_names_in_", None)
+            if fitted is not None and not np.array_equal(input_features, fitted):
+                raise ValueError("input_features is not equal to feature_names_in_")
+            if len(input_features) != self.n_features_in_:
+                raise ValueError(
+                    f"input_features should have length equal to number of features "
+                    f"({self.n_features_in_}), got {len(input_features)}"
+                )
+        prefix = self.__class__.__name__.lower()
+        return np.asarray([f"{prefix}{i}" for i in range(self.cluster_centers_.shape[0])],
+                          dtype=object)
+
+
+def _is_array_like(value):
+    """True for arrays, lists and DataFrames, False for strings, callables and scalars."""
+    if isinstance(value, str) or callable(value):
+        return False
+    return hasattr(value, "__len__") or hasattr(value, "shape") or hasattr(value, "__array__")

@@ -1,0 +1,164 @@
+"""Input checks at the door: everything the kernels assume is established here.
+
+Each function either returns clean arrays (C-contiguous, float32 or float64,
+finite, of the right shape) or raises a ``ValueError``/``TypeError`` whose
+message names the argument and the problem. Nothing the caller passed is
+modified: arrays that need changing are copied.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def _is_sparse(X) -> bool:
+    return hasattr(X, "toarray") and hasattr(X, "nnz") and hasattr(X, "format")
+
+
+def feature_names_of(X):
+    """Column names of a DataFrame-like ``X`` as an object array, or None.
+
+    Names are only kept when every column name is a string (scikit-learn's rule).
+    """
+    columns = getattr(X, "columns", None)
+    if columns is None or not hasattr(X, "iloc"):
+        return None
+    names = np.asarray(list(columns), dtype=object)
+    if len(names) == 0:
+        return None
+    are_strings = [isinstance(name, str) for name in names]
+    if all(are_strings):
+        return names
+    if any(are_strings):
+        raise TypeError(
+            "Feature names are only supported if all input features have string names, "
+            f"but your input has {sorted({type(n).__name__ for n in names})} as feature name "
+            "types. Convert all column names to str, e.g. X.columns = X.columns.astype(str)."
+        )
+    return None
+
+
+def check_array(X, *, name="X", dtype=None, copy=False, estimator="KMeans"):
+    """Validate a 2-D sample matrix and return it as a C-contiguous float array.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    name : str
+        How the argument is called in error messages.
+    dtype : numpy dtype or None
+        Target dtype. None keeps float32/float64 and turns anything else
+        (integers, booleans) into float64.
+    copy : bool
+        Always return a new array when True.
+    """
+    if _is_sparse(X):
+        raise TypeError(
+            f"{estimator} does not support sparse input: {name} is a scipy.sparse "
+            f"{X.format} matrix. Convert it with {name}.toarray() first."
+        )
+    if isinstance(X, (str, bytes)) or X is None:
+        raise ValueError(f"{name} must be a 2-D array of numbers, got {type(X).__name__}.")
+    try:
+        array = np.asarray(X)
+    except Exception as exc:  # ragged lists, objects numpy cannot stack
+        raise ValueError(f"{name} could not be read as a numeric array: {exc}") from exc
+    if array.dtype.kind in "OUSV":
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{name} must contain numbers only; converting it to float failed: {exc}"
+            ) from exc
+    if array.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {array.dtype}.")
+    if array.ndim != 2:
+        if array.ndim == 1:
+            raise ValueError(
+                f"Expected a 2D array, got a 1D array instead: {name} has shape {array.shape}. "
+                "Reshape your data either using array.reshape(-1, 1) if your data has a single "
+                "feature or array.reshape(1, -1) if it contains a single sample."
+            )
+        raise ValueError(f"Expected a 2D array for {name}, got {array.ndim}D with shape {array.shape}.")
+    n_samples, n_features = array.shape
+    if n_samples < 1:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={array.shape}) while a minimum of 1 is "
+            f"required by {estimator}: {name} is empty."
+        )
+    if n_features < 1:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={array.shape}) while a minimum of 1 is "
+            f"required by {estimator}: {name} has no columns."
+        )
+    if dtype is None:
+        dtype = array.dtype if array.dtype in FLOAT_DTYPES else np.float64
+    result = np.array(array, dtype=dtype, order="C", copy=True) if copy else np.ascontiguousarray(array, dtype=dtype)
+    if not np.isfinite(result).all():
+        n_nan = int(np.isnan(result).sum())
+        n_inf = int(np.isinf(result).sum())
+        rows = np.flatnonzero(~np.isfinite(result).all(axis=1))
+        shown = ", ".join(str(r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+        raise ValueError(
+            f"Input {name} contains NaN or infinity ({n_nan} NaN, {n_inf} inf, in rows {shown}); "
+            f"{estimator} needs finite values: drop or impute them first."
+        )
+    return result
+
+
+def check_sample_weight(sample_weight, n_samples, dtype):
+    """Return sample weights as a 1-D array of ``dtype``: ones when None, validated otherwise."""
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=dtype)
+    if isinstance(sample_weight, numbers.Number):
+        weights = np.full(n_samples, sample_weight, dtype=dtype)
+    else:
+        try:
+            weights = np.array(sample_weight, dtype=dtype, order="C", copy=True)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"sample_weight must be numeric: {exc}") from exc
+        if weights.ndim != 1:
+            raise ValueError(
+                f"sample_weight must be 1-D of shape ({n_samples},), got shape {weights.shape}."
+            )
+        if weights.shape[0] != n_samples:
+            raise ValueError(
+                f"sample_weight has {weights.shape[0]} values but X has {n_samples} samples; "
+                f"sample_weight.shape == ({weights.shape[0]},), expected ({n_samples},)."
+            )
+    if not np.isfinite(weights).all():
+        raise ValueError("sample_weight contains NaN or infinity.")
+    if (weights < 0).any():
+        rows = np.flatnonzero(weights < 0)
+        raise ValueError(
+            f"Negative values in sample_weight are not allowed ({len(rows)} negative, first at "
+            f"index {rows[0]})."
+        )
+    if not weights.sum() > 0:
+        raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
+    return weights
+
+
+def check_random_state(seed):
+    """Turn ``seed`` into a ``np.random.RandomState``, as scikit-learn does.
+
+    None gives NumPy's global RandomState (so ``np.random.seed`` applies), an
+    int gives a new RandomState seeded with it, a RandomState is used as is.
+    """
+    if seed is None or seed is np.random:
+        return np.random.mtrand._rand
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        if not 0 <= int(seed) <= 2**32 - 1:
+            raise ValueError(f"random_state must be between 0 and 2**32 - 1, got {seed}.")
+        return np.random.RandomState(int(seed))
+    if isinstance(seed, np.random.RandomState):
+        return seed
+    raise ValueError(
+        f"random_state must be None, an int or a numpy.random.RandomState, got {seed!r}. "
+        "(A numpy.random.Generator draws a different sequence from scikit-learn's, so it "
+        "is not accepted.)"
+    )

@@ -1,0 +1,481 @@
+"""Choosing, checking, encoding and scaling the features that segments are built on.
+
+The classic analysis clusters on annual income and spending score; age and
+gender are added on request (``features=["income", "spending", "age",
+"gender"]``), and any other numeric column can be named. Gender is encoded as
+indicator columns (one for a two-valued column, one per category otherwise).
+
+Validation here is about the columns in use (the features and the ID). What is
+an error and what is a warning:
+
+===================================================  =========================================
+Problem                                              Outcome
+===================================================  =========================================
+feature column not in the table                      error, naming it and listing the columns
+non-numeric value in a numeric feature               error, naming the column and the rows
+missing value in a feature                           error with count and rows, unless
+                                                     ``missing="drop"``: rows dropped, count noted
+infinite value in a feature                          error, naming the column and the rows
+feature with the same value for every customer       error (it cannot separate segments)
+the customer-ID column named as a feature            error
+spending score outside 1-100, negative income or     :class:`DataQualityWarning` (kept, noted in the
+age, age above 120                                   report); an error with ``strict=True``
+===================================================  =========================================
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from segmentation._errors import DataQualityWarning, SegmentationError
+from segmentation.data import CustomerTable, format_rows
+
+__all__ = [
+    "Feature",
+    "FeatureMatrix",
+    "Scaler",
+    "build_features",
+    "DEFAULT_FEATURES",
+    "FEATURE_KEYWORDS",
+    "SCALE_METHODS",
+]
+
+#: The classic analysis: income and spending score.
+DEFAULT_FEATURES = ("income", "spending")
+#: Words that stand for a classic column, whatever it is called in the file.
+FEATURE_KEYWORDS = {
+    "income": "income",
+    "spending": "spending",
+    "score": "spending",
+    "spending_score": "spending",
+    "age": "age",
+    "gender": "gender",
+    "genre": "gender",
+    "sex": "gender",
+}
+SCALE_METHODS = ("standard", "minmax", "none")
+
+# The range each classic column states (the spending score is "(1-100)").
+_VALID_RANGES = {
+    "spending": (1.0, 100.0, "outside its stated range 1-100"),
+    "income": (0.0, np.inf, "negative"),
+    "age": (0.0, 120.0, "negative or above 120"),
+}
+_NOUNS = {"income": "Income", "spending": "Spending", "age": "Age", "gender": "Gender"}
+# Short spellings of gender values, mapped to the usual words.
+_GENDER_SPELLINGS = {"m": "Male", "male": "Male", "f": "Female", "female": "Female"}
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One column of the customer table used to build segments.
+
+    Attributes
+    ----------
+    column : str
+        The column in the customer table.
+    role : str or None
+        Its classic role (``"income"``, ``"spending"``, ``"age"``, ``"gender"``),
+        or None for another numeric column named by the user.
+    categories : tuple of str
+        For a categorical feature (gender), every category seen when the
+        segments were built; empty for a numeric feature.
+    """
+
+    column: str
+    role: str | None = None
+    categories: tuple[str, ...] = field(default=())
+
+    @property
+    def is_categorical(self) -> bool:
+        """True for an indicator-encoded feature."""
+        return bool(self.categories)
+
+    @property
+    def indicator_categories(self) -> tuple[str, ...]:
+        """The categories that get an indicator column.
+
+        Two categories carry one piece of information, so they get a single
+        indicator (for the first in sorted order); otherwise each gets one.
+        """
+        return self.categories[:1] if len(self.categories) == 2 else self.categories
+
+    @property
+    def noun(self) -> str:
+        """The word segment names use for this feature ("Income", "Spending", "Fresh")."""
+        return _NOUNS.get(self.role, str(self.column))
+
+    @property
+    def encoded_columns(self) -> list[str]:
+        """Names of the columns this feature becomes in the feature matrix."""
+        if not self.is_categorical:
+            return [str(self.column)]
+        return [f"{self.column}={category}" for category in self.indicator_categories]
+
+    def to_dict(self) -> dict:
+        """A JSON-ready description."""
+        return {"column": str(self.column), "role": self.role, "categories": list(self.categories)}
+
+    @classmethod
+    def from_dict(cls, description: dict) -> Feature:
+        """Rebuild a feature from :meth:`to_dict` output."""
+        return cls(description["column"], description.get("role"), tuple(description["categories"]))
+
+
+@dataclass(frozen=True)
+class FeatureMatrix:
+    """The features of every customer, in original units, ready to scale.
+
+    Attributes
+    ----------
+    table : CustomerTable
+        The customer table the rows come from (rows dropped for missing values
+        are gone from it too).
+    features : list of Feature
+    values : pandas.DataFrame
+        One float64 column per encoded feature column, one row per customer of
+        ``table``, in original units (indicators are 0/1).
+    """
+
+    table: CustomerTable
+    features: list[Feature]
+    values: pd.DataFrame
+
+
+def _resolve_column(request: str, table: CustomerTable) -> tuple[str, str | None]:
+    """Turn a requested feature (a keyword or a column name) into (column, role)."""
+    columns = list(table.frame.columns)
+    present = ", ".join(map(str, columns))
+    by_role = {column: role for role, column in table.roles.items()}
+    if request in columns:
+        column = request
+    else:
+        matches = [c for c in columns if str(c).strip().lower() == str(request).strip().lower()]
+        keyword = FEATURE_KEYWORDS.get(str(request).strip().lower().replace(" ", "_"))
+        if matches:
+            column = matches[0]
+        elif keyword is not None:
+            if keyword not in table.roles:
+                raise SegmentationError(
+                    f"feature {request!r} asks for the {keyword} column, but no column was "
+                    f"recognised as {keyword}; columns present: {present}"
+                )
+            column = table.roles[keyword]
+        else:
+            raise SegmentationError(
+                f"feature {request!r} is not a column of the table; columns present: {present} "
+                f"(or use the keywords income, spending, age, gender)"
+            )
+    role = by_role.get(column)
+    if role == "id":
+        raise SegmentationError(
+            f"feature {request!r} is the customer-ID column {column!r}; IDs are never a feature"
+        )
+    return column, role
+
+
+def _default_requests(table: CustomerTable) -> Sequence[str]:
+    if "income" in table.roles and "spending" in table.roles:
+        return DEFAULT_FEATURES
+    numeric = [
+        str(c)
+        for c in table.frame.columns
+        if c != table.id_column and pd.api.types.is_numeric_dtype(table.frame[c])
+    ]
+    raise SegmentationError(
+        "features: no income and spending-score columns were recognised (the classic "
+        "'Annual Income (k$)' and 'Spending Score (1-100)'), so name the feature columns "
+        f"(features=[...], --features ...); numeric columns present: {', '.join(numeric) or 'none'}"
+    )
+
+
+def _numeric_column(table: CustomerTable, column: str) -> pd.Series:
+    """The column as float64, refusing values that are present but not numbers."""
+    raw = table.frame[column]
+    if pd.api.types.is_bool_dtype(raw):
+        return raw.astype("float64")
+    numbers = pd.to_numeric(raw, errors="coerce")
+    not_numbers = (numbers.isna() & raw.notna()).to_numpy().nonzero()[0]
+    if len(not_numbers):
+        examples = ", ".join(repr(raw.iloc[i]) for i in not_numbers[:3])
+        raise SegmentationError(
+            f"column {column!r} has non-numeric values ({examples}) at {format_rows(not_numbers)}"
+        )
+    return numbers.astype("float64")
+
+
+def gender_values(raw: pd.Series) -> pd.Series:
+    """Gender values as text with M/F spelt out and stray spaces removed; missing stays missing."""
+    spelled = raw.map(
+        lambda value: value
+        if pd.isna(value)
+        else _GENDER_SPELLINGS.get(str(value).strip().lower(), str(value).strip())
+    )
+    return spelled.astype("object")
+
+
+def _gender_column(table: CustomerTable, column: str) -> pd.Series:
+    return gender_values(table.frame[column])
+
+
+def _check_ranges(table: CustomerTable, strict: bool) -> CustomerTable:
+    """Warn (or, when strict, refuse) about classic columns outside their stated range."""
+    for role, (low, high, what) in _VALID_RANGES.items():
+        column = table.roles.get(role)
+        if column is None:
+            continue
+        numbers = pd.to_numeric(table.frame[column], errors="coerce")
+        outside = ((numbers < low) | (numbers > high)).to_numpy().nonzero()[0]
+        if not len(outside):
+            continue
+        message = (
+            f"column {column!r} has {len(outside)} value(s) {what} at {format_rows(outside)}"
+        )
+        if strict:
+            raise SegmentationError(message)
+        warnings.warn(message + "; they are kept", DataQualityWarning, stacklevel=3)
+        table = table.with_note(message + "; they were kept.")
+    return table
+
+
+def build_features(
+    table: CustomerTable,
+    features: Sequence[str] | None = None,
+    *,
+    missing: str = "error",
+    strict: bool = False,
+) -> FeatureMatrix:
+    """Pick, check and encode the features of a customer table.
+
+    Parameters
+    ----------
+    table : CustomerTable
+        From :func:`segmentation.load_customers`.
+    features : sequence of str, optional
+        Column names or the keywords ``income``, ``spending`` (or ``score``),
+        ``age`` and ``gender``. Defaults to income and spending score, the
+        classic analysis; tables without those columns must name their features.
+    missing : {"error", "drop"}
+        What to do with customers that have a missing value in a feature or in
+        the ID column: refuse (the default) or drop them, noting how many.
+    strict : bool
+        Turn data-quality warnings (values outside a column's stated range) into
+        errors.
+
+    Returns
+    -------
+    FeatureMatrix
+
+    Raises
+    ------
+    SegmentationError
+        See the module docstring for the full list; every message names the
+        column and, where it applies, the rows.
+    """
+    if missing not in ("error", "drop"):
+        raise SegmentationError(f"missing must be 'error' or 'drop', not {missing!r}")
+    if features is not None and isinstance(features, str):
+        features = [features]
+    requests = list(features) if features is not None else list(_default_requests(table))
+    if not requests:
+        raise SegmentationError("features: at least one feature is needed")
+
+    columns: list[tuple[str, str | None]] = []
+    for request in requests:
+        resolved = _resolve_column(request, table)
+        if resolved not in columns:
+            columns.append(resolved)
+
+    # Convert first, so that non-numeric values are reported before missing ones.
+    converted: dict[str, pd.Series] = {}
+    for column, role in columns:
+        if role == "gender":
+            converted[column] = _gender_column(table, column)
+        else:
+            converted[column] = _numeric_column(table, column)
+
+    checked = dict(converted)
+    if table.id_column is not None:
+        checked[table.id_column] = table.frame[table.id_column]
+    missing_mask = pd.DataFrame(checked).isna()
+    rows_missing = missing_mask.any(axis=1).to_numpy()
+    if rows_missing.any():
+        per_column = ", ".join(
+            f"{column!r} ({int(count)})" for column, count in missing_mask.sum().items() if count
+        )
+        where = format_rows(rows_missing.nonzero()[0])
+        if missing == "error":
+            raise SegmentationError(
+                f"{int(rows_missing.sum())} customer(s) have missing values in {per_column} at "
+                f"{where}; fix them, or drop those customers with missing='drop' (--drop-missing)"
+            )
+        note = (
+            f"Dropped {int(rows_missing.sum())} of {table.n_customers} customers with missing "
+            f"values in {per_column} ({where})."
+        )
+        table = table.with_rows(~rows_missing, note)
+        converted = {c: s[~rows_missing].reset_index(drop=True) for c, s in converted.items()}
+        if table.n_customers < 2:
+            raise SegmentationError(
+                f"only {table.n_customers} customer(s) are left after dropping missing values; "
+                "segmenting needs at least 2"
+            )
+
+    table = _check_ranges(table, strict)
+
+    chosen: list[Feature] = []
+    encoded: dict[str, np.ndarray] = {}
+    for column, role in columns:
+        values = converted[column]
+        if role == "gender":
+            categories = tuple(sorted({str(v) for v in values}))
+            feature = Feature(column, role, categories)
+            for category, name in zip(feature.indicator_categories, feature.encoded_columns):
+                encoded[name] = (values == category).to_numpy(dtype="float64")
+        else:
+            not_finite = (~np.isfinite(values.to_numpy())).nonzero()[0]
+            if len(not_finite):
+                raise SegmentationError(
+                    f"column {column!r} has infinite values at {format_rows(not_finite)}"
+                )
+            feature = Feature(column, role)
+            encoded[feature.encoded_columns[0]] = values.to_numpy()
+        for name in feature.encoded_columns:
+            if np.all(encoded[name] == encoded[name][0]):
+                raise SegmentationError(
+                    f"feature {column!r} has the same value for every customer, so it cannot "
+                    "separate segments; leave it out of the features"
+                )
+        chosen.append(feature)
+    return FeatureMatrix(table, chosen, pd.DataFrame(encoded))
+
+
+def encode_for_model(frame: pd.DataFrame, features: Sequence[Feature]) -> pd.DataFrame:
+    """Encode new customers with the features (and categories) a model was fitted on.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        New customers; must have every feature's column.
+    features : sequence of Feature
+        The model's features.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One float64 column per encoded feature column.
+
+    Raises
+    ------
+    SegmentationError
+        When a column is missing, or a value is non-numeric, missing, infinite
+        or (for gender) a category the model has never seen.
+    """
+    table = CustomerTable(frame.reset_index(drop=True), {}, "new customers")
+    present = ", ".join(map(str, frame.columns))
+    encoded: dict[str, np.ndarray] = {}
+    for feature in features:
+        if feature.column not in frame.columns:
+            raise SegmentationError(
+                f"the model needs column {feature.column!r}, which the new customer table "
+                f"lacks; columns present: {present}"
+            )
+        if feature.is_categorical:
+            values = _gender_column(table, feature.column)
+        else:
+            values = _numeric_column(table, feature.column)
+        absent = values.isna().to_numpy().nonzero()[0]
+        if len(absent):
+            raise SegmentationError(
+                f"column {feature.column!r} has {len(absent)} missing value(s) at "
+                f"{format_rows(absent)}; every new customer needs every feature"
+            )
+        if feature.is_categorical:
+            unknown = sorted({str(v) for v in values} - set(feature.categories))
+            if unknown:
+                raise SegmentationError(
+                    f"column {feature.column!r} has categories the model has never seen: "
+                    f"{', '.join(unknown)}"
+                )
+            for category, name in zip(feature.indicator_categories, feature.encoded_columns):
+                encoded[name] = (values == category).to_numpy(dtype="float64")
+        else:
+            not_finite = (~np.isfinite(values.to_numpy())).nonzero()[0]
+            if len(not_finite):
+                raise SegmentationError(
+                    f"column {feature.column!r} has infinite values at {format_rows(not_finite)}"
+                )
+            encoded[feature.encoded_columns[0]] = values.to_numpy()
+    return pd.DataFrame(encoded)
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """A per-column affine rescaling, ``scaled = (value - center) / scale``.
+
+    Every method is stored in the same form so that a model file needs no code
+    to undo it: ``standard`` uses the mean and the (population) standard
+    deviation, ``minmax`` the minimum and the range, ``none`` zero and one.
+
+    Attributes
+    ----------
+    method : {"standard", "minmax", "none"}
+    center, scale : numpy.ndarray
+        One value per feature column.
+    """
+
+    method: str
+    center: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def fit(cls, values: pd.DataFrame | np.ndarray, method: str = "standard") -> Scaler:
+        """Learn the rescaling of ``values`` (customers x feature columns).
+
+        Raises
+        ------
+        SegmentationError
+            For an unknown ``method``.
+        """
+        array = np.asarray(values, dtype=np.float64)
+        if method == "standard":
+            center, scale = array.mean(axis=0), array.std(axis=0)
+        elif method == "minmax":
+            center, scale = array.min(axis=0), np.ptp(array, axis=0)
+        elif method == "none":
+            center, scale = np.zeros(array.shape[1]), np.ones(array.shape[1])
+        else:
+            raise SegmentationError(
+                f"scale must be one of {', '.join(SCALE_METHODS)}, not {method!r}"
+            )
+        # build_features refuses constant columns; this guard only keeps a
+        # hand-made matrix from dividing by zero.
+        scale = np.where(scale > 0, scale, 1.0)
+        return cls(method, center, scale)
+
+    def transform(self, values: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Original units to scaled units, as a C-ordered float64 array."""
+        array = np.asarray(values, dtype=np.float64)
+        return np.ascontiguousarray((array - self.center) / self.scale)
+
+    def inverse_transform(self, scaled: np.ndarray) -> np.ndarray:
+        """Scaled units back to original units."""
+        return np.asarray(scaled, dtype=np.float64) * self.scale + self.center
+
+    def to_dict(self) -> dict:
+        """A JSON-ready description."""
+        return {"method": self.method, "center": self.center.tolist(), "scale": self.scale.tolist()}
+
+    @classmethod
+    def from_dict(cls, description: dict) -> Scaler:
+        """Rebuild a scaler from :meth:`to_dict` output."""
+        return cls(
+            description["method"],
+            np.asarray(description["center"], dtype=np.float64),
+            np.asarray(description["scale"], dtype=np.float64),
+        )

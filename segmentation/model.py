@@ -1,0 +1,188 @@
+"""A fitted segmentation that can assign new customers, and its JSON form.
+
+The model holds everything needed to place a new customer without refitting:
+the features (with the gender categories seen), the scaler, the centroids in
+scaled units, and each segment's number, name, description and action. The
+JSON form stores the centroids in original units too, for people reading it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from segmentation._errors import SegmentationError
+from segmentation.features import Feature, Scaler, encode_for_model
+
+__all__ = ["SegmentModel", "MODEL_FORMAT", "SEGMENT_COLUMN", "SEGMENT_NAME_COLUMN"]
+
+#: Identifies the model file format; bumped when the layout changes.
+MODEL_FORMAT = "kmeans-segment-model/1"
+#: Columns added to a customer table.
+SEGMENT_COLUMN = "Segment"
+SEGMENT_NAME_COLUMN = "Segment Name"
+
+
+@dataclass(frozen=True)
+class SegmentModel:
+    """Segments learned from one customer table, ready to assign new customers.
+
+    Attributes
+    ----------
+    features : list of Feature
+    scaler : Scaler
+    centers : numpy.ndarray, shape (n_segments, n_feature_columns)
+        Segment centroids in scaled units, in segment order (row 0 is segment 1).
+    names, descriptions, actions : list of str
+        Per segment, in segment order.
+    """
+
+    features: list[Feature]
+    scaler: Scaler
+    centers: np.ndarray
+    names: list[str]
+    descriptions: list[str]
+    actions: list[str]
+
+    @property
+    def n_segments(self) -> int:
+        """Number of segments."""
+        return len(self.names)
+
+    @property
+    def segment_numbers(self) -> np.ndarray:
+        """Segment numbers, 1 to ``n_segments``."""
+        return np.arange(1, self.n_segments + 1)
+
+    @property
+    def feature_columns(self) -> list[str]:
+        """Encoded feature columns, in matrix order."""
+        return [name for feature in self.features for name in feature.encoded_columns]
+
+    @property
+    def centers_original(self) -> pd.DataFrame:
+        """Centroids in original units, one row per segment number."""
+        return pd.DataFrame(
+            self.scaler.inverse_transform(self.centers),
+            index=pd.Index(self.segment_numbers, name=SEGMENT_COLUMN),
+            columns=self.feature_columns,
+        )
+
+    def predict(self, customers: pd.DataFrame) -> np.ndarray:
+        """Segment number (1-based) of each new customer: the nearest centroid.
+
+        Parameters
+        ----------
+        customers : pandas.DataFrame
+            Must contain the model's feature columns, numeric and complete.
+
+        Returns
+        -------
+        numpy.ndarray of int
+        """
+        if not isinstance(customers, pd.DataFrame):
+            raise SegmentationError(
+                f"customers must be a pandas DataFrame, not {type(customers).__name__}"
+            )
+        if len(customers) == 0:
+            raise SegmentationError("the new customer table has no rows")
+        scaled = self.scaler.transform(encode_for_model(customers, self.features))
+        return _nearest_center(self.centers, scaled) + 1
+
+    def assign(self, customers: pd.DataFrame) -> pd.DataFrame:
+        """Return a copy of ``customers`` with segment number and name columns added.
+
+        Examples
+        --------
+        >>> from segmentation import datasets, segment_customers
+        >>> model = segment_customers(datasets.make_customers(200), k=5).model
+        >>> new = datasets.make_customers(3, random_state=7)
+        >>> list(model.assign(new).columns[-2:])
+        ['Segment', 'Segment Name']
+        """
+        numbers = self.predict(customers)
+        assigned = customers.copy()
+        assigned[SEGMENT_COLUMN] = numbers
+        assigned[SEGMENT_NAME_COLUMN] = [self.names[n - 1] for n in numbers]
+        return assigned
+
+    def to_dict(self) -> dict:
+        """A JSON-ready description (see :data:`MODEL_FORMAT`)."""
+        original = self.centers_original
+        return {
+            "format": MODEL_FORMAT,
+            "features": [feature.to_dict() for feature in self.features],
+            "feature_columns": self.feature_columns,
+            "scaler": self.scaler.to_dict(),
+            "segments": [
+                {
+                    "number": int(number),
+                    "name": name,
+                    "description": description,
+                    "action": action,
+                    "center_scaled": self.centers[number - 1].tolist(),
+                    "center_original": original.loc[number].tolist(),
+                }
+                for number, name, description, action in zip(
+                    self.segment_numbers, self.names, self.descriptions, self.actions
+                )
+            ],
+        }
+
+    def to_json(self) -> str:
+        """The model as JSON text."""
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, description: dict) -> SegmentModel:
+        """Rebuild a model from :meth:`to_dict` output.
+
+        Raises
+        ------
+        SegmentationError
+            When the description is not a model of this format.
+        """
+        if not isinstance(description, dict) or description.get("format") != MODEL_FORMAT:
+            found = description.get("format") if isinstance(description, dict) else None
+            raise SegmentationError(
+                f"not a segmentation model: format is {found!r}, expected {MODEL_FORMAT!r}"
+            )
+        try:
+            segments = sorted(description["segments"], key=lambda s: s["number"])
+            return cls(
+                features=[Feature.from_dict(f) for f in description["features"]],
+                scaler=Scaler.from_dict(description["scaler"]),
+                centers=np.array([s["center_scaled"] for s in segments], dtype=np.float64),
+                names=[s["name"] for s in segments],
+                descriptions=[s["description"] for s in segments],
+                actions=[s["action"] for s in segments],
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise SegmentationError(f"the model description is incomplete or damaged: {error!r}") from error
+
+    @classmethod
+    def from_json(cls, text: str) -> SegmentModel:
+        """Rebuild a model from :meth:`to_json` text."""
+        try:
+            description = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise SegmentationError(f"the model file is not valid JSON: {error}") from error
+        return cls.from_dict(description)
+
+
+def _nearest_center(centers: np.ndarray, scaled: np.ndarray) -> np.ndarray:
+    """0-based index of the nearest center for each row, computed by kmeans_core.
+
+    A ``KMeans`` started at the centers and fitted on the centers themselves
+    keeps them exactly (each center is its own cluster, whose mean is itself),
+    so its ``predict`` is the nearest-centroid rule of this model.
+    """
+    from kmeans_core import KMeans
+
+    centers = np.ascontiguousarray(centers, dtype=np.float64)
+    fitted = KMeans(n_clusters=len(centers), init=centers, n_init=1, max_iter=1).fit(centers)
+    return np.asarray(fitted.predict(np.ascontiguousarray(scaled)), dtype=np.int64)
+

@@ -1,0 +1,347 @@
+"""Business names, descriptions and suggested actions for segments.
+
+The naming rule
+---------------
+Each feature of a segment's centroid is compared with the whole population:
+
+* a numeric feature by its z-score, ``(centroid - population mean) / population
+  standard deviation``: below -0.5 is *Low*, above +0.5 is *High*, in between
+  *Average*; beyond +-1.5 is *Very Low* / *Very High*, a finer scale used only
+  to tell apart segments that would otherwise share a name. Age says
+  *Younger* / *Average Age* / *Older* (and *Much Younger* / *Much Older*).
+* a categorical feature (gender) by its shares: a category held by at least
+  two thirds of the segment makes it *Mostly Female* (say), otherwise the
+  segment is *Mixed Gender*.
+
+Income and spending are always named, in that order ("Low Income, High
+Spending"), as are all features when there are at most three; with more
+features, the name lists the (up to three) features that stand out most, by
+absolute z-score, and a segment where nothing stands out is "Average Profile".
+Names never collide: segments that would share a name get more features in
+their names, then the finer scale, and as a last resort a number "(1)", "(2)"
+in segment order.
+
+Descriptions and actions follow the classic income/spending personas (discounts
+and loyalty for low income/high spending, premium engagement for high
+income/low spending, up-selling for the average, retention and exclusive offers
+for high/high, basic offers for low/low); other feature sets get a general
+sentence built from what stands out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from segmentation.features import Feature
+
+__all__ = ["SegmentLabel", "name_segments", "feature_levels", "AVERAGE_BAND", "VERY_BAND"]
+
+#: |z| below this is "Average".
+AVERAGE_BAND = 0.5
+#: |z| at or above this is "Very Low"/"Very High" on the finer scale.
+VERY_BAND = 1.5
+# A category held by this share of a segment makes it "Mostly <category>".
+_MOSTLY_SHARE = 2 / 3
+# Longest name built before collisions force more words.
+_MAX_PARTS = 3
+
+_LEVEL_WORDS = {-2: "Very Low", -1: "Low", 0: "Average", 1: "High", 2: "Very High"}
+_AGE_WORDS = {-2: "Much Younger", -1: "Younger", 0: "Average Age", 1: "Older", 2: "Much Older"}
+
+# (income level, spending level) -> (description, suggested action), levels in -1, 0, 1.
+_PERSONAS = {
+    (-1, 1): (
+        "Enthusiastic shoppers on a budget: low income but a high spending score.",
+        "Reward and retain them with discounts, loyalty points and value bundles; "
+        "keep an eye on price sensitivity.",
+    ),
+    (1, -1): (
+        "Affluent but reserved: high income and a low spending score, the largest "
+        "untapped potential.",
+        "Premium engagement: personalised high-end offers, quality and service "
+        "messaging, VIP invitations to win a bigger share of their budget.",
+    ),
+    (0, 0): (
+        "The middle of the market: average income and an average spending score.",
+        "Up-sell and cross-sell: recommend complementary products and step-up ranges.",
+    ),
+    (1, 1): (
+        "The most valuable customers: high income and a high spending score.",
+        "Retain them: exclusive offers, early access and a premium loyalty tier.",
+    ),
+    (-1, -1): (
+        "Budget-conscious customers: low income and a low spending score.",
+        "Basic offers: low-cost value deals through inexpensive channels; do not over-invest.",
+    ),
+    (-1, 0): (
+        "Lower income with an average spending score.",
+        "Value bundles and price promotions to grow the basket within their budget.",
+    ),
+    (1, 0): (
+        "Higher income with an average spending score.",
+        "Show premium ranges and up-sell to higher tiers.",
+    ),
+    (0, 1): (
+        "Average income with a high spending score.",
+        "Loyalty rewards and cross-selling to keep their spending high.",
+    ),
+    (0, -1): (
+        "Average income with a low spending score.",
+        "Re-engagement campaigns with targeted promotions to lift their spending.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class SegmentLabel:
+    """What a segment is called and what to do about it."""
+
+    name: str
+    description: str
+    action: str
+
+
+@dataclass(frozen=True)
+class _Standing:
+    """How one feature of one segment compares with the population."""
+
+    feature: Feature
+    level: int  # -1, 0, +1
+    fine_level: int  # -2 .. +2
+    strength: float  # how far from the population, comparable across features
+    words: str
+    fine_words: str
+    fact: str  # "mean Annual Income (k$) 26.3 vs 60.6 overall"
+
+
+def _numeric_standing(feature, centroid_value, mean, std) -> _Standing:
+    z = (centroid_value - mean) / std
+    level = 0 if abs(z) < AVERAGE_BAND else int(np.sign(z))
+    fine_level = 2 * level if abs(z) >= VERY_BAND else level
+    if feature.role == "age":
+        words, fine_words = _AGE_WORDS[level], _AGE_WORDS[fine_level]
+    else:
+        words = f"{_LEVEL_WORDS[level]} {feature.noun}"
+        fine_words = f"{_LEVEL_WORDS[fine_level]} {feature.noun}"
+    fact = f"mean {feature.column} {centroid_value:,.1f} vs {mean:,.1f} overall"
+    return _Standing(feature, level, fine_level, abs(float(z)), words, fine_words, fact)
+
+
+def _categorical_standing(feature, shares: dict, population_shares: dict) -> _Standing:
+    """Standing from the share of each category in the segment and the population."""
+    top = max(shares, key=lambda category: (shares[category], category))
+    strength = max(
+        abs(shares[c] - population_shares[c]) / np.sqrt(population_shares[c] * (1 - population_shares[c]))
+        if 0 < population_shares[c] < 1
+        else 0.0
+        for c in shares
+    )
+    if shares[top] >= _MOSTLY_SHARE:
+        words = f"Mostly {top}"
+        # Order segments by the first category's share (e.g. mostly-Female first).
+        level = 1 if top == feature.categories[0] else -1
+    else:
+        words = f"Mixed {feature.noun}"
+        level = 0
+    fact = f"{shares[top]:.0%} {top} vs {population_shares[top]:.0%} overall"
+    return _Standing(feature, level, level, float(strength), words, words, fact)
+
+
+def _category_shares(feature: Feature, row: pd.Series) -> dict[str, float]:
+    """Share of every category from the indicator means (the last of two is the remainder)."""
+    shares = {c: float(row[f"{feature.column}={c}"]) for c in feature.indicator_categories}
+    if len(feature.categories) == 2:
+        shares[feature.categories[1]] = 1.0 - shares[feature.categories[0]]
+    return shares
+
+
+def _standings(
+    features: Sequence[Feature],
+    centroids: pd.DataFrame,
+    population_mean: pd.Series,
+    population_std: pd.Series,
+) -> list[list[_Standing]]:
+    result = []
+    for _, row in centroids.iterrows():
+        standings = []
+        for feature in features:
+            if feature.is_categorical:
+                standings.append(
+                    _categorical_standing(
+                        feature,
+                        _category_shares(feature, row),
+                        _category_shares(feature, population_mean),
+                    )
+                )
+            else:
+                column = feature.encoded_columns[0]
+                standings.append(
+                    _numeric_standing(
+                        feature, float(row[column]), float(population_mean[column]),
+                        float(population_std[column]),
+                    )
+                )
+        result.append(standings)
+    return result
+
+
+def feature_levels(
+    features: Sequence[Feature],
+    centroids: pd.DataFrame,
+    population_mean: pd.Series,
+    population_std: pd.Series,
+) -> np.ndarray:
+    """Coarse level (-1 low, 0 average, +1 high) of each feature of each centroid.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (n_segments, n_features)
+    """
+    standings = _standings(features, centroids, population_mean, population_std)
+    return np.array([[s.level for s in row] for row in standings], dtype=int).reshape(
+        len(centroids), len(features)
+    )
+
+
+def _anchors(features: Sequence[Feature]) -> list[int]:
+    """Indices of the features every name mentions."""
+    roles = [f.role for f in features]
+    if "income" in roles and "spending" in roles:
+        return [roles.index("income"), roles.index("spending")]
+    if len(features) <= _MAX_PARTS:
+        return list(range(len(features)))
+    return []
+
+
+def _candidate_order(standings: list[_Standing], anchors: list[int]) -> list[int]:
+    """Anchors first, then the others: standing-out ones by strength, then the rest."""
+    others = [i for i in range(len(standings)) if i not in anchors]
+    others.sort(key=lambda i: (standings[i].level == 0, -standings[i].strength))
+    return anchors + others
+
+
+def _initial_length(standings: list[_Standing], anchors: list[int]) -> int:
+    standing_out = sum(1 for i, s in enumerate(standings) if i not in anchors and s.level != 0)
+    return len(anchors) + min(standing_out, max(0, _MAX_PARTS - len(anchors)))
+
+
+def _compose(standings, order, length, fine) -> str:
+    parts = [standings[i].fine_words if fine else standings[i].words for i in order[:length]]
+    return ", ".join(parts) if parts else "Average Profile"
+
+
+def _unique_names(all_standings: list[list[_Standing]], anchors: list[int]) -> list[str]:
+    orders = [_candidate_order(s, anchors) for s in all_standings]
+    lengths = [_initial_length(s, anchors) for s in all_standings]
+    fine = [False] * len(all_standings)
+
+    def names() -> list[str]:
+        return [_compose(s, o, n, f) for s, o, n, f in zip(all_standings, orders, lengths, fine)]
+
+    def colliding(current: list[str]) -> list[list[int]]:
+        counts = Counter(current)
+        groups: dict[str, list[int]] = {}
+        for index, name in enumerate(current):
+            if counts[name] > 1:
+                groups.setdefault(name, []).append(index)
+        return list(groups.values())
+
+    # 1. Name more features, a group of namesakes at a time, while that is possible.
+    while True:
+        grown = False
+        for group in colliding(names()):
+            for index in group:
+                if lengths[index] < len(orders[index]):
+                    lengths[index] += 1
+                    grown = True
+        if not grown:
+            break
+    # 2. The finer scale (Very Low ... Very High) for the remaining namesakes.
+    for group in colliding(names()):
+        for index in group:
+            fine[index] = True
+    # 3. Number what is still shared, in segment order.
+    current = names()
+    for group in colliding(current):
+        for position, index in enumerate(group, start=1):
+            current[index] = f"{current[index]} ({position})"
+    return current
+
+
+def _describe(standings: list[_Standing], features: Sequence[Feature]) -> tuple[str, str]:
+    roles = [f.role for f in features]
+    facts = "; ".join(s.fact for s in standings)
+    if "income" in roles and "spending" in roles:
+        income = standings[roles.index("income")].level
+        spending = standings[roles.index("spending")].level
+        persona, action = _PERSONAS[(income, spending)]
+        return f"{persona} ({facts}.)", action
+    high = [s.feature.noun for s in standings if s.level > 0 and not s.feature.is_categorical]
+    low = [s.feature.noun for s in standings if s.level < 0 and not s.feature.is_categorical]
+    if high or low:
+        traits = []
+        if high:
+            traits.append(f"high {', '.join(high)}")
+        if low:
+            traits.append(f"low {', '.join(low)}")
+        description = f"Stands out for {' and '.join(traits)} ({facts})."
+    else:
+        description = f"Close to the overall average on every feature ({facts})."
+    if high:
+        action = (
+            f"Build offers around their strong {', '.join(high)}"
+            + (f"; test campaigns that lift {', '.join(low)}." if low else ".")
+        )
+    elif low:
+        action = "Low-cost, broad offers; watch for signs of growth before investing more."
+    else:
+        action = "Standard offers; a natural control group for testing campaigns."
+    return description, action
+
+
+def name_segments(
+    features: Sequence[Feature],
+    centroids: pd.DataFrame,
+    population_mean: pd.Series,
+    population_std: pd.Series,
+) -> list[SegmentLabel]:
+    """Name, describe and suggest an action for each segment.
+
+    Parameters
+    ----------
+    features : sequence of Feature
+        The features the segments were built on.
+    centroids : pandas.DataFrame
+        One row per segment, one column per encoded feature column, in original
+        units (category columns hold shares).
+    population_mean, population_std : pandas.Series
+        Mean and population standard deviation of each encoded column over all
+        customers.
+
+    Returns
+    -------
+    list of SegmentLabel
+        In the row order of ``centroids``; the names are all different.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segmentation.features import Feature
+    >>> features = [Feature("Income", "income"), Feature("Score", "spending")]
+    >>> centroids = pd.DataFrame({"Income": [25.0, 88.0], "Score": [80.0, 17.0]})
+    >>> mean, std = pd.Series({"Income": 60.0, "Score": 50.0}), pd.Series({"Income": 26.0, "Score": 26.0})
+    >>> [label.name for label in name_segments(features, centroids, mean, std)]
+    ['Low Income, High Spending', 'High Income, Low Spending']
+    """
+    all_standings = _standings(features, centroids, population_mean, population_std)
+    names = _unique_names(all_standings, _anchors(features))
+    labels = []
+    for name, standings in zip(names, all_standings):
+        description, action = _describe(standings, features)
+        labels.append(SegmentLabel(name, description, action))
+    return labels

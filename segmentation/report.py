@@ -1,0 +1,262 @@
+"""The report's words and tables: a self-contained HTML page, a Markdown summary, a console summary.
+
+Everything here returns text; :mod:`segmentation.export` writes it to files.
+Images are passed in as PNG bytes (embedded in the HTML as ``data:`` URIs) or
+as relative paths (linked from the Markdown).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from segmentation.profile import with_overall_row
+
+__all__ = ["render_html", "render_markdown", "render_summary", "format_profile", "IMAGE_TITLES"]
+
+#: Caption of each figure of :func:`segmentation.plots.make_figures`, by file stem.
+IMAGE_TITLES = {
+    "segments": "Segments in the feature plane (X marks each centroid)",
+    "elbow": "Elbow: within-cluster sum of squares against k",
+    "silhouette": "Silhouette against k",
+    "scatter_matrix": "Every pair of features",
+    "profile": "Segment profiles",
+    "dendrogram": "Ward's hierarchical clustering",
+}
+
+
+def format_profile(profile: pd.DataFrame) -> pd.DataFrame:
+    """The profile table as display strings: shares in %, values to one decimal."""
+    shown = pd.DataFrame(index=profile.index)
+    for column in profile.columns:
+        values = profile[column]
+        if column == "Name":
+            shown[column] = values.astype(str)
+        elif column == "Customers":
+            shown[column] = [f"{int(v):,}" for v in values]
+        elif column == "Share" or column.endswith(" share"):
+            shown[column] = ["" if pd.isna(v) else f"{float(v):.0%}" for v in values]
+        else:
+            shown[column] = ["" if pd.isna(v) else f"{float(v):,.1f}" for v in values]
+    return shown
+
+
+def _profile_with_overall(result) -> pd.DataFrame:
+    return format_profile(with_overall_row(result.profile, result.overall))
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    header = [str(frame.index.name or "")] + [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for index, row in frame.iterrows():
+        cells = [str(index)] + [str(v).replace("|", "\\|") for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _features_sentence(result) -> str:
+    columns = ", ".join(f.column for f in result.features)
+    scaling = {
+        "standard": "standardised (mean 0, standard deviation 1)",
+        "minmax": "rescaled to 0-1",
+        "none": "in raw units (no scaling)",
+    }[result.model.scaler.method]
+    return (
+        f"Features: {columns}, {scaling}. K-Means (kmeans_core, k-means++ seeding, "
+        f"{result.n_init} restarts, random_state={result.random_state}); "
+        "all figures below are in the original units."
+    )
+
+
+def _selection_table(result) -> pd.DataFrame:
+    curves = result.selection.to_frame()
+    return pd.DataFrame(
+        {
+            "WCSS": [f"{v:,.1f}" for v in curves["WCSS"]],
+            "Silhouette": ["" if not np.isfinite(v) else f"{v:.3f}" for v in curves["Silhouette"]],
+            "": ["chosen" if k == result.k else "" for k in curves.index],
+        },
+        index=curves.index,
+    )
+
+
+def render_summary(result, comparison=None) -> str:
+    """A short plain-text summary for the console.
+
+    Parameters
+    ----------
+    result : SegmentationResult
+    comparison : HierarchyComparison, optional
+
+    Returns
+    -------
+    str
+    """
+    lines = [
+        f"{result.k} segments among {len(result.customers):,} customers ({result.source}).",
+        result.selection.reason,
+        "",
+    ]
+    width = max(len(s.name) for s in result.segments)
+    numeric = [f.column for f in result.features if not f.is_categorical]
+    for segment in result.segments:
+        means = ", ".join(f"{column} {segment.centroid[column]:,.1f}" for column in numeric)
+        lines.append(
+            f"  {segment.number}. {segment.name:<{width}}  {segment.size:>9,} ({segment.share:5.1%})"
+            + (f"  {means}" if means else "")
+        )
+    if comparison is not None:
+        lines += ["", _comparison_sentence(comparison)]
+    if result.notes:
+        lines += [""] + [f"Note: {note}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def _comparison_sentence(comparison) -> str:
+    sample = " (a random sample)" if comparison.sampled else ""
+    return (
+        f"Ward's hierarchical clustering of {comparison.n_compared:,} customers{sample} agrees "
+        f"with K-Means with an adjusted Rand index of {comparison.ari:.2f} (1 = the same segments)."
+    )
+
+
+def render_markdown(result, image_paths: Mapping[str, str] = None, comparison=None) -> str:
+    """The Markdown summary: choice of k, the segments, the profile, notes.
+
+    Parameters
+    ----------
+    result : SegmentationResult
+    image_paths : mapping of str to str, optional
+        Figure stem to a path relative to the Markdown file.
+    comparison : HierarchyComparison, optional
+
+    Returns
+    -------
+    str
+    """
+    image_paths = image_paths or {}
+    out = [f"# Customer segmentation: {result.k} segments", ""]
+    out += [f"Data: {result.source}, {len(result.customers):,} customers.", ""]
+    out += [_features_sentence(result), ""]
+    if "segments" in image_paths:
+        out += [f"![{IMAGE_TITLES['segments']}]({image_paths['segments']})", ""]
+    out += ["## Number of segments", "", result.selection.reason, ""]
+    if len(result.selection.k_values) > 1:
+        out += [_markdown_table(_selection_table(result)), ""]
+    for stem in ("elbow", "silhouette"):
+        if stem in image_paths:
+            out += [f"![{IMAGE_TITLES[stem]}]({image_paths[stem]})", ""]
+    out += ["## Segments", ""]
+    for segment in result.segments:
+        out += [
+            f"### {segment.number}. {segment.name}",
+            "",
+            f"{segment.size:,} customers ({segment.share:.1%}). {segment.description}",
+            "",
+            f"**Suggested action:** {segment.action}",
+            "",
+        ]
+    out += ["## Profile", "", _markdown_table(_profile_with_overall(result)), ""]
+    for stem in ("profile", "scatter_matrix"):
+        if stem in image_paths:
+            out += [f"![{IMAGE_TITLES[stem]}]({image_paths[stem]})", ""]
+    if comparison is not None:
+        out += ["## Hierarchical comparison", "", _comparison_sentence(comparison), ""]
+        out += [_markdown_table(comparison.sizes), ""]
+        if "dendrogram" in image_paths:
+            out += [f"![{IMAGE_TITLES['dendrogram']}]({image_paths['dendrogram']})", ""]
+    if result.notes:
+        out += ["## Data notes", ""] + [f"- {note}" for note in result.notes] + [""]
+    return "\n".join(out)
+
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px;
+       margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { margin-bottom: 0.2em; } .muted { color: #666; }
+table { border-collapse: collapse; font-size: 0.9em; margin: 0.8em 0; }
+th, td { border: 1px solid #ddd; padding: 0.3em 0.6em; text-align: right; }
+th { background: #f4f4f4; } td:nth-child(2) { text-align: left; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 1em; }
+.card { border: 1px solid #ddd; border-left: 6px solid var(--c); border-radius: 6px; padding: 0.6em 1em; }
+.card h3 { margin: 0.2em 0; } figure { margin: 1em 0; } figure img { max-width: 100%; }
+figcaption { color: #555; font-size: 0.9em; } .note { background: #fff8e1; padding: 0.5em 1em; }
+"""
+
+
+def _img(images: Mapping[str, bytes], stem: str) -> str:
+    if stem not in images:
+        return ""
+    data = base64.b64encode(images[stem]).decode("ascii")
+    title = html.escape(IMAGE_TITLES.get(stem, stem))
+    return (
+        f'<figure><img alt="{title}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{title}</figcaption></figure>"
+    )
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    return frame.to_html(escape=True, border=0, na_rep="")
+
+
+def render_html(result, images: Mapping[str, bytes] = None, comparison=None) -> str:
+    """The report as one self-contained HTML page (images embedded, no external files).
+
+    Parameters
+    ----------
+    result : SegmentationResult
+    images : mapping of str to bytes, optional
+        Figure stem to PNG bytes (see :func:`segmentation.plots.make_figures`).
+    comparison : HierarchyComparison, optional
+
+    Returns
+    -------
+    str
+    """
+    from segmentation.plots import segment_colors
+
+    images = images or {}
+    esc = html.escape
+    colors = segment_colors(result.k)
+    body = [
+        f"<h1>Customer segmentation: {result.k} segments</h1>",
+        f'<p class="muted">Data: {esc(result.source)}, {len(result.customers):,} customers. '
+        f"{esc(_features_sentence(result))}</p>",
+    ]
+    if result.notes:
+        body.append('<div class="note"><strong>Data notes</strong><ul>'
+                    + "".join(f"<li>{esc(n)}</li>" for n in result.notes) + "</ul></div>")
+    body.append(_img(images, "segments"))
+    body.append('<h2>Segments</h2><div class="cards">')
+    for segment in result.segments:
+        r, g, b, _ = (int(255 * c) for c in colors[segment.number - 1])
+        body.append(
+            f'<div class="card" style="--c: rgb({r},{g},{b})">'
+            f"<h3>{segment.number}. {esc(segment.name)}</h3>"
+            f"<p><strong>{segment.size:,}</strong> customers ({segment.share:.1%})</p>"
+            f"<p>{esc(segment.description)}</p>"
+            f"<p><strong>Suggested action:</strong> {esc(segment.action)}</p></div>"
+        )
+    body.append("</div>")
+    body.append("<h2>Number of segments</h2>")
+    body.append(f"<p>{esc(result.selection.reason)}</p>")
+    if len(result.selection.k_values) > 1:
+        body.append(_html_table(_selection_table(result)))
+    body.append(_img(images, "elbow") + _img(images, "silhouette"))
+    body.append("<h2>Profile</h2>")
+    body.append(_html_table(_profile_with_overall(result)))
+    body.append(_img(images, "profile") + _img(images, "scatter_matrix"))
+    if comparison is not None:
+        body.append("<h2>Hierarchical comparison</h2>")
+        body.append(f"<p>{esc(_comparison_sentence(comparison))}</p>")
+        body.append(_html_table(comparison.sizes))
+        body.append(_img(images, "dendrogram"))
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>Customer segmentation: {result.k} segments</title><style>{_CSS}</style></head>"
+        "<body>\n" + "\n".join(part for part in body if part) + "\n</body></html>\n"
+    )
