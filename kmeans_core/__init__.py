@@ -10,8 +10,8 @@ wcss
     Within-cluster sum of squares (inertia) of a labelling, vectorized.
 """
 
-from kmeans_core._kmeans import KMeans, kmeans_plusplus, wcss
+from kmeans_core._kmeans import ConvergenceWarning, KMeans, NotFittedError, kmeans_plusplus, wcss
 
-__all__ = ["KMeans", "kmeans_plusplus", "wcss"]
+__all__ = ["KMeans", "kmeans_plusplus", "wcss", "ConvergenceWarning", "NotFittedError"]
 
 # --- model selection and cluster metrics (issue 5) are exported below this line ---

@@ -40,6 +40,29 @@ class NotFittedError(ValueError, AttributeError):
     """A method that needs a fitted model was called before ``fit``."""
 
 
+_interoperable = {}
+
+
+def _interoperable_class(ours, sklearn_name):
+    """``ours``, or a subclass of it that is also scikit-learn's class of the same name.
+
+    When scikit-learn is installed, code written for it (``except
+    sklearn.exceptions.NotFittedError``, a warnings filter on its
+    ConvergenceWarning) then works unchanged with our estimator. scikit-learn
+    is looked up only when such an error or warning is raised, never imported
+    at runtime otherwise.
+    """
+    if ours not in _interoperable:
+        try:
+            import sklearn.exceptions
+
+            theirs = getattr(sklearn.exceptions, sklearn_name)
+            _interoperable[ours] = type(ours.__name__, (ours, theirs), {"__module__": __name__})
+        except ImportError:
+            _interoperable[ours] = ours
+    return _interoperable[ours]
+
+
 # ---------------------------------------------------------------------------
 # Kernel orchestration (arrays in, arrays out; inputs already validated)
 # ---------------------------------------------------------------------------
@@ -580,7 +603,7 @@ default="k-means++"
 
     def _check_fitted(self):
         if not hasattr(self, "cluster_centers_"):
-            raise NotFittedError(
+            raise _interoperable_class(NotFittedError, "NotFittedError")(
                 f"This {self.__class__.__name__} instance is not fitted yet. Call 'fit' with "
                 "appropriate arguments before using this estimator."
             )
@@ -722,7 +745,7 @@ default="k-means++"
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
                 f"({self.n_clusters}). Possibly due to duplicate points in X.",
-                ConvergenceWarning,
+                _interoperable_class(ConvergenceWarning, "ConvergenceWarning"),
                 stacklevel=2,
             )
 

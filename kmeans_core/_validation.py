@@ -15,6 +15,15 @@ import numpy as np
 FLOAT_DTYPES = (np.float64, np.float32)
 
 
+class InputTypeError(ValueError, TypeError):
+    """Input of the wrong kind (sparse, non-numeric objects).
+
+    Both a ``ValueError`` (the project's rule: bad input is a ValueError) and
+    a ``TypeError`` (what NumPy and scikit-learn raise for the same input), so
+    either ``except`` clause catches it.
+    """
+
+
 def _is_sparse(X) -> bool:
     return hasattr(X, "toarray") and hasattr(X, "nnz") and hasattr(X, "format")
 
@@ -57,7 +66,7 @@ def check_array(X, *, name="X", dtype=None, copy=False, estimator="KMeans"):
         Always return a new array when True.
     """
     if _is_sparse(X):
-        raise TypeError(
+        raise InputTypeError(
             f"{estimator} does not support sparse input: {name} is a scipy.sparse "
             f"{X.format} matrix. Convert it with {name}.toarray() first."
         )
@@ -71,7 +80,7 @@ def check_array(X, *, name="X", dtype=None, copy=False, estimator="KMeans"):
         try:
             array = array.astype(np.float64)
         except (TypeError, ValueError) as exc:
-            raise ValueError(
+            raise InputTypeError(
                 f"{name} must contain numbers only; converting it to float failed: {exc}"
             ) from exc
     if array.dtype.kind == "c":

@@ -394,7 +394,8 @@ def segment_customers(
         scaler = Scaler.fit(matrix.values, scale)
         scaled = scaler.transform(matrix.values)
 
-    # K-Means cannot make more clusters than there are distinct customers.
+    # K-Means cannot make more clusters than there are distinct customers, and
+    # the silhouette is only defined for 2 <= k <= n - 1.
     n_distinct = len(matrix.values.drop_duplicates())
     if requested != "auto" and requested > n_distinct:
         raise SegmentationError(
@@ -402,7 +403,7 @@ def segment_customers(
         )
     if requested != "auto" and requested not in k_values:
         k_values = sorted(set(k_values) | {requested})
-    k_values = [value for value in k_values if value <= n_distinct]
+    k_values = [value for value in k_values if value <= min(n_distinct, table.n_customers - 1)]
     if requested == "auto" and len(k_values) < 3:
         raise SegmentationError(
             f"k = 'auto' needs at least 3 values of k to find an elbow, but the table has only "
@@ -411,7 +412,7 @@ def segment_customers(
     sample = _silhouette_sample(table.n_customers, silhouette_sample_size)
     description = f"fitting K-Means for k = {k_values[0]}..{k_values[-1]} ({n_init} restarts each)"
     with step(description):
-        if len(k_values) >= 3:
+        if len(k_values) >= 3 and (requested == "auto" or requested in k_values):
             selection, fitted = _choose_k(
                 scaled, k_values, requested,
                 random_state=random_state, n_init=n_init, silhouette_sample_size=sample,

@@ -326,6 +326,13 @@ def build_features(
                 "segmenting needs at least 2"
             )
 
+    for column, role in columns:
+        if role != "gender":
+            not_finite = (~np.isfinite(converted[column].to_numpy())).nonzero()[0]
+            if len(not_finite):
+                raise SegmentationError(
+                    f"column {column!r} has infinite values at {format_rows(not_finite)}"
+                )
     table = _check_ranges(table, strict)
 
     chosen: list[Feature] = []
@@ -338,11 +345,6 @@ def build_features(
             for category, name in zip(feature.indicator_categories, feature.encoded_columns):
                 encoded[name] = (values == category).to_numpy(dtype="float64")
         else:
-            not_finite = (~np.isfinite(values.to_numpy())).nonzero()[0]
-            if len(not_finite):
-                raise SegmentationError(
-                    f"column {column!r} has infinite values at {format_rows(not_finite)}"
-                )
             feature = Feature(column, role)
             encoded[feature.encoded_columns[0]] = values.to_numpy()
         for name in feature.encoded_columns:

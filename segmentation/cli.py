@@ -1,0 +1,272 @@
+"""The ``kmeans-segment`` command: segment a customer table and write a report.
+
+Sub-commands::
+
+    kmeans-segment demo   [--out DIR]                 built-in synthetic customers
+    kmeans-segment run    FILE [--features ...] [--k auto|N] [--scale ...] [--out DIR]
+    kmeans-segment assign MODEL FILE [--out FILE]     new customers -> segments
+
+Also ``python -m segmentation``. Bad input gives one line on stderr and exit
+status 2; nothing is left half-written in the output folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+from segmentation._errors import DataQualityWarning, SegmentationError
+
+__all__ = ["main", "build_parser"]
+
+PROG = "kmeans-segment"
+DEFAULT_OUT = "segmentation-report"
+EXIT_BAD_INPUT = 2
+EXIT_OS_ERROR = 1
+
+_DESCRIPTION = """\
+Find customer segments with K-Means and write a report you can act on:
+which groups exist, how big they are, what characterises them, who is in
+each, and pictures. The number of segments is chosen automatically (the elbow
+of the within-cluster sum of squares, checked against the silhouette) unless
+you give one.
+"""
+
+_EPILOG = f"""\
+examples:
+  {PROG} demo                                  try it on built-in synthetic customers
+  {PROG} run Mall_Customers.csv --out report   income and spending, k chosen for you
+  {PROG} run customers.csv --features income spending age gender --k 6
+  {PROG} run wholesale.csv --features Fresh Milk Grocery --scale standard
+  {PROG} assign report/model.json new_customers.csv --out assigned.csv
+
+The report folder holds report.html (open it in a browser), summary.md,
+customers.csv (every customer with its segment), profile.csv, model.json
+(for 'assign') and plots/*.png.
+"""
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are a single line on stderr."""
+
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _k_argument(text: str):
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or a positive integer, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or a positive integer, not {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}")
+    return value
+
+
+def _add_analysis_options(parser: argparse.ArgumentParser, *, with_features: bool) -> None:
+    from segmentation.analysis import DEFAULT_N_INIT
+    from segmentation.features import SCALE_METHODS
+
+    if with_features:
+        parser.add_argument(
+            "--features", nargs="+", metavar="FEATURE",
+            help="columns to segment on: the keywords income, spending, age, gender, or column "
+                 "names (quote names with spaces; commas also separate). "
+                 "Default: income spending",
+        )
+    parser.add_argument(
+        "--k", type=_k_argument, default="auto", metavar="auto|N",
+        help="number of segments, or 'auto' (default): the elbow of WCSS over k = 1..10, "
+             "checked against the silhouette",
+    )
+    parser.add_argument(
+        "--scale", choices=SCALE_METHODS, default="standard",
+        help="feature scaling before clustering (default: standard); results are always "
+             "reported in the original units",
+    )
+    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                        help=f"report folder (default: ./{DEFAULT_OUT})")
+    parser.add_argument("--n-init", type=_positive_int, default=DEFAULT_N_INIT, metavar="N",
+                        help=f"K-Means restarts per k (default: {DEFAULT_N_INIT})")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="random seed; the same input and seed give the same segments (default: 0)")
+    parser.add_argument("--compare-hierarchical", action="store_true",
+                        help="also cluster with Ward's hierarchical method and add the dendrogram, "
+                             "adjusted Rand index and side-by-side sizes to the report")
+    parser.add_argument("--no-plots", action="store_true", help="skip the pictures (faster)")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="show progress on stderr (default: when stderr is a terminal)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``kmeans-segment``."""
+    parser = _OneLineParser(
+        prog=PROG, description=_DESCRIPTION, epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
+    commands.required = True
+
+    demo = commands.add_parser(
+        "demo", help="segment built-in synthetic customers and write a report",
+        description="Generate a synthetic customer table with the classic schema (CustomerID, "
+                    "Gender, Age, Annual Income (k$), Spending Score (1-100)) and five groups, "
+                    "segment it, write the report and print a summary.",
+    )
+    demo.add_argument("--customers", type=_positive_int, default=200, metavar="N",
+                      help="number of synthetic customers (default: 200)")
+    _add_analysis_options(demo, with_features=True)
+
+    run = commands.add_parser(
+        "run", help="segment a customer table (CSV or Parquet) and write a report",
+        description="Segment the customers in FILE and write a report folder. Recognises the "
+                    "classic columns (CustomerID, Gender or Genre, Age, Annual Income (k$), "
+                    "Spending Score (1-100)) by name; other numeric columns can be named with "
+                    "--features.",
+    )
+    run.add_argument("file", metavar="FILE", help="customer table: .csv, .tsv or .parquet")
+    _add_analysis_options(run, with_features=True)
+    run.add_argument("--id-column", metavar="COLUMN",
+                     help="the customer-ID column, if not recognised by name (never a feature)")
+    run.add_argument("--drop-missing", action="store_true",
+                     help="drop customers with missing values in the features (default: refuse them)")
+    run.add_argument("--strict", action="store_true",
+                     help="treat out-of-range values (score outside 1-100, negative income or age) "
+                          "as errors instead of warnings")
+
+    assign = commands.add_parser(
+        "assign", help="put new customers into the segments of a saved model",
+        description="Assign each customer in FILE to the nearest segment of MODEL (the model.json "
+                    "of a report folder). Writes the table with 'Segment' and 'Segment Name' "
+                    "columns added, to --out or to standard output.",
+    )
+    assign.add_argument("model", metavar="MODEL", help="model.json from a report folder")
+    assign.add_argument("file", metavar="FILE", help="new customers: .csv, .tsv or .parquet")
+    assign.add_argument("--out", metavar="FILE", help="write the CSV here (default: standard output)")
+    return parser
+
+
+def _split_features(features):
+    if features is None:
+        return None
+    return [part.strip() for item in features for part in item.split(",") if part.strip()]
+
+
+def _segment_and_report(data, args) -> int:
+    from segmentation import compare, export, report
+    from segmentation._progress import StageProgress
+    from segmentation.analysis import segment_customers
+
+    show_progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    progress = StageProgress(show_progress)
+    result = segment_customers(
+        data,
+        features=_split_features(args.features),
+        k=args.k,
+        scale=args.scale,
+        n_init=args.n_init,
+        random_state=args.seed,
+        missing="drop" if getattr(args, "drop_missing", False) else "error",
+        strict=getattr(args, "strict", False),
+        id_column=getattr(args, "id_column", None),
+        progress=progress,
+    )
+    comparison = None
+    if args.compare_hierarchical:
+        with progress.step("comparing with Ward's hierarchical clustering"):
+            comparison = compare.compare_hierarchical(result, random_state=args.seed)
+    with progress.step(f"writing the report to {args.out}"):
+        written = export.write_report(result, args.out, comparison=comparison, plots=not args.no_plots)
+    print(report.render_summary(result, comparison))
+    print()
+    print(f"Report: {written['html']}")
+    print(f"Summary: {written['markdown']}; customers with segments: {written['customers']}; "
+          f"model: {written['model']}")
+    return 0
+
+
+def _demo(args) -> int:
+    from segmentation.datasets import make_customers
+
+    return _segment_and_report(make_customers(args.customers, random_state=args.seed), args)
+
+
+def _run(args) -> int:
+    return _segment_and_report(args.file, args)
+
+
+def _assign(args) -> int:
+    from segmentation.data import read_table
+    from segmentation.export import read_model, write_table
+
+    model = read_model(args.model)
+    customers, _ = read_table(args.file)
+    assigned = model.assign(customers)
+    if args.out is None:
+        assigned.to_csv(sys.stdout, index=False)
+        return 0
+    target = Path(args.out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
+                                             dir=target.parent)
+    os.close(descriptor)
+    try:
+        write_table(assigned, temporary)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    counts = assigned["Segment"].value_counts().sort_index()
+    print(f"Assigned {len(assigned):,} customers to {model.n_segments} segments; wrote {target}")
+    for number, count in counts.items():
+        print(f"  {number}. {model.names[number - 1]}: {count:,}")
+    return 0
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def main(argv=None) -> int:
+    """Run ``kmeans-segment`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_request:
+        return int(exit_request.code or 0)
+    handlers = {"demo": _demo, "run": _run, "assign": _assign}
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataQualityWarning)
+            status = handlers[args.command](args)
+        for warning in caught:
+            if issubclass(warning.category, DataQualityWarning):
+                print(f"{PROG}: warning: {_one_line(warning.message)}", file=sys.stderr)
+            else:
+                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        return status
+    except (SegmentationError, ValueError) as error:
+        print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as error:
+        print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_OS_ERROR
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,39 @@
+"""Shared test fixtures and the tolerances every test uses (stated once, with the reason)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# float64: our sums are accumulated in a different (fixed, chunked) order from
+# scikit-learn's per-thread sums, so centers and inertia agree to rounding
+# (~1e-15 relative); 1e-9 leaves room for the ~40 iterations that compound it.
+RTOL_FLOAT64 = 1e-9
+# float32: scikit-learn accumulates centers and inertia in float32 (relative
+# error up to ~n * 6e-8); ours accumulates in float64.
+RTOL_FLOAT32 = 1e-4
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def rtol_for(dtype):
+    return RTOL_FLOAT64 if np.dtype(dtype) == np.float64 else RTOL_FLOAT32
+
+
+@pytest.fixture
+def mall_customers_path():
+    """The real Mall Customers table from ../shared/data, or skip when it is absent."""
+    path = SHARED_DATA / "Mall_Customers.csv"
+    if not path.is_file():
+        pytest.skip(f"shared data not present: {path}")
+    return path
+
+
+def make_blobs(n, d, k, seed=0, dtype=np.float64, spread=3.0):
+    """Gaussian blobs around k random centers, with unequal feature scales."""
+    rng = np.random.RandomState(seed)
+    centers = rng.uniform(-spread * k, spread * k, size=(max(k, 1), d))
+    X = centers[rng.randint(max(k, 1), size=n)] + rng.standard_normal((n, d)) * rng.uniform(0.5, 2, d)
+    return X.astype(dtype)
