@@ -121,3 +121,41 @@ def is_same_clustering(labels_a, labels_b, n_clusters):
         elif mapping[a] != labels_b[i]:
             return False
     return True
+
+
+@jit_parallel
+def column_sums_per_chunk(X, chunk_sums):
+    """Per-chunk column sums (float64) of X; add the rows of ``chunk_sums`` in order for the total."""
+    n_samples, n_features = X.shape
+    for chunk in prange(chunk_sums.shape[0]):
+        start = chunk * CHUNK_ROWS
+        stop = min(start + CHUNK_ROWS, n_samples)
+        for f in range(n_features):
+            chunk_sums[chunk, f] = 0.0
+        for i in range(start, stop):
+            for f in range(n_features):
+                chunk_sums[chunk, f] += X[i, f]
+
+
+@jit_parallel
+def center_in_place(X, mean, chunk_sums, chunk_squares):
+    """``X -= mean`` in place, with per-chunk column sums and sums of squares of the result.
+
+    The sums give the column variances of X in the same pass
+    (``var = E[y^2] - E[y]^2`` for the centered ``y``, where ``E[y]`` is
+    only rounding noise, so nothing cancels).
+    """
+    n_samples, n_features = X.shape
+    for chunk in prange(chunk_sums.shape[0]):
+        start = chunk * CHUNK_ROWS
+        stop = min(start + CHUNK_ROWS, n_samples)
+        for f in range(n_features):
+            chunk_sums[chunk, f] = 0.0
+            chunk_squares[chunk, f] = 0.0
+        for i in range(start, stop):
+            for f in range(n_features):
+                value = X[i, f] - mean[f]
+                X[i, f] = value
+                value64 = np.float64(value)
+                chunk_sums[chunk, f] += value64
+                chunk_squares[chunk, f] += value64 * value64

@@ -15,6 +15,8 @@ import warnings
 import numpy as np
 
 from kmeans_core._common import (
+    center_in_place,
+    column_sums_per_chunk,
     euclidean_distances_to_centers,
     inertia_per_chunk,
     is_same_clustering,
@@ -98,6 +100,31 @@ def _assign_labels(X, centers):
             False,
         )
     return labels
+
+
+def _center_in_place(X):
+    """Subtract the column means from X in place; return (means, column variances).
+
+    float32 means are NumPy's own (``X.mean(axis=0)``, accumulated in float32),
+    bit for bit what scikit-learn subtracts, because the k-means++ draws on
+    float32 data depend on those exact bits. float64 means come from a
+    parallel chunked sum (NumPy's axis-0 mean is slow on narrow arrays). The
+    variances (for the relative ``tol``) come out of the centering pass.
+    """
+    n_samples, n_features = X.shape
+    chunks = n_chunks(n_samples)
+    if X.dtype == np.float32:
+        mean = X.mean(axis=0)
+    else:
+        chunk_sums = np.empty((chunks, n_features))
+        column_sums_per_chunk(X, chunk_sums)
+        mean = chunk_sums.sum(axis=0) / n_samples
+    chunk_sums = np.empty((chunks, n_features))
+    chunk_squares = np.empty((chunks, n_features))
+    center_in_place(X, mean, chunk_sums, chunk_squares)
+    residual_mean = chunk_sums.sum(axis=0) / n_samples
+    variances = np.maximum(chunk_squares.sum(axis=0) / n_samples - residual_mean**2, 0.0)
+    return mean, variances
 
 
 def _inertia(X, sample_weight, centers, labels):
@@ -705,7 +732,6 @@ default="k-means++"
         n_init = self._check_params(X)
         random_state = check_random_state(self.random_state)
         sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
-        tol = float(np.mean(np.var(X, axis=0)) * self.tol) if self.tol > 0 else 0.0
 
         init_centers = None
         if _is_array_like(self.init):
@@ -713,8 +739,8 @@ default="k-means++"
 
         # Center the data (X is our private copy): distances are more accurate
         # near the origin, and scikit-learn draws its seeds on centered data.
-        X_mean = X.mean(axis=0)
-        X -= X_mean
+        X_mean, variances = _center_in_place(X)
+        tol = float(np.mean(variances) * self.tol)
         if init_centers is not None:
             init_centers -= X_mean
 
@@ -740,7 +766,7 @@ default="k-means++"
             for record in history:
                 record["centers"] = record["centers"] + X_mean
 
-        distinct = len(np.unique(labels))
+        distinct = int(np.count_nonzero(np.bincount(labels, minlength=self.n_clusters)))
         if distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than n_clusters "

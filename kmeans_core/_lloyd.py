@@ -13,7 +13,23 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
+from numba import types
+from numba.extending import overload
+
 from kmeans_core._jit import jit, jit_parallel
+
+
+def rows_as_float64(X, start, stop):
+    """Rows ``start:stop`` of X as float64: a view for float64 X, a copy for float32."""
+    return np.asarray(X[start:stop], dtype=np.float64)
+
+
+@overload(rows_as_float64, jit_options={"cache": True})
+def _rows_as_float64_kernel(X, start, stop):
+    # Chosen at compile time from X's dtype, so float64 data is never copied.
+    if X.dtype == types.float64:
+        return lambda X, start, stop: X[start:stop]
+    return lambda X, start, stop: X[start:stop].astype(np.float64)
 
 
 @jit_parallel
@@ -64,7 +80,7 @@ def lloyd_pass(
     for chunk in prange(chunk_inertia.shape[0]):
         start = chunk * chunk_rows
         stop = min(start + chunk_rows, n_samples)
-        rows = X[start:stop].astype(np.float64)
+        rows = rows_as_float64(X, start, stop)
         cross = np.dot(rows, centers_t)
         if update_centers:
             chunk_sums[chunk, :, :] = 0.0

@@ -135,3 +135,5 @@ def test_names_never_collide_with_many_features(n_segments, seed):
     centroids = pd.DataFrame(rng.choice([-1.0, 0.0, 1.0], size=(n_segments, 5)), columns=mean.index)
     names = names_of(features, centroids, mean, std)
     assert len(set(names)) == len(names)
+    # Not even the same words in another order.
+    assert len({frozenset(name.split(", ")) for name in names}) == len(names)
