@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import os
 import warnings
 
 import numpy as np
@@ -22,6 +23,13 @@ from kmeans_core._common import (
     is_same_clustering,
 )
 from kmeans_core._jit import CHUNK_ROWS, chunk_rows_for, n_chunks, single_threaded_blas
+from kmeans_core._bounds import (
+    center_separations,
+    first_bounds_pass,
+    elkan_move_bounds,
+    elkan_pass,
+    hamerly_pass,
+)
 from kmeans_core._lloyd import lloyd_pass, reduce_chunks
 from kmeans_core._seeding import greedy_kmeans_plusplus, random_choice_init
 from kmeans_core._validation import (
@@ -31,7 +39,7 @@ from kmeans_core._validation import (
     feature_names_of,
 )
 
-ALGORITHMS = ("lloyd",)
+ALGORITHMS = ("lloyd", "elkan", "hamerly", "auto")
 
 
 class ConvergenceWarning(UserWarning):
@@ -246,6 +254,132 @@ def _lloyd_iterations(X, sample_weight, centers, labels, max_iter, tol, verbose,
         labels = _assign_labels(X, centers)
     inertia = _inertia(X, sample_weight, centers, labels)
     return labels, inertia, centers, iteration + 1
+
+
+def bounded_single_run(algorithm, X, sample_weight, centers_init, max_iter, tol, verbose=0,
+                       history=None):
+    """One run of Hamerly's or Elkan's algorithm from ``centers_init``.
+
+    The same iteration as :func:`lloyd_single_run` (same stopping rules, same
+    empty-cluster rule, same final re-assignment), with the assignment step
+    replaced by a bounds-pruned one; see ``_bounds.py``.
+    """
+    n_samples, n_features = X.shape
+    n_clusters = centers_init.shape[0]
+    chunk_rows = chunk_rows_for(n_samples, n_clusters, n_features)
+    chunks = n_chunks(n_samples, chunk_rows)
+    chunk_sums = np.empty((chunks, n_clusters, n_features))
+    chunk_weights = np.empty((chunks, n_clusters))
+    chunk_changed = np.empty(chunks, dtype=np.int64)
+    sums = np.empty((n_clusters, n_features))
+    weights = np.empty(n_clusters)
+    half_center_distances = np.empty((n_clusters, n_clusters))
+    half_separation = np.empty(n_clusters)
+    upper = np.empty(n_samples)
+    elkan = algorithm == "elkan"
+    lower = np.empty((n_samples, n_clusters) if elkan else n_samples)
+
+    def assignment(centers64, shifts, first, update_centers):
+        """One assignment step; ``shifts``: how far each center moved since the last one."""
+        center_separations(centers64, half_center_distances, half_separation)
+        if not elkan:
+            hamerly_pass(X, sample_weight, _transposed(centers64), _squared_norms(centers64),
+                         half_separation, shifts, labels, upper, lower, chunk_sums,
+                         chunk_weights, chunk_changed, chunk_rows, first, update_centers)
+        elif first:
+            first_bounds_pass(X, sample_weight, _transposed(centers64), _squared_norms(centers64),
+                              labels, upper, lower, chunk_sums, chunk_weights, chunk_changed,
+                              chunk_rows)
+        else:
+            elkan_move_bounds(labels, upper, lower, shifts, chunk_rows)
+            elkan_pass(X, sample_weight, centers64, half_center_distances, half_separation,
+                       labels, upper, lower, chunk_sums, chunk_weights, chunk_changed,
+                       chunk_rows, False, update_centers)
+
+    centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
+    labels = np.full(n_samples, -1, dtype=np.int32)
+    with single_threaded_blas():
+        return _bounded_iterations(X, sample_weight, centers, labels, assignment, chunk_sums,
+                                   chunk_weights, chunk_changed, sums, weights, max_iter, tol,
+                                   verbose, history)
+
+
+def _bounded_iterations(X, sample_weight, centers, labels, assignment, chunk_sums, chunk_weights,
+                        chunk_changed, sums, weights, max_iter, tol, verbose, history):
+    strict_convergence = False
+    shifts = np.zeros(centers.shape[0])
+    for iteration in range(max_iter):
+        assignment(centers.astype(np.float64), shifts, iteration == 0, True)
+        reduce_chunks(chunk_sums, chunk_weights, sums, weights)
+        _relocate_empty_clusters(X, sample_weight, centers, sums, weights, labels)
+        new_centers = _mean_centers(sums, weights, X.dtype)
+        movement = new_centers.astype(np.float64) - centers.astype(np.float64)
+        shifts_squared = np.einsum("ij,ij->i", movement, movement)
+        center_shift_sq = float(shifts_squared.sum())
+        if verbose or history is not None:
+            # Bounds never compute every distance: the inertia is computed on request only.
+            inertia_before = _inertia(X, sample_weight, centers, labels)
+            if verbose:
+                print(f"Iteration {iteration}, inertia {inertia_before}.")
+            if history is not None:
+                history.append({"iteration": iteration, "inertia": inertia_before,
+                                "center_shift": center_shift_sq, "centers": new_centers.copy()})
+        shifts = np.sqrt(shifts_squared)
+        centers = new_centers
+        if chunk_changed.sum() == 0:
+            if verbose:
+                print(f"Converged at iteration {iteration}: strict convergence.")
+            strict_convergence = True
+            break
+        if center_shift_sq <= tol:
+            if verbose:
+                print(f"Converged at iteration {iteration}: center shift {center_shift_sq} "
+                      f"within tolerance {tol}.")
+            break
+
+    if not strict_convergence:
+        assignment(centers.astype(np.float64), shifts, False, False)
+    inertia = _inertia(X, sample_weight, centers, labels)
+    return labels, inertia, centers, iteration + 1
+
+
+def elkan_bounds_bytes(n_samples, n_clusters):
+    """Memory taken by Elkan's lower bounds (float64, one per sample and center)."""
+    return 8 * n_samples * n_clusters
+
+
+def available_memory_bytes():
+    """Memory the OS reports as available (Linux ``MemAvailable``), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def choose_algorithm(n_samples, n_features, n_clusters):
+    """The rule behind ``algorithm="auto"`` (see the KMeans docstring and the README table)."""
+    if n_clusters == 1:
+        return "lloyd"
+    available = available_memory_bytes()
+    elkan_fits = available is None or elkan_bounds_bytes(n_samples, n_clusters) <= available // 4
+    if n_features >= AUTO_ELKAN_MIN_FEATURES and elkan_fits:
+        return "elkan"
+    if n_clusters >= AUTO_HAMERLY_MIN_CLUSTERS or n_features >= AUTO_HAMERLY_MIN_FEATURES:
+        return "hamerly"
+    return "lloyd"
+
+
+# Thresholds of the "auto" rule, set from benchmarks/compare_lloyd.py's table.
+AUTO_ELKAN_MIN_FEATURES = 32
+AUTO_HAMERLY_MIN_CLUSTERS = 8
+AUTO_HAMERLY_MIN_FEATURES = 8
 
 
 # ---------------------------------------------------------------------------
@@ -614,6 +748,30 @@ default="k-means++"
             )
         return self._resolved_n_init()
 
+    def _resolved_algorithm(self, X):
+        """The iteration a fit will run ("lloyd", "hamerly" or "elkan"); see ``algorithm``."""
+        n_samples, n_features = X.shape
+        k = self.n_clusters
+        if k == 1:
+            if self.algorithm in ("elkan", "hamerly"):
+                warnings.warn(
+                    f"algorithm='{self.algorithm}' doesn't make sense for a single cluster. "
+                    "Using 'lloyd' instead.", RuntimeWarning, stacklevel=3)
+            return "lloyd"
+        if self.algorithm == "auto":
+            return choose_algorithm(n_samples, n_features, k)
+        if self.algorithm == "elkan":
+            needed = elkan_bounds_bytes(n_samples, k)
+            available = available_memory_bytes()
+            if available is not None and needed > available // 2:
+                raise ValueError(
+                    f"algorithm='elkan' needs n_samples * n_clusters lower bounds: "
+                    f"{n_samples} * {k} * 8 bytes = {needed / 2**30:.1f} GiB, more than half "
+                    f"of the {available / 2**30:.1f} GiB of memory available. Use "
+                    "algorithm='hamerly' (n_samples bounds) or 'auto'."
+                )
+        return self.algorithm
+
     def _check_init_centers(self, centers, X, what):
         centers = check_array(centers, name=what, dtype=X.dtype, copy=True)
         if centers.shape[0] != self.n_clusters:
@@ -744,15 +902,20 @@ default="k-means++"
         if init_centers is not None:
             init_centers -= X_mean
 
+        algorithm = self._resolved_algorithm(X)
         best = None
         for _ in range(n_init):
             centers = self._initial_centers(X, init_centers, random_state, sample_weight)
             if self.verbose:
                 print("Initialization complete")
             history = [] if self.record_history else None
-            labels, inertia, centers, n_iter = lloyd_single_run(
-                X, sample_weight, centers, self.max_iter, tol, self.verbose, history
-            )
+            if algorithm == "lloyd":
+                labels, inertia, centers, n_iter = lloyd_single_run(
+                    X, sample_weight, centers, self.max_iter, tol, self.verbose, history)
+            else:
+                labels, inertia, centers, n_iter = bounded_single_run(
+                    algorithm, X, sample_weight, centers, self.max_iter, tol, self.verbose,
+                    history)
             # Keep a run only if it is better and not the same partition relabelled
             # (rounding can make a relabelled twin look marginally better).
             if best is None or (

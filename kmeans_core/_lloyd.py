@@ -13,23 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from numba import types
-from numba.extending import overload
-
+from kmeans_core._common import rows_as_float64
 from kmeans_core._jit import jit, jit_parallel
-
-
-def rows_as_float64(X, start, stop):
-    """Rows ``start:stop`` of X as float64: a view for float64 X, a copy for float32."""
-    return np.asarray(X[start:stop], dtype=np.float64)
-
-
-@overload(rows_as_float64, jit_options={"cache": True})
-def _rows_as_float64_kernel(X, start, stop):
-    # Chosen at compile time from X's dtype, so float64 data is never copied.
-    if X.dtype == types.float64:
-        return lambda X, start, stop: X[start:stop]
-    return lambda X, start, stop: X[start:stop].astype(np.float64)
 
 
 @jit_parallel

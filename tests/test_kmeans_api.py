@@ -282,10 +282,13 @@ rng = np.random.RandomState(0)
 X = rng.standard_normal((60_000, 6)) + rng.randint(0, 8, size=(60_000, 1)) * 2.0
 w = rng.uniform(0.5, 2.0, 60_000)
 out = {}
-for dtype in ("float64", "float32"):
-    m = KMeans(9, random_state=3, n_init=2).fit(X.astype(dtype), sample_weight=w.astype(dtype))
-    digest = hashlib.sha256(m.cluster_centers_.tobytes() + m.labels_.tobytes()).hexdigest()
-    out[dtype] = [digest, repr(m.inertia_), m.n_iter_, repr(m.score(X.astype(dtype)))]
+for algorithm in ("lloyd", "hamerly", "elkan"):
+    for dtype in ("float64", "float32"):
+        m = KMeans(9, random_state=3, n_init=2, algorithm=algorithm).fit(
+            X.astype(dtype), sample_weight=w.astype(dtype))
+        digest = hashlib.sha256(m.cluster_centers_.tobytes() + m.labels_.tobytes()).hexdigest()
+        out[algorithm + dtype] = [digest, repr(m.inertia_), m.n_iter_,
+                                  repr(m.score(X.astype(dtype)))]
 import numba
 out["threads"] = numba.get_num_threads()
 print(json.dumps(out))
@@ -300,5 +303,39 @@ def test_bitwise_identical_for_any_thread_count():
                               text=True, check=True)
         results.append(json.loads(done.stdout))
     assert results[0]["threads"] == 1 and results[1]["threads"] == 2
-    for dtype in ("float64", "float32"):
-        assert results[0][dtype] == results[1][dtype]
+    assert len(results[0]) == 7
+    assert results[0] == {**results[1], "threads": 1}
+
+
+# --- algorithm choice -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("algorithm", ["elkan", "hamerly"])
+def test_bounds_algorithms_fall_back_to_lloyd_for_one_cluster(algorithm):
+    with pytest.warns(RuntimeWarning, match=f"algorithm='{algorithm}' doesn't make sense"):
+        model = KMeans(1, algorithm=algorithm).fit(X_GOOD)
+    np.testing.assert_allclose(model.cluster_centers_[0], X_GOOD.mean(axis=0))
+
+
+def test_elkan_memory_is_guarded(monkeypatch):
+    import kmeans_core._kmeans as kmeans_module
+
+    # Pretend the machine has 1 MiB free: Elkan's 50 * 3 * 8 bytes fit, 400,000 * 3 do not.
+    monkeypatch.setattr(kmeans_module, "available_memory_bytes", lambda: 2**20)
+    KMeans(3, algorithm="elkan", random_state=0).fit(X_GOOD)
+    big = np.random.RandomState(0).rand(400_000, 1)
+    with pytest.raises(ValueError, match=r"algorithm='elkan' needs n_samples \* n_clusters"):
+        KMeans(3, algorithm="elkan", max_iter=1).fit(big)
+    assert kmeans_module.choose_algorithm(400_000, 64, 3) != "elkan"
+
+
+def test_auto_rule():
+    from kmeans_core._kmeans import choose_algorithm
+
+    assert choose_algorithm(10**6, 2, 1) == "lloyd"
+    assert choose_algorithm(10**6, 2, 5) == "lloyd"
+    assert choose_algorithm(10**6, 2, 64) == "hamerly"
+    assert choose_algorithm(10**6, 8, 32) == "hamerly"
+    model = KMeans(5, algorithm="auto", random_state=0).fit(X_GOOD)
+    reference = KMeans(5, algorithm="lloyd", random_state=0).fit(X_GOOD)
+    np.testing.assert_array_equal(model.labels_, reference.labels_)

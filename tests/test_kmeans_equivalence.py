@@ -42,11 +42,13 @@ def _case(n, d, k, dtype, weighted, init):
     return X, weights, init_value
 
 
-def _fit_both(X, k, init, weights):
+def _fit_both(X, k, init, weights, algorithm="lloyd"):
     with warnings.catch_warnings():
         # Duplicate points at tiny n can leave fewer distinct clusters: both warn alike.
+        # k = 1 with a bounds algorithm warns that Lloyd's is used instead.
         warnings.simplefilter("ignore")
-        ours = KMeans(k, init=init, n_init=1, random_state=0).fit(X, sample_weight=weights)
+        ours = KMeans(k, init=init, n_init=1, random_state=0, algorithm=algorithm).fit(
+            X, sample_weight=weights)
         theirs = SklearnKMeans(k, init=init, n_init=1, random_state=0).fit(X, sample_weight=weights)
     return ours, theirs
 
@@ -60,11 +62,13 @@ def _assert_same_model(ours, theirs, rtol):
     assert ours.inertia_ == pytest.approx(theirs.inertia_, rel=rtol, abs=1e-12)
 
 
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "elkan"])
 @pytest.mark.parametrize("n, d, k, dtype, weighted, init", GRID,
                          ids=lambda v: getattr(v, "__name__", str(v)))
-def test_same_answer_as_sklearn(n, d, k, dtype, weighted, init):
+def test_same_answer_as_sklearn(n, d, k, dtype, weighted, init, algorithm):
+    """Every algorithm of ours against scikit-learn's Lloyd (exact algorithms: same answer)."""
     X, weights, init_value = _case(n, d, k, dtype, weighted, init)
-    ours, theirs = _fit_both(X, k, init_value, weights)
+    ours, theirs = _fit_both(X, k, init_value, weights, algorithm)
     assert ours.cluster_centers_.dtype == dtype
     assert ours.labels_.dtype == np.int32
 
@@ -144,10 +148,11 @@ def test_random_state_forms_match(random_state):
     _assert_same_model(ours, theirs, 1e-9)
 
 
-def test_max_iter_and_tol_stop_like_sklearn():
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "elkan"])
+def test_max_iter_and_tol_stop_like_sklearn(algorithm):
     X = make_blobs(5000, 4, 10, seed=2)
     for max_iter, tol in [(1, 1e-4), (3, 0.0), (300, 0.0), (300, 1e-2)]:
-        ours = KMeans(10, max_iter=max_iter, tol=tol, random_state=1).fit(X)
+        ours = KMeans(10, max_iter=max_iter, tol=tol, random_state=1, algorithm=algorithm).fit(X)
         theirs = SklearnKMeans(10, max_iter=max_iter, tol=tol, random_state=1).fit(X)
         _assert_same_model(ours, theirs, 1e-9)
 
@@ -164,19 +169,21 @@ def test_predict_transform_score_match_sklearn():
         theirs.score(X_new, sample_weight=weights), rel=1e-9)
 
 
-def test_verbose_prints_sklearn_lines(capsys):
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "elkan"])
+def test_verbose_prints_sklearn_lines(capsys, algorithm):
     X = make_blobs(300, 2, 3, seed=1)
-    KMeans(3, random_state=0, verbose=1).fit(X)
+    KMeans(3, random_state=0, verbose=1, algorithm=algorithm).fit(X)
     out = capsys.readouterr().out
     assert out.startswith("Initialization complete\nIteration 0, inertia ")
     assert "Converged at iteration" in out
 
 
-def test_empty_cluster_is_relocated_like_sklearn():
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "elkan"])
+def test_empty_cluster_is_relocated_like_sklearn(algorithm):
     """A center far from all data gets no points; it must move to the farthest sample."""
     X = make_blobs(400, 2, 3, seed=6)
     init = np.vstack([X[:2], [[1e4, 1e4]]])
-    ours = KMeans(3, init=init, n_init=1).fit(X)
+    ours = KMeans(3, init=init, n_init=1, algorithm=algorithm).fit(X)
     theirs = SklearnKMeans(3, init=init, n_init=1).fit(X)
     assert np.isfinite(ours.cluster_centers_).all()
     assert len(np.unique(ours.labels_)) == 3

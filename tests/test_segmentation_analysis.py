@@ -252,3 +252,12 @@ def test_wholesale_customers_with_named_features():
     assert result.k == 4 and len(set(result.names)) == 4
     assert result.profile["Customers"].sum() == 440
     assert "Age mean" not in result.profile.columns
+
+
+@pytest.mark.parametrize("module_name", ["segmentation.analysis", "segmentation.model"])
+def test_docstring_examples_run(module_name):
+    import doctest
+    import importlib
+
+    outcome = doctest.testmod(importlib.import_module(module_name))
+    assert outcome.attempted > 0 and outcome.failed == 0

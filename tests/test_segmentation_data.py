@@ -355,3 +355,12 @@ def test_row_numbers_in_messages_are_one_based():
 
     assert format_rows([0]) == "row 1"
     assert re.fullmatch(r"rows 1, 2, .* and 2 more", format_rows(range(12)))
+
+
+@pytest.mark.parametrize("module_name", ["segmentation.data", "segmentation.naming", "segmentation.datasets"])
+def test_docstring_examples_run(module_name):
+    import doctest
+    import importlib
+
+    outcome = doctest.testmod(importlib.import_module(module_name))
+    assert outcome.attempted > 0 and outcome.failed == 0
