@@ -1,11 +1,23 @@
-"""Side-by-side timing of Lloyd's iterations: kmeans_core vs scikit-learn, one process.
+"""The acceptance tables of the core and accelerated-algorithm issues, measured side by side.
 
-Both fit the same data from the same init array with the same ``tol`` and
-``max_iter`` (``n_init=1``), after a warm-up fit so numba's compile time is out
-of the figures. Each time is the best of ``--repeat`` fits. Labels must be
-identical; the table says so per row.
+Everything runs in one process, ours and scikit-learn's on the same data:
 
-Run: ``python -m benchmarks.compare_lloyd [--quick] [--markdown]``.
+1. **Lloyd vs Lloyd**: ``KMeans(algorithm="lloyd")`` against scikit-learn's
+   ``algorithm="lloyd"``, same init array, tol and max_iter, ``n_init=1``.
+2. **Ours (each algorithm, and "auto") vs scikit-learn's best** of its
+   ``lloyd`` and ``elkan`` on the same problems.
+3. **Default fit**: ``KMeans(k, random_state=0)`` (k-means++ seeding + auto)
+   against scikit-learn's default ``KMeans(k, random_state=0)``.
+4. **Lloyd's pass against the memory bound**: seconds per iteration of our
+   Lloyd pass, against the time a streaming kernel takes to read X once.
+5. **Startup**: import time and first fit in fresh processes, with a warm
+   and with a cold numba cache.
+
+Times are the best of ``--repeat`` runs after a warm-up fit (compile time out).
+Labels must be identical; each row says so.
+
+Run: ``python -m benchmarks.compare_lloyd [--quick]`` (the full run takes a
+few minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -15,16 +27,20 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
 
-GRID = [(100_000, 2, 5), (1_000_000, 2, 5), (200_000, 16, 16), (100_000, 64, 64), (1_000_000, 8, 32)]
+CORE_GRID = [(100_000, 2, 5), (1_000_000, 2, 5), (200_000, 16, 16), (100_000, 64, 64),
+             (1_000_000, 8, 32)]
+ACCELERATED_GRID = CORE_GRID + [(1_000_000, 2, 64)]
+DEFAULT_FIT_GRID = [(1_000_000, 8, 16), (1_000_000, 2, 5)]
 QUICK_GRID = [(20_000, 2, 5), (5_000, 16, 16)]
 
 
 def make_data(n, d, k, seed=0):
-    """Gaussian blobs: k centers in a box, unit-variance noise, float64."""
+    """Gaussian blobs: k centers uniform in [-10, 10]^d, unit-variance noise, float64."""
     rng = np.random.RandomState(seed)
     centers = rng.uniform(-10, 10, size=(k, d))
     X = centers[rng.randint(k, size=n)] + rng.standard_normal((n, d))
@@ -33,12 +49,13 @@ def make_data(n, d, k, seed=0):
 
 
 def best_time(fit, repeat):
+    """Best wall time of ``repeat`` calls, and the last result."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        model = fit()
+        result = fit()
         times.append(time.perf_counter() - start)
-    return min(times), model
+    return min(times), result
 
 
 def machine_description():
@@ -58,51 +75,170 @@ def machine_description():
             f"numpy {np.__version__}, numba {numba.__version__}, scikit-learn {sklearn.__version__}")
 
 
-def startup_times():
-    """Import time and first fit in a fresh process (numba cache warm: it was filled above)."""
-    code = (
-        "import time; t0 = time.perf_counter(); import kmeans_core; t1 = time.perf_counter();"
-        "import numpy as np; X = np.random.RandomState(0).rand(1000, 2);"
-        "t2 = time.perf_counter(); kmeans_core.KMeans(3, random_state=0).fit(X);"
-        "t3 = time.perf_counter(); print(t1 - t0, t3 - t2)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    import_s, first_fit_s = map(float, out.stdout.split())
-    return import_s, first_fit_s
+def _same(ours, theirs):
+    return np.array_equal(ours.labels_, theirs.labels_) and ours.n_iter_ == theirs.n_iter_
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--max-iter", type=int, default=100)
-    args = parser.parse_args(argv)
-
+def lloyd_table(grid, repeat, max_iter):
     from sklearn.cluster import KMeans as SklearnKMeans
 
     from kmeans_core import KMeans
 
-    grid = QUICK_GRID if args.quick else GRID
-    X, init = make_data(2000, 2, 3)
-    KMeans(3, init=init, n_init=1).fit(X)  # warm-up: compile (or load from cache)
-
-    print(f"Machine: {machine_description()}")
-    print(f"Lloyd, init array, n_init=1, tol=1e-4, max_iter={args.max_iter}, best of {args.repeat}\n")
-    print("| n | d | k | iterations | kmeans_core (s) | scikit-learn (s) | ratio sklearn/ours | identical labels |")
+    print(f"\n### Lloyd vs Lloyd (init array, n_init=1, tol=1e-4, max_iter={max_iter}, "
+          f"best of {repeat})\n")
+    print("| n | d | k | iterations | kmeans_core lloyd (s) | scikit-learn lloyd (s) "
+          "| speed-up | identical labels |")
     print("|---:|---:|---:|---:|---:|---:|---:|:---:|")
     for n, d, k in grid:
         X, init = make_data(n, d, k)
-        ours_s, ours = best_time(
-            lambda: KMeans(k, init=init, n_init=1, max_iter=args.max_iter).fit(X), args.repeat)
-        theirs_s, theirs = best_time(
-            lambda: SklearnKMeans(k, init=init, n_init=1, max_iter=args.max_iter,
-                                  algorithm="lloyd").fit(X), args.repeat)
-        same = np.array_equal(ours.labels_, theirs.labels_) and ours.n_iter_ == theirs.n_iter_
+        ours_s, ours = best_time(lambda: KMeans(k, init=init, n_init=1, max_iter=max_iter,
+                                                algorithm="lloyd").fit(X), repeat)
+        theirs_s, theirs = best_time(lambda: SklearnKMeans(
+            k, init=init, n_init=1, max_iter=max_iter, algorithm="lloyd").fit(X), repeat)
         print(f"| {n:,} | {d} | {k} | {ours.n_iter_} | {ours_s:.3f} | {theirs_s:.3f} | "
-              f"{theirs_s / ours_s:.2f} | {'yes' if same else 'NO'} |")
-    import_s, first_fit_s = startup_times()
-    print(f"\nFresh process, warm numba cache: import kmeans_core {import_s:.2f} s, "
-          f"first fit (n=1000, d=2, k=3) {first_fit_s:.2f} s")
+              f"{theirs_s / ours_s:.2f}x | {'yes' if _same(ours, theirs) else 'NO'} |", flush=True)
+
+
+def accelerated_table(grid, repeat, max_iter):
+    from sklearn.cluster import KMeans as SklearnKMeans
+
+    from kmeans_core import KMeans
+    from kmeans_core._kmeans import choose_algorithm
+
+    print(f"\n### Our algorithms vs scikit-learn's best (init array, n_init=1, tol=1e-4, "
+          f"max_iter={max_iter}, best of {repeat})\n")
+    print("| n | d | k | lloyd (s) | hamerly (s) | elkan (s) | auto picks | auto (s) "
+          "| sklearn lloyd (s) | sklearn elkan (s) | auto speed-up vs sklearn best "
+          "| identical labels |")
+    print("|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|:---:|")
+    for n, d, k in grid:
+        X, init = make_data(n, d, k)
+        times, models = {}, {}
+        for algorithm in ("lloyd", "hamerly", "elkan", "auto"):
+            times[algorithm], models[algorithm] = best_time(lambda: KMeans(
+                k, init=init, n_init=1, max_iter=max_iter, algorithm=algorithm).fit(X), repeat)
+        for algorithm in ("lloyd", "elkan"):
+            times["sk_" + algorithm], models["sk_" + algorithm] = best_time(
+                lambda: SklearnKMeans(k, init=init, n_init=1, max_iter=max_iter,
+                                      algorithm=algorithm).fit(X), repeat)
+        sk_best = min(times["sk_lloyd"], times["sk_elkan"])
+        same = all(_same(models[a], models["sk_lloyd"]) for a in ("lloyd", "hamerly", "elkan", "auto"))
+        print(f"| {n:,} | {d} | {k} | {times['lloyd']:.3f} | {times['hamerly']:.3f} | "
+              f"{times['elkan']:.3f} | {choose_algorithm(n, d, k)} | {times['auto']:.3f} | "
+              f"{times['sk_lloyd']:.3f} | {times['sk_elkan']:.3f} | "
+              f"{sk_best / times['auto']:.2f}x | {'yes' if same else 'NO'} |", flush=True)
+
+
+def default_fit_table(grid, repeat):
+    from sklearn.cluster import KMeans as SklearnKMeans
+    from sklearn.cluster import kmeans_plusplus as sklearn_kmeans_plusplus
+
+    from kmeans_core import KMeans, kmeans_plusplus
+
+    print(f"\n### Default fit: KMeans(k, random_state=0), k-means++ + auto (best of {repeat})\n")
+    print("| n | d | k | our seeding (s) | sklearn seeding (s) | our fit (s) | sklearn fit (s) "
+          "| speed-up | identical labels |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
+    for n, d, k in grid:
+        X, _ = make_data(n, d, k)
+        seed_ours, _ = best_time(lambda: kmeans_plusplus(X, k, random_state=0), repeat)
+        seed_theirs, _ = best_time(lambda: sklearn_kmeans_plusplus(X, k, random_state=0), repeat)
+        ours_s, ours = best_time(lambda: KMeans(k, random_state=0).fit(X), repeat)
+        theirs_s, theirs = best_time(lambda: SklearnKMeans(k, random_state=0).fit(X), repeat)
+        print(f"| {n:,} | {d} | {k} | {seed_ours:.3f} | {seed_theirs:.3f} | {ours_s:.3f} | "
+              f"{theirs_s:.3f} | {theirs_s / ours_s:.2f}x | "
+              f"{'yes' if _same(ours, theirs) else 'NO'} |", flush=True)
+
+
+def bandwidth_table(grid, repeat):
+    """Seconds per Lloyd pass against the time to stream X once (same process)."""
+    import numba
+
+    from kmeans_core._jit import chunk_rows_for, n_chunks, single_threaded_blas
+    from kmeans_core._kmeans import _squared_norms, _transposed
+    from kmeans_core._lloyd import lloyd_pass
+
+    @numba.njit(parallel=True, cache=False)
+    def stream_sum(values):
+        total = 0.0
+        for i in numba.prange(values.shape[0]):
+            total += values[i]
+        return total
+
+    print(f"\n### Lloyd's pass against the memory-bandwidth bound (best of {repeat})\n")
+    print("| n | d | k | X size (MB) | one Lloyd pass (ms) | reading X once (ms) "
+          "| streaming bandwidth (GB/s) | pass / bound |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n, d, k in grid:
+        X, init = make_data(n, d, k)
+        weights = np.ones(n)
+        rows = chunk_rows_for(n, k, d)
+        chunks = n_chunks(n, rows)
+        buffers = (np.empty((chunks, k, d)), np.empty((chunks, k)), np.empty(chunks),
+                   np.empty(chunks, dtype=np.int64))
+        labels = np.full(n, -1, dtype=np.int32)
+        flat = X.reshape(-1)
+        stream_sum(flat)
+        read_s, _ = best_time(lambda: stream_sum(flat), repeat + 2)
+        with single_threaded_blas():
+            args = (X, weights, _transposed(init), _squared_norms(init), labels, *buffers, rows, True)
+            lloyd_pass(*args)
+            pass_s, _ = best_time(lambda: lloyd_pass(*args), repeat + 2)
+        print(f"| {n:,} | {d} | {k} | {X.nbytes / 1e6:.0f} | {pass_s * 1e3:.1f} | "
+              f"{read_s * 1e3:.1f} | {X.nbytes / read_s / 1e9:.1f} | {pass_s / read_s:.1f} |",
+              flush=True)
+
+
+_STARTUP = (
+    "import time; t0 = time.perf_counter(); import kmeans_core; t1 = time.perf_counter();"
+    "import numpy as np; X = np.random.RandomState(0).rand(1000, 2);"
+    "t2 = time.perf_counter(); kmeans_core.KMeans(3, random_state=0).fit(X);"
+    "t3 = time.perf_counter(); print(t1 - t0, t3 - t2)"
+)
+
+
+def startup_table():
+    """Import and first fit in fresh processes: cold cache (empty NUMBA_CACHE_DIR), then warm."""
+    print("\n### Startup (fresh processes)\n")
+    print("| numba cache | import kmeans_core (s) | first fit, n=1000, d=2, k=3 (s) |")
+    print("|---|---:|---:|")
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for label in ("cold (empty cache: compiles)", "warm (cache filled by the run above)"):
+            out = subprocess.run([sys.executable, "-c", _STARTUP], env=env, capture_output=True,
+                                 text=True, check=True)
+            import_s, fit_s = map(float, out.stdout.split())
+            print(f"| {label} | {import_s:.2f} | {fit_s:.2f} |", flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--max-iter", type=int, default=300)
+    parser.add_argument("--tables", default="lloyd,accelerated,default,bandwidth,startup",
+                        help="comma-separated subset of the tables to print")
+    args = parser.parse_args(argv)
+    tables = set(args.tables.split(","))
+
+    from kmeans_core import KMeans
+
+    X, init = make_data(2000, 2, 3)
+    for algorithm in ("lloyd", "hamerly", "elkan"):
+        KMeans(3, init=init, n_init=1, algorithm=algorithm).fit(X)  # warm-up: compile or load
+    KMeans(3, random_state=0).fit(X)
+
+    print(f"Machine: {machine_description()}")
+    if "lloyd" in tables:
+        lloyd_table(QUICK_GRID if args.quick else CORE_GRID, args.repeat, args.max_iter)
+    if "accelerated" in tables:
+        accelerated_table(QUICK_GRID if args.quick else ACCELERATED_GRID, args.repeat, args.max_iter)
+    if "default" in tables:
+        default_fit_table(QUICK_GRID if args.quick else DEFAULT_FIT_GRID, args.repeat)
+    if "bandwidth" in tables:
+        bandwidth_table(QUICK_GRID if args.quick else CORE_GRID, args.repeat)
+    if "startup" in tables:
+        startup_table()
 
 
 if __name__ == "__main__":

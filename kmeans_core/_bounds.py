@@ -250,10 +250,14 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
 
 
 @jit_parallel
-def elkan_pass(X, sample_weight, centers, half_center_distances, half_separation, labels,
+def elkan_pass(X, sample_weight, centers, half_center_distances, half_separation, shifts, labels,
                upper, lower, chunk_sums, chunk_weights, chunk_changed, chunk_rows, first,
                update_centers):
-    """One assignment step with Elkan's bounds; ``lower`` has shape (n_samples, n_clusters)."""
+    """One assignment step with Elkan's bounds; ``lower`` has shape (n_samples, n_clusters).
+
+    The bounds are first moved by the last center shifts (``u += shift(own)``,
+    ``l(j) = max(l(j) - shift(j), 0)``), in the same pass.
+    """
     n_samples = X.shape[0]
     n_clusters = centers.shape[0]
     for chunk in prange(chunk_changed.shape[0]):
@@ -276,6 +280,9 @@ def elkan_pass(X, sample_weight, centers, half_center_distances, half_separation
                         new_label = j
                 upper[i] = best
             else:
+                upper[i] += shifts[label]
+                for j in range(n_clusters):
+                    lower[i, j] = max(lower[i, j] - shifts[j], 0.0)
                 new_label = label
                 if upper[i] >= half_separation[label]:
                     tight = False
@@ -303,18 +310,6 @@ def elkan_pass(X, sample_weight, centers, half_center_distances, half_separation
                 _accumulate(X, i, np.float64(sample_weight[i]), new_label, chunk,
                             chunk_sums, chunk_weights)
         chunk_changed[chunk] = changed
-
-
-@jit_parallel
-def elkan_move_bounds(labels, upper, lower, shifts, chunk_rows):
-    """After the centers moved by ``shifts``: ``u += shift(own)``, ``l(j) -= shift(j)`` (floored at 0)."""
-    n_samples, n_clusters = lower.shape
-    n_chunks = (n_samples + chunk_rows - 1) // chunk_rows
-    for chunk in prange(n_chunks):
-        for i in range(chunk * chunk_rows, min((chunk + 1) * chunk_rows, n_samples)):
-            upper[i] += shifts[labels[i]]
-            for j in range(n_clusters):
-                lower[i, j] = max(lower[i, j] - shifts[j], 0.0)
 
 
 @jit
