@@ -60,11 +60,31 @@ def distance(X, i, centers, j):
     return np.sqrt(squared)
 
 
+# What a pass does with the new-center sums (``sums_mode``):
+SUMS_NONE = 0   # nothing (the final re-assignment)
+SUMS_FRESH = 1  # every sample's weighted row, from scratch
+SUMS_DELTA = 2  # only the samples that changed cluster: - from the old, + to the new
+#
+# Between fresh passes the caller keeps running sums and adds the deltas:
+# in steady state a pass then reads X only for the few samples it rescans.
+# Emptiness is decided on exact integer counts (members of positive weight),
+# never on a float weight that rounding could leave at 1e-17.
+
+
 @jit
-def _accumulate(X, i, weight, label, chunk, chunk_sums, chunk_weights):
-    chunk_weights[chunk, label] += weight
+def _accumulate(X, i, weight, label, chunk, chunk_sums, chunk_weights, chunk_counts, sign):
+    chunk_weights[chunk, label] += sign * weight
+    if weight > 0:
+        chunk_counts[chunk, label] += sign
     for f in range(X.shape[1]):
-        chunk_sums[chunk, label, f] += weight * X[i, f]
+        chunk_sums[chunk, label, f] += sign * (weight * X[i, f])
+
+
+@jit
+def _clear_chunk(chunk, chunk_sums, chunk_weights, chunk_counts):
+    chunk_sums[chunk, :, :] = 0.0
+    chunk_weights[chunk, :] = 0.0
+    chunk_counts[chunk, :] = 0
 
 
 # --- First pass: all distances, through one BLAS product per chunk ----------------
@@ -97,7 +117,7 @@ def _direct_distance(rows, r, centers_t, j):
 
 @jit_parallel
 def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels, upper, lower,
-                      chunk_sums, chunk_weights, chunk_changed, chunk_rows):
+                      chunk_sums, chunk_weights, chunk_counts, chunk_changed, chunk_rows):
     """Labels from every center, ``upper`` exact, and the lower bounds.
 
     ``lower`` is either 1-D (Hamerly: distance to the second-nearest center)
@@ -113,8 +133,7 @@ def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels
         stop = min(start + chunk_rows, n_samples)
         rows = rows_as_float64(X, start, stop)
         cross = np.dot(rows, centers_t)
-        chunk_sums[chunk, :, :] = 0.0
-        chunk_weights[chunk, :] = 0.0
+        _clear_chunk(chunk, chunk_sums, chunk_weights, chunk_counts)
         for r in range(stop - start):
             i = start + r
             label = 0
@@ -141,10 +160,8 @@ def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels
                     lower[i, j] = np.sqrt(
                         max(centers_squared_norms[j] - 2.0 * cross[r, j] + row_norm - slack, 0.0))
                 lower[i, label] = upper[i]
-            weight = np.float64(sample_weight[i])
-            chunk_weights[chunk, label] += weight
-            for f in range(n_features):
-                chunk_sums[chunk, label, f] += weight * rows[r, f]
+            _accumulate(X, i, np.float64(sample_weight[i]), label, chunk, chunk_sums,
+                        chunk_weights, chunk_counts, 1.0)
         chunk_changed[chunk] = stop - start
 
 
@@ -153,8 +170,8 @@ def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels
 
 @jit_parallel
 def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separation, shifts,
-                 labels, upper, lower, chunk_sums, chunk_weights, chunk_changed, chunk_rows,
-                 first, update_centers):
+                 labels, upper, lower, chunk_sums, chunk_weights, chunk_counts, chunk_changed,
+                 chunk_rows, first, sums_mode):
     """One assignment step with Hamerly's bounds.
 
     Each chunk works in three phases:
@@ -166,9 +183,10 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
     2. the others are gathered and rescanned against every center with one
        BLAS product, exactly like Lloyd's pass (so rescans label as Lloyd
        does); lower bound = second-nearest minus EXPANSION_SLACK;
-    3. every sample's weight is added to its cluster's chunk sums.
+    3. the chunk's new-center sums, as ``sums_mode`` says (SUMS_*).
 
-    ``first``: no bounds yet, every sample is rescanned.
+    ``first``: rescan every sample (no bounds yet, or so many samples moved
+    last time that testing bounds would only add work).
     """
     n_samples, n_features = X.shape
     n_clusters = centers_t.shape[1]
@@ -187,6 +205,8 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
     for chunk in prange(chunk_changed.shape[0]):
         start = chunk * chunk_rows
         stop = min(start + chunk_rows, n_samples)
+        if sums_mode != SUMS_NONE:
+            _clear_chunk(chunk, chunk_sums, chunk_weights, chunk_counts)
         rescan = np.empty(stop - start, dtype=np.int64)
         n_rescan = 0
         for i in range(start, stop):
@@ -206,10 +226,13 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
 
         changed = 0
         if n_rescan > 0:
-            rows = np.empty((n_rescan, n_features))
-            for r in range(n_rescan):
-                for f in range(n_features):
-                    rows[r, f] = X[rescan[r], f]
+            if first:
+                rows = rows_as_float64(X, start, stop)  # every row: no gathering
+            else:
+                rows = np.empty((n_rescan, n_features))
+                for r in range(n_rescan):
+                    for f in range(n_features):
+                        rows[r, f] = X[rescan[r], f]
             cross = np.dot(rows, centers_t)
             for r in range(n_rescan):
                 i = rescan[r]
@@ -230,20 +253,22 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
                 slack = EXPANSION_SLACK * (row_norm + largest_norm)
                 upper[i] = _direct_distance(rows, r, centers_t, label)
                 lower[i] = np.sqrt(max(second + row_norm - slack, 0.0))
-                if labels[i] != label:
+                old_label = labels[i]
+                if old_label != label:
                     labels[i] = label
                     changed += 1
+                    if sums_mode == SUMS_DELTA:
+                        weight = np.float64(sample_weight[i])
+                        _accumulate(X, i, weight, old_label, chunk, chunk_sums, chunk_weights,
+                                    chunk_counts, -1.0)
+                        _accumulate(X, i, weight, label, chunk, chunk_sums, chunk_weights,
+                                    chunk_counts, 1.0)
         chunk_changed[chunk] = changed
 
-        if update_centers:
-            chunk_sums[chunk, :, :] = 0.0
-            chunk_weights[chunk, :] = 0.0
+        if sums_mode == SUMS_FRESH:
             for i in range(start, stop):
-                label = labels[i]
-                weight = np.float64(sample_weight[i])
-                chunk_weights[chunk, label] += weight
-                for f in range(n_features):
-                    chunk_sums[chunk, label, f] += weight * X[i, f]
+                _accumulate(X, i, np.float64(sample_weight[i]), labels[i], chunk, chunk_sums,
+                            chunk_weights, chunk_counts, 1.0)
 
 
 # --- Elkan --------------------------------------------------------------------------
@@ -251,8 +276,8 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
 
 @jit_parallel
 def elkan_pass(X, sample_weight, centers, half_center_distances, half_separation, shifts, labels,
-               upper, lower, chunk_sums, chunk_weights, chunk_changed, chunk_rows, first,
-               update_centers):
+               upper, lower, chunk_sums, chunk_weights, chunk_counts, chunk_changed, chunk_rows,
+               sums_mode):
     """One assignment step with Elkan's bounds; ``lower`` has shape (n_samples, n_clusters).
 
     The bounds are first moved by the last center shifts (``u += shift(own)``,
@@ -263,52 +288,46 @@ def elkan_pass(X, sample_weight, centers, half_center_distances, half_separation
     for chunk in prange(chunk_changed.shape[0]):
         start = chunk * chunk_rows
         stop = min(start + chunk_rows, n_samples)
-        if update_centers:
-            chunk_sums[chunk, :, :] = 0.0
-            chunk_weights[chunk, :] = 0.0
+        if sums_mode != SUMS_NONE:
+            _clear_chunk(chunk, chunk_sums, chunk_weights, chunk_counts)
         changed = 0
         for i in range(start, stop):
             label = labels[i]
-            if first:
-                new_label = 0
-                best = np.inf
+            upper[i] += shifts[label]
+            for j in range(n_clusters):
+                lower[i, j] = max(lower[i, j] - shifts[j], 0.0)
+            new_label = label
+            if upper[i] >= half_separation[label]:
+                tight = False
                 for j in range(n_clusters):
+                    if j == new_label:
+                        continue
+                    if upper[i] < lower[i, j] or upper[i] < half_center_distances[new_label, j]:
+                        continue
+                    if not tight:
+                        upper[i] = distance(X, i, centers, new_label)
+                        lower[i, new_label] = upper[i]
+                        tight = True
+                        if upper[i] < lower[i, j] or \
+                                upper[i] < half_center_distances[new_label, j]:
+                            continue
                     dist = distance(X, i, centers, j)
                     lower[i, j] = dist
-                    if dist < best:
-                        best = dist
+                    if dist < upper[i] or (dist == upper[i] and j < new_label):
                         new_label = j
-                upper[i] = best
-            else:
-                upper[i] += shifts[label]
-                for j in range(n_clusters):
-                    lower[i, j] = max(lower[i, j] - shifts[j], 0.0)
-                new_label = label
-                if upper[i] >= half_separation[label]:
-                    tight = False
-                    for j in range(n_clusters):
-                        if j == new_label:
-                            continue
-                        if upper[i] < lower[i, j] or upper[i] < half_center_distances[new_label, j]:
-                            continue
-                        if not tight:
-                            upper[i] = distance(X, i, centers, new_label)
-                            lower[i, new_label] = upper[i]
-                            tight = True
-                            if upper[i] < lower[i, j] or \
-                                    upper[i] < half_center_distances[new_label, j]:
-                                continue
-                        dist = distance(X, i, centers, j)
-                        lower[i, j] = dist
-                        if dist < upper[i] or (dist == upper[i] and j < new_label):
-                            new_label = j
-                            upper[i] = dist
+                        upper[i] = dist
+            weight = np.float64(sample_weight[i])
             if new_label != label:
                 labels[i] = new_label
                 changed += 1
-            if update_centers:
-                _accumulate(X, i, np.float64(sample_weight[i]), new_label, chunk,
-                            chunk_sums, chunk_weights)
+                if sums_mode == SUMS_DELTA:
+                    _accumulate(X, i, weight, label, chunk, chunk_sums, chunk_weights,
+                                chunk_counts, -1.0)
+                    _accumulate(X, i, weight, new_label, chunk, chunk_sums, chunk_weights,
+                                chunk_counts, 1.0)
+            if sums_mode == SUMS_FRESH:
+                _accumulate(X, i, weight, new_label, chunk, chunk_sums, chunk_weights,
+                            chunk_counts, 1.0)
         chunk_changed[chunk] = changed
 
 

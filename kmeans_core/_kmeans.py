@@ -24,6 +24,9 @@ from kmeans_core._common import (
 )
 from kmeans_core._jit import CHUNK_ROWS, chunk_rows_for, n_chunks, single_threaded_blas
 from kmeans_core._bounds import (
+    SUMS_DELTA,
+    SUMS_FRESH,
+    SUMS_NONE,
     center_separations,
     first_bounds_pass,
     elkan_pass,
@@ -261,56 +264,90 @@ def bounded_single_run(algorithm, X, sample_weight, centers_init, max_iter, tol,
 
     The same iteration as :func:`lloyd_single_run` (same stopping rules, same
     empty-cluster rule, same final re-assignment), with the assignment step
-    replaced by a bounds-pruned one; see ``_bounds.py``.
+    replaced by a bounds-pruned one; see ``_bounds.py``. New-center sums are
+    kept running: the first pass (and the one after an empty-cluster
+    relocation, which moves weight between clusters without relabelling)
+    sums every sample, the others only add what changed.
     """
     n_samples, n_features = X.shape
     n_clusters = centers_init.shape[0]
     chunk_rows = chunk_rows_for(n_samples, n_clusters, n_features)
     chunks = n_chunks(n_samples, chunk_rows)
-    chunk_sums = np.empty((chunks, n_clusters, n_features))
-    chunk_weights = np.empty((chunks, n_clusters))
-    chunk_changed = np.empty(chunks, dtype=np.int64)
-    sums = np.empty((n_clusters, n_features))
-    weights = np.empty(n_clusters)
-    half_center_distances = np.empty((n_clusters, n_clusters))
-    half_separation = np.empty(n_clusters)
-    upper = np.empty(n_samples)
-    elkan = algorithm == "elkan"
-    lower = np.empty((n_samples, n_clusters) if elkan else n_samples)
+    workspace = _BoundsWorkspace(
+        chunk_sums=np.empty((chunks, n_clusters, n_features)),
+        chunk_weights=np.empty((chunks, n_clusters)),
+        chunk_counts=np.empty((chunks, n_clusters), dtype=np.int64),
+        chunk_changed=np.empty(chunks, dtype=np.int64),
+        half_center_distances=np.empty((n_clusters, n_clusters)),
+        half_separation=np.empty(n_clusters),
+        upper=np.empty(n_samples),
+        lower=np.empty((n_samples, n_clusters) if algorithm == "elkan" else n_samples),
+        labels=np.full(n_samples, -1, dtype=np.int32),
+        chunk_rows=chunk_rows,
+        elkan=algorithm == "elkan",
+    )
+    centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
+    with single_threaded_blas():
+        return _bounded_iterations(X, sample_weight, centers, workspace, max_iter, tol, verbose,
+                                   history)
 
-    def assignment(centers64, shifts, first, update_centers):
+
+class _BoundsWorkspace:
+    """Buffers of a bounds run, allocated once, and its assignment step."""
+
+    def __init__(self, **buffers):
+        self.__dict__.update(buffers)
+
+    def assign(self, X, sample_weight, centers, shifts, first, sums_mode):
         """One assignment step; ``shifts``: how far each center moved since the last one."""
-        center_separations(centers64, half_center_distances, half_separation)
-        if not elkan:
+        centers64 = centers.astype(np.float64)
+        center_separations(centers64, self.half_center_distances, self.half_separation)
+        buffers = (self.chunk_sums, self.chunk_weights, self.chunk_counts, self.chunk_changed,
+                   self.chunk_rows)
+        if not self.elkan:
             hamerly_pass(X, sample_weight, _transposed(centers64), _squared_norms(centers64),
-                         half_separation, shifts, labels, upper, lower, chunk_sums,
-                         chunk_weights, chunk_changed, chunk_rows, first, update_centers)
+                         self.half_separation, shifts, self.labels, self.upper, self.lower,
+                         *buffers, first, sums_mode)
         elif first:
             first_bounds_pass(X, sample_weight, _transposed(centers64), _squared_norms(centers64),
-                              labels, upper, lower, chunk_sums, chunk_weights, chunk_changed,
-                              chunk_rows)
+                              self.labels, self.upper, self.lower, *buffers)
         else:
-            elkan_pass(X, sample_weight, centers64, half_center_distances, half_separation, shifts,
-                       labels, upper, lower, chunk_sums, chunk_weights, chunk_changed,
-                       chunk_rows, False, update_centers)
-
-    centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
-    labels = np.full(n_samples, -1, dtype=np.int32)
-    with single_threaded_blas():
-        return _bounded_iterations(X, sample_weight, centers, labels, assignment, chunk_sums,
-                                   chunk_weights, chunk_changed, sums, weights, max_iter, tol,
-                                   verbose, history)
+            elkan_pass(X, sample_weight, centers64, self.half_center_distances,
+                       self.half_separation, shifts, self.labels, self.upper, self.lower,
+                       *buffers, sums_mode)
 
 
-def _bounded_iterations(X, sample_weight, centers, labels, assignment, chunk_sums, chunk_weights,
-                        chunk_changed, sums, weights, max_iter, tol, verbose, history):
+def _bounded_iterations(X, sample_weight, centers, workspace, max_iter, tol, verbose, history):
+    labels = workspace.labels
+    n_clusters = centers.shape[0]
+    sums = np.zeros((n_clusters, X.shape[1]))
+    weights = np.zeros(n_clusters)
+    counts = np.zeros(n_clusters, dtype=np.int64)
+    delta_sums, delta_weights = np.empty_like(sums), np.empty_like(weights)
     strict_convergence = False
-    shifts = np.zeros(centers.shape[0])
+    fresh_sums = True
+    shifts = np.zeros(n_clusters)
     for iteration in range(max_iter):
-        assignment(centers.astype(np.float64), shifts, iteration == 0, True)
-        reduce_chunks(chunk_sums, chunk_weights, sums, weights)
-        _relocate_empty_clusters(X, sample_weight, centers, sums, weights, labels)
-        new_centers = _mean_centers(sums, weights, X.dtype)
+        workspace.assign(X, sample_weight, centers, shifts, iteration == 0,
+                         SUMS_FRESH if fresh_sums else SUMS_DELTA)
+        if fresh_sums:
+            reduce_chunks(workspace.chunk_sums, workspace.chunk_weights, sums, weights)
+            counts[:] = workspace.chunk_counts.sum(axis=0)
+        else:
+            reduce_chunks(workspace.chunk_sums, workspace.chunk_weights, delta_sums,
+                          delta_weights)
+            sums += delta_sums
+            weights += delta_weights
+            counts += workspace.chunk_counts.sum(axis=0)
+        # A cluster with no member of positive weight is empty, exactly.
+        empty = counts == 0
+        sums[empty] = 0.0
+        weights[empty] = 0.0
+
+        update_sums, update_weights = sums.copy(), weights.copy()
+        _relocate_empty_clusters(X, sample_weight, centers, update_sums, update_weights, labels)
+        fresh_sums = not np.array_equal(update_weights, weights)
+        new_centers = _mean_centers(update_sums, update_weights, X.dtype)
         movement = new_centers.astype(np.float64) - centers.astype(np.float64)
         shifts_squared = np.einsum("ij,ij->i", movement, movement)
         center_shift_sq = float(shifts_squared.sum())
@@ -324,7 +361,7 @@ def _bounded_iterations(X, sample_weight, centers, labels, assignment, chunk_sum
                                 "center_shift": center_shift_sq, "centers": new_centers.copy()})
         shifts = np.sqrt(shifts_squared)
         centers = new_centers
-        if chunk_changed.sum() == 0:
+        if workspace.chunk_changed.sum() == 0:
             if verbose:
                 print(f"Converged at iteration {iteration}: strict convergence.")
             strict_convergence = True
@@ -336,7 +373,7 @@ def _bounded_iterations(X, sample_weight, centers, labels, assignment, chunk_sum
             break
 
     if not strict_convergence:
-        assignment(centers.astype(np.float64), shifts, False, False)
+        workspace.assign(X, sample_weight, centers, shifts, False, SUMS_NONE)
     inertia = _inertia(X, sample_weight, centers, labels)
     return labels, inertia, centers, iteration + 1
 
