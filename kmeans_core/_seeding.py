@@ -2,11 +2,14 @@
 
 Both draw exactly the random numbers scikit-learn draws, in the same order,
 from the ``RandomState`` they are given, so the same seed picks the same
-samples. The heavy part of k-means++ (distances from every sample to each
-candidate) runs in a parallel numba kernel; the light bookkeeping (running
-minimum, potentials, cumulative sums, ``searchsorted``) is done with the same
-NumPy operations in the same dtype as scikit-learn, which is what makes the
-candidate choice agree even in float32.
+samples.
+
+* float64: every step is one parallel numba pass over X (below).
+* float32: scikit-learn rounds the distances, the running minimum, the
+  potentials and the cumulative sum to float32, and which candidate a draw
+  lands on depends on those roundings. There the bookkeeping is the same
+  NumPy operations in the same dtype (only the distances come from a numba
+  kernel), so the same candidates come out.
 """
 
 from __future__ import annotations
