@@ -103,7 +103,7 @@ def accelerated_table(grid, repeat, max_iter):
     from sklearn.cluster import KMeans as SklearnKMeans
 
     from kmeans_core import KMeans
-    from kmeans_core._kmeans import choose_algorithm
+    from kmeans_core._iterations import choose_algorithm
 
     print(f"\n### Our algorithms vs scikit-learn's best (init array, n_init=1, tol=1e-4, "
           f"max_iter={max_iter}, best of {repeat})\n")
@@ -155,7 +155,7 @@ def bandwidth_table(grid, repeat):
     import numba
 
     from kmeans_core._jit import chunk_rows_for, n_chunks, single_threaded_blas
-    from kmeans_core._kmeans import _squared_norms, _transposed
+    from kmeans_core._iterations import squared_norms, transposed
     from kmeans_core._lloyd import lloyd_pass
 
     @numba.njit(parallel=True, cache=False)
@@ -181,7 +181,7 @@ def bandwidth_table(grid, repeat):
         stream_sum(flat)
         read_s, _ = best_time(lambda: stream_sum(flat), repeat + 2)
         with single_threaded_blas():
-            args = (X, weights, _transposed(init), _squared_norms(init), labels, *buffers, rows, True)
+            args = (X, weights, transposed(init), squared_norms(init), labels, *buffers, rows, True)
             lloyd_pass(*args)
             pass_s, _ = best_time(lambda: lloyd_pass(*args), repeat + 2)
         print(f"| {n:,} | {d} | {k} | {X.nbytes / 1e6:.0f} | {pass_s * 1e3:.1f} | "

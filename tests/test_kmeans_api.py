@@ -330,7 +330,7 @@ def test_elkan_memory_is_guarded(monkeypatch):
 
 
 def test_auto_rule():
-    from kmeans_core._kmeans import choose_algorithm
+    from kmeans_core._iterations import choose_algorithm
 
     assert choose_algorithm(10**6, 2, 5) == "lloyd"
     assert choose_algorithm(10**6, 2, 64) == "hamerly"
