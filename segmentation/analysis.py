@@ -226,7 +226,8 @@ def _silhouette_sample(n_customers: int, requested) -> int | None:
 def _reason(requested, elbow_k, silhouette_k, silhouette_at) -> tuple[int, str]:
     """Pick k and say why: the elbow decides, the silhouette is the check."""
     def sil(k):
-        return f"{silhouette_at(k):.2f}" if silhouette_at(k) == silhouette_at(k) else "undefined"
+        value = silhouette_at(k)
+        return f"{value:.2f}" if np.isfinite(value) else "undefined"
 
     if requested != "auto":
         k = int(requested)
@@ -410,9 +411,13 @@ def segment_customers(
             f"{n_distinct} distinct customers; give k as a number"
         )
     sample = _silhouette_sample(table.n_customers, silhouette_sample_size)
-    description = f"fitting K-Means for k = {k_values[0]}..{k_values[-1]} ({n_init} restarts each)"
+    compare_curves = len(k_values) >= 3 and (requested == "auto" or requested in k_values)
+    description = (
+        f"fitting K-Means for k = {k_values[0]}..{k_values[-1]} ({n_init} restarts each)"
+        if compare_curves else f"fitting K-Means for k = {requested} ({n_init} restarts)"
+    )
     with step(description):
-        if len(k_values) >= 3 and (requested == "auto" or requested in k_values):
+        if compare_curves:
             selection, fitted = _choose_k(
                 scaled, k_values, requested,
                 random_state=random_state, n_init=n_init, silhouette_sample_size=sample,
@@ -468,7 +473,8 @@ def _present(table, matrix, scaler, scaled, selection, fitted, random_state, n_i
 
     customers = table.frame.copy()
     customers[SEGMENT_COLUMN] = segment_numbers
-    customers[SEGMENT_NAME_COLUMN] = [names[n - 1] for n in segment_numbers]
+    # A categorical column: a million customers share k strings instead of holding a million.
+    customers[SEGMENT_NAME_COLUMN] = pd.Categorical.from_codes(segment_numbers - 1, categories=names)
     profile, overall = profile_segments(table.frame, segment_numbers, names, features, table.roles)
 
     segments = [

@@ -34,7 +34,10 @@ class HierarchyComparison:
         Adjusted Rand index between the two labellings (1 = identical
         partitions, about 0 = no better than chance).
     sizes : pandas.DataFrame
-        K-Means and Ward cluster sizes side by side, from ``kmeans_core``.
+        Indexed by segment number: ``Name``, ``K-Means`` and ``Ward`` sizes
+        (each Ward cluster matched to the segment it overlaps most, by
+        ``kmeans_core``) and ``In both`` (customers in that segment under
+        both methods).
     n_compared : int
         Customers compared.
     sampled : bool
@@ -103,8 +106,25 @@ def compare_hierarchical(
     ward = ward_comparison(np.ascontiguousarray(scaled), labels - 1, n_clusters=result.k)
     return HierarchyComparison(
         ari=float(ward.ari),
-        sizes=ward.sizes,
+        sizes=_sizes_by_segment(ward.sizes, result.names),
         n_compared=len(scaled),
         sampled=sampled,
         ward=ward,
     )
+
+
+def _sizes_by_segment(sizes: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """kmeans_core's size table relabelled with segment numbers and names.
+
+    kmeans_core matches each Ward cluster to the K-Means cluster it overlaps
+    most; a Ward cluster left without a match gets a label past the last
+    segment and is shown as such.
+    """
+    table = sizes.rename(columns={"kmeans": "K-Means", "ward": "Ward", "shared": "In both"})
+    table.index = pd.Index(np.asarray(sizes.index) + 1, name="Segment")
+    table.insert(
+        0,
+        "Name",
+        [names[n - 1] if n <= len(names) else "(Ward cluster with no K-Means match)" for n in table.index],
+    )
+    return table

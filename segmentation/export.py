@@ -50,7 +50,13 @@ def _staging_folder(target: Path) -> Path:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise SegmentationError(f"cannot create output folder {str(parent)!r}: {error}") from error
-    return Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent))
+    # mkdtemp makes the folder private (0700); the report folder it becomes should
+    # get the permissions any new folder gets under the user's umask.
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)
+    return staging
 
 
 def _move_into_place(staging: Path, target: Path) -> None:

@@ -211,12 +211,12 @@ def _numeric_column(table: CustomerTable, column: str) -> pd.Series:
 
 def gender_values(raw: pd.Series) -> pd.Series:
     """Gender values as text with M/F spelt out and stray spaces removed; missing stays missing."""
-    spelled = raw.map(
-        lambda value: value
-        if pd.isna(value)
-        else _GENDER_SPELLINGS.get(str(value).strip().lower(), str(value).strip())
-    )
-    return spelled.astype("object")
+    # Spell each distinct value once: a million rows hold only a handful of them.
+    spelling = {
+        value: _GENDER_SPELLINGS.get(str(value).strip().lower(), str(value).strip())
+        for value in raw.dropna().unique()
+    }
+    return raw.map(spelling).astype("object")
 
 
 def _gender_column(table: CustomerTable, column: str) -> pd.Series:
@@ -340,7 +340,7 @@ def build_features(
     for column, role in columns:
         values = converted[column]
         if role == "gender":
-            categories = tuple(sorted({str(v) for v in values}))
+            categories = tuple(sorted({str(v) for v in values.unique()}))
             feature = Feature(column, role, categories)
             for category, name in zip(feature.indicator_categories, feature.encoded_columns):
                 encoded[name] = (values == category).to_numpy(dtype="float64")
@@ -398,7 +398,7 @@ def encode_for_model(frame: pd.DataFrame, features: Sequence[Feature]) -> pd.Dat
                 f"{format_rows(absent)}; every new customer needs every feature"
             )
         if feature.is_categorical:
-            unknown = sorted({str(v) for v in values} - set(feature.categories))
+            unknown = sorted({str(v) for v in values.unique()} - set(feature.categories))
             if unknown:
                 raise SegmentationError(
                     f"column {feature.column!r} has categories the model has never seen: "

@@ -17,9 +17,9 @@ Income and spending are always named, in that order ("Low Income, High
 Spending"), as are all features when there are at most three; with more
 features, the name lists the (up to three) features that stand out most, by
 absolute z-score, and a segment where nothing stands out is "Average Profile".
-Names never collide: segments that would share a name get more features in
-their names, then the finer scale, and as a last resort a number "(1)", "(2)"
-in segment order.
+Names never collide (nor differ only in word order): segments that would share
+a name are described on the finer scale, then with more features, and as a
+last resort get a number "(1)", "(2)" in segment order.
 
 Descriptions and actions follow the classic income/spending personas (discounts
 and loyalty for low income/high spending, premium engagement for high
@@ -30,7 +30,6 @@ sentence built from what stands out.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -230,9 +229,8 @@ def _initial_length(standings: list[_Standing], anchors: list[int]) -> int:
     return len(anchors) + min(standing_out, max(0, _MAX_PARTS - len(anchors)))
 
 
-def _compose(standings, order, length, fine) -> str:
-    parts = [standings[i].fine_words if fine else standings[i].words for i in order[:length]]
-    return ", ".join(parts) if parts else "Average Profile"
+def _parts(standings, order, length, fine) -> list[str]:
+    return [standings[i].fine_words if fine else standings[i].words for i in order[:length]]
 
 
 def _unique_names(all_standings: list[list[_Standing]], anchors: list[int]) -> list[str]:
@@ -240,37 +238,37 @@ def _unique_names(all_standings: list[list[_Standing]], anchors: list[int]) -> l
     lengths = [_initial_length(s, anchors) for s in all_standings]
     fine = [False] * len(all_standings)
 
-    def names() -> list[str]:
-        return [_compose(s, o, n, f) for s, o, n, f in zip(all_standings, orders, lengths, fine)]
+    def parts() -> list[list[str]]:
+        return [_parts(s, o, n, f) for s, o, n, f in zip(all_standings, orders, lengths, fine)]
 
-    def colliding(current: list[str]) -> list[list[int]]:
-        counts = Counter(current)
-        groups: dict[str, list[int]] = {}
-        for index, name in enumerate(current):
-            if counts[name] > 1:
-                groups.setdefault(name, []).append(index)
-        return list(groups.values())
+    def colliding() -> list[list[int]]:
+        # Names with the same words in another order collide too:
+        # "High Milk, High Grocery" is no different from "High Grocery, High Milk".
+        groups: dict[frozenset, list[int]] = {}
+        for index, words in enumerate(parts()):
+            groups.setdefault(frozenset(words), []).append(index)
+        return [group for group in groups.values() if len(group) > 1]
 
-    # 1. Name more features, a group of namesakes at a time, while that is possible.
+    # 1. The finer scale (Very Low ... Very High) for namesakes.
+    for group in colliding():
+        for index in group:
+            fine[index] = True
+    # 2. Name more features, a group of namesakes at a time, while that is possible.
     while True:
         grown = False
-        for group in colliding(names()):
+        for group in colliding():
             for index in group:
                 if lengths[index] < len(orders[index]):
                     lengths[index] += 1
                     grown = True
         if not grown:
             break
-    # 2. The finer scale (Very Low ... Very High) for the remaining namesakes.
-    for group in colliding(names()):
-        for index in group:
-            fine[index] = True
+    names = [", ".join(words) if words else "Average Profile" for words in parts()]
     # 3. Number what is still shared, in segment order.
-    current = names()
-    for group in colliding(current):
+    for group in colliding():
         for position, index in enumerate(group, start=1):
-            current[index] = f"{current[index]} ({position})"
-    return current
+            names[index] = f"{names[index]} ({position})"
+    return names
 
 
 def _describe(standings: list[_Standing], features: Sequence[Feature]) -> tuple[str, str]:

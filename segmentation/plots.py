@@ -179,6 +179,8 @@ def plot_segments(result, x: str | None = None, y: str | None = None, ax=None, m
     ax.set_xlabel(x)
     ax.set_ylabel(y if y is not None else "(random vertical spread)")
     title = f"{result.k} customer segments"
+    if "synthetic" in result.source:
+        title += " of synthetic customers"
     if len(rows) < len(result.labels):
         title += f" (random {len(rows):,} of {len(result.labels):,} customers shown)"
     ax.set_title(title)

@@ -49,7 +49,7 @@ def _describe_groups(
     if gender_column is not None:
         # The same spelling rules as the features, so "F" and "Female" count together.
         genders = gender_values(frame[gender_column])
-        for category in sorted({str(v) for v in genders.dropna()}):
+        for category in sorted({str(v) for v in genders.dropna().unique()}):
             is_category = (genders == category).astype("float64").where(genders.notna())
             grouped_columns[f"{category} share"] = is_category.groupby(groups).mean()
 

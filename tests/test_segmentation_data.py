@@ -1,6 +1,6 @@
 """Reading, recognising and validating customer tables; features, scaling, the synthetic data.
 
-None of these tests cluster anything, so they run without kmeans_core's model selection.
+None of these tests cluster anything.
 """
 
 from __future__ import annotations

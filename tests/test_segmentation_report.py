@@ -8,25 +8,22 @@ import re
 import pandas as pd
 import pytest
 
-import kmeans_core
 from segmentation import compare_hierarchical, datasets, export, plots, report, segment_customers
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(kmeans_core, "choose_k"), reason="kmeans_core.choose_k is not available yet"
-)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
 def result():
-    return segment_customers(datasets.make_customers(150, random_state=2))
+    return segment_customers(datasets.make_customers(150, random_state=2), n_init=3)
 
 
 @pytest.fixture(scope="module")
 def wide_result():
     customers = datasets.make_customers(120, random_state=5)
-    return segment_customers(customers, features=["income", "spending", "age", "gender"], k=4)
+    return segment_customers(customers, features=["income", "spending", "age", "gender"], k=4,
+                             n_init=2, k_range=range(1, 7))
 
 
 def test_report_folder_contents(result, tmp_path):
@@ -128,14 +125,15 @@ def test_output_path_that_is_a_file_is_an_error(result, tmp_path):
         export.write_report(result, target)
 
 
-@pytest.mark.skipif(
-    not hasattr(kmeans_core, "hierarchy"), reason="kmeans_core.hierarchy is not available yet"
-)
 def test_hierarchical_comparison(result, tmp_path):
     comparison = compare_hierarchical(result)
     assert comparison.n_compared == 150 and not comparison.sampled
     assert 0.5 < comparison.ari <= 1.0
-    assert comparison.sizes.to_numpy().sum() == 300
+    sizes = comparison.sizes
+    assert sizes.index.tolist() == [1, 2, 3, 4, 5]
+    assert sizes["Name"].tolist() == result.names
+    assert sizes[["K-Means", "Ward"]].sum().tolist() == [150, 150]
+    assert sizes["K-Means"].tolist() == [s.size for s in result.segments]
     written = export.write_report(result, tmp_path / "r", comparison=comparison)
     assert written["plot:dendrogram"].read_bytes().startswith(PNG_SIGNATURE)
     assert "Hierarchical comparison" in written["markdown"].read_text()
