@@ -98,3 +98,26 @@ def single_threaded_blas():
         _blas_controller = ThreadpoolController()
     with _blas_controller.limit(limits=1, user_api="blas"):
         yield
+
+
+# --- Small inputs run on one thread ---------------------------------------------
+# Starting a parallel region costs microseconds on an idle machine but can cost
+# milliseconds when the cores are busy (threads wait to be scheduled): on a few
+# thousand rows that dominates. Below this many rows every kernel runs on the
+# calling thread. Results do not change: chunks, not threads, fix the order of
+# every sum.
+SERIAL_BELOW_ROWS = 16 * CHUNK_ROWS
+
+
+@contextlib.contextmanager
+def threads_for(n_rows: int):
+    """Context manager: one numba thread for small inputs, the configured number otherwise."""
+    if n_rows >= SERIAL_BELOW_ROWS:
+        yield
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)

@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from kmeans_core._common import euclidean_distances_to_centers, is_same_clustering
+from kmeans_core._jit import threads_for
 from kmeans_core._iterations import (
     assign_labels,
     center_columns,
@@ -139,7 +140,8 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None, n_l
         raise ValueError(f"n_local_trials must be None or an int >= 1, got {n_local_trials!r}.")
     sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
     random_state = check_random_state(random_state)
-    return greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials)
+    with threads_for(X.shape[0]):
+        return greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials)
 
 
 def wcss(X, centers, labels=None, sample_weight=None):
@@ -180,26 +182,30 @@ def wcss(X, centers, labels=None, sample_weight=None):
             f"centers has {centers.shape[1]} features but X has {X.shape[1]}."
         )
     sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
-    if labels is None:
-        labels = assign_labels(X, centers)
-    else:
-        labels = np.asarray(labels)
-        if labels.shape != (X.shape[0],):
-            raise ValueError(
-                f"labels must have shape ({X.shape[0]},) to match X, got {labels.shape}."
-            )
-        if labels.dtype.kind not in "iu":
-            if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
-                labels = labels.astype(np.int64)
-            else:
-                raise ValueError(f"labels must be integers, got dtype {labels.dtype}.")
-        if labels.min() < 0 or labels.max() >= centers.shape[0]:
-            raise ValueError(
-                f"labels must lie in 0..{centers.shape[0] - 1} (one per center), got values "
-                f"from {labels.min()} to {labels.max()}."
-            )
-        labels = np.ascontiguousarray(labels, dtype=np.int32)
-    return inertia_of(X, sample_weight, centers, labels)
+    if labels is not None:
+        labels = _check_labels(labels, X.shape[0], centers.shape[0])
+    with threads_for(X.shape[0]):
+        if labels is None:
+            labels = assign_labels(X, centers)
+        return inertia_of(X, sample_weight, centers, labels)
+
+
+def _check_labels(labels, n_samples, n_clusters):
+    """Labels as a C-contiguous int32 array of cluster indices, or a ValueError saying why not."""
+    labels = np.asarray(labels)
+    if labels.shape != (n_samples,):
+        raise ValueError(f"labels must have shape ({n_samples},) to match X, got {labels.shape}.")
+    if labels.dtype.kind not in "iu":
+        integral = labels.dtype.kind == "f" and np.all(np.isfinite(labels)) \
+            and np.all(labels == np.round(labels))
+        if not integral:
+            raise ValueError(f"labels must be integers, got dtype {labels.dtype}.")
+    if labels.min() < 0 or labels.max() >= n_clusters:
+        raise ValueError(
+            f"labels must lie in 0..{n_clusters - 1} (one per center), got values "
+            f"from {labels.min()} to {labels.max()}."
+        )
+    return np.ascontiguousarray(labels, dtype=np.int32)
 
 
 # ---------------------------------------------------------------------------
@@ -588,6 +594,10 @@ default="k-means++"
         """
         self._check_feature_names(X, reset=True)
         X = check_array(X, copy=True)
+        with threads_for(X.shape[0]):
+            return self._fit(X, sample_weight)
+
+    def _fit(self, X, sample_weight):
         n_init = self._check_params(X)
         random_state = check_random_state(self.random_state)
         sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
@@ -672,7 +682,8 @@ default="k-means++"
         labels : ndarray of shape (n_samples,), int32
         """
         X = self._check_test_data(X)
-        return assign_labels(X, self.cluster_centers_)
+        with threads_for(X.shape[0]):
+            return assign_labels(X, self.cluster_centers_)
 
     def transform(self, X):
         """Euclidean (not squared) distances of each sample to each center.
@@ -687,7 +698,8 @@ default="k-means++"
         """
         X = self._check_test_data(X)
         out = np.empty((X.shape[0], self.cluster_centers_.shape[0]), dtype=X.dtype)
-        euclidean_distances_to_centers(X, transposed(self.cluster_centers_), out)
+        with threads_for(X.shape[0]):
+            euclidean_distances_to_centers(X, transposed(self.cluster_centers_), out)
         return out
 
     def score(self, X, y=None, sample_weight=None):
@@ -707,8 +719,9 @@ default="k-means++"
         X = self._check_test_data(X)
         sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
         centers = self.cluster_centers_.astype(X.dtype, copy=False)
-        labels = assign_labels(X, centers)
-        return -inertia_of(X, sample_weight, centers, labels)
+        with threads_for(X.shape[0]):
+            labels = assign_labels(X, centers)
+            return -inertia_of(X, sample_weight, centers, labels)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the transformed columns: ``kmeans0``, ``kmeans1``, ...
