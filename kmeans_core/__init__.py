@@ -15,3 +15,33 @@ from kmeans_core._kmeans import ConvergenceWarning, KMeans, NotFittedError, kmea
 __all__ = ["KMeans", "kmeans_plusplus", "wcss", "ConvergenceWarning", "NotFittedError"]
 
 # --- model selection and cluster metrics (issue 5) are exported below this line ---
+from kmeans_core._knee import find_knee  # noqa: E402
+from kmeans_core._metrics import (  # noqa: E402
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    silhouette_samples,
+    silhouette_score,
+)
+from kmeans_core.hierarchy import WardComparison, ward_comparison  # noqa: E402
+from kmeans_core.model_selection import (  # noqa: E402
+    ChooseKResult,
+    choose_k,
+    elbow,
+    gap_statistic,
+)
+
+__all__ += [
+    "silhouette_score",
+    "silhouette_samples",
+    "calinski_harabasz_score",
+    "davies_bouldin_score",
+    "adjusted_rand_score",
+    "find_knee",
+    "elbow",
+    "gap_statistic",
+    "choose_k",
+    "ChooseKResult",
+    "ward_comparison",
+    "WardComparison",
+]
