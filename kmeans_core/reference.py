@@ -41,11 +41,26 @@ def squared_distances(X, centers):
     return (differences**2).sum(axis=2)
 
 
-def kmeans_plusplus(X, n_clusters, sample_weight=None, random_state=0, n_local_trials=None):
-    """Greedy k-means++: returns (centers, indices of the chosen rows).
+def kmeans_plusplus_steps(X, n_clusters, sample_weight=None, random_state=0,
+                          n_local_trials=None):
+    """Greedy k-means++, one center at a time (a generator).
 
-    Draws the same random numbers, in the same order, as scikit-learn, so with
-    the same ``random_state`` it picks the same rows.
+    Yields one dict per chosen center, in order, so a reader (or
+    :mod:`kmeans_core.teach`) can watch the seeding; :func:`kmeans_plusplus`
+    simply collects the chosen rows. Keys of each dict:
+
+    * ``index``: which center this is (0 for the first).
+    * ``chosen``: the row of X that became that center.
+    * ``candidates``: the rows drawn at this step (the first step draws one
+      row, in proportion to its weight; later steps draw ``n_local_trials``).
+    * ``probabilities``: (n_samples,) the chance that one draw lands on each
+      sample: ``w_i / sum(w)`` at the first step, then ``w_i * D_i^2 / sum(w * D^2)``
+      with ``D_i`` the distance of sample i to its nearest chosen center.
+    * ``candidate_potentials``: the potential ``sum(w * D^2)`` each candidate
+      would leave; the smallest wins (the first one on ties).
+    * ``closest``: (n_samples,) ``D^2`` once the chosen center is added.
+    * ``potential``: ``sum(w * D^2)`` once the chosen center is added (the
+      inertia of the centers chosen so far).
     """
     rng = random_state if isinstance(random_state, np.random.RandomState) \
         else np.random.RandomState(random_state)
@@ -55,30 +70,56 @@ def kmeans_plusplus(X, n_clusters, sample_weight=None, random_state=0, n_local_t
         n_local_trials = 2 + int(np.log(n_clusters))
 
     # 1. The first center: a random sample, chosen in proportion to its weight.
-    indices = [rng.choice(n_samples, p=weights / weights.sum())]
+    first_probabilities = weights / weights.sum()
+    first = rng.choice(n_samples, p=first_probabilities)
     # closest[i] = squared distance of sample i to its nearest chosen center.
-    closest = squared_distances(X, X[indices])[:, 0]
+    closest = squared_distances(X, X[[first]])[:, 0]
+    first_potential = (weights * closest).sum()
+    yield {"index": 0, "chosen": first, "candidates": np.array([first]),
+           "probabilities": first_probabilities,
+           "candidate_potentials": np.array([first_potential]),
+           "closest": closest, "potential": first_potential}
 
-    for _ in range(1, n_clusters):
+    for index in range(1, n_clusters):
         # 2. Draw candidates with probability proportional to weight * closest
         #    (inverse-CDF sampling on the cumulative sum).
         potential = (weights * closest).sum()
         targets = rng.uniform(size=n_local_trials) * potential
         candidates = np.searchsorted(np.cumsum(weights * closest), targets)
         candidates = np.minimum(candidates, n_samples - 1)
+        if potential > 0:
+            probabilities = weights * closest / potential
+        else:
+            # Every sample already sits on a center: every draw lands on row 0.
+            probabilities = np.zeros(n_samples)
+            probabilities[0] = 1.0
 
         # 3. Keep the candidate that would leave the smallest total potential.
         best_potential, best_candidate, best_closest = np.inf, None, None
+        candidate_potentials = []
         for candidate in candidates:
             closest_if_added = np.minimum(closest, squared_distances(X, X[[candidate]])[:, 0])
             candidate_potential = (weights * closest_if_added).sum()
+            candidate_potentials.append(candidate_potential)
             if candidate_potential < best_potential:
                 best_potential, best_candidate, best_closest = (
                     candidate_potential, candidate, closest_if_added)
-        indices.append(best_candidate)
         closest = best_closest
+        yield {"index": index, "chosen": best_candidate, "candidates": candidates,
+               "probabilities": probabilities,
+               "candidate_potentials": np.asarray(candidate_potentials),
+               "closest": closest, "potential": best_potential}
 
-    indices = np.asarray(indices)
+
+def kmeans_plusplus(X, n_clusters, sample_weight=None, random_state=0, n_local_trials=None):
+    """Greedy k-means++: returns (centers, indices of the chosen rows).
+
+    Draws the same random numbers, in the same order, as scikit-learn, so with
+    the same ``random_state`` it picks the same rows. The steps themselves are
+    in :func:`kmeans_plusplus_steps`.
+    """
+    steps = kmeans_plusplus_steps(X, n_clusters, sample_weight, random_state, n_local_trials)
+    indices = np.asarray([step["chosen"] for step in steps])
     return X[indices].copy(), indices
 
 
@@ -87,12 +128,37 @@ def assign(X, centers):
     return squared_distances(X, centers).argmin(axis=1)
 
 
+def empty_cluster_relocations(X, labels, weights, centers_old):
+    """Which sample each empty cluster takes over: a list of ``(cluster, row)``.
+
+    A cluster with no weight has no mean. Each empty cluster, in index order,
+    takes the sample farthest from its own (old) center, the farthest first:
+    the point the current solution explains worst. When the next farthest
+    sample already sits on its center there is nothing to gain and the
+    remaining empty clusters stay where they are.
+    """
+    totals = np.zeros(centers_old.shape[0])
+    np.add.at(totals, labels, weights)
+    empty = np.flatnonzero(totals == 0)
+    if empty.size == 0:
+        return []
+    distance_to_own = ((X - centers_old[labels]) ** 2).sum(axis=1)
+    farthest_first = np.argsort(-distance_to_own, kind="stable")
+    relocations = []
+    for cluster, row in zip(empty, farthest_first):
+        if distance_to_own[row] == 0:
+            break  # every sample sits on its center: nothing to gain
+        relocations.append((cluster, row))
+    return relocations
+
+
 def update(X, labels, weights, centers_old):
     """Update step: each center becomes the weighted mean of its samples.
 
     A cluster that lost all its samples would have no mean. It is moved to the
     sample farthest from its own center (the point the current solution
-    explains worst), and that sample leaves its old cluster.
+    explains worst), and that sample leaves its old cluster (see
+    :func:`empty_cluster_relocations`).
     """
     n_clusters = centers_old.shape[0]
     sums = np.zeros_like(centers_old, dtype=float)
@@ -100,17 +166,11 @@ def update(X, labels, weights, centers_old):
     np.add.at(sums, labels, weights[:, np.newaxis] * X)
     np.add.at(totals, labels, weights)
 
-    empty = np.flatnonzero(totals == 0)
-    if empty.size:
-        distance_to_own = ((X - centers_old[labels]) ** 2).sum(axis=1)
-        farthest_first = np.argsort(-distance_to_own, kind="stable")
-        for cluster, row in zip(empty, farthest_first):
-            if distance_to_own[row] == 0:
-                break  # every sample sits on its center: nothing to gain
-            sums[labels[row]] -= weights[row] * X[row]
-            totals[labels[row]] -= weights[row]
-            sums[cluster] = weights[row] * X[row]
-            totals[cluster] = weights[row]
+    for cluster, row in empty_cluster_relocations(X, labels, weights, centers_old):
+        sums[labels[row]] -= weights[row] * X[row]
+        totals[labels[row]] -= weights[row]
+        sums[cluster] = weights[row] * X[row]
+        totals[cluster] = weights[row]
 
     centers = centers_old.astype(float).copy()
     filled = totals > 0

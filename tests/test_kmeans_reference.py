@@ -73,8 +73,15 @@ def test_properties(case):
     own = distances[np.arange(len(X)), model.labels_]
     assert np.all(own <= distances.min(axis=1) + 1e-9 * (1 + distances.max()))
 
-    # predict on the training data gives labels_.
-    np.testing.assert_array_equal(model.predict(X), model.labels_)
+    # predict on the training data gives labels_, except on exact ties: with
+    # strict convergence labels_ come from the centers before the last update
+    # (as in scikit-learn), and rounding in that update can move a center by
+    # one ulp, which flips a tie between two coinciding centers.
+    predicted = model.predict(X)
+    differ = np.flatnonzero(predicted != model.labels_)
+    np.testing.assert_allclose(distances[differ, predicted[differ]],
+                               distances[differ, model.labels_[differ]],
+                               rtol=1e-12, atol=1e-12)
 
     # Each non-empty cluster's center is the mean of its members, when the run
     # ended on a full update (strict convergence); always within the tolerance.
