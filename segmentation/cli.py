@@ -159,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
     assign.add_argument("model", metavar="MODEL", help="model.json from a report folder")
     assign.add_argument("file", metavar="FILE", help="new customers: .csv, .tsv or .parquet")
     assign.add_argument("--out", metavar="FILE", help="write the CSV here (default: standard output)")
+
+    # Handled by kmeans_core.teach (see main); listed here so --help shows it.
+    commands.add_parser(
+        "teach", help="watch K-Means work step by step: write an animated GIF "
+                      "(kmeans-segment teach --help)",
+        add_help=False,
+    )
     return parser
 
 
@@ -245,6 +252,15 @@ def _one_line(error: BaseException) -> str:
 
 def main(argv=None) -> int:
     """Run ``kmeans-segment`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["teach"]:
+        # The teaching animation has its own options: hand everything after "teach" over.
+        from kmeans_core.teach import main as teach_main
+
+        try:
+            return teach_main(argv[1:], prog=f"{PROG} teach")
+        except SystemExit as exit_request:
+            return int(exit_request.code or 0)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

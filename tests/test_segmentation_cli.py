@@ -142,3 +142,14 @@ def test_mall_customers_from_the_command_line(tmp_path, capsys):
     assert (tmp_path / "mall" / "plots" / "segments.png").is_file()
     assert "adjusted Rand index" in stdout
     assert (tmp_path / "mall" / "plots" / "dendrogram.png").is_file()
+
+
+def test_teach_subcommand_writes_the_animation(tmp_path, capsys):
+    from segmentation.cli import main
+
+    status = main(["teach", "--out", str(tmp_path), "--n-samples", "60", "--fps", "4"])
+    assert status == 0
+    gif = tmp_path / "kmeans.gif"
+    assert gif.is_file() and gif.read_bytes()[:6] in (b"GIF87a", b"GIF89a")
+    assert "kmeans.gif" in capsys.readouterr().out
+    assert main(["teach", "--n-clusters", "0", "--out", str(tmp_path)]) == 2
