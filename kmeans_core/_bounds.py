@@ -115,6 +115,32 @@ def _direct_distance(rows, r, centers_t, j):
     return np.sqrt(squared)
 
 
+@jit
+def _nearest_two_from_cross(cross, r, centers_squared_norms):
+    """Nearest center of row r (Lloyd's rule: argmin of |c|^2 - 2 x.c, lowest index on ties),
+    its value, and the second-smallest value."""
+    label = 0
+    best = centers_squared_norms[0] - 2.0 * cross[r, 0]
+    second = np.inf
+    for j in range(1, centers_squared_norms.shape[0]):
+        partial = centers_squared_norms[j] - 2.0 * cross[r, j]
+        if partial < best:
+            second = best
+            best = partial
+            label = j
+        elif partial < second:
+            second = partial
+    return label, best, second
+
+
+@jit
+def _squared_norm(rows, r):
+    total = 0.0
+    for f in range(rows.shape[1]):
+        total += rows[r, f] * rows[r, f]
+    return total
+
+
 @jit_parallel
 def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels, upper, lower,
                       chunk_sums, chunk_weights, chunk_counts, chunk_changed, chunk_rows):
@@ -136,20 +162,8 @@ def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels
         _clear_chunk(chunk, chunk_sums, chunk_weights, chunk_counts)
         for r in range(stop - start):
             i = start + r
-            label = 0
-            best = centers_squared_norms[0] - 2.0 * cross[r, 0]
-            second = np.inf
-            for j in range(1, n_clusters):
-                partial = centers_squared_norms[j] - 2.0 * cross[r, j]
-                if partial < best:
-                    second = best
-                    best = partial
-                    label = j
-                elif partial < second:
-                    second = partial
-            row_norm = 0.0
-            for f in range(n_features):
-                row_norm += rows[r, f] * rows[r, f]
+            label, best, second = _nearest_two_from_cross(cross, r, centers_squared_norms)
+            row_norm = _squared_norm(rows, r)
             slack = EXPANSION_SLACK * (row_norm + largest_norm)
             labels[i] = label
             upper[i] = _direct_distance(rows, r, centers_t, label)
@@ -236,20 +250,8 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
             cross = np.dot(rows, centers_t)
             for r in range(n_rescan):
                 i = rescan[r]
-                label = 0
-                best = centers_squared_norms[0] - 2.0 * cross[r, 0]
-                second = np.inf
-                for j in range(1, n_clusters):
-                    partial = centers_squared_norms[j] - 2.0 * cross[r, j]
-                    if partial < best:
-                        second = best
-                        best = partial
-                        label = j
-                    elif partial < second:
-                        second = partial
-                row_norm = 0.0
-                for f in range(n_features):
-                    row_norm += rows[r, f] * rows[r, f]
+                label, best, second = _nearest_two_from_cross(cross, r, centers_squared_norms)
+                row_norm = _squared_norm(rows, r)
                 slack = EXPANSION_SLACK * (row_norm + largest_norm)
                 upper[i] = _direct_distance(rows, r, centers_t, label)
                 lower[i] = np.sqrt(max(second + row_norm - slack, 0.0))

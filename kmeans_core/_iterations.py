@@ -128,6 +128,24 @@ def mean_centers(sums, weights, dtype):
     return centers.astype(dtype, copy=False)
 
 
+def _converged(iteration, n_changed, center_shift_sq, tol, verbose):
+    """scikit-learn's stopping rules: (strict convergence, stop).
+
+    Strict convergence: no label changed. Otherwise the run stops when the
+    total squared center shift is at most ``tol`` (already scaled to the data).
+    """
+    if n_changed == 0:
+        if verbose:
+            print(f"Converged at iteration {iteration}: strict convergence.")
+        return True, True
+    if center_shift_sq <= tol:
+        if verbose:
+            print(f"Converged at iteration {iteration}: center shift {center_shift_sq} "
+                  f"within tolerance {tol}.")
+        return False, True
+    return False, False
+
+
 def lloyd_single_run(X, sample_weight, centers_init, max_iter, tol, verbose=0, history=None):
     """One run of Lloyd's algorithm from ``centers_init``.
 
@@ -187,17 +205,9 @@ def _lloyd_iterations(X, sample_weight, centers, labels, max_iter, tol, verbose,
         centers = new_centers
 
         # At iteration 0 every label changes (they start at -1), as in scikit-learn.
-        if chunk_changed.sum() == 0:
-            if verbose:
-                print(f"Converged at iteration {iteration}: strict convergence.")
-            strict_convergence = True
-            break
-        if center_shift_sq <= tol:
-            if verbose:
-                print(
-                    f"Converged at iteration {iteration}: center shift {center_shift_sq} "
-                    f"within tolerance {tol}."
-                )
+        strict_convergence, stop = _converged(iteration, chunk_changed.sum(), center_shift_sq,
+                                              tol, verbose)
+        if stop:
             break
 
     if not strict_convergence:
@@ -309,15 +319,9 @@ def _bounded_iterations(X, sample_weight, centers, workspace, max_iter, tol, ver
                                 "center_shift": center_shift_sq, "centers": new_centers.copy()})
         shifts = np.sqrt(shifts_squared)
         centers = new_centers
-        if workspace.chunk_changed.sum() == 0:
-            if verbose:
-                print(f"Converged at iteration {iteration}: strict convergence.")
-            strict_convergence = True
-            break
-        if center_shift_sq <= tol:
-            if verbose:
-                print(f"Converged at iteration {iteration}: center shift {center_shift_sq} "
-                      f"within tolerance {tol}.")
+        strict_convergence, stop = _converged(iteration, workspace.chunk_changed.sum(),
+                                              center_shift_sq, tol, verbose)
+        if stop:
             break
 
     if not strict_convergence:
