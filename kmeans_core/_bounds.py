@@ -73,11 +73,12 @@ SUMS_DELTA = 2  # only the samples that changed cluster: - from the old, + to th
 
 @jit
 def _accumulate(X, i, weight, label, chunk, chunk_sums, chunk_weights, chunk_counts, sign):
-    chunk_weights[chunk, label] += sign * weight
-    if weight > 0:
-        chunk_counts[chunk, label] += sign
+    """Add (``sign`` = 1) or remove (-1) sample i's weighted row to/from a cluster's chunk sums."""
+    signed_weight = sign * weight
+    chunk_weights[chunk, label] += signed_weight
+    chunk_counts[chunk, label] += sign * (weight > 0)
     for f in range(X.shape[1]):
-        chunk_sums[chunk, label, f] += sign * (weight * X[i, f])
+        chunk_sums[chunk, label, f] += signed_weight * X[i, f]
 
 
 @jit
@@ -124,12 +125,12 @@ def _nearest_two_from_cross(cross, r, centers_squared_norms):
     second = np.inf
     for j in range(1, centers_squared_norms.shape[0]):
         partial = centers_squared_norms[j] - 2.0 * cross[r, j]
-        if partial < best:
-            second = best
-            best = partial
-            label = j
-        elif partial < second:
-            second = partial
+        # Written without branches (selects): which center is nearest is
+        # data-dependent, and mispredicted branches made this loop 1.5x slower.
+        closer = partial < best
+        second = min(second, max(partial, best))
+        label = j if closer else label
+        best = partial if closer else best
     return label, best, second
 
 
@@ -175,7 +176,7 @@ def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels
                         max(centers_squared_norms[j] - 2.0 * cross[r, j] + row_norm - slack, 0.0))
                 lower[i, label] = upper[i]
             _accumulate(X, i, np.float64(sample_weight[i]), label, chunk, chunk_sums,
-                        chunk_weights, chunk_counts, 1.0)
+                        chunk_weights, chunk_counts, 1)
         chunk_changed[chunk] = stop - start
 
 
@@ -240,20 +241,20 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
 
         changed = 0
         if n_rescan > 0:
-            if first:
-                rows = rows_as_float64(X, start, stop)  # every row: no gathering
-            else:
-                rows = np.empty((n_rescan, n_features))
-                for r in range(n_rescan):
-                    for f in range(n_features):
-                        rows[r, f] = X[rescan[r], f]
+            # Gathered even when every row is rescanned: one array type (C-contiguous)
+            # keeps the product and the indexing fast (a view here would unify to 'A').
+            rows = np.empty((n_rescan, n_features))
+            for r in range(n_rescan):
+                for f in range(n_features):
+                    rows[r, f] = X[rescan[r], f]
             cross = np.dot(rows, centers_t)
             for r in range(n_rescan):
                 i = rescan[r]
                 label, best, second = _nearest_two_from_cross(cross, r, centers_squared_norms)
                 row_norm = _squared_norm(rows, r)
                 slack = EXPANSION_SLACK * (row_norm + largest_norm)
-                upper[i] = _direct_distance(rows, r, centers_t, label)
+                # Both bounds from the expansion, widened by the slack so they stay valid.
+                upper[i] = np.sqrt(max(best + row_norm + slack, 0.0))
                 lower[i] = np.sqrt(max(second + row_norm - slack, 0.0))
                 old_label = labels[i]
                 if old_label != label:
@@ -262,15 +263,15 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
                     if sums_mode == SUMS_DELTA:
                         weight = np.float64(sample_weight[i])
                         _accumulate(X, i, weight, old_label, chunk, chunk_sums, chunk_weights,
-                                    chunk_counts, -1.0)
+                                    chunk_counts, -1)
                         _accumulate(X, i, weight, label, chunk, chunk_sums, chunk_weights,
-                                    chunk_counts, 1.0)
+                                    chunk_counts, 1)
         chunk_changed[chunk] = changed
 
         if sums_mode == SUMS_FRESH:
             for i in range(start, stop):
                 _accumulate(X, i, np.float64(sample_weight[i]), labels[i], chunk, chunk_sums,
-                            chunk_weights, chunk_counts, 1.0)
+                            chunk_weights, chunk_counts, 1)
 
 
 # --- Elkan --------------------------------------------------------------------------
@@ -324,12 +325,12 @@ def elkan_pass(X, sample_weight, centers, half_center_distances, half_separation
                 changed += 1
                 if sums_mode == SUMS_DELTA:
                     _accumulate(X, i, weight, label, chunk, chunk_sums, chunk_weights,
-                                chunk_counts, -1.0)
+                                chunk_counts, -1)
                     _accumulate(X, i, weight, new_label, chunk, chunk_sums, chunk_weights,
-                                chunk_counts, 1.0)
+                                chunk_counts, 1)
             if sums_mode == SUMS_FRESH:
                 _accumulate(X, i, weight, new_label, chunk, chunk_sums, chunk_weights,
-                            chunk_counts, 1.0)
+                            chunk_counts, 1)
         chunk_changed[chunk] = changed
 
 
