@@ -33,7 +33,13 @@ from kmeans_core._jit import CHUNK_ROWS, jit, jit_parallel, n_chunks
 # target, which it recomputes on the fly with the same arithmetic.
 
 
-@jit
+# ``reassoc``/``contract`` (no ``nnan``/``ninf``): the feature sum vectorizes
+# instead of forming one chain of dependent additions (measured 1.35x faster
+# seeding at n=1e6, d=8, k=16). The search below recomputes the same
+# distances, possibly rounded differently in the last bit; its running sum then
+# differs from the chunk totals by ~1e-16 relative, which moves a sampling
+# boundary by as much (the chosen seeds are unaffected in practice, and tested).
+@jit(fastmath={"reassoc", "contract"})
 def _squared_distance(X, i, center):
     squared = 0.0
     for f in range(X.shape[1]):
