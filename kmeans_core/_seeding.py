@@ -62,6 +62,21 @@ def first_center_pass(X, sample_weight, center, closest_sq, chunk_totals):
         chunk_totals[chunk] = total
 
 
+@jit
+def _squared_distances_of_rows(rows_t, center, out):
+    """``out[r] = ||row r - center||^2`` for a chunk stored transposed, (n_features, n_rows).
+
+    The innermost loop runs over rows, so it vectorizes with no reordering:
+    each row's distance is still summed feature by feature, in order.
+    """
+    out[:] = 0.0
+    for f in range(rows_t.shape[0]):
+        value = center[f]
+        for r in range(rows_t.shape[1]):
+            diff = rows_t[f, r] - value
+            out[r] += diff * diff
+
+
 @jit_parallel
 def seeding_pass(X, sample_weight, closest_sq, winner, candidates, chunk_potentials):
     """Apply the previous winner to ``closest_sq``, then score every candidate.
@@ -70,7 +85,7 @@ def seeding_pass(X, sample_weight, closest_sq, winner, candidates, chunk_potenti
     over the chunk's rows. The candidate loop is outside the row loop: the
     chunk's rows stay in cache while each candidate sweeps them, and each
     row's distance chain is independent of the next row's (measured 1.8x
-    faster than scoring all candidates row by row).
+    faster than scoring all candidates row by row). Used for n_features > 4.
     """
     n_samples = X.shape[0]
     for chunk in prange(chunk_potentials.shape[0]):
@@ -82,6 +97,36 @@ def seeding_pass(X, sample_weight, closest_sq, winner, candidates, chunk_potenti
             total = 0.0
             for i in range(start, stop):
                 total += sample_weight[i] * min(closest_sq[i], _squared_distance(X, i, candidates[t]))
+            chunk_potentials[chunk, t] = total
+
+
+@jit_parallel(fastmath={"reassoc", "contract"})
+def seeding_pass_few_features(X, sample_weight, closest_sq, winner, candidates, chunk_potentials):
+    """:func:`seeding_pass` for n_features <= 4 (measured 1.6x faster at d=2).
+
+    With so few features a per-row sum is too short to vectorize. Instead each
+    chunk is first transposed into a small
+    (n_features, rows) buffer so every distance sweep vectorizes across rows;
+    the per-chunk sums may be reassociated (``reassoc``: summed in vector
+    lanes), which is fixed by the compiled code, not by the thread count.
+    """
+    n_samples, n_features = X.shape
+    for chunk in prange(chunk_potentials.shape[0]):
+        start = chunk * CHUNK_ROWS
+        stop = min(start + CHUNK_ROWS, n_samples)
+        rows_t = np.empty((n_features, stop - start))
+        for r in range(stop - start):
+            for f in range(n_features):
+                rows_t[f, r] = X[start + r, f]
+        squared = np.empty(stop - start)
+        _squared_distances_of_rows(rows_t, winner, squared)
+        for r in range(stop - start):
+            closest_sq[start + r] = min(closest_sq[start + r], squared[r])
+        for t in range(candidates.shape[0]):
+            _squared_distances_of_rows(rows_t, candidates[t], squared)
+            total = 0.0
+            for r in range(stop - start):
+                total += sample_weight[start + r] * min(closest_sq[start + r], squared[r])
             chunk_potentials[chunk, t] = total
 
 
@@ -113,6 +158,26 @@ def search_cumulative(X, sample_weight, closest_sq, winner, chunk_totals, target
     return found
 
 
+@jit
+def _weighted_draw(sample_weight, total_weight, uniform):
+    """The index ``RandomState.choice(n, p=sample_weight / total_weight)`` returns for ``uniform``.
+
+    NumPy's choice builds ``cdf = cumsum(p) / cumsum(p)[-1]`` and returns the
+    first index with ``cdf > uniform``. The same sequential sums, divisions
+    and comparison give the same index without the n-sized temporaries.
+    """
+    n_samples = sample_weight.shape[0]
+    last = 0.0
+    for i in range(n_samples):
+        last += sample_weight[i] / total_weight
+    running = 0.0
+    for i in range(n_samples):
+        running += sample_weight[i] / total_weight
+        if running / last > uniform:
+            return i
+    return n_samples - 1
+
+
 def _greedy_kmeans_plusplus_float64(X, n_clusters, sample_weight, random_state, n_local_trials):
     """Greedy k-means++ on float64 data: one numba pass over X per center.
 
@@ -123,7 +188,8 @@ def _greedy_kmeans_plusplus_float64(X, n_clusters, sample_weight, random_state, 
     n_samples = X.shape[0]
     chunks = n_chunks(n_samples)
     indices = np.full(n_clusters, -1, dtype=np.int64)
-    indices[0] = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
+    # random_state.choice(n, p=w / w.sum()), which draws one random_sample().
+    indices[0] = _weighted_draw(sample_weight, sample_weight.sum(), random_state.random_sample())
 
     closest_sq = np.empty(n_samples)
     chunk_totals = np.empty(chunks)
@@ -132,11 +198,12 @@ def _greedy_kmeans_plusplus_float64(X, n_clusters, sample_weight, random_state, 
     # The first center is already in closest_sq: applying it again changes nothing.
     winner = X[indices[0]].copy()
     chunk_potentials = np.empty((chunks, n_local_trials))
+    score_candidates = seeding_pass_few_features if X.shape[1] <= 4 else seeding_pass
 
     for c in range(1, n_clusters):
         targets = random_state.uniform(size=n_local_trials) * potential
         candidates = search_cumulative(X, sample_weight, closest_sq, winner, chunk_totals, targets)
-        seeding_pass(X, sample_weight, closest_sq, winner, X[candidates], chunk_potentials)
+        score_candidates(X, sample_weight, closest_sq, winner, X[candidates], chunk_potentials)
         potentials = chunk_potentials.sum(axis=0)
         best = int(np.argmin(potentials))
         potential = potentials[best]

@@ -188,3 +188,23 @@ def test_empty_cluster_is_relocated_like_sklearn(algorithm):
     assert np.isfinite(ours.cluster_centers_).all()
     assert len(np.unique(ours.labels_)) == 3
     _assert_same_model(ours, theirs, 1e-9)
+
+
+def test_first_seed_draw_is_numpy_choice():
+    """The first k-means++ center: the index RandomState.choice(n, p=w/sum(w)) gives, same stream."""
+    from kmeans_core._seeding import _weighted_draw
+
+    rng = np.random.RandomState(0)
+    for trial in range(300):
+        n = rng.randint(1, 5000)
+        weights = rng.uniform(0, 3, n) if trial % 2 else np.ones(n)
+        if trial % 7 == 0:
+            weights[rng.randint(n)] = 0.0
+        seed = rng.randint(2**30)
+        expected = np.random.RandomState(seed).choice(n, p=weights / weights.sum())
+        ours_rng = np.random.RandomState(seed)
+        assert _weighted_draw(weights, weights.sum(), ours_rng.random_sample()) == expected
+        # and the stream is left where choice leaves it
+        reference_rng = np.random.RandomState(seed)
+        reference_rng.choice(n, p=weights / weights.sum())
+        assert ours_rng.random_sample() == reference_rng.random_sample()
