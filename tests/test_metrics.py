@@ -252,7 +252,7 @@ def test_adjusted_rand_large_n_no_overflow():
                                                       abs=1e-14)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(deadline=None)
 @given(
     seed=st.integers(0, 2**31 - 1),
     n_samples=st.integers(3, 60),

@@ -109,7 +109,7 @@ def test_few_features_are_all_named():
     assert names_of(features, centroids, mean, std) == ["High Fresh, Average Milk", "Average Fresh, Low Milk"]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(
     st.lists(
         st.tuples(st.floats(0, 150), st.floats(1, 100)),
@@ -124,7 +124,7 @@ def test_names_never_collide(points):
     assert all(names)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)
 @given(st.integers(1, 10), st.integers(0, 2**32 - 1))
 def test_names_never_collide_with_many_features(n_segments, seed):
     rng = np.random.default_rng(seed)

@@ -188,7 +188,7 @@ small_data = st.integers(min_value=2, max_value=40).flatmap(
 )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)
 @given(small_data)
 def test_inertia_never_rises(case):
     X, k, seed, init = case
