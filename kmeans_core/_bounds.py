@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from kmeans_core._common import rows_as_float64
+from kmeans_core._common import row_squared_norm, rows_as_float64
 from kmeans_core._jit import jit, jit_parallel
 
 # Relative error allowed for a squared distance computed through the expansion
@@ -134,14 +134,6 @@ def _nearest_two_from_cross(cross, r, centers_squared_norms):
     return label, best, second
 
 
-@jit
-def _squared_norm(rows, r):
-    total = 0.0
-    for f in range(rows.shape[1]):
-        total += rows[r, f] * rows[r, f]
-    return total
-
-
 @jit_parallel
 def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels, upper, lower,
                       chunk_sums, chunk_weights, chunk_counts, chunk_changed, chunk_rows):
@@ -164,7 +156,7 @@ def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels
         for r in range(stop - start):
             i = start + r
             label, best, second = _nearest_two_from_cross(cross, r, centers_squared_norms)
-            row_norm = _squared_norm(rows, r)
+            row_norm = row_squared_norm(rows, r)
             slack = EXPANSION_SLACK * (row_norm + largest_norm)
             labels[i] = label
             upper[i] = _direct_distance(rows, r, centers_t, label)
@@ -251,7 +243,7 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
             for r in range(n_rescan):
                 i = rescan[r]
                 label, best, second = _nearest_two_from_cross(cross, r, centers_squared_norms)
-                row_norm = _squared_norm(rows, r)
+                row_norm = row_squared_norm(rows, r)
                 slack = EXPANSION_SLACK * (row_norm + largest_norm)
                 # Both bounds from the expansion, widened by the slack so they stay valid.
                 upper[i] = np.sqrt(max(best + row_norm + slack, 0.0))

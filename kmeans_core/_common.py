@@ -37,6 +37,15 @@ def _rows_as_float64_kernel(X, start, stop):
 
 
 @jit
+def row_squared_norm(rows, r):
+    """``|rows[r]|^2``, summed feature by feature in order (the same bits at every call site)."""
+    total = 0.0
+    for f in range(rows.shape[1]):
+        total += rows[r, f] * rows[r, f]
+    return total
+
+
+@jit
 def squared_distances_to_centers(x_row, centers_t, out):
     """Squared distances from one sample to every center.
 
@@ -152,10 +161,11 @@ def column_sums_per_chunk(X, chunk_sums):
 
 
 @jit_parallel
-def center_in_place(X, mean, chunk_sums, chunk_squares):
-    """``X -= mean`` in place, with per-chunk column sums and sums of squares of the result.
+def center_into(X, mean, out, chunk_sums, chunk_squares):
+    """``out = X - mean`` (in X's dtype), with per-chunk column sums and sums of squares of out.
 
-    The sums give the column variances of X in the same pass
+    One read of X and one write of ``out`` make the fit's private centered
+    copy. The sums give the column variances in the same pass
     (``var = E[y^2] - E[y]^2`` for the centered ``y``, where ``E[y]`` is
     only rounding noise, so nothing cancels).
     """
@@ -169,7 +179,7 @@ def center_in_place(X, mean, chunk_sums, chunk_squares):
         for i in range(start, stop):
             for f in range(n_features):
                 value = X[i, f] - mean[f]
-                X[i, f] = value
+                out[i, f] = value
                 value64 = np.float64(value)
                 chunk_sums[chunk, f] += value64
                 chunk_squares[chunk, f] += value64 * value64

@@ -23,9 +23,10 @@ from kmeans_core._bounds import (
     first_bounds_pass,
     hamerly_pass,
 )
-from kmeans_core._common import center_in_place, column_sums_per_chunk, inertia_per_chunk
+from kmeans_core._common import center_into, column_sums_per_chunk, inertia_per_chunk
 from kmeans_core._jit import CHUNK_ROWS, chunk_rows_for, n_chunks, single_threaded_blas
 from kmeans_core._lloyd import lloyd_pass, reduce_chunks
+from kmeans_core._validation import check_all_finite
 
 
 def transposed(centers):
@@ -60,14 +61,24 @@ def assign_labels(X, centers):
     return labels
 
 
-def center_columns(X):
-    """Subtract the column means from X in place; return (means, column variances).
+def centered_copy(X):
+    """A new C-contiguous array ``X - mean``; with the column means and variances.
+
+    X itself is only read. It has not been checked for NaN/inf: the column
+    means are non-finite whenever X holds a NaN or an infinity, and only then
+    (or on overflow) does the full check run, with its detailed message.
 
     float32 means are NumPy's own (``X.mean(axis=0)``, accumulated in float32),
     bit for bit what scikit-learn subtracts, because the k-means++ draws on
     float32 data depend on those exact bits. float64 means come from a
     parallel chunked sum (NumPy's axis-0 mean is slow on narrow arrays). The
     variances (for the relative ``tol``) come out of the centering pass.
+
+    Returns
+    -------
+    X_centered : (n_samples, n_features) array of X's dtype
+    mean : (n_features,) array of X's dtype
+    variances : (n_features,) float64
     """
     n_samples, n_features = X.shape
     chunks = n_chunks(n_samples)
@@ -77,12 +88,31 @@ def center_columns(X):
         chunk_sums = np.empty((chunks, n_features))
         column_sums_per_chunk(X, chunk_sums)
         mean = chunk_sums.sum(axis=0) / n_samples
+    if not np.isfinite(mean).all():
+        check_all_finite(X)
+        _refuse_overflow(X, "its column sums overflow")
+    # Fault the new pages in from this one thread before the parallel pass
+    # writes them: concurrent first-touch page faults were 4x slower here
+    # (41 ms against 10 ms for 64 MB on the 2-core benchmark machine).
+    X_centered = np.empty_like(X, order="C")
+    X_centered.fill(0)
     chunk_sums = np.empty((chunks, n_features))
     chunk_squares = np.empty((chunks, n_features))
-    center_in_place(X, mean, chunk_sums, chunk_squares)
+    center_into(X, mean, X_centered, chunk_sums, chunk_squares)
     residual_mean = chunk_sums.sum(axis=0) / n_samples
     variances = np.maximum(chunk_squares.sum(axis=0) / n_samples - residual_mean**2, 0.0)
-    return mean, variances
+    if not np.isfinite(variances).all():
+        _refuse_overflow(X, "its squared deviations overflow")
+    return X_centered, mean, variances
+
+
+def _refuse_overflow(X, what):
+    largest = float(np.abs(X).max())
+    raise ValueError(
+        f"X has values too large for K-Means in {X.dtype} ({what}; largest |x| = {largest:.3g}): "
+        "squared distances would be infinite. Rescale X (for example divide it by its largest "
+        "absolute value) before fitting."
+    )
 
 
 def inertia_of(X, sample_weight, centers, labels):

@@ -18,7 +18,7 @@ from kmeans_core._common import euclidean_distances_to_centers, is_same_clusteri
 from kmeans_core._jit import threads_for
 from kmeans_core._iterations import (
     assign_labels,
-    center_columns,
+    centered_copy,
     inertia_of,
     transposed,
     available_memory_bytes,
@@ -593,7 +593,9 @@ default="k-means++"
             unknown ``init``/``algorithm``.
         """
         self._check_feature_names(X, reset=True)
-        X = check_array(X, copy=True)
+        # Not copied and not yet checked for NaN/inf: the fit centers X into
+        # a private copy and checks it in the same pass (X is only read).
+        X = check_array(X, check_finite=False)
         with threads_for(X.shape[0]):
             return self._fit(X, sample_weight)
 
@@ -606,9 +608,9 @@ default="k-means++"
         if _is_array_like(self.init):
             init_centers = self._check_init_centers(self.init, X, "init")
 
-        # Center the data (X is our private copy): distances are more accurate
-        # near the origin, and scikit-learn draws its seeds on centered data.
-        X_mean, variances = center_columns(X)
+        # Center the data into a private copy: distances are more accurate near
+        # the origin, and scikit-learn draws its seeds on centered data.
+        X, X_mean, variances = centered_copy(X)
         tol = float(np.mean(variances) * self.tol)
         if init_centers is not None:
             init_centers -= X_mean

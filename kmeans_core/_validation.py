@@ -51,7 +51,7 @@ def feature_names_of(X):
     return None
 
 
-def check_array(X, *, name="X", dtype=None, copy=False, estimator="KMeans"):
+def check_array(X, *, name="X", dtype=None, copy=False, check_finite=True, estimator="KMeans"):
     """Validate a 2-D sample matrix and return it as a C-contiguous float array.
 
     Parameters
@@ -64,6 +64,10 @@ def check_array(X, *, name="X", dtype=None, copy=False, estimator="KMeans"):
         (integers, booleans) into float64.
     copy : bool
         Always return a new array when True.
+    check_finite : bool
+        Refuse NaN and infinity. A caller that passes False must check
+        itself (:func:`check_all_finite`), as the fit does inside its
+        centering pass.
     """
     if _is_sparse(X):
         raise InputTypeError(
@@ -107,16 +111,22 @@ def check_array(X, *, name="X", dtype=None, copy=False, estimator="KMeans"):
     if dtype is None:
         dtype = array.dtype if array.dtype in FLOAT_DTYPES else np.float64
     result = np.array(array, dtype=dtype, order="C", copy=True) if copy else np.ascontiguousarray(array, dtype=dtype)
-    if not np.isfinite(result).all():
-        n_nan = int(np.isnan(result).sum())
-        n_inf = int(np.isinf(result).sum())
-        rows = np.flatnonzero(~np.isfinite(result).all(axis=1))
+    if check_finite:
+        check_all_finite(result, name=name, estimator=estimator)
+    return result
+
+
+def check_all_finite(X, *, name="X", estimator="KMeans"):
+    """Raise a ValueError that counts and locates NaN/inf values in X, if there are any."""
+    if not np.isfinite(X).all():
+        n_nan = int(np.isnan(X).sum())
+        n_inf = int(np.isinf(X).sum())
+        rows = np.flatnonzero(~np.isfinite(X).all(axis=1))
         shown = ", ".join(str(r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
         raise ValueError(
             f"Input {name} contains NaN or infinity ({n_nan} NaN, {n_inf} inf, in rows {shown}); "
             f"{estimator} needs finite values: drop or impute them first."
         )
-    return result
 
 
 def check_sample_weight(sample_weight, n_samples, dtype):

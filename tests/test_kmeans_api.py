@@ -191,6 +191,35 @@ def test_bad_X_is_a_clear_value_error(X, match):
         KMeans(1).fit(X)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nan_is_found_in_the_centering_pass_for_every_dtype(dtype):
+    # The fit reads X once to center it, and finds NaN/inf from the column
+    # means; the message must still count and locate them.
+    X = make_blobs(5000, 3, 2, seed=1).astype(dtype)
+    X[4321, 2] = np.nan
+    X[17, 0] = -np.inf
+    with pytest.raises(ValueError, match=r"\(1 NaN, 1 inf, in rows 17, 4321\)"):
+        KMeans(2).fit(X)
+
+
+@pytest.mark.parametrize("X, match", [
+    (np.array([[1e308, 0.0], [1.5e308, 1.0], [-1e308, 2.0]]), "column sums overflow"),
+    (np.array([[1e200, 0.0], [-1e200, 1.0], [0.0, 2.0]]), "squared deviations overflow"),
+])
+def test_values_too_large_to_square_are_refused(X, match):
+    with pytest.raises(ValueError, match=match + r".*largest \|x\| = .*Rescale X"):
+        KMeans(2).fit(X)
+
+
+def test_fit_centers_a_private_copy_of_contiguous_float64_input():
+    # C-contiguous float64 X is passed to the centering kernel as it is (no
+    # upfront copy); the kernel writes the centered values elsewhere.
+    X = make_blobs(3000, 4, 3, seed=2)
+    X_before = X.copy()
+    KMeans(3, random_state=0).fit(X)
+    np.testing.assert_array_equal(X, X_before)
+
+
 @pytest.mark.parametrize("params, match", [
     (dict(n_clusters=0), "n_clusters must be >= 1"),
     (dict(n_clusters=2.5), "n_clusters must be an int"),
@@ -290,6 +319,10 @@ for algorithm in ("lloyd", "hamerly", "elkan"):
         digest = hashlib.sha256(m.cluster_centers_.tobytes() + m.labels_.tobytes()).hexdigest()
         out[algorithm + dtype] = [digest, repr(m.inertia_), m.n_iter_,
                                   repr(m.score(X.astype(dtype)))]
+# Both k-means++ scorers: exact differences (<= 4 features), expanded form (more).
+for n_features in (3, 6):
+    centers, indices = kmeans_plusplus(X[:, :n_features], 12, sample_weight=w, random_state=5)
+    out[f"seeds{n_features}"] = [indices.tolist(), centers.tobytes().hex()]
 import numba
 out["threads"] = numba.get_num_threads()
 print(json.dumps(out))
@@ -304,7 +337,7 @@ def test_bitwise_identical_for_any_thread_count():
                               text=True, check=True)
         results.append(json.loads(done.stdout))
     assert results[0]["threads"] == 1 and results[1]["threads"] == 2
-    assert len(results[0]) == 7
+    assert len(results[0]) == 9
     assert results[0] == {**results[1], "threads": 1}
 
 
