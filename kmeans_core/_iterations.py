@@ -241,7 +241,10 @@ def _lloyd_iterations(X, sample_weight, centers, labels, max_iter, tol, verbose,
             break
 
     if not strict_convergence:
-        labels = assign_labels(X, centers)
+        # Labels for the final centers: the same pass without the sums, reusing
+        # this run's buffers (no n-sized allocation).
+        lloyd_pass(X, sample_weight, transposed(centers), squared_norms(centers), labels,
+                   chunk_sums, chunk_weights, chunk_inertia, chunk_changed, chunk_rows, False)
     inertia = inertia_of(X, sample_weight, centers, labels)
     return labels, inertia, centers, iteration + 1
 
