@@ -144,9 +144,7 @@ def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels
     """
     n_samples, n_features = X.shape
     n_clusters = centers_t.shape[1]
-    largest_norm = 0.0
-    for j in range(n_clusters):
-        largest_norm = max(largest_norm, centers_squared_norms[j])
+    largest_norm = centers_squared_norms.max()
     for chunk in prange(chunk_changed.shape[0]):
         start = chunk * chunk_rows
         stop = min(start + chunk_rows, n_samples)
@@ -205,9 +203,7 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
     for j in range(n_clusters):
         if j != largest and shifts[j] > second_largest:
             second_largest = shifts[j]
-    largest_norm = 0.0
-    for j in range(n_clusters):
-        largest_norm = max(largest_norm, centers_squared_norms[j])
+    largest_norm = centers_squared_norms.max()
 
     for chunk in prange(chunk_changed.shape[0]):
         start = chunk * chunk_rows

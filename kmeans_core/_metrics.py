@@ -279,6 +279,13 @@ def _encode_labels(labels, n_samples, function, name="labels", reference=None):
     return codes.reshape(-1).astype(np.int64, copy=False), len(classes)
 
 
+def _cluster_codes(labels, n_samples, function):
+    """Labels as codes 0..n_clusters-1, refused unless 2 <= n_clusters <= n_samples - 1."""
+    codes, n_clusters = _encode_labels(labels, n_samples, function)
+    _check_n_clusters(n_clusters, n_samples, function)
+    return codes, n_clusters
+
+
 def _check_n_clusters(n_clusters, n_samples, function):
     """Scores comparing clusters need 2 <= k <= n_samples - 1 distinct labels."""
     if not 2 <= n_clusters <= n_samples - 1:
@@ -389,8 +396,7 @@ def silhouette_samples(X, labels, *, metric="euclidean"):
 def _silhouette_samples(X, labels, function):
     """:func:`silhouette_samples` on a validated float64 X."""
     n_samples = X.shape[0]
-    codes, n_clusters = _encode_labels(labels, n_samples, function)
-    _check_n_clusters(n_clusters, n_samples, function)
+    codes, n_clusters = _cluster_codes(labels, n_samples, function)
     # Sort the samples by cluster (stable, so the order within a cluster is the
     # input order): each cluster's distances are then one contiguous sweep.
     order = np.argsort(codes, kind="stable")
@@ -507,8 +513,7 @@ def calinski_harabasz_score(X, labels):
     function = "calinski_harabasz_score"
     X = _check_X(X, function)
     n_samples = X.shape[0]
-    codes, n_clusters = _encode_labels(labels, n_samples, function)
-    _check_n_clusters(n_clusters, n_samples, function)
+    codes, n_clusters = _cluster_codes(labels, n_samples, function)
     centroids, counts, sums = _centroids(X, codes, n_clusters)
     overall_mean = sums.sum(axis=0) / n_samples
     between = float(np.sum(counts * np.sum((centroids - overall_mean) ** 2, axis=1)))
@@ -575,8 +580,7 @@ def davies_bouldin_score(X, labels):
     function = "davies_bouldin_score"
     X = _check_X(X, function)
     n_samples = X.shape[0]
-    codes, n_clusters = _encode_labels(labels, n_samples, function)
-    _check_n_clusters(n_clusters, n_samples, function)
+    codes, n_clusters = _cluster_codes(labels, n_samples, function)
     centroids, counts, _ = _centroids(X, codes, n_clusters)
     mean_spread = _spread(X, codes, centroids, squared=False) / counts
     gaps = centroids[:, None, :] - centroids[None, :, :]
