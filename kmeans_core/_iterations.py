@@ -24,7 +24,13 @@ from kmeans_core._bounds import (
     hamerly_pass,
 )
 from kmeans_core._common import center_into, column_sums_per_chunk, inertia_per_chunk
-from kmeans_core._jit import CHUNK_ROWS, chunk_rows_for, n_chunks, single_threaded_blas
+from kmeans_core._jit import (
+    CHUNK_ROWS,
+    chunk_rows_for,
+    n_chunks,
+    prefaulted_empty,
+    single_threaded_blas,
+)
 from kmeans_core._lloyd import lloyd_pass, reduce_chunks
 from kmeans_core._validation import check_all_finite
 
@@ -91,11 +97,7 @@ def centered_copy(X):
     if not np.isfinite(mean).all():
         check_all_finite(X)
         _refuse_overflow(X, "its column sums overflow")
-    # Fault the new pages in from this one thread before the parallel pass
-    # writes them: concurrent first-touch page faults were 4x slower here
-    # (41 ms against 10 ms for 64 MB on the 2-core benchmark machine).
-    X_centered = np.empty_like(X, order="C")
-    X_centered.fill(0)
+    X_centered = prefaulted_empty(X.shape, X.dtype)
     chunk_sums = np.empty((chunks, n_features))
     chunk_squares = np.empty((chunks, n_features))
     center_into(X, mean, X_centered, chunk_sums, chunk_squares)
@@ -271,8 +273,8 @@ def bounded_single_run(algorithm, X, sample_weight, centers_init, max_iter, tol,
         chunk_changed=np.empty(chunks, dtype=np.int64),
         half_center_distances=np.empty((n_clusters, n_clusters)),
         half_separation=np.empty(n_clusters),
-        upper=np.empty(n_samples),
-        lower=np.empty((n_samples, n_clusters) if algorithm == "elkan" else n_samples),
+        upper=prefaulted_empty(n_samples),
+        lower=prefaulted_empty((n_samples, n_clusters) if algorithm == "elkan" else n_samples),
         labels=np.full(n_samples, -1, dtype=np.int32),
         chunk_rows=chunk_rows,
         elkan=algorithm == "elkan",

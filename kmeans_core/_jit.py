@@ -22,6 +22,7 @@ import contextlib
 import os
 
 import numba
+import numpy as np
 
 _CACHE = os.environ.get("KMEANS_CORE_DISABLE_CACHE", "0") != "1"
 
@@ -121,3 +122,21 @@ def threads_for(n_rows: int):
         yield
     finally:
         numba.set_num_threads(previous)
+
+
+# --- Fresh buffers for parallel kernels ----------------------------------------
+# A large new array is only address space until each page is first written, and
+# the first write to a page costs a page fault. Faults taken concurrently by
+# numba's threads were about 4x slower than the same faults taken in turn by one
+# thread (measured on the 2-core benchmark machine: 64 MB centered copy 41 ms
+# against 10 ms, Hamerly's first pass 35 ms against 19 ms with its bounds).
+# Touching one value per page from the calling thread maps the pages at the
+# cheaper rate before a kernel writes them.
+_PAGE_BYTES = 4096
+
+
+def prefaulted_empty(shape, dtype=np.float64):
+    """``np.empty(shape, dtype)`` (C order) with every page already mapped; the values are undefined."""
+    out = np.empty(shape, dtype=dtype)
+    out.reshape(-1)[:: max(1, _PAGE_BYTES // out.itemsize)] = 0
+    return out

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from kmeans_core._common import euclidean_distances_to_centers, is_same_clustering
-from kmeans_core._jit import threads_for
+from kmeans_core._jit import prefaulted_empty, threads_for
 from kmeans_core._iterations import (
     assign_labels,
     centered_copy,
@@ -699,7 +699,7 @@ default="k-means++"
         distances : ndarray of shape (n_samples, n_clusters), X's float dtype
         """
         X = self._check_test_data(X)
-        out = np.empty((X.shape[0], self.cluster_centers_.shape[0]), dtype=X.dtype)
+        out = prefaulted_empty((X.shape[0], self.cluster_centers_.shape[0]), X.dtype)
         with threads_for(X.shape[0]):
             euclidean_distances_to_centers(X, transposed(self.cluster_centers_), out)
         return out
