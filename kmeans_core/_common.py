@@ -17,10 +17,8 @@ float32). Sums over samples are accumulated in float64 for both dtypes.
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir
 from numba import prange, types
-from numba.core import cgutils
-from numba.extending import intrinsic, overload
+from numba.extending import overload
 
 from kmeans_core._jit import CHUNK_ROWS, jit, jit_parallel
 
@@ -36,53 +34,6 @@ def _rows_as_float64_kernel(X, start, stop):
     if X.dtype == types.float64:
         return lambda X, start, stop: X[start:stop]
     return lambda X, start, stop: X[start:stop].astype(np.float64)
-
-
-# --- Prefetch hints ------------------------------------------------------------
-# A pass that calls BLAS per chunk reads each chunk of X in two bursts (the
-# product, then the loops over its result); between bursts the hardware
-# prefetcher loses the stream, and the next product starts on cold memory.
-# Asking for the next chunk's cache lines while the loops run hides that
-# (measured on the k-means++ pass at n=1e6, d=8: 5.8 -> 5.1 ms). A prefetch
-# is only a hint: it never changes a value.
-_CACHE_LINE_BYTES = 64
-
-
-def _prefetch(values, index):
-    """Plain-Python stand-in (``NUMBA_DISABLE_JIT=1``): nothing to do."""
-
-
-@intrinsic
-def _prefetch_intrinsic(typingctx, values, index):
-    def codegen(context, builder, signature, args):
-        array_type = signature.args[0]
-        array = context.make_array(array_type)(context, builder, args[0])
-        address = cgutils.get_item_pointer(context, builder, array_type, array, [args[1]],
-                                           wraparound=False)
-        int32 = ir.IntType(32)
-        byte_pointer = ir.IntType(8).as_pointer()
-        prefetch = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer, int32, int32, int32]),
-            "llvm.prefetch.p0")
-        # read (0), keep in every cache level (3), data cache (1)
-        builder.call(prefetch, [builder.bitcast(address, byte_pointer), ir.Constant(int32, 0),
-                                ir.Constant(int32, 3), ir.Constant(int32, 1)])
-        return context.get_dummy_value()
-
-    return types.void(values, index), codegen
-
-
-@overload(_prefetch, jit_options={"cache": True})
-def _prefetch_kernel(values, index):
-    return lambda values, index: _prefetch_intrinsic(values, index)
-
-
-@jit
-def prefetch_elements(values, start, stop):
-    """Hint the CPU to load ``values[start:stop]`` (1-D, contiguous) into cache."""
-    stop = min(stop, values.shape[0])
-    for index in range(start, stop, max(1, _CACHE_LINE_BYTES // values.itemsize)):
-        _prefetch(values, index)
 
 
 @jit
