@@ -150,6 +150,24 @@ def is_same_clustering(labels_a, labels_b, n_clusters):
     return True
 
 
+@jit
+def n_distinct_labels(labels, n_clusters):
+    """How many of the labels ``0..n_clusters-1`` occur in ``labels``.
+
+    Stops at the first row where all have been seen (a few hundred rows on
+    most data, where ``np.bincount`` reads all n: 1.5 ms at n=1e6).
+    """
+    seen = np.zeros(n_clusters, dtype=np.bool_)
+    distinct = 0
+    for i in range(labels.shape[0]):
+        if not seen[labels[i]]:
+            seen[labels[i]] = True
+            distinct += 1
+            if distinct == n_clusters:
+                break
+    return distinct
+
+
 @jit_parallel
 def column_sums_per_chunk(X, chunk_sums):
     """Per-chunk column sums (float64) of X; add the rows of ``chunk_sums`` in order for the total."""

@@ -14,7 +14,11 @@ import warnings
 
 import numpy as np
 
-from kmeans_core._common import euclidean_distances_to_centers, is_same_clustering
+from kmeans_core._common import (
+    euclidean_distances_to_centers,
+    is_same_clustering,
+    n_distinct_labels,
+)
 from kmeans_core._jit import prefaulted_empty, threads_for
 from kmeans_core._iterations import (
     assign_labels,
@@ -642,7 +646,7 @@ default="k-means++"
             for record in history:
                 record["centers"] = record["centers"] + X_mean
 
-        distinct = int(np.count_nonzero(np.bincount(labels, minlength=self.n_clusters)))
+        distinct = n_distinct_labels(labels, self.n_clusters)
         if distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than n_clusters "

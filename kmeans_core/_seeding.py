@@ -116,15 +116,20 @@ def exact_scoring_pass(X, sample_weight, closest_sq, winner, candidates, chunk_p
         for r in range(stop - start):
             for f in range(n_features):
                 rows_t[f, r] = X[start + r, f]
+        # Sweeps over views of the chunk (not ``closest_sq[start + r]``): with
+        # plain indices from 0 the loops vectorize (3.1 -> 2.2 ms per pass at
+        # n=1e6, d=2, 3 candidates).
+        closest = closest_sq[start:stop]
+        weights = sample_weight[start:stop]
         squared = np.empty(stop - start)
         _squared_distances_of_rows(rows_t, winner, squared)
         for r in range(stop - start):
-            closest_sq[start + r] = min(closest_sq[start + r], squared[r])
+            closest[r] = min(closest[r], squared[r])
         for t in range(candidates.shape[0]):
             _squared_distances_of_rows(rows_t, candidates[t], squared)
             total = 0.0
             for r in range(stop - start):
-                total += sample_weight[start + r] * min(closest_sq[start + r], squared[r])
+                total += weights[r] * min(closest[r], squared[r])
             chunk_potentials[chunk, t] = total
 
 
@@ -292,14 +297,24 @@ def _weighted_draw(sample_weight, total_weight, uniform):
 
     NumPy's choice builds ``cdf = cumsum(p) / cumsum(p)[-1]`` and returns the
     first index with ``cdf > uniform``. The same sequential sums, divisions
-    and comparison give the same index without the n-sized temporaries.
+    and comparison give the same index without the n-sized temporaries. The
+    first pass (for ``cumsum(p)[-1]``) notes the running sum at the start of
+    every chunk; the cdf never decreases, so the search resumes from the last
+    chunk start still at or below ``uniform``, with the very running sum it had
+    there, instead of summing again from 0.
     """
     n_samples = sample_weight.shape[0]
+    chunk_starts = np.empty((n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS)
     last = 0.0
     for i in range(n_samples):
+        if i % CHUNK_ROWS == 0:
+            chunk_starts[i // CHUNK_ROWS] = last
         last += sample_weight[i] / total_weight
-    running = 0.0
-    for i in range(n_samples):
+    chunk = 0
+    while chunk + 1 < chunk_starts.shape[0] and chunk_starts[chunk + 1] / last <= uniform:
+        chunk += 1
+    running = chunk_starts[chunk]
+    for i in range(chunk * CHUNK_ROWS, n_samples):
         running += sample_weight[i] / total_weight
         if running / last > uniform:
             return i

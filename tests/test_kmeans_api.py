@@ -140,6 +140,17 @@ def test_duplicate_points_warn_and_never_give_nan():
     assert model.inertia_ == 0.0
 
 
+def test_distinct_label_count_matches_numpy():
+    from kmeans_core._common import n_distinct_labels
+
+    rng = np.random.RandomState(0)
+    for n_clusters in (1, 2, 5, 40):
+        for n_used in {1, max(1, n_clusters - 1), n_clusters}:
+            used = rng.choice(n_clusters, n_used, replace=False)
+            labels = used[rng.randint(n_used, size=3000)].astype(np.int32)
+            assert n_distinct_labels(labels, n_clusters) == len(np.unique(labels))
+
+
 def test_convergence_warning_is_sklearns_too():
     from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 

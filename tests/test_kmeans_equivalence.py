@@ -196,10 +196,16 @@ def test_first_seed_draw_is_numpy_choice():
 
     rng = np.random.RandomState(0)
     for trial in range(300):
-        n = rng.randint(1, 5000)
+        # Up to 50 chunks of rows: the search resumes from a chunk start.
+        n = rng.randint(1, 5000) if trial % 3 else rng.randint(5000, 50_000)
         weights = rng.uniform(0, 3, n) if trial % 2 else np.ones(n)
         if trial % 7 == 0:
             weights[rng.randint(n)] = 0.0
+        if trial % 5 == 0:
+            # Runs of zero weight, some across chunk boundaries: the cdf is flat there.
+            for start in rng.randint(0, n, size=4):
+                weights[start:start + rng.randint(1, 3000)] = 0.0
+            weights[rng.randint(n)] = 1.0  # never all zero
         seed = rng.randint(2**30)
         expected = np.random.RandomState(seed).choice(n, p=weights / weights.sum())
         ours_rng = np.random.RandomState(seed)
