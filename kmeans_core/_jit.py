@@ -5,11 +5,18 @@ Every numba kernel in the package is decorated with :func:`jit` (serial) or
 
 * ``cache=True``: compiled machine code is stored beside the sources, so only the
   first run on a machine pays the compile time.
-* ``fastmath`` stays **off**. Full fastmath lets LLVM assume there are no
-  infinities (our ``best = inf`` starts would become undefined) and lets it
-  reorder sums, which would break bitwise reproducibility across thread counts.
+* ``fastmath`` is **off** by default. Full fastmath lets LLVM assume there are
+  no infinities (our ``best = inf`` starts would become undefined). A few hot
+  kernels opt into ``reassoc``/``contract`` alone, with the measured reason
+  beside them: the grouping they allow is fixed by the compiled code, and every
+  sum over samples is still taken in fixed chunks, so results do not depend on
+  the thread count.
 * ``error_model="numpy"``: division by zero gives inf/nan like NumPy instead of
   raising inside a kernel (the Python layer validates so this never happens).
+
+The kernels' runtime policy lives here too: chunk sizes, BLAS threads, one
+thread for small inputs, and :func:`prefaulted_empty` for the n-sized buffers
+they fill.
 
 Set ``KMEANS_CORE_DISABLE_CACHE=1`` to compile without the on-disk cache (useful
 on read-only installs). ``NUMBA_DISABLE_JIT=1`` runs every kernel as plain

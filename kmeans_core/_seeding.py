@@ -306,10 +306,10 @@ def _weighted_draw(sample_weight, total_weight, uniform):
     n_samples = sample_weight.shape[0]
     chunk_starts = np.empty((n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS)
     last = 0.0
-    for i in range(n_samples):
-        if i % CHUNK_ROWS == 0:
-            chunk_starts[i // CHUNK_ROWS] = last
-        last += sample_weight[i] / total_weight
+    for chunk in range(chunk_starts.shape[0]):
+        chunk_starts[chunk] = last
+        for i in range(chunk * CHUNK_ROWS, min((chunk + 1) * CHUNK_ROWS, n_samples)):
+            last += sample_weight[i] / total_weight
     chunk = 0
     while chunk + 1 < chunk_starts.shape[0] and chunk_starts[chunk + 1] / last <= uniform:
         chunk += 1
