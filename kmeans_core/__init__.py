@@ -6,13 +6,23 @@ KMeans
     Drop-in replacement for :class:`sklearn.cluster.KMeans`.
 kmeans_plusplus
     Greedy k-means++ seeding, drawing the same random numbers as scikit-learn.
+assign_to_centers
+    The assignment step alone: nearest center (and distance) of each row.
 wcss
     Within-cluster sum of squares (inertia) of a labelling, vectorized.
 """
 
-from kmeans_core._kmeans import ConvergenceWarning, KMeans, NotFittedError, kmeans_plusplus, wcss
+from kmeans_core._kmeans import (
+    ConvergenceWarning,
+    KMeans,
+    NotFittedError,
+    assign_to_centers,
+    kmeans_plusplus,
+    wcss,
+)
 
-__all__ = ["KMeans", "kmeans_plusplus", "wcss", "ConvergenceWarning", "NotFittedError"]
+__all__ = ["KMeans", "kmeans_plusplus", "assign_to_centers", "wcss", "ConvergenceWarning",
+           "NotFittedError"]
 
 # --- model selection and cluster metrics (issue 5) are exported below this line ---
 from kmeans_core._knee import find_knee  # noqa: E402

@@ -15,17 +15,21 @@ the distances to the others:
 
 After centers move by ``delta``, ``u += delta(a)`` and the lower bounds
 decrease by the shifts (Hamerly: by the largest shift of another center),
-which keeps every bound valid. Distances are computed directly,
-``sqrt(sum((x - c)^2))``.
+which keeps every bound valid.
 
-Ties: a center replaces the current one only when it is strictly closer, or
-equally close with a lower index, and a sample skips a center only when the
-bound is *strictly* below: so among equidistant centers the lowest index wins,
-as in Lloyd's assignment.
+Labels follow the tie rule of ``_distances.py`` exactly, as Lloyd's do: a
+sample keeps its label only when a bound beats the competing distance by the
+relative margin ``BOUND_MARGIN`` (so rounding cannot reverse the verdict);
+rescans rank centers like Lloyd's pass and settle near-ties by the direct
+distance. So Hamerly, Elkan and Lloyd give the same labels.
 
-Every kernel works on fixed chunks of rows (see ``_lloyd.py``): new-center
-sums are kept per chunk and added in chunk order, so results do not depend on
-the thread count.
+New-center sums: every kernel works on the same fixed chunks of rows as
+Lloyd's pass, and each chunk keeps its slot of partial sums between
+iterations. A pass recomputes, from the chunk's rows in row order, the slots
+of the clusters that gained or lost a member in that chunk; the others have
+not changed. Every slot then holds the bits Lloyd's pass would write, and the
+slots are added in chunk order, so the new centers are bitwise Lloyd's (and
+independent of the thread count), at a cost proportional to what moved.
 """
 
 from __future__ import annotations
@@ -34,67 +38,34 @@ import numpy as np
 from numba import prange
 
 from kmeans_core._common import row_squared_norm, rows_as_float64
+from kmeans_core._distances import (
+    BOUND_MARGIN,
+    direct_squared_distance,
+    nearest_center,
+    rounding_slack,
+)
 from kmeans_core._jit import jit, jit_parallel
 
-# Relative error allowed for a squared distance computed through the expansion
-# |x|^2 + |c|^2 - 2 x.c (BLAS, float64): a few hundred ulps of the norms, far
-# above the worst case for the dimensions K-Means is used at. Lower bounds
-# taken from the expansion are lowered by this much so they stay valid.
-EXPANSION_SLACK = 1e-12
+# What a pass does with the per-chunk new-center sums (``sums_mode``):
+SUMS_NONE = 0     # nothing (the final re-assignment)
+SUMS_REFRESH = 1  # recompute the slots of the clusters whose membership changed in the chunk
 
 
 @jit(fastmath={"reassoc", "contract"})
 def distance(X, i, centers, j):
-    """Euclidean distance between sample i and center j.
+    """Euclidean distance between sample i and center j (a bounds test, not the tie rule).
 
-    The one kernel with relaxed floating-point flags: ``reassoc`` lets LLVM
-    sum the features in vector lanes (a single chain of dependent additions
-    costs ~4 cycles per feature) and ``contract`` fuses multiply-adds. Neither
-    assumes finite values (no ``nnan``/``ninf``), and the compiled order is
-    the same on every call, whatever the thread count.
+    Relaxed floating-point flags: ``reassoc`` lets LLVM sum the features in
+    vector lanes (a single chain of dependent additions costs ~4 cycles per
+    feature) and ``contract`` fuses multiply-adds. The result is still
+    accurate to a few ulps relative to the distance, which ``BOUND_MARGIN``
+    covers; labels themselves are settled by ``direct_squared_distance``.
     """
     squared = 0.0
     for f in range(X.shape[1]):
         diff = np.float64(X[i, f]) - centers[j, f]
         squared += diff * diff
     return np.sqrt(squared)
-
-
-# What a pass does with the new-center sums (``sums_mode``):
-SUMS_NONE = 0   # nothing (the final re-assignment)
-SUMS_FRESH = 1  # every sample's weighted row, from scratch
-SUMS_DELTA = 2  # only the samples that changed cluster: - from the old, + to the new
-#
-# Between fresh passes the caller keeps running sums and adds the deltas:
-# in steady state a pass then reads X only for the few samples it rescans.
-# Emptiness is decided on exact integer counts (members of positive weight),
-# never on a float weight that rounding could leave at 1e-17.
-
-
-@jit
-def _accumulate(X, i, weight, label, chunk, chunk_sums, chunk_weights, chunk_counts, sign):
-    """Add (``sign`` = 1) or remove (-1) sample i's weighted row to/from a cluster's chunk sums."""
-    signed_weight = sign * weight
-    chunk_weights[chunk, label] += signed_weight
-    chunk_counts[chunk, label] += sign * (weight > 0)
-    for f in range(X.shape[1]):
-        chunk_sums[chunk, label, f] += signed_weight * X[i, f]
-
-
-@jit
-def _clear_chunk(chunk, chunk_sums, chunk_weights, chunk_counts):
-    chunk_sums[chunk, :, :] = 0.0
-    chunk_weights[chunk, :] = 0.0
-    chunk_counts[chunk, :] = 0
-
-
-# --- First pass: all distances, through one BLAS product per chunk ----------------
-#
-# Before any bound exists every distance is needed. The first pass computes
-# them as Lloyd's pass does (|c|^2 - 2 x.c, the cross term by BLAS), so its
-# labels are exactly Lloyd's first labels; the upper bound is then the exact
-# direct distance to the chosen center, and lower bounds come from the
-# expansion minus EXPANSION_SLACK.
 
 
 @jit(fastmath={"reassoc", "contract"})
@@ -108,36 +79,55 @@ def _distance_to_column(X, i, centers_t, j):
 
 
 @jit
-def _direct_distance(rows, r, centers_t, j):
-    squared = 0.0
-    for f in range(rows.shape[1]):
-        diff = rows[r, f] - centers_t[f, j]
-        squared += diff * diff
-    return np.sqrt(squared)
+def refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk, touched, chunk_sums,
+                       chunk_weights):
+    """Recompute the chunk's sum slots of the ``touched`` clusters, in row order.
+
+    The arithmetic and order are those of Lloyd's pass (``weight * x`` added
+    row by row to a zeroed slot), so each slot holds the same bits.
+    """
+    n_touched = 0
+    for j in range(touched.shape[0]):
+        if touched[j]:
+            n_touched += 1
+            chunk_weights[chunk, j] = 0.0
+            chunk_sums[chunk, j, :] = 0.0
+    if n_touched == 0:
+        return
+    for i in range(start, stop):
+        label = labels[i]
+        if touched[label]:
+            weight = np.float64(sample_weight[i])
+            chunk_weights[chunk, label] += weight
+            for f in range(X.shape[1]):
+                chunk_sums[chunk, label, f] += weight * X[i, f]
 
 
 @jit
-def _nearest_two_from_cross(cross, r, centers_squared_norms):
-    """Nearest center of row r (Lloyd's rule: argmin of |c|^2 - 2 x.c, lowest index on ties),
-    its value, and the second-smallest value."""
-    label = 0
-    best = centers_squared_norms[0] - 2.0 * cross[r, 0]
-    second = np.inf
-    for j in range(1, centers_squared_norms.shape[0]):
-        partial = centers_squared_norms[j] - 2.0 * cross[r, j]
-        # Written without branches (selects): which center is nearest is
-        # data-dependent, and mispredicted branches made this loop 1.5x slower.
-        closer = partial < best
-        second = min(second, max(partial, best))
-        label = j if closer else label
-        best = partial if closer else best
-    return label, best, second
+def _touch(touched, old_label, new_label):
+    if old_label >= 0:
+        touched[old_label] = True
+    touched[new_label] = True
+
+
+# --- First pass: all distances, through one BLAS product per chunk ----------------
+#
+# Before any bound exists every distance is needed. The first pass computes
+# them as Lloyd's pass does (the cross term by BLAS, near-ties by the direct
+# distance), so its labels are exactly Lloyd's first labels; the upper bound
+# is then the direct distance to the chosen center, and lower bounds come from
+# the expansion minus the rounding slack.
+
+
+@jit
+def _direct_distance(rows, r, centers_t, j):
+    return np.sqrt(direct_squared_distance(rows, r, centers_t, j))
 
 
 @jit_parallel
 def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels, upper, lower,
-                      chunk_sums, chunk_weights, chunk_counts, chunk_changed, chunk_rows):
-    """Labels from every center, ``upper`` exact, and the lower bounds.
+                      chunk_sums, chunk_weights, chunk_changed, chunk_rows):
+    """Labels from every center, ``upper`` exact, the lower bounds, and every sum slot.
 
     ``lower`` is either 1-D (Hamerly: distance to the second-nearest center)
     or (n_samples, n_clusters) (Elkan: distance to every center).
@@ -145,28 +135,29 @@ def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels
     n_samples, n_features = X.shape
     n_clusters = centers_t.shape[1]
     largest_norm = centers_squared_norms.max()
+    slack_factor = rounding_slack(n_features)
     for chunk in prange(chunk_changed.shape[0]):
         start = chunk * chunk_rows
         stop = min(start + chunk_rows, n_samples)
         rows = rows_as_float64(X, start, stop)
         cross = np.dot(rows, centers_t)
-        _clear_chunk(chunk, chunk_sums, chunk_weights, chunk_counts)
         for r in range(stop - start):
             i = start + r
-            label, best, second = _nearest_two_from_cross(cross, r, centers_squared_norms)
             row_norm = row_squared_norm(rows, r)
-            slack = EXPANSION_SLACK * (row_norm + largest_norm)
+            slack = slack_factor * (row_norm + largest_norm)
+            label, _, other = nearest_center(rows, r, cross, centers_t, centers_squared_norms,
+                                             slack)
             labels[i] = label
             upper[i] = _direct_distance(rows, r, centers_t, label)
             if lower.ndim == 1:
-                lower[i] = np.sqrt(max(second + row_norm - slack, 0.0))
+                lower[i] = np.sqrt(max(other + row_norm - slack, 0.0))
             else:
                 for j in range(n_clusters):
                     lower[i, j] = np.sqrt(
                         max(centers_squared_norms[j] - 2.0 * cross[r, j] + row_norm - slack, 0.0))
                 lower[i, label] = upper[i]
-            _accumulate(X, i, np.float64(sample_weight[i]), label, chunk, chunk_sums,
-                        chunk_weights, chunk_counts, 1)
+        refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk,
+                           np.ones(n_clusters, dtype=np.bool_), chunk_sums, chunk_weights)
         chunk_changed[chunk] = stop - start
 
 
@@ -175,23 +166,23 @@ def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels
 
 @jit_parallel
 def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separation, shifts,
-                 labels, upper, lower, chunk_sums, chunk_weights, chunk_counts, chunk_changed,
-                 chunk_rows, first, sums_mode):
+                 labels, upper, lower, chunk_sums, chunk_weights, chunk_changed, chunk_rows,
+                 first, sums_mode):
     """One assignment step with Hamerly's bounds.
 
     Each chunk works in three phases:
 
     1. move the bounds by the last center shifts (``u += shift(own)``,
        ``l -= largest shift of another center``) and test them; a sample whose
-       upper bound (tightened to the exact distance if needed) is below
-       ``max(l, s(own))`` keeps its label;
+       upper bound (tightened to the direct distance if needed) is below
+       ``max(l, s(own))`` by the margin keeps its label;
     2. the others are gathered and rescanned against every center with one
-       BLAS product, exactly like Lloyd's pass (so rescans label as Lloyd
-       does); lower bound = second-nearest minus EXPANSION_SLACK;
-    3. the chunk's new-center sums, as ``sums_mode`` says (SUMS_*).
+       BLAS product, labelled exactly as Lloyd's pass labels; lower bound =
+       next-best expanded distance minus the rounding slack;
+    3. the sum slots of the clusters that gained or lost a member are
+       recomputed (``sums_mode``).
 
-    ``first``: rescan every sample (no bounds yet, or so many samples moved
-    last time that testing bounds would only add work).
+    ``first``: rescan every sample (no bounds yet).
     """
     n_samples, n_features = X.shape
     n_clusters = centers_t.shape[1]
@@ -204,12 +195,12 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
         if j != largest and shifts[j] > second_largest:
             second_largest = shifts[j]
     largest_norm = centers_squared_norms.max()
+    slack_factor = rounding_slack(n_features)
+    widen = 1.0 + BOUND_MARGIN
 
     for chunk in prange(chunk_changed.shape[0]):
         start = chunk * chunk_rows
         stop = min(start + chunk_rows, n_samples)
-        if sums_mode != SUMS_NONE:
-            _clear_chunk(chunk, chunk_sums, chunk_weights, chunk_counts)
         rescan = np.empty(stop - start, dtype=np.int64)
         n_rescan = 0
         for i in range(start, stop):
@@ -221,13 +212,14 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
             upper[i] += shifts[label]
             lower[i] -= second_largest if label == largest else shifts[largest]
             bound = max(half_separation[label], lower[i])
-            if upper[i] >= bound:
+            if upper[i] * widen >= bound:
                 upper[i] = _distance_to_column(X, i, centers_t, label)  # tighten, test again
-                if upper[i] >= bound:
+                if upper[i] * widen >= bound:
                     rescan[n_rescan] = i
                     n_rescan += 1
 
         changed = 0
+        touched = np.zeros(n_clusters, dtype=np.bool_)
         if n_rescan > 0:
             # Gathered even when every row is rescanned: one array type (C-contiguous)
             # keeps the product and the indexing fast (a view here would unify to 'A').
@@ -238,93 +230,119 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
             cross = np.dot(rows, centers_t)
             for r in range(n_rescan):
                 i = rescan[r]
-                label, best, second = _nearest_two_from_cross(cross, r, centers_squared_norms)
                 row_norm = row_squared_norm(rows, r)
-                slack = EXPANSION_SLACK * (row_norm + largest_norm)
+                slack = slack_factor * (row_norm + largest_norm)
+                label, own, other = nearest_center(rows, r, cross, centers_t,
+                                                   centers_squared_norms, slack)
                 # Both bounds from the expansion, widened by the slack so they stay valid.
-                upper[i] = np.sqrt(max(best + row_norm + slack, 0.0))
-                lower[i] = np.sqrt(max(second + row_norm - slack, 0.0))
+                upper[i] = np.sqrt(max(own + row_norm + slack, 0.0))
+                lower[i] = np.sqrt(max(other + row_norm - slack, 0.0))
                 old_label = labels[i]
                 if old_label != label:
                     labels[i] = label
                     changed += 1
-                    if sums_mode == SUMS_DELTA:
-                        weight = np.float64(sample_weight[i])
-                        _accumulate(X, i, weight, old_label, chunk, chunk_sums, chunk_weights,
-                                    chunk_counts, -1)
-                        _accumulate(X, i, weight, label, chunk, chunk_sums, chunk_weights,
-                                    chunk_counts, 1)
+                    _touch(touched, old_label, label)
         chunk_changed[chunk] = changed
-
-        if sums_mode == SUMS_FRESH:
-            for i in range(start, stop):
-                _accumulate(X, i, np.float64(sample_weight[i]), labels[i], chunk, chunk_sums,
-                            chunk_weights, chunk_counts, 1)
+        if sums_mode == SUMS_REFRESH:
+            refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk, touched,
+                               chunk_sums, chunk_weights)
 
 
 # --- Elkan --------------------------------------------------------------------------
 
 
 @jit_parallel
-def elkan_pass(X, sample_weight, centers, half_center_distances, half_separation, shifts, labels,
-               upper, lower, chunk_sums, chunk_weights, chunk_counts, chunk_changed, chunk_rows,
-               sums_mode):
+def elkan_pass(X, sample_weight, centers, centers_t, half_center_distances, half_separation,
+               shifts, labels, upper, lower, chunk_sums, chunk_weights, chunk_changed,
+               chunk_rows, sums_mode):
     """One assignment step with Elkan's bounds; ``lower`` has shape (n_samples, n_clusters).
 
     The bounds are first moved by the last center shifts (``u += shift(own)``,
-    ``l(j) = max(l(j) - shift(j), 0)``), in the same pass.
+    ``l(j) = max(l(j) - shift(j), 0)``), in the same pass. A sample whose scan
+    leaves another center within twice the margin of its own is settled by
+    the direct distance (the tie rule), as Lloyd's pass settles it.
     """
     n_samples = X.shape[0]
     n_clusters = centers.shape[0]
+    widen = 1.0 + BOUND_MARGIN
     for chunk in prange(chunk_changed.shape[0]):
         start = chunk * chunk_rows
         stop = min(start + chunk_rows, n_samples)
-        if sums_mode != SUMS_NONE:
-            _clear_chunk(chunk, chunk_sums, chunk_weights, chunk_counts)
         changed = 0
+        touched = np.zeros(n_clusters, dtype=np.bool_)
         for i in range(start, stop):
             label = labels[i]
             upper[i] += shifts[label]
             for j in range(n_clusters):
                 lower[i, j] = max(lower[i, j] - shifts[j], 0.0)
             new_label = label
-            if upper[i] >= half_separation[label]:
+            if upper[i] * widen >= half_separation[label]:
                 tight = False
                 for j in range(n_clusters):
                     if j == new_label:
                         continue
-                    if upper[i] < lower[i, j] or upper[i] < half_center_distances[new_label, j]:
+                    if upper[i] * widen < lower[i, j] or \
+                            upper[i] * widen < half_center_distances[new_label, j]:
                         continue
                     if not tight:
                         upper[i] = distance(X, i, centers, new_label)
                         lower[i, new_label] = upper[i]
                         tight = True
-                        if upper[i] < lower[i, j] or \
-                                upper[i] < half_center_distances[new_label, j]:
+                        if upper[i] * widen < lower[i, j] or \
+                                upper[i] * widen < half_center_distances[new_label, j]:
                             continue
                     dist = distance(X, i, centers, j)
                     lower[i, j] = dist
                     if dist < upper[i] or (dist == upper[i] and j < new_label):
                         new_label = j
                         upper[i] = dist
-            weight = np.float64(sample_weight[i])
+                if tight:
+                    new_label = _settle_near_tie(X, i, centers_t, new_label, upper, lower, widen)
             if new_label != label:
                 labels[i] = new_label
                 changed += 1
-                if sums_mode == SUMS_DELTA:
-                    _accumulate(X, i, weight, label, chunk, chunk_sums, chunk_weights,
-                                chunk_counts, -1)
-                    _accumulate(X, i, weight, new_label, chunk, chunk_sums, chunk_weights,
-                                chunk_counts, 1)
-            if sums_mode == SUMS_FRESH:
-                _accumulate(X, i, weight, new_label, chunk, chunk_sums, chunk_weights,
-                            chunk_counts, 1)
+                _touch(touched, label, new_label)
         chunk_changed[chunk] = changed
+        if sums_mode == SUMS_REFRESH:
+            refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk, touched,
+                               chunk_sums, chunk_weights)
+
+
+@jit
+def _settle_near_tie(X, i, centers_t, label, upper, lower, widen):
+    """After an Elkan scan: the tie rule's label when another center is within the margin.
+
+    Centers whose (exact or bound) distance is within ``widen**2`` of the
+    winner's are re-ranked by the direct squared distance; the others are
+    provably farther. Updates ``upper[i]`` (and that center's lower bound).
+    """
+    limit = upper[i] * widen * widen
+    near = False
+    for j in range(lower.shape[1]):
+        if j != label and lower[i, j] <= limit:
+            near = True
+            break
+    if not near:
+        return label
+    best = -1
+    best_distance = np.inf
+    for j in range(lower.shape[1]):
+        if j == label or lower[i, j] <= limit:
+            squared = direct_squared_distance(X, i, centers_t, j)
+            if squared < best_distance:
+                best, best_distance = j, squared
+    upper[i] = np.sqrt(best_distance)
+    lower[i, best] = upper[i]
+    return best
 
 
 @jit
 def center_separations(centers, half_center_distances, half_separation):
-    """Half the pairwise center distances, and half the distance to each center's nearest other."""
+    """Half the pairwise center distances, and half the distance to each center's nearest other.
+
+    Elkan's k x k table. Hamerly needs only the second output:
+    :func:`half_separations` computes it in O(k) memory.
+    """
     n_clusters = centers.shape[0]
     for a in range(n_clusters):
         half_center_distances[a, a] = 0.0
@@ -340,3 +358,20 @@ def center_separations(centers, half_center_distances, half_separation):
             half_center_distances[b, a] = half
             half_separation[a] = min(half_separation[a], half)
             half_separation[b] = min(half_separation[b], half)
+
+
+@jit_parallel
+def half_separations(centers, half_separation):
+    """Half the distance from each center to its nearest other center (no k x k table)."""
+    n_clusters = centers.shape[0]
+    for a in prange(n_clusters):
+        nearest = np.inf
+        for b in range(n_clusters):
+            if b == a:
+                continue
+            squared = 0.0
+            for f in range(centers.shape[1]):
+                diff = centers[a, f] - centers[b, f]
+                squared += diff * diff
+            nearest = min(nearest, squared)
+        half_separation[a] = 0.5 * np.sqrt(nearest)

@@ -36,7 +36,7 @@ def _rows_as_float64_kernel(X, start, stop):
     return lambda X, start, stop: X[start:stop].astype(np.float64)
 
 
-@jit
+@jit(inline="always")
 def row_squared_norm(rows, r):
     """``|rows[r]|^2``, summed feature by feature in order (the same bits at every call site)."""
     total = 0.0
@@ -183,13 +183,14 @@ def column_sums_per_chunk(X, chunk_sums):
 
 
 @jit_parallel
-def center_into(X, mean, out, chunk_sums, chunk_squares):
-    """``out = X - mean`` (in X's dtype), with per-chunk column sums and sums of squares of out.
+def center_into(X, mean, out, chunk_sums, chunk_squares, chunk_extremes):
+    """``out = X - mean`` (in X's dtype), with per-chunk column sums, sums of squares and max |.|.
 
     One read of X and one write of ``out`` make the fit's private centered
     copy. The sums give the column variances in the same pass
     (``var = E[y^2] - E[y]^2`` for the centered ``y``, where ``E[y]`` is
-    only rounding noise, so nothing cancels).
+    only rounding noise, so nothing cancels); the largest absolute values
+    bound every squared distance (the overflow check).
     """
     n_samples, n_features = X.shape
     for chunk in prange(chunk_sums.shape[0]):
@@ -198,6 +199,7 @@ def center_into(X, mean, out, chunk_sums, chunk_squares):
         for f in range(n_features):
             chunk_sums[chunk, f] = 0.0
             chunk_squares[chunk, f] = 0.0
+            chunk_extremes[chunk, f] = 0.0
         for i in range(start, stop):
             for f in range(n_features):
                 value = X[i, f] - mean[f]
@@ -205,3 +207,4 @@ def center_into(X, mean, out, chunk_sums, chunk_squares):
                 value64 = np.float64(value)
                 chunk_sums[chunk, f] += value64
                 chunk_squares[chunk, f] += value64 * value64
+                chunk_extremes[chunk, f] = max(chunk_extremes[chunk, f], abs(value64))

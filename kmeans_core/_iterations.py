@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import os
 
+import numba
 import numpy as np
 
 from kmeans_core._bounds import (
-    SUMS_DELTA,
-    SUMS_FRESH,
     SUMS_NONE,
+    SUMS_REFRESH,
     center_separations,
     elkan_pass,
     first_bounds_pass,
+    half_separations,
     hamerly_pass,
 )
 from kmeans_core._common import center_into, column_sums_per_chunk, inertia_per_chunk
+from kmeans_core._distances import center_shifts, distances_to_own_center
 from kmeans_core._jit import (
     CHUNK_ROWS,
     chunk_rows_for,
@@ -67,6 +69,13 @@ def assign_labels(X, centers):
     return labels
 
 
+def distances_to_centers_of(X, centers, labels):
+    """Squared distance (the tie rule's, float64) of every row to the center it is labelled with."""
+    out = np.empty(X.shape[0])
+    distances_to_own_center(X, transposed(centers), labels, out)
+    return out
+
+
 def centered_copy(X):
     """A new C-contiguous array ``X - mean``; with the column means and variances.
 
@@ -100,12 +109,28 @@ def centered_copy(X):
     X_centered = prefaulted_empty(X.shape, X.dtype)
     chunk_sums = np.empty((chunks, n_features))
     chunk_squares = np.empty((chunks, n_features))
-    center_into(X, mean, X_centered, chunk_sums, chunk_squares)
+    chunk_extremes = np.empty((chunks, n_features))
+    center_into(X, mean, X_centered, chunk_sums, chunk_squares, chunk_extremes)
     residual_mean = chunk_sums.sum(axis=0) / n_samples
     variances = np.maximum(chunk_squares.sum(axis=0) / n_samples - residual_mean**2, 0.0)
     if not np.isfinite(variances).all():
         _refuse_overflow(X, "its squared deviations overflow")
+    if not np.isfinite(squared_distance_bound(chunk_extremes.max(axis=0), n_samples)):
+        _refuse_overflow(X, f"squared distances summed over its {n_features} features and "
+                            f"{n_samples} samples would overflow")
     return X_centered, mean, variances
+
+
+def squared_distance_bound(column_extremes, n_samples):
+    """An upper bound on any sum of ``n_samples`` squared distances between points in the data's box.
+
+    ``column_extremes`` are the largest absolute values per column (of data
+    centered anywhere inside its range): two points differ by at most twice
+    that in each column. Infinite when float64 cannot hold such a sum, which
+    is when K-Means could return an infinite inertia.
+    """
+    with np.errstate(over="ignore"):
+        return 4.0 * float(n_samples) * float(np.sum(np.square(column_extremes)))
 
 
 def _refuse_overflow(X, what):
@@ -124,58 +149,128 @@ def inertia_of(X, sample_weight, centers, labels):
     return float(chunk_inertia.sum())
 
 
+def farthest_rows(distances, count):
+    """The ``count`` rows of largest ``distances``, largest first, ties to the lowest row.
+
+    The relocation rule's order, written so that it does not depend on how
+    a selection algorithm breaks ties (``np.argpartition`` does not say).
+    """
+    n = distances.shape[0]
+    count = min(count, n)
+    threshold = np.partition(distances, n - count)[n - count]
+    above = np.flatnonzero(distances > threshold)
+    at = np.flatnonzero(distances == threshold)[: count - above.size]
+    rows = np.concatenate([above, at])
+    return rows[np.lexsort((rows, -distances[rows]))]
+
+
 def relocate_empty_clusters(X, sample_weight, centers_old, sums, weights, labels):
     """Give every empty cluster a far-away sample, in place on ``sums``/``weights``.
 
-    Rule (the same as scikit-learn's for dense data): with ``d_i`` the squared
-    distance of sample i to the center it was just assigned to, the
-    ``n_empty`` samples of largest ``d_i`` become the new centers of the empty
-    clusters, and their weight moves out of their current cluster's sums.
-    Labels are not changed here; the next assignment step settles them. When
-    every ``d_i`` is 0 (more clusters than distinct points) nothing moves.
+    Rule (scikit-learn's for dense data, with its ties made definite): with
+    ``d_i`` the tie rule's squared distance of sample i to the center it was
+    just assigned to, the ``n_empty`` samples of largest ``d_i`` (largest
+    first, ties to the lowest row) become the new centers of the empty
+    clusters in index order, and their weight moves out of their current
+    cluster's sums. Labels are not changed here; the next assignment step
+    settles them. When every ``d_i`` is 0 (more clusters than distinct
+    points) nothing moves.
+
+    Returns
+    -------
+    bool
+        True when a sample was moved.
     """
     empty = np.flatnonzero(weights == 0)
     if empty.size == 0:
-        return
-    distances = ((X - centers_old[labels]) ** 2).sum(axis=1)
+        return False
+    distances = np.empty(X.shape[0])
+    distances_to_own_center(X, transposed(centers_old), labels, distances)
     if distances.max() == 0:
-        return
-    farthest = np.argpartition(distances, -empty.size)[: -empty.size - 1 : -1]
-    for new_cluster, row in zip(empty, farthest):
+        return False
+    for new_cluster, row in zip(empty, farthest_rows(distances, empty.size)):
         weight = np.float64(sample_weight[row])
         old_cluster = labels[row]
         sums[old_cluster] -= X[row] * weight
         sums[new_cluster] = X[row] * weight
         weights[new_cluster] = weight
         weights[old_cluster] -= weight
+    return True
 
 
 def mean_centers(sums, weights, dtype):
-    """Weighted means; a cluster left empty is put on the heaviest cluster's center."""
+    """Weighted means; a cluster left empty is put on the heaviest cluster's center.
+
+    Means are ``sums * (1 / weight)`` (scikit-learn's arithmetic, for the same
+    bits); a weight so small that its reciprocal overflows is divided by
+    instead, so tiny positive weights give finite means.
+    """
     centers = np.empty(sums.shape, dtype=np.float64)
     filled = weights > 0
-    centers[filled] = sums[filled] * (1.0 / weights[filled])[:, None]
+    with np.errstate(over="ignore"):
+        reciprocal = 1.0 / weights[filled]
+    centers[filled] = sums[filled] * reciprocal[:, None]
+    overflowed = ~np.isfinite(reciprocal)
+    if overflowed.any():
+        rows = np.flatnonzero(filled)[overflowed]
+        centers[rows] = sums[rows] / weights[rows][:, None]
     if not filled.all():
         centers[~filled] = centers[np.argmax(weights)]
     return centers.astype(dtype, copy=False)
 
 
-def _converged(iteration, n_changed, center_shift_sq, tol, verbose):
+def _converged(iteration, n_changed, relocated, center_shift_sq, tol, verbose):
     """scikit-learn's stopping rules: (strict convergence, stop).
 
-    Strict convergence: no label changed. Otherwise the run stops when the
-    total squared center shift is at most ``tol`` (already scaled to the data).
+    Strict convergence: no label changed (and no empty cluster was given a
+    sample, which would leave the labels stale). Otherwise the run stops when
+    the total squared center shift is at most ``tol`` (already scaled to the
+    data), or when no label changed after a relocation: then, as after a
+    ``tol`` stop, the final re-assignment makes the labels match the centers.
     """
     if n_changed == 0:
         if verbose:
             print(f"Converged at iteration {iteration}: strict convergence.")
-        return True, True
+        return not relocated, True
     if center_shift_sq <= tol:
         if verbose:
             print(f"Converged at iteration {iteration}: center shift {center_shift_sq} "
                   f"within tolerance {tol}.")
         return False, True
     return False, False
+
+
+class _IterationBuffers:
+    """What every iteration writes, allocated once per run.
+
+    Per-chunk partial results of a pass over X (sums, weights, inertia, label
+    changes), their totals, and the center shifts. The chunking depends on the
+    data's shape only (:func:`kmeans_core._jit.chunk_rows_for`).
+    """
+
+    def __init__(self, n_samples, n_features, n_clusters):
+        self.chunk_rows = chunk_rows_for(n_samples, n_clusters, n_features)
+        chunks = n_chunks(n_samples, self.chunk_rows)
+        self.chunk_sums = np.empty((chunks, n_clusters, n_features))
+        self.chunk_weights = np.empty((chunks, n_clusters))
+        self.chunk_inertia = np.empty(chunks)
+        self.chunk_changed = np.empty(chunks, dtype=np.int64)
+        self.sums = np.empty((n_clusters, n_features))
+        self.weights = np.empty(n_clusters)
+        self.shifts = np.zeros(n_clusters)
+
+    def update(self, X, sample_weight, centers, labels):
+        """The update step: new centers from the chunk slots (relocating empty clusters).
+
+        Returns the new centers, whether a sample was relocated, and the
+        total squared shift (``self.shifts`` holds each center's shift).
+        """
+        reduce_chunks(self.chunk_sums, self.chunk_weights, self.sums, self.weights)
+        relocated = relocate_empty_clusters(X, sample_weight, centers, self.sums, self.weights,
+                                            labels)
+        new_centers = mean_centers(self.sums, self.weights, X.dtype)
+        center_shift_sq = center_shifts(new_centers, centers, self.shifts)
+        return new_centers, relocated, center_shift_sq
 
 
 def lloyd_single_run(X, sample_weight, centers_init, max_iter, tol, verbose=0, history=None):
@@ -195,58 +290,45 @@ def lloyd_single_run(X, sample_weight, centers_init, max_iter, tol, verbose=0, h
         Iterations run.
     """
     n_samples, n_features = X.shape
-    n_clusters = centers_init.shape[0]
-    chunk_rows = chunk_rows_for(n_samples, n_clusters, n_features)
-    chunks = n_chunks(n_samples, chunk_rows)
-    chunk_sums = np.empty((chunks, n_clusters, n_features))
-    chunk_weights = np.empty((chunks, n_clusters))
-    chunk_inertia = np.empty(chunks)
-    chunk_changed = np.empty(chunks, dtype=np.int64)
-    sums = np.empty((n_clusters, n_features))
-    weights = np.empty(n_clusters)
-
+    buffers = _IterationBuffers(n_samples, n_features, centers_init.shape[0])
     centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
     labels = np.full(n_samples, -1, dtype=np.int32)
-
     with single_threaded_blas():
         return _lloyd_iterations(X, sample_weight, centers, labels, max_iter, tol, verbose,
-                                 history, chunk_rows, chunk_sums, chunk_weights, chunk_inertia,
-                                 chunk_changed, sums, weights)
+                                 history, buffers)
+
+
+def _lloyd_pass(X, sample_weight, centers, labels, buffers, update_centers):
+    lloyd_pass(X, sample_weight, transposed(centers), squared_norms(centers), labels,
+               buffers.chunk_sums, buffers.chunk_weights, buffers.chunk_inertia,
+               buffers.chunk_changed, buffers.chunk_rows, update_centers)
 
 
 def _lloyd_iterations(X, sample_weight, centers, labels, max_iter, tol, verbose, history,
-                      chunk_rows, chunk_sums, chunk_weights, chunk_inertia, chunk_changed,
-                      sums, weights):
+                      buffers):
     strict_convergence = False
     for iteration in range(max_iter):
-        lloyd_pass(X, sample_weight, transposed(centers), squared_norms(centers), labels,
-                   chunk_sums, chunk_weights, chunk_inertia, chunk_changed, chunk_rows, True)
-        reduce_chunks(chunk_sums, chunk_weights, sums, weights)
-        relocate_empty_clusters(X, sample_weight, centers, sums, weights, labels)
-        new_centers = mean_centers(sums, weights, X.dtype)
-        center_shift_sq = float(
-            ((new_centers.astype(np.float64) - centers.astype(np.float64)) ** 2).sum()
-        )
+        _lloyd_pass(X, sample_weight, centers, labels, buffers, True)
+        new_centers, relocated, center_shift_sq = buffers.update(X, sample_weight, centers,
+                                                                 labels)
         if verbose:
-            print(f"Iteration {iteration}, inertia {chunk_inertia.sum()}.")
+            print(f"Iteration {iteration}, inertia {buffers.chunk_inertia.sum()}.")
         if history is not None:
             history.append(
-                {"iteration": iteration, "inertia": float(chunk_inertia.sum()),
+                {"iteration": iteration, "inertia": float(buffers.chunk_inertia.sum()),
                  "center_shift": center_shift_sq, "centers": new_centers.copy()}
             )
         centers = new_centers
 
         # At iteration 0 every label changes (they start at -1), as in scikit-learn.
-        strict_convergence, stop = _converged(iteration, chunk_changed.sum(), center_shift_sq,
-                                              tol, verbose)
+        strict_convergence, stop = _converged(iteration, buffers.chunk_changed.sum(),
+                                              relocated, center_shift_sq, tol, verbose)
         if stop:
             break
 
     if not strict_convergence:
-        # Labels for the final centers: the same pass without the sums, reusing
-        # this run's buffers (no n-sized allocation).
-        lloyd_pass(X, sample_weight, transposed(centers), squared_norms(centers), labels,
-                   chunk_sums, chunk_weights, chunk_inertia, chunk_changed, chunk_rows, False)
+        # Labels for the final centers: the same pass without the sums.
+        _lloyd_pass(X, sample_weight, centers, labels, buffers, False)
     inertia = inertia_of(X, sample_weight, centers, labels)
     return labels, inertia, centers, iteration + 1
 
@@ -256,94 +338,64 @@ def bounded_single_run(algorithm, X, sample_weight, centers_init, max_iter, tol,
     """One run of Hamerly's or Elkan's algorithm from ``centers_init``.
 
     The same iteration as :func:`lloyd_single_run` (same stopping rules, same
-    empty-cluster rule, same final re-assignment), with the assignment step
-    replaced by a bounds-pruned one; see ``_bounds.py``. New-center sums are
-    kept running: the first pass (and the one after an empty-cluster
-    relocation, which moves weight between clusters without relabelling)
-    sums every sample, the others only add what changed.
+    empty-cluster rule, same final re-assignment, same labels and the same
+    bits in the centers), with the assignment step replaced by a
+    bounds-pruned one that refreshes only the sum slots that changed; see
+    ``_bounds.py``.
     """
     n_samples, n_features = X.shape
     n_clusters = centers_init.shape[0]
-    chunk_rows = chunk_rows_for(n_samples, n_clusters, n_features)
-    chunks = n_chunks(n_samples, chunk_rows)
-    workspace = _BoundsWorkspace(
-        chunk_sums=np.empty((chunks, n_clusters, n_features)),
-        chunk_weights=np.empty((chunks, n_clusters)),
-        chunk_counts=np.empty((chunks, n_clusters), dtype=np.int64),
-        chunk_changed=np.empty(chunks, dtype=np.int64),
-        half_center_distances=np.empty((n_clusters, n_clusters)),
-        half_separation=np.empty(n_clusters),
-        upper=prefaulted_empty(n_samples),
-        lower=prefaulted_empty((n_samples, n_clusters) if algorithm == "elkan" else n_samples),
-        labels=np.full(n_samples, -1, dtype=np.int32),
-        chunk_rows=chunk_rows,
-        elkan=algorithm == "elkan",
-    )
+    buffers = _IterationBuffers(n_samples, n_features, n_clusters)
+    bounds = _Bounds(algorithm, n_samples, n_clusters)
     centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
     with single_threaded_blas():
-        return _bounded_iterations(X, sample_weight, centers, workspace, max_iter, tol, verbose,
-                                   history)
+        return _bounded_iterations(X, sample_weight, centers, buffers, bounds, max_iter, tol,
+                                   verbose, history)
 
 
-class _BoundsWorkspace:
-    """Buffers of a bounds run, allocated once, and its assignment step."""
+class _Bounds:
+    """The per-sample bounds of a Hamerly or Elkan run, and its assignment step."""
 
-    def __init__(self, **buffers):
-        self.__dict__.update(buffers)
+    def __init__(self, algorithm, n_samples, n_clusters):
+        self.elkan = algorithm == "elkan"
+        self.labels = np.full(n_samples, -1, dtype=np.int32)
+        self.upper = prefaulted_empty(n_samples)
+        self.lower = prefaulted_empty((n_samples, n_clusters) if self.elkan else n_samples)
+        self.half_separation = np.empty(n_clusters)
+        # Elkan's k x k table of half center distances; Hamerly needs none.
+        self.half_center_distances = np.empty((n_clusters, n_clusters)) if self.elkan else None
 
-    def assign(self, X, sample_weight, centers, shifts, first, sums_mode):
-        """One assignment step; ``shifts``: how far each center moved since the last one."""
+    def assign(self, X, sample_weight, centers, buffers, first, sums_mode):
+        """One assignment step; ``buffers.shifts``: how far each center moved since the last."""
         centers64 = centers.astype(np.float64)
-        center_separations(centers64, self.half_center_distances, self.half_separation)
-        buffers = (self.chunk_sums, self.chunk_weights, self.chunk_counts, self.chunk_changed,
-                   self.chunk_rows)
-        if not self.elkan:
-            hamerly_pass(X, sample_weight, transposed(centers64), squared_norms(centers64),
-                         self.half_separation, shifts, self.labels, self.upper, self.lower,
-                         *buffers, first, sums_mode)
-        elif first:
-            first_bounds_pass(X, sample_weight, transposed(centers64), squared_norms(centers64),
-                              self.labels, self.upper, self.lower, *buffers)
+        centers_t = transposed(centers64)
+        slots = (buffers.chunk_sums, buffers.chunk_weights, buffers.chunk_changed,
+                 buffers.chunk_rows)
+        if self.elkan:
+            center_separations(centers64, self.half_center_distances, self.half_separation)
         else:
-            elkan_pass(X, sample_weight, centers64, self.half_center_distances,
-                       self.half_separation, shifts, self.labels, self.upper, self.lower,
-                       *buffers, sums_mode)
+            half_separations(centers64, self.half_separation)
+        if first:
+            first_bounds_pass(X, sample_weight, centers_t, squared_norms(centers64), self.labels,
+                              self.upper, self.lower, *slots)
+        elif not self.elkan:
+            hamerly_pass(X, sample_weight, centers_t, squared_norms(centers64),
+                         self.half_separation, buffers.shifts, self.labels, self.upper,
+                         self.lower, *slots, False, sums_mode)
+        else:
+            elkan_pass(X, sample_weight, centers64, centers_t, self.half_center_distances,
+                       self.half_separation, buffers.shifts, self.labels, self.upper,
+                       self.lower, *slots, sums_mode)
 
 
-def _bounded_iterations(X, sample_weight, centers, workspace, max_iter, tol, verbose, history):
-    labels = workspace.labels
-    n_clusters = centers.shape[0]
-    sums = np.zeros((n_clusters, X.shape[1]))
-    weights = np.zeros(n_clusters)
-    counts = np.zeros(n_clusters, dtype=np.int64)
-    delta_sums, delta_weights = np.empty_like(sums), np.empty_like(weights)
+def _bounded_iterations(X, sample_weight, centers, buffers, bounds, max_iter, tol, verbose,
+                        history):
+    labels = bounds.labels
     strict_convergence = False
-    fresh_sums = True
-    shifts = np.zeros(n_clusters)
     for iteration in range(max_iter):
-        workspace.assign(X, sample_weight, centers, shifts, iteration == 0,
-                         SUMS_FRESH if fresh_sums else SUMS_DELTA)
-        if fresh_sums:
-            reduce_chunks(workspace.chunk_sums, workspace.chunk_weights, sums, weights)
-            counts[:] = workspace.chunk_counts.sum(axis=0)
-        else:
-            reduce_chunks(workspace.chunk_sums, workspace.chunk_weights, delta_sums,
-                          delta_weights)
-            sums += delta_sums
-            weights += delta_weights
-            counts += workspace.chunk_counts.sum(axis=0)
-        # A cluster with no member of positive weight is empty, exactly.
-        empty = counts == 0
-        sums[empty] = 0.0
-        weights[empty] = 0.0
-
-        update_sums, update_weights = sums.copy(), weights.copy()
-        relocate_empty_clusters(X, sample_weight, centers, update_sums, update_weights, labels)
-        fresh_sums = not np.array_equal(update_weights, weights)
-        new_centers = mean_centers(update_sums, update_weights, X.dtype)
-        movement = new_centers.astype(np.float64) - centers.astype(np.float64)
-        shifts_squared = np.einsum("ij,ij->i", movement, movement)
-        center_shift_sq = float(shifts_squared.sum())
+        bounds.assign(X, sample_weight, centers, buffers, iteration == 0, SUMS_REFRESH)
+        new_centers, relocated, center_shift_sq = buffers.update(X, sample_weight, centers,
+                                                                 labels)
         if verbose or history is not None:
             # Bounds never compute every distance: the inertia is computed on request only.
             inertia_before = inertia_of(X, sample_weight, centers, labels)
@@ -352,22 +404,44 @@ def _bounded_iterations(X, sample_weight, centers, workspace, max_iter, tol, ver
             if history is not None:
                 history.append({"iteration": iteration, "inertia": inertia_before,
                                 "center_shift": center_shift_sq, "centers": new_centers.copy()})
-        shifts = np.sqrt(shifts_squared)
         centers = new_centers
-        strict_convergence, stop = _converged(iteration, workspace.chunk_changed.sum(),
-                                              center_shift_sq, tol, verbose)
+        strict_convergence, stop = _converged(iteration, buffers.chunk_changed.sum(),
+                                              relocated, center_shift_sq, tol, verbose)
         if stop:
             break
 
     if not strict_convergence:
-        workspace.assign(X, sample_weight, centers, shifts, False, SUMS_NONE)
+        bounds.assign(X, sample_weight, centers, buffers, False, SUMS_NONE)
     inertia = inertia_of(X, sample_weight, centers, labels)
     return labels, inertia, centers, iteration + 1
 
 
-def elkan_bounds_bytes(n_samples, n_clusters):
-    """Memory taken by Elkan's lower bounds (float64, one per sample and center)."""
-    return 8 * n_samples * n_clusters
+def memory_needed_bytes(algorithm, n_samples, n_features, n_clusters, n_threads=None):
+    """Memory a run of ``algorithm`` allocates beyond the centered copy of X, in bytes.
+
+    Every run: the per-chunk partial sums (bounded by
+    :func:`kmeans_core._jit.chunk_rows_for`), the labels, and per thread one
+    chunk's cross terms (``chunk_rows * k``) and rows. Hamerly adds two bounds
+    per sample; Elkan one upper and ``k`` lower bounds per sample and the
+    ``k x k`` table of center distances.
+    """
+    if n_threads is None:
+        n_threads = numba.get_num_threads()
+    chunk_rows = chunk_rows_for(n_samples, n_clusters, n_features)
+    chunks = n_chunks(n_samples, chunk_rows)
+    total = 8 * chunks * n_clusters * (n_features + 1) + 16 * chunks + 4 * n_samples
+    total += n_threads * 8 * chunk_rows * (n_clusters + n_features)
+    if algorithm == "hamerly":
+        total += 16 * n_samples + 8 * n_clusters
+    elif algorithm == "elkan":
+        total += 8 * n_samples * (n_clusters + 1) + 8 * n_clusters * (n_clusters + 1)
+    return total
+
+
+def memory_budget_bytes():
+    """Half the memory the OS reports as available (None when unknown)."""
+    available = available_memory_bytes()
+    return None if available is None else available // 2
 
 
 def available_memory_bytes():
@@ -385,19 +459,25 @@ def available_memory_bytes():
         return None
 
 
-def choose_algorithm(n_samples, n_features, n_clusters):
-    """The rule behind ``algorithm="auto"``.
+def choose_algorithm(n_samples, n_features, n_clusters, budget_bytes=None):
+    """The rule behind ``algorithm="auto"``: by speed, then by memory.
 
     * ``"lloyd"`` for one cluster, or for few clusters in few dimensions
       (k < 8 and d < 8): each Lloyd pass is then a cheap, memory-bound sweep
       and bounds only add bookkeeping (measured slower at n=1e6, d=2, k=5: README table);
     * ``"hamerly"`` otherwise: it was the fastest at every other point of the
       benchmark table (README), Elkan included: Elkan's n*k bounds cost a
-      memory sweep per iteration that its extra pruning does not repay there.
+      memory sweep per iteration that its extra pruning does not repay there;
+    * ``"lloyd"`` again when Hamerly's memory (:func:`memory_needed_bytes`)
+      would exceed ``budget_bytes`` (half the available memory) and Lloyd's
+      would not: Lloyd's needs the least memory of the three.
 
     ``"elkan"`` stays available by name (with its memory guard).
     """
     if n_clusters < AUTO_HAMERLY_MIN_CLUSTERS and n_features < AUTO_HAMERLY_MIN_FEATURES:
+        return "lloyd"
+    if budget_bytes is not None and \
+            memory_needed_bytes("hamerly", n_samples, n_features, n_clusters) > budget_bytes:
         return "lloyd"
     return "hamerly"
 

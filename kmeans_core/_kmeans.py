@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import sys
 import warnings
 
 import numpy as np
@@ -22,14 +23,16 @@ from kmeans_core._common import (
 from kmeans_core._jit import prefaulted_empty, threads_for
 from kmeans_core._iterations import (
     assign_labels,
-    centered_copy,
-    inertia_of,
-    transposed,
-    available_memory_bytes,
     bounded_single_run,
+    centered_copy,
     choose_algorithm,
-    elkan_bounds_bytes,
+    distances_to_centers_of,
+    inertia_of,
     lloyd_single_run,
+    memory_budget_bytes,
+    memory_needed_bytes,
+    squared_distance_bound,
+    transposed,
 )
 from kmeans_core._seeding import greedy_kmeans_plusplus, random_choice_init
 from kmeans_core._validation import (
@@ -90,7 +93,8 @@ def _check_n_clusters(n_clusters, n_samples, name="n_clusters"):
         )
 
 
-def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None, n_local_trials=None):
+def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None, random_state=None,
+                    n_local_trials=None):
     """Choose initial centers with greedy k-means++.
 
     Draws the same random numbers as :func:`sklearn.cluster.kmeans_plusplus`,
@@ -105,6 +109,10 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None, n_l
     sample_weight : array-like of shape (n_samples,), default=None
         Weights of the samples; a sample is drawn with probability proportional
         to ``weight * D(x)^2``.
+    x_squared_norms : array-like of shape (n_samples,), default=None
+        Squared Euclidean norm of each row of X, when already known; computed
+        when None. Used by the distance form that needs them (float64 data
+        with more than 4 features), as scikit-learn uses them.
     random_state : int, numpy.random.RandomState or None, default=None
         Source of randomness (see :class:`KMeans`).
     n_local_trials : int, default=None
@@ -122,7 +130,7 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None, n_l
     ------
     ValueError
         On NaN/inf or empty X, ``n_clusters`` out of ``1..n_samples``, bad
-        sample weights, or ``n_local_trials < 1``.
+        sample weights or ``x_squared_norms``, or ``n_local_trials < 1``.
 
     Examples
     --------
@@ -142,10 +150,95 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, random_state=None, n_l
         not isinstance(n_local_trials, numbers.Integral) or n_local_trials < 1
     ):
         raise ValueError(f"n_local_trials must be None or an int >= 1, got {n_local_trials!r}.")
-    sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+    sample_weight, _ = check_sample_weight(sample_weight, X.shape[0], X.dtype, rescale=True)
+    row_norms = _check_squared_norms(x_squared_norms, X)
+    check_distance_range(X)
     random_state = check_random_state(random_state)
     with threads_for(X.shape[0]):
-        return greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials)
+        return greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials,
+                                      row_norms)
+
+
+def _check_squared_norms(x_squared_norms, X):
+    """``x_squared_norms`` as a float64 vector of one value per row of X, or None."""
+    if x_squared_norms is None:
+        return None
+    norms = np.asarray(x_squared_norms)
+    if norms.dtype.kind not in "iuf":
+        raise ValueError(f"x_squared_norms must be real numbers, got dtype {norms.dtype}.")
+    norms = np.ascontiguousarray(norms, dtype=np.float64)
+    if norms.ndim != 1 or norms.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"x_squared_norms must have one value per row of X: expected shape "
+            f"({X.shape[0]},), got {norms.shape}."
+        )
+    if not np.isfinite(norms).all() or (norms < 0).any():
+        raise ValueError("x_squared_norms must be finite and non-negative (squared norms).")
+    return norms
+
+
+def check_distance_range(X):
+    """Refuse data whose squared distances, summed over samples, would overflow float64."""
+    extremes = np.abs(X).max(axis=0).astype(np.float64)
+    if not np.isfinite(squared_distance_bound(extremes, X.shape[0])):
+        raise ValueError(
+            f"X has values too large for K-Means (largest |x| = {extremes.max():.3g} over "
+            f"{X.shape[1]} features): squared distances summed over the samples would overflow "
+            "float64. Rescale X (for example divide it by its largest absolute value)."
+        )
+
+
+def assign_to_centers(X, centers, *, return_distances=False):
+    """Nearest center of each row of X: the assignment step of K-Means on its own.
+
+    Uses the package's tie rule (the center of smallest squared distance;
+    the lowest index among exactly equal ones) and the same validation as
+    :meth:`KMeans.predict`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The rows to assign.
+    centers : array-like of shape (n_clusters, n_features)
+        The centers to assign them to.
+    return_distances : bool, default=False
+        Also return each row's Euclidean distance to its center.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,), int32
+        Index of the nearest center.
+    distances : ndarray of shape (n_samples,), float64
+        Only with ``return_distances=True``.
+
+    Raises
+    ------
+    ValueError
+        When X or centers hold NaN/inf or non-numbers, are empty, or disagree
+        on the number of features.
+
+    Examples
+    --------
+    >>> from kmeans_core import assign_to_centers
+    >>> labels, distances = assign_to_centers([[0, 0], [9, 9]], [[1, 0], [10, 10]],
+    ...                                       return_distances=True)
+    >>> labels
+    array([0, 1], dtype=int32)
+    >>> distances.round(3)
+    array([1.   , 1.414])
+    """
+    X = check_array(X)
+    centers = check_array(centers, name="centers", dtype=X.dtype)
+    if centers.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"centers has {centers.shape[1]} features but X has {X.shape[1]}: both must "
+            "describe the same columns."
+        )
+    with threads_for(X.shape[0]):
+        labels = assign_labels(X, centers)
+        if not return_distances:
+            return labels
+        return labels, np.sqrt(distances_to_centers_of(X, centers, labels))
 
 
 def wcss(X, centers, labels=None, sample_weight=None):
@@ -185,13 +278,27 @@ def wcss(X, centers, labels=None, sample_weight=None):
         raise ValueError(
             f"centers has {centers.shape[1]} features but X has {X.shape[1]}."
         )
-    sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+    sample_weight, weight_exponent = check_sample_weight(sample_weight, X.shape[0], X.dtype,
+                                                         rescale=True)
     if labels is not None:
         labels = _check_labels(labels, X.shape[0], centers.shape[0])
     with threads_for(X.shape[0]):
         if labels is None:
             labels = assign_labels(X, centers)
-        return inertia_of(X, sample_weight, centers, labels)
+        return _unscaled_inertia(inertia_of(X, sample_weight, centers, labels), weight_exponent)
+
+
+def _unscaled_inertia(inertia, weight_exponent):
+    """The inertia in the caller's weight units (see ``check_sample_weight(rescale=True)``)."""
+    with np.errstate(over="ignore"):
+        value = float(np.ldexp(inertia, weight_exponent))
+    if not np.isfinite(value):
+        raise ValueError(
+            f"sample_weight is too large for this data: the weighted inertia ({inertia:.3g} * "
+            f"2**{weight_exponent}) overflows float64. Only relative weights matter: divide "
+            "sample_weight by its largest value."
+        )
+    return value
 
 
 def _check_labels(labels, n_samples, n_clusters):
@@ -390,6 +497,10 @@ default="k-means++"
                 changed.append(f"{name}={shown}")
         return f"{self.__class__.__name__}({', '.join(changed)})"
 
+    # How scikit-learn (``is_clusterer`` before tags) and tools built on it,
+    # such as yellowbrick's visualizers, recognise a clusterer.
+    _estimator_type = "clusterer"
+
     def __sklearn_tags__(self):
         # Imported here: scikit-learn is needed only by whoever asks for tags
         # (its common checks), never at runtime.
@@ -469,17 +580,19 @@ default="k-means++"
                     f"algorithm='{self.algorithm}' doesn't make sense for a single cluster. "
                     "Using 'lloyd' instead.", RuntimeWarning, stacklevel=3)
             return "lloyd"
+        budget = memory_budget_bytes()
         if self.algorithm == "auto":
-            return choose_algorithm(n_samples, n_features, k)
-        if self.algorithm == "elkan":
-            needed = elkan_bounds_bytes(n_samples, k)
-            available = available_memory_bytes()
-            if available is not None and needed > available // 2:
+            return choose_algorithm(n_samples, n_features, k, budget)
+        if self.algorithm in ("elkan", "hamerly"):
+            needed = memory_needed_bytes(self.algorithm, n_samples, n_features, k)
+            if budget is not None and needed > budget:
+                lloyd = memory_needed_bytes("lloyd", n_samples, n_features, k)
                 raise ValueError(
-                    f"algorithm='elkan' needs n_samples * n_clusters lower bounds: "
-                    f"{n_samples} * {k} * 8 bytes = {needed / 2**30:.1f} GiB, more than half "
-                    f"of the {available / 2**30:.1f} GiB of memory available. Use "
-                    "algorithm='hamerly' (n_samples bounds) or 'auto'."
+                    f"algorithm='{self.algorithm}' would need about {needed / 2**30:.2f} GiB "
+                    f"for {n_samples} samples and {k} clusters (its bounds and buffers), more "
+                    f"than half of the {2 * budget / 2**30:.1f} GiB of memory available. Use "
+                    f"algorithm='lloyd' (about {lloyd / 2**30:.2f} GiB) or 'auto', which "
+                    "chooses by memory as well as speed."
                 )
         return self.algorithm
 
@@ -606,7 +719,10 @@ default="k-means++"
     def _fit(self, X, sample_weight):
         n_init = self._check_params(X)
         random_state = check_random_state(self.random_state)
-        sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        # Weights far from 1 are rescaled by an exact power of two (the same
+        # centers and labels); the inertia is scaled back at the end.
+        sample_weight, weight_exponent = check_sample_weight(sample_weight, X.shape[0], X.dtype,
+                                                             rescale=True)
 
         init_centers = None
         if _is_array_like(self.init):
@@ -641,6 +757,10 @@ default="k-means++"
                 best = (labels, inertia, centers, n_iter, history)
 
         labels, inertia, centers, n_iter, history = best
+        inertia = _unscaled_inertia(inertia, weight_exponent)
+        # predict() assigns in the fit's frame (X - X_mean against these
+        # centers), so labels_ == predict(X) bit for bit on the training data.
+        self._fit_frame = (X_mean, centers.copy())
         centers += X_mean
         if history is not None:
             for record in history:
@@ -656,6 +776,7 @@ default="k-means++"
             )
 
         self.cluster_centers_ = centers
+        self._fit_frame += (centers.copy(),)
         self.labels_ = labels
         self.inertia_ = inertia
         self.n_iter_ = n_iter
@@ -674,6 +795,64 @@ default="k-means++"
         """Fit, then return the distances of X to the centers (see :meth:`transform`)."""
         return self.fit(X, sample_weight=sample_weight).transform(X)
 
+    def set_output(self, *, transform=None):
+        """Choose the container :meth:`transform` and :meth:`fit_transform` return.
+
+        The scikit-learn API (``sklearn.base.TransformerMixin.set_output``):
+        ``"pandas"`` gives a DataFrame with columns ``kmeans0``, ``kmeans1``,
+        ... (:meth:`get_feature_names_out`) and X's index when X was a
+        DataFrame; ``"polars"`` a polars DataFrame; ``"default"`` a NumPy
+        array. None leaves the setting unchanged. Without a setting here,
+        scikit-learn's global ``set_config(transform_output=...)`` applies
+        when scikit-learn is in use.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+
+        Returns
+        -------
+        self : KMeans
+        """
+        if transform is None:
+            return self
+        if transform not in ("default", "pandas", "polars"):
+            raise ValueError(
+                f"set_output: transform must be 'default', 'pandas', 'polars' or None, got "
+                f"{transform!r}."
+            )
+        # The attribute scikit-learn's own estimators keep it in, so its
+        # Pipeline and ColumnTransformer see the setting.
+        self._sklearn_output_config = {**getattr(self, "_sklearn_output_config", {}),
+                                       "transform": transform}
+        return self
+
+    def _output_container(self):
+        chosen = getattr(self, "_sklearn_output_config", {}).get("transform")
+        if chosen is None:
+            sklearn = sys.modules.get("sklearn")  # only when the caller uses scikit-learn
+            chosen = sklearn.get_config().get("transform_output", "default") if sklearn \
+                else "default"
+        return chosen
+
+    def _wrap_output(self, distances, X_original):
+        container = self._output_container()
+        if container == "default":
+            return distances
+        columns = list(self.get_feature_names_out())
+        if container == "pandas":
+            import pandas as pd
+
+            index = X_original.index if hasattr(X_original, "iloc") \
+                and len(X_original.index) == distances.shape[0] else None
+            return pd.DataFrame(distances, columns=columns, index=index)
+        try:
+            import polars as pl
+        except ImportError as exc:
+            raise ValueError(
+                "set_output(transform='polars') needs polars: pip install polars") from exc
+        return pl.DataFrame(distances, schema=columns)
+
     # -- using a fitted model ---------------------------------------------------
 
     def predict(self, X):
@@ -689,7 +868,23 @@ default="k-means++"
         """
         X = self._check_test_data(X)
         with threads_for(X.shape[0]):
-            return assign_labels(X, self.cluster_centers_)
+            return self._assign(X)
+
+    def _assign(self, X):
+        """Labels of validated X by the tie rule, in the fit's centered frame when it applies.
+
+        The fit labels the centered copy ``X - mean`` against centered
+        centers; assigning new data the same way (the same subtraction, in
+        X's dtype) gives the training rows their ``labels_`` exactly, even on
+        near-ties. If ``cluster_centers_`` was replaced or edited since the
+        fit, the centers as they are now are used.
+        """
+        frame = getattr(self, "_fit_frame", None)
+        if frame is not None and len(frame) == 3 and X.dtype == frame[1].dtype \
+                and np.array_equal(frame[2], self.cluster_centers_):
+            mean, centered_centers, _ = frame
+            return assign_labels(X - mean, centered_centers)
+        return assign_labels(X, self.cluster_centers_.astype(X.dtype, copy=False))
 
     def transform(self, X):
         """Euclidean (not squared) distances of each sample to each center.
@@ -701,12 +896,14 @@ default="k-means++"
         Returns
         -------
         distances : ndarray of shape (n_samples, n_clusters), X's float dtype
+            Or a DataFrame, as :meth:`set_output` chose.
         """
+        X_original = X
         X = self._check_test_data(X)
         out = prefaulted_empty((X.shape[0], self.cluster_centers_.shape[0]), X.dtype)
         with threads_for(X.shape[0]):
             euclidean_distances_to_centers(X, transposed(self.cluster_centers_), out)
-        return out
+        return self._wrap_output(out, X_original)
 
     def score(self, X, y=None, sample_weight=None):
         """Opposite of the (weighted) inertia of X on the fitted centers.
@@ -723,11 +920,13 @@ default="k-means++"
             ``-sum_i w_i * min_j ||x_i - c_j||^2`` (higher is better).
         """
         X = self._check_test_data(X)
-        sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        sample_weight, weight_exponent = check_sample_weight(sample_weight, X.shape[0], X.dtype,
+                                                             rescale=True)
         centers = self.cluster_centers_.astype(X.dtype, copy=False)
         with threads_for(X.shape[0]):
-            labels = assign_labels(X, centers)
-            return -inertia_of(X, sample_weight, centers, labels)
+            labels = self._assign(X)
+            return -_unscaled_inertia(inertia_of(X, sample_weight, centers, labels),
+                                      weight_exponent)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the transformed columns: ``kmeans0``, ``kmeans1``, ...

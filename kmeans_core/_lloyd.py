@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from kmeans_core._common import rows_as_float64
+from kmeans_core._common import row_squared_norm, rows_as_float64
+from kmeans_core._distances import nearest_two_from_cross, resolve_near_tie, rounding_slack
 from kmeans_core._jit import jit, jit_parallel
 
 
@@ -33,12 +34,12 @@ def lloyd_pass(
 ):
     """Assign every sample to its nearest center; optionally accumulate new-center sums.
 
-    The nearest center minimises ``|c|^2 - 2 x.c`` (``|x|^2`` is the same for
-    every center). The cross term ``x.c`` of a whole chunk is one matrix
-    product (BLAS, always in float64, single-threaded inside each chunk):
-    the direct ``sum((x - c)^2)`` needs a subtraction and a multiply-add per
-    feature and runs about half as fast once ``d`` grows. Ties go to the
-    lowest center index. The inertia reported per chunk is clamped at 0
+    Centers are ranked by ``|c|^2 - 2 x.c`` (``|x|^2`` is the same for every
+    center). The cross term ``x.c`` of a whole chunk is one matrix product
+    (BLAS, always in float64, single-threaded inside each chunk): the direct
+    ``sum((x - c)^2)`` needs a subtraction and a multiply-add per feature and
+    runs about half as fast once ``d`` grows. Near-ties are settled by the
+    direct distance, lowest index first (the tie rule of ``_distances.py``). The inertia reported per chunk is clamped at 0
     (the expansion can round a tiny distance below zero); the final inertia
     of a fit is recomputed directly by ``inertia_per_chunk``.
 
@@ -61,7 +62,8 @@ def lloyd_pass(
         False skips the sums (``predict`` and the final re-assignment).
     """
     n_samples, n_features = X.shape
-    n_clusters = centers_t.shape[1]
+    slack_factor = rounding_slack(n_features)
+    largest_norm = centers_squared_norms.max()
     for chunk in prange(chunk_inertia.shape[0]):
         start = chunk * chunk_rows
         stop = min(start + chunk_rows, n_samples)
@@ -74,21 +76,18 @@ def lloyd_pass(
         changed = 0
         for r in range(stop - start):
             i = start + r
-            label = 0
-            best = centers_squared_norms[0] - 2.0 * cross[r, 0]
-            for j in range(1, n_clusters):
-                partial = centers_squared_norms[j] - 2.0 * cross[r, j]
-                if partial < best:
-                    best = partial
-                    label = j
+            label, best, second = nearest_two_from_cross(cross, r, centers_squared_norms)
+            row_norm = row_squared_norm(rows, r)
+            if second - best <= 2.0 * slack_factor * (row_norm + largest_norm):
+                # Rare: another center within rounding of the best; the tie rule decides.
+                label = resolve_near_tie(rows, r, cross, centers_t, centers_squared_norms, best,
+                                         slack_factor * (row_norm + largest_norm))
+                best = centers_squared_norms[label] - 2.0 * cross[r, label]
             if labels[i] != label:
                 changed += 1
                 labels[i] = label
-            row_squared_norm = 0.0
-            for f in range(n_features):
-                row_squared_norm += rows[r, f] * rows[r, f]
             weight = np.float64(sample_weight[i])
-            inertia += weight * max(best + row_squared_norm, 0.0)
+            inertia += weight * max(best + row_norm, 0.0)
             if update_centers:
                 chunk_weights[chunk, label] += weight
                 for f in range(n_features):

@@ -240,8 +240,23 @@ def spread_per_chunk(X, codes, centroids, chunk_rows, squared, chunk_spread):
 
 
 def _check_X(X, function):
-    """X as float64 C-contiguous, finite, 2-D (the error names ``function``)."""
-    return check_array(X, name="X", dtype=np.float64, estimator=function)
+    """X as float64 C-contiguous, finite, 2-D (the error names ``function``), at a safe scale.
+
+    The three scores are ratios of distances, unchanged when X is multiplied
+    by a constant. Data whose largest value is far from 1 (|x| near 1e200,
+    whose squares overflow, or near 1e-200, whose squares vanish) is
+    multiplied by a power of two, which is exact, to bring it near 1.
+    """
+    X = check_array(X, name="X", dtype=np.float64, estimator=function)
+    largest = float(np.abs(X).max())
+    if largest > 0 and not 2.0**-_SCALE_EXPONENT_LIMIT <= largest <= 2.0**_SCALE_EXPONENT_LIMIT:
+        X = np.ldexp(X, -int(np.frexp(largest)[1]))
+    return X
+
+
+# Outside [2**-200, 2**200] a squared distance (or a sum of them) could
+# overflow or vanish in float64.
+_SCALE_EXPONENT_LIMIT = 200
 
 
 def _encode_labels(labels, n_samples, function, name="labels", reference=None):

@@ -324,7 +324,8 @@ def _weighted_draw(sample_weight, total_weight, uniform):
 class _ExactScorer:
     """Distances as ``sum((x - c)^2)``; the pending winner is kept as a vector."""
 
-    def __init__(self, X, sample_weight, first_center):
+    def __init__(self, X, sample_weight, first_center, row_norms=None):
+        # The direct form needs no row norms.
         self.X, self.sample_weight = X, sample_weight
         self.closest_sq = prefaulted_empty(X.shape[0])
         self.chunk_totals = np.empty(n_chunks(X.shape[0]))
@@ -349,12 +350,15 @@ class _ExactScorer:
 class _ExpandedScorer:
     """Distances in the expanded form; the pending winner is a column of the last product."""
 
-    def __init__(self, X, sample_weight, first_center):
+    def __init__(self, X, sample_weight, first_center, row_norms=None):
         self.X, self.sample_weight = X, sample_weight
         self.closest_sq = np.full(X.shape[0], np.inf)  # min(inf, d) = d at the first pass
-        # |x|^2 once for all passes (recomputing it per pass cost 1 ms of 7 at d=8).
-        self.row_norms = prefaulted_empty(X.shape[0])
-        row_squared_norms(X, self.row_norms)
+        # |x|^2 once for all passes (recomputing it per pass cost 1 ms of 7 at d=8),
+        # or the caller's (``x_squared_norms``), as scikit-learn uses them.
+        if row_norms is None:
+            row_norms = prefaulted_empty(X.shape[0])
+            row_squared_norms(X, row_norms)
+        self.row_norms = row_norms
         self._use_lanes(X[[first_center]])
         totals = np.empty((n_chunks(X.shape[0]), 1))
         expanded_scoring_pass(X, self.row_norms, sample_weight, self.closest_sq, self.lanes_t,
@@ -388,7 +392,8 @@ class _ExpandedScorer:
 _EXACT_SCORER_MAX_FEATURES = 4
 
 
-def _greedy_kmeans_plusplus_float64(X, n_clusters, sample_weight, random_state, n_local_trials):
+def _greedy_kmeans_plusplus_float64(X, n_clusters, sample_weight, random_state, n_local_trials,
+                                    row_norms):
     """Greedy k-means++ on float64 data: one numba pass over X per center.
 
     Sums are chunked (fixed order) rather than sequential, which moves the
@@ -400,9 +405,12 @@ def _greedy_kmeans_plusplus_float64(X, n_clusters, sample_weight, random_state, 
     # random_state.choice(n, p=w / w.sum()), which draws one random_sample().
     indices[0] = _weighted_draw(sample_weight, sample_weight.sum(), random_state.random_sample())
 
-    Scorer = _ExactScorer if n_features <= _EXACT_SCORER_MAX_FEATURES else _ExpandedScorer
+    # Row norms given by the caller are only read by the expanded form:
+    # choosing it then uses them, as scikit-learn does at every width.
+    exact = n_features <= _EXACT_SCORER_MAX_FEATURES and row_norms is None
+    Scorer = _ExactScorer if exact else _ExpandedScorer
     with single_threaded_blas():
-        scorer = Scorer(X, sample_weight, indices[0])
+        scorer = Scorer(X, sample_weight, indices[0], row_norms)
         potential = scorer.chunk_totals.sum()
         chunk_potentials = np.empty((n_chunks(n_samples), n_local_trials))
         for c in range(1, n_clusters):
@@ -424,7 +432,8 @@ def _squared_distances_to(X, rows):
     return out
 
 
-def greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=None):
+def greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=None,
+                           row_norms=None):
     """Greedy k-means++ (Arthur & Vassilvitskii 2007, with local trials).
 
     The first center is a sample drawn with probability proportional to its
@@ -441,6 +450,9 @@ def greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_t
     random_state : numpy.random.RandomState
     n_local_trials : int or None
         Candidates per step; None means ``2 + int(log(n_clusters))``.
+    row_norms : (n_samples,) float64 or None
+        ``|x|^2`` of every row, when the caller has them (used by the
+        expanded distances above 4 features, float64 only).
 
     Returns
     -------
@@ -452,7 +464,7 @@ def greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_t
         n_local_trials = 2 + int(np.log(n_clusters))
     if X.dtype == np.float64:
         return _greedy_kmeans_plusplus_float64(
-            X, n_clusters, sample_weight, random_state, n_local_trials)
+            X, n_clusters, sample_weight, random_state, n_local_trials, row_norms)
 
     # float32: scikit-learn rounds distances, running minimum, potentials and
     # the cumulative sum to float32. The same NumPy operations in the same

@@ -129,15 +129,43 @@ def check_all_finite(X, *, name="X", estimator="KMeans"):
         )
 
 
-def check_sample_weight(sample_weight, n_samples, dtype):
-    """Return sample weights as a 1-D array of ``dtype``: ones when None, validated otherwise."""
+# Weights whose largest value lies outside [2**-100, 2**100] are rescaled by a
+# power of two (see check_sample_weight).
+_WEIGHT_EXPONENT_LIMIT = 100
+
+
+def check_sample_weight(sample_weight, n_samples, dtype, *, rescale=False):
+    """Return sample weights as a 1-D array of ``dtype``: ones when None, validated otherwise.
+
+    Weights must be real, finite and non-negative, with a positive sum; every
+    message names ``sample_weight``.
+
+    With ``rescale=True`` the weights come back with an exponent ``e``:
+    ``weights * 2**e`` are the caller's weights. K-Means results depend on
+    relative weights only, and multiplying by a power of two is exact, so
+    weights far from 1 (1e308, or subnormal 1e-320, whose sums or reciprocals
+    would overflow) are brought near 1 without changing a single bit of the
+    centers or labels; the inertia is multiplied back by ``2**e``.
+    """
     if sample_weight is None:
-        return np.ones(n_samples, dtype=dtype)
-    if isinstance(sample_weight, numbers.Number):
-        weights = np.full(n_samples, sample_weight, dtype=dtype)
+        ones = np.ones(n_samples, dtype=dtype)
+        return (ones, 0) if rescale else ones
+    if isinstance(sample_weight, numbers.Number) and not isinstance(sample_weight, bool):
+        if isinstance(sample_weight, numbers.Complex) and not isinstance(sample_weight,
+                                                                         numbers.Real):
+            raise ValueError(f"sample_weight must be real, got the complex value {sample_weight!r}.")
+        weights = np.full(n_samples, sample_weight, dtype=np.float64)
     else:
+        raw = np.asarray(sample_weight) if not hasattr(sample_weight, "dtype") \
+            else sample_weight
+        kind = getattr(raw, "dtype", np.dtype(object)).kind
+        if kind == "c":
+            raise ValueError(
+                f"sample_weight must be real numbers, got complex values (dtype {raw.dtype}).")
+        if kind == "O" and any(isinstance(v, complex) for v in np.ravel(raw)):
+            raise ValueError("sample_weight must be real numbers, got complex values.")
         try:
-            weights = np.array(sample_weight, dtype=dtype, order="C", copy=True)
+            weights = np.array(raw, dtype=np.float64, order="C", copy=True)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"sample_weight must be numeric: {exc}") from exc
         if weights.ndim != 1:
@@ -150,16 +178,37 @@ def check_sample_weight(sample_weight, n_samples, dtype):
                 f"sample_weight.shape == ({weights.shape[0]},), expected ({n_samples},)."
             )
     if not np.isfinite(weights).all():
-        raise ValueError("sample_weight contains NaN or infinity.")
+        rows = np.flatnonzero(~np.isfinite(weights))
+        raise ValueError(
+            f"sample_weight contains NaN or infinity ({len(rows)} values, first at index "
+            f"{rows[0]})."
+        )
     if (weights < 0).any():
         rows = np.flatnonzero(weights < 0)
         raise ValueError(
             f"Negative values in sample_weight are not allowed ({len(rows)} negative, first at "
             f"index {rows[0]})."
         )
-    if not weights.sum() > 0:
+    largest = weights.max()
+    if not largest > 0:
         raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
-    return weights
+    exponent = 0
+    if rescale and not (2.0**-_WEIGHT_EXPONENT_LIMIT <= largest <= 2.0**_WEIGHT_EXPONENT_LIMIT):
+        exponent = int(np.frexp(largest)[1])
+        weights = np.ldexp(weights, -exponent)
+    elif not np.isfinite(weights.sum()):
+        raise ValueError(
+            "sample_weight sums to infinity: the weights are too large to add up in float64. "
+            "Only relative weights matter: divide them by their largest value."
+        )
+    if np.dtype(dtype) != np.float64:
+        if weights.max() > np.finfo(dtype).max:
+            raise ValueError(
+                f"sample_weight has values above the largest {np.dtype(dtype).name} "
+                f"({weights.max():.3g}); divide the weights by their largest value."
+            )
+        weights = weights.astype(dtype)
+    return (weights, exponent) if rescale else weights
 
 
 def check_random_state(seed):

@@ -36,9 +36,18 @@ import numpy as np
 
 
 def squared_distances(X, centers):
-    """All squared distances: entry (i, j) is ``||X[i] - centers[j]||^2``."""
-    differences = X[:, np.newaxis, :] - centers[np.newaxis, :, :]  # shape (n, k, d)
-    return (differences**2).sum(axis=2)
+    """All squared distances: entry (i, j) is ``||X[i] - centers[j]||^2``.
+
+    Summed feature by feature, in order: the same arithmetic as the fast
+    path's tie rule (``kmeans_core._distances``), so exact ties are ties here
+    too.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    centers = np.asarray(centers, dtype=np.float64)
+    total = np.zeros((X.shape[0], centers.shape[0]))
+    for f in range(X.shape[1]):
+        total += (X[:, f, np.newaxis] - centers[np.newaxis, :, f]) ** 2  # shape (n, k)
+    return total
 
 
 def kmeans_plusplus_steps(X, n_clusters, sample_weight=None, random_state=0,
@@ -124,7 +133,11 @@ def kmeans_plusplus(X, n_clusters, sample_weight=None, random_state=0, n_local_t
 
 
 def assign(X, centers):
-    """Assignment step: the nearest center of every sample (ties: lowest index)."""
+    """Assignment step: the nearest center of every sample.
+
+    The tie rule: among centers at exactly the same squared distance, the
+    lowest index wins (``argmin`` returns the first minimum).
+    """
     return squared_distances(X, centers).argmin(axis=1)
 
 

@@ -174,15 +174,11 @@ class SegmentModel:
 
 
 def _nearest_center(centers: np.ndarray, scaled: np.ndarray) -> np.ndarray:
-    """0-based index of the nearest center for each row, computed by kmeans_core.
+    """0-based index of the nearest center for each row: K-Means' assignment step
+    (:func:`kmeans_core.assign_to_centers`, with its tie rule)."""
+    from kmeans_core import assign_to_centers
 
-    A ``KMeans`` started at the centers and fitted on the centers themselves
-    keeps them exactly (each center is its own cluster, whose mean is itself),
-    so its ``predict`` is the nearest-centroid rule of this model.
-    """
-    from kmeans_core import KMeans
-
-    centers = np.ascontiguousarray(centers, dtype=np.float64)
-    fitted = KMeans(n_clusters=len(centers), init=centers, n_init=1, max_iter=1).fit(centers)
-    return np.asarray(fitted.predict(np.ascontiguousarray(scaled)), dtype=np.int64)
+    labels = assign_to_centers(np.asarray(scaled, dtype=np.float64),
+                               np.asarray(centers, dtype=np.float64))
+    return np.asarray(labels, dtype=np.int64)
 

@@ -365,11 +365,12 @@ def test_bounds_algorithms_fall_back_to_lloyd_for_one_cluster(algorithm):
 def test_elkan_memory_is_guarded(monkeypatch):
     import kmeans_core._kmeans as kmeans_module
 
-    # Pretend the machine has 1 MiB free: Elkan's 50 * 3 * 8 bytes fit, 400,000 * 3 do not.
-    monkeypatch.setattr(kmeans_module, "available_memory_bytes", lambda: 2**20)
+    # Pretend half the free memory is 1 MiB: Elkan's buffers for 50 samples fit,
+    # its 400,000 * 4 bounds do not.
+    monkeypatch.setattr(kmeans_module, "memory_budget_bytes", lambda: 2**20)
     KMeans(3, algorithm="elkan", random_state=0).fit(X_GOOD)
     big = np.random.RandomState(0).rand(400_000, 1)
-    with pytest.raises(ValueError, match=r"algorithm='elkan' needs n_samples \* n_clusters"):
+    with pytest.raises(ValueError, match=r"algorithm='elkan' would need about 0\.0\d GiB"):
         KMeans(3, algorithm="elkan", max_iter=1).fit(big)
 
 

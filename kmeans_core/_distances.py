@@ -1,0 +1,158 @@
+"""Distances and the tie rule: which centre is a sample's nearest.
+
+The rule, stated once and held by every algorithm (Lloyd, Hamerly, Elkan,
+``predict``, the NumPy reference):
+
+    A sample's label is the centre of smallest *direct* squared distance
+    ``D(x, c) = sum_f (x_f - c_f)^2``, summed feature by feature in float64
+    in feature order; among centres at exactly the same ``D``, the lowest
+    index wins (scikit-learn's stated rule).
+
+``D`` is what :func:`direct_squared_distance` computes. It is accurate to a
+few ulps *relative to the distance itself*, so it separates any two centres
+that are not truly equidistant down to rounding.
+
+The fast paths do not compute ``D`` for every centre. They rank centres by
+the expanded form ``E(x, c) = |c|^2 - 2 x.c`` (the cross terms of a block of
+rows in one BLAS product), which is cheap but only accurate to a few ulps of
+``|x|^2 + |c|^2``: two centres whose ``E`` differ by less than that error may
+be ranked either way by rounding. So ``E`` is used as a *filter*: when the
+runner-up is within :func:`rounding_slack` of the best, every centre that
+close is re-ranked by ``D`` (:func:`resolve_near_tie`). That is rare (a sample
+halfway between two centres, or repeated integer points), and it makes the
+label a function of the data and the centres alone, not of the BLAS kernel,
+the block of rows a sample was computed with, or the algorithm.
+
+The bounds algorithms prune with a relative margin
+(:data:`BOUND_MARGIN`) wide enough that a pruned sample's label is provably
+the rule's answer; see ``_bounds.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from kmeans_core._jit import CHUNK_ROWS, jit, jit_parallel
+
+# Relative margin used by the bounds algorithms before they skip a centre:
+# a bound must beat the distance it is compared with by this fraction. It
+# covers the relative error of the direct distances (about (d + 2) eps) and
+# of the bound updates (one rounding per iteration), with room to spare;
+# pruning loses nothing measurable to it.
+BOUND_MARGIN = 1e-10
+
+
+@jit
+def rounding_slack(n_features):
+    """Error bound of an expanded squared distance, relative to ``|x|^2 + max |c|^2``.
+
+    ``E = |c|^2 - 2 x.c`` is a sum of about ``2d`` rounded products: its
+    absolute error is below ``2 (d + 2) eps (|x|^2 + |c|^2)``; the direct
+    ``D`` adds ``(d + 2) eps`` of ``D <= 2 (|x|^2 + |c|^2)``. The slack
+    doubles the sum of both, and never drops below 1e-12 (the value the
+    bounds used before this rule was written down).
+    """
+    return max(1e-12, 16.0 * (n_features + 2) * 2.220446049250313e-16)
+
+
+@jit
+def direct_squared_distance(rows, r, centers_t, j):
+    """``D(rows[r], centre j)``: the tie rule's distance (``centers_t`` is (d, k) float64).
+
+    Compiled without fastmath: the sum runs in feature order at every call
+    site, so the same sample and centre give the same bits everywhere.
+    """
+    total = 0.0
+    for f in range(rows.shape[1]):
+        diff = np.float64(rows[r, f]) - centers_t[f, j]
+        total += diff * diff
+    return total
+
+
+@jit(inline="always")
+def nearest_two_from_cross(cross, r, centers_squared_norms):
+    """Smallest and second-smallest ``E = |c|^2 - 2 x.c`` of row ``r``, and the argmin.
+
+    Ties in ``E`` go to the lowest index. Written without branches (selects):
+    which centre is nearest is data-dependent, and mispredicted branches
+    made this loop 1.5x slower.
+    """
+    label = 0
+    best = centers_squared_norms[0] - 2.0 * cross[r, 0]
+    second = np.inf
+    for j in range(1, centers_squared_norms.shape[0]):
+        partial = centers_squared_norms[j] - 2.0 * cross[r, j]
+        closer = partial < best
+        second = min(second, max(partial, best))
+        label = j if closer else label
+        best = partial if closer else best
+    return label, best, second
+
+
+@jit
+def resolve_near_tie(rows, r, cross, centers_t, centers_squared_norms, best, slack):
+    """The rule's label among the centres whose ``E`` is within ``2 * slack`` of ``best``.
+
+    Any centre farther than that in ``E`` is farther in exact arithmetic too,
+    so the centre of smallest ``D`` is among those re-ranked here.
+    """
+    threshold = best + 2.0 * slack
+    label = -1
+    label_distance = np.inf
+    for j in range(centers_squared_norms.shape[0]):
+        if centers_squared_norms[j] - 2.0 * cross[r, j] <= threshold:
+            distance = direct_squared_distance(rows, r, centers_t, j)
+            if distance < label_distance:
+                label, label_distance = j, distance
+    return label
+
+
+@jit
+def nearest_center(rows, r, cross, centers_t, centers_squared_norms, slack):
+    """Label of row ``r`` by the tie rule, with ``E`` of that label and the next-best ``E``.
+
+    ``cross`` holds the row's cross terms ``x.c`` (a block product);
+    ``slack`` is ``rounding_slack(d) * (|x|^2 + max |c|^2)`` for this row.
+    Returns ``(label, e_label, e_other)``: ``e_other`` is the smallest ``E``
+    among the other centres, a lower bound for any of them (used by the
+    bounds algorithms).
+    """
+    label, best, second = nearest_two_from_cross(cross, r, centers_squared_norms)
+    if second - best <= 2.0 * slack:
+        resolved = resolve_near_tie(rows, r, cross, centers_t, centers_squared_norms, best,
+                                    slack)
+        if resolved != label:
+            # Every other centre, the E-argmin included, has E >= best.
+            own = centers_squared_norms[resolved] - 2.0 * cross[r, resolved]
+            return resolved, own, best
+    return label, best, second
+
+
+@jit_parallel
+def distances_to_own_center(X, centers_t, labels, out):
+    """``out[i] = D(X[i], centre labels[i])`` (the tie rule's distance), for relocation."""
+    n_samples = X.shape[0]
+    for chunk in prange((n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS):
+        start = chunk * CHUNK_ROWS
+        stop = min(start + CHUNK_ROWS, n_samples)
+        for i in range(start, stop):
+            out[i] = direct_squared_distance(X, i, centers_t, labels[i])
+
+
+@jit
+def center_shifts(new_centers, old_centers, shifts):
+    """Euclidean distance each centre moved, and the total squared shift.
+
+    One function for every algorithm, so the convergence test sees the same
+    bits whichever iteration ran (scikit-learn's ``sum(shift ** 2)`` form).
+    """
+    total = 0.0
+    for j in range(new_centers.shape[0]):
+        squared = 0.0
+        for f in range(new_centers.shape[1]):
+            diff = np.float64(new_centers[j, f]) - np.float64(old_centers[j, f])
+            squared += diff * diff
+        shifts[j] = np.sqrt(squared)
+        total += shifts[j] * shifts[j]
+    return total
