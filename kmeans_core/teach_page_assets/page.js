@@ -430,7 +430,7 @@ const REASONS = {
   "max_iter reached": "max_iter was reached",
 };
 const $ = (id) => document.getElementById(id);
-const fmt = (v) => (Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-3 && v !== 0)
+const fmt = (v) => (Math.abs(v) >= 1e9 || (Math.abs(v) < 1e-3 && v !== 0)
   ? v.toExponential(5) : Number(v.toPrecision(8)).toString());
 
 const state = {
@@ -782,7 +782,7 @@ function renderBounds(s) {
   if (marks) {
     const computed = marks.reduce((a, b) => a + b, 0), nk = state.X.length * state.k;
     const skippedPoints = marks.filter((m) => m === 0).length;
-    text = `<span class="big" id="bounds-count">${computed} of ${nk}</span> point&ndash;centre distances computed in this assignment (${fmt(100 * (1 - computed / nk))}% skipped). ` +
+    text = `<span class="big" id="bounds-count">${computed} of ${nk}</span> point&ndash;centre distances computed in this assignment (${(100 * (1 - computed / nk)).toFixed(1)}% skipped). ` +
       (s.iteration === 1 ? "The first iteration has no bounds yet: everything is measured. "
         : `<b>${skippedPoints}</b> points (hollow) kept their label without measuring anything; outlined points measured some distances (thick: more than one). `);
   } else {
@@ -815,6 +815,7 @@ function render() {
   const wcss = $("wcss");
   const value = s && s.inertia !== undefined ? s.inertia : null;
   wcss.textContent = value === null ? "–" : fmt(value);
+  $("wcss-label").textContent = s && s.kind === "seeding" ? "Potential (WCSS of the seeds so far)" : "WCSS";
   wcss.dataset.value = value === null ? "" : String(value);
   const converged = $("converged");
   const last = state.run ? state.run.length - 1 : -1;
@@ -849,7 +850,7 @@ function back() { if (state.position >= 0) { state.position -= 1; render(); } }
 function rewind() { stopRunning(); state.position = -1; render(); }
 function startRunning() {
   if (state.timer !== null || !state.run) return;
-  state.timer = setInterval(() => { if (!step()) stopRunning(); }, 650);
+  state.timer = setInterval(() => { if (!step()) stopRunning(); }, window.kmeansPage.runInterval);
   render();
 }
 function stopRunning() {
@@ -932,6 +933,7 @@ function setUp() {
 // For the browser tests: the engine, the data and what is on screen.
 window.kmeansPage = {
   KM, DATA, state,
+  runInterval: 650,  // milliseconds between half-steps when running
   stage, shownLabels, pythonRun,
   // The in-page engine replaying a preset from the Python trace's seed rows.
   replay(name, init, k) {
