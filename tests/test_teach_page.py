@@ -412,6 +412,30 @@ def test_dragged_centre_runs_by_the_package_rules(page):
     _compare_engine_with_python(run, py_stages, X, "dragged start")
 
 
+def test_centre_dragged_off_the_plot_empties_its_cluster(page):
+    """The lesson's empty-cluster demo: a centre thrown far beyond the data gets no point."""
+    page.select_option("#dataset", label="Uniform noise")
+    for _ in range(5 + 1):
+        page.click("#step")
+    centers = page.evaluate("() => kmeansPage.stage().centers")
+    box = page.locator("#plot").bounding_box()
+    corner = max(range(len(centers)), key=lambda j: sum(_canvas_pixel(page, centers[j])))
+    page.mouse.move(*_canvas_pixel(page, centers[corner]))
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] + 400, box["y"] + box["height"] + 150, steps=4)
+    page.mouse.up()
+    run = page.evaluate("() => kmeansPage.state.run")
+    X = tp.page_dataset("noise")
+    py_stages = list(teach.kmeans_steps(X, init=np.asarray(run[0]["centers"]),
+                                        max_iter=tp.MAX_ITER, tol=tp.TOL))
+    first_update = next(s for s in py_stages if s.kind == "update")
+    assert [cluster for cluster, _ in first_update.relocated] == [corner]
+    _compare_engine_with_python(run, py_stages, X, "centre dragged off the plot")
+    page.click("#step")
+    page.click("#step")
+    assert f"Cluster {corner} was empty" in page.text_content("#stage-detail")
+
+
 def test_added_points_run_by_the_package_rules(page):
     page.select_option("#dataset", label="Your points (click to add)")
     page.select_option("#k", "3")
