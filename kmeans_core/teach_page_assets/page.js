@@ -179,7 +179,7 @@ const KM = (() => {
 
   // Greedy k-means++ (reference.kmeans_plusplus_steps), drawing with `random`.
   function kmeansPlusPlus(X, k, weights, random) {
-    const n = X.length, nLocalTrials = 2 + Math.floor(Math.log(k));
+    const nLocalTrials = 2 + Math.floor(Math.log(k));
     const steps = [];
     const wsum = sum(weights);
     const firstProbabilities = weights.map((w) => w / wsum);
@@ -234,7 +234,7 @@ const KM = (() => {
   // The D^2 probabilities each seeding step drew from, for given chosen rows
   // (the Python trace records the rows; the page recomputes the chances).
   function seedingProbabilities(centered, chosen, method, weights) {
-    const n = centered.length, out = [];
+    const out = [];
     if (method === "random") {
       const available = weights.slice();
       for (const row of chosen) {
@@ -255,7 +255,6 @@ const KM = (() => {
       closest = closest.map((c, i) => Math.min(c, squaredDistance(centered[i], centered[chosen[index]])));
     }
     return out;
-    // (n is kept for readers: every array has n entries)
   }
 
   // --- which distances the bounds skip (kmeans_core.teach_page.distance_marks) ---
