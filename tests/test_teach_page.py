@@ -381,6 +381,18 @@ def test_click_through_a_run_shows_the_python_numbers(page):
     assert not page.is_enabled("#pause") and not _shown(page)["converged"]
 
 
+def test_keys_step_back_and_run(page):
+    page.locator("#wcss-chart").click()  # focus off the controls
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("() => kmeansPage.state.position") == 1
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("() => kmeansPage.state.position") == 0
+    page.evaluate("() => { kmeansPage.runInterval = 15; }")
+    page.keyboard.press(" ")
+    page.wait_for_selector("#converged:not([hidden])", timeout=20_000)
+
+
 def _canvas_pixel(page, point):
     box = page.locator("#plot").bounding_box()
     px, py = page.evaluate("(p) => kmeansPage.state.view.toPixel(p)", point)

@@ -921,7 +921,8 @@ function setUp() {
   canvas.addEventListener("pointermove", onPointerMove);
   canvas.addEventListener("pointerup", onPointerUp);
   document.addEventListener("keydown", (event) => {
-    if (event.target.tagName === "SELECT") return;
+    // A focused control handles its own keys (space would press a button twice).
+    if (event.target.tagName === "SELECT" || (event.key === " " && event.target.tagName === "BUTTON")) return;
     if (event.key === "ArrowRight") { stopRunning(); step(); event.preventDefault(); }
     else if (event.key === "ArrowLeft") { stopRunning(); back(); event.preventDefault(); }
     else if (event.key === " ") { if (state.timer === null) startRunning(); else stopRunning(); event.preventDefault(); }
