@@ -404,7 +404,7 @@ def page_data(mall=None, random_state: int = 0) -> dict:
     """
     if not isinstance(random_state, (int, np.integer)) or isinstance(random_state, bool) \
             or not 0 <= random_state < 2**32:
-        raise ValueError(f"random_state must be an int in [0, 2**32), got {random_state!r}.")
+        raise ValueError(f"random_state (--seed) must be an int in [0, 2**32), got {random_state!r}.")
     sets = [(name, page_dataset(name), title, description, default_k)
             for name, (_, title, description, default_k) in PAGE_DATASETS.items()]
     if mall is not None:

@@ -158,6 +158,15 @@ def test_cli_refuses_a_folder_and_a_missing_folder(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_cli_seed_changes_the_embedded_seedings_and_is_checked(tmp_path):
+    seeds = [[s["chosen"] for s in tp.page_data(random_state=seed)["datasets"][0]["traces"]
+              ["k-means++"]["4"] if s["kind"] == "seeding"] for seed in (0, 1)]
+    assert seeds[0] != seeds[1]
+    result = _run_cli("page", tmp_path / "lesson.html", "--seed", "-1")
+    assert result.returncode == 2 and "random_state" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_cli_mall_errors_name_the_problem(tmp_path):
     bad = tmp_path / "mall.csv"
     bad.write_text("CustomerID,Age\n1,20\n")
