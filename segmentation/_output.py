@@ -102,17 +102,17 @@ def _resolved(path) -> Path:
     return Path(os.fspath(path)).expanduser().resolve()
 
 
-def _refuse_protected(target: Path, protect, what: str) -> None:
+def _refuse_protected(target: Path, shown: str, protect, what: str, *, is_folder: bool) -> None:
     for protected in protect:
         protected_path = _resolved(protected)
         if protected_path == target:
             raise SegmentationError(
-                f"{what} {str(target)!r} is the input file {str(protected)!r}; "
+                f"{what} {shown!r} is the input file {str(protected)!r}; "
                 "kmeans-segment never writes its input: choose another output"
             )
-        if target in protected_path.parents:
+        if is_folder and target in protected_path.parents:
             raise SegmentationError(
-                f"{what} {str(target)!r} holds the input file {str(protected)!r}; the report "
+                f"{what} {shown!r} holds the input file {str(protected)!r}; the report "
                 "folder is replaced as a whole, so choose a --out that does not hold your data"
             )
 
@@ -197,7 +197,7 @@ def check_report_folder(out_dir, protect=()) -> Path:
     shown = str(out_dir)
     if target.exists() and not target.is_dir():
         raise SegmentationError(f"output folder {shown!r} exists and is not a folder")
-    _refuse_protected(target, protect, "output folder")
+    _refuse_protected(target, shown, protect, "output folder", is_folder=True)
     current = Path.cwd().resolve()
     if target == current or target in current.parents:
         raise SegmentationError(
@@ -387,7 +387,7 @@ def check_table_target(path, protect=(), *, owned_header_tail=("Segment", "Segme
     SegmentationError
     """
     target = _resolved(path)
-    _refuse_protected(target, protect, "output file")
+    _refuse_protected(target, str(path), protect, "output file", is_folder=False)
     if target.is_dir():
         raise SegmentationError(f"output file {str(path)!r} is a folder")
     if target.exists():

@@ -257,7 +257,14 @@ def _write_csv_to_stdout(frame) -> None:
         frame.to_csv(sys.stdout, index=False)
         return
     sys.stdout.flush()
-    buffer.write(frame.to_csv(index=False).encode("utf-8"))
+    remaining = memoryview(frame.to_csv(index=False).encode("utf-8"))
+    # A write to a pipe whose reader leaves part-way can report a short count
+    # instead of failing; writing on until all is written surfaces the
+    # BrokenPipeError rather than losing the rest silently.
+    while remaining:
+        written = buffer.write(remaining)
+        remaining = remaining[written if written is not None else 0:]
+    buffer.flush()
 
 
 class _Terminated(BaseException):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from segmentation import _output
 from segmentation._errors import SegmentationError
-from segmentation._model_file import MAX_MODEL_BYTES
+from segmentation import _model_file
 from segmentation.model import SegmentModel
 from segmentation.profile import with_overall_row
 
@@ -183,7 +183,7 @@ def read_model(path, *, verify_checksum: bool = True) -> SegmentModel:
         raise SegmentationError(f"model file {str(path)!r} does not exist")
     try:
         with open(path, "rb") as stream:
-            data = stream.read(MAX_MODEL_BYTES + 1)
+            data = stream.read(_model_file.MAX_MODEL_BYTES + 1)
     except OSError as error:
         raise SegmentationError(f"cannot read model file {str(path)!r}: {error}") from error
     return SegmentModel.from_json(data, source=str(path), verify_checksum=verify_checksum)
