@@ -417,7 +417,8 @@ def _check_agreements(description: dict) -> None:
     not_positive = np.flatnonzero(scale <= 0)
     if len(not_positive):
         i = int(not_positive[0])
-        raise _FieldError(f"scaler.scale[{i}]", f"is {float(scale[i])!r}; every scale must be positive "
+        raise _FieldError(f"scaler.scale[{i}]",
+                          f"is {float(scale[i])!r}; every scale must be positive "
                           f"(it divides feature column {expected_columns[i]!r})")
 
     segments = description["segments"]

@@ -354,9 +354,11 @@ def replacing_folder(out_dir, protect=()):
                     raise
                 pause_for_tests("swapping")
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
-            if aside is not None:
-                shutil.rmtree(aside, ignore_errors=True)
+            # Held back here too: a second Ctrl-C must not strand half a staging folder.
+            with _signals_held():
+                shutil.rmtree(staging, ignore_errors=True)
+                if aside is not None:
+                    shutil.rmtree(aside, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------

@@ -179,8 +179,10 @@ def read_model(path, *, verify_checksum: bool = True) -> SegmentModel:
         a check (the message names the field), or was edited.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise SegmentationError(f"model file {str(path)!r} does not exist")
+    if not path.is_file():
+        raise SegmentationError(f"model file {str(path)!r} is not a regular file")
     try:
         with open(path, "rb") as stream:
             data = stream.read(_model_file.MAX_MODEL_BYTES + 1)

@@ -453,13 +453,15 @@ def test_model_file_size_is_checked_before_reading(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(("edit", "message"), [
     (lambda d: d["scaler"]["center"].pop(), r"scaler.center has 1 value\(s\) but the model has 2"),
-    (lambda d: d["scaler"]["scale"].__setitem__(1, -2.0), r"scaler.scale\[1\] is -2.0; every scale"),
+    (lambda d: d["scaler"]["scale"].__setitem__(1, -2.0),
+     r"scaler.scale\[1\] is -2.0; every scale"),
     (lambda d: d["scaler"]["scale"].__setitem__(0, 0), r"scaler.scale\[0\] is 0.0"),
     (lambda d: d["segments"].pop(1), r"segments are numbered \[1, 3\]; 2 segment\(s\)"),
     (lambda d: [s.__setitem__("number", s["number"] - 1) for s in d["segments"]],
      r"segments are numbered \[0, 1, 2\]"),
     (lambda d: d["segments"][2].__setitem__("number", 1), r"numbered \[1, 1, 2\]"),
-    (lambda d: d["segments"][0].__setitem__("number", True), r"segments\[0\].number must be a whole"),
+    (lambda d: d["segments"][0].__setitem__("number", True),
+     r"segments\[0\].number must be a whole"),
     (lambda d: d["segments"][0]["center_scaled"].pop(), r"segments\[0\].center_scaled has 1 value"),
     (lambda d: d["segments"][1]["center_scaled"].__setitem__(0, "1.5"),
      r"segments\[1\].center_scaled\[0\] must be a number, not the text '1.5'"),
