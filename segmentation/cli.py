@@ -187,6 +187,9 @@ def _segment_and_report(data, args) -> int:
     from segmentation._progress import StageProgress
     from segmentation.analysis import segment_customers
 
+    # Refuse a bad --out before the analysis, not after it; write_report checks again.
+    protect = [args.file] if getattr(args, "file", None) else []
+    export.check_report_folder(args.out, protect)
     show_progress = args.progress if args.progress is not None else sys.stderr.isatty()
     progress = StageProgress(show_progress)
     result = segment_customers(
@@ -201,9 +204,6 @@ def _segment_and_report(data, args) -> int:
         id_column=getattr(args, "id_column", None),
         progress=progress,
     )
-    # Refuse a bad --out before the analysis, not after it; write_report checks again.
-    protect = [args.file] if getattr(args, "file", None) else []
-    export.check_report_folder(args.out, protect)
     comparison = None
     if args.compare_hierarchical:
         with progress.step("comparing with Ward's hierarchical clustering"):

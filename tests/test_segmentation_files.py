@@ -121,12 +121,18 @@ def test_out_dot_is_refused_and_nothing_is_written(tmp_path, customers_csv, caps
     assert snapshot(tmp_path) == before
 
 
-def test_out_folder_with_other_files_is_refused_naming_them(tmp_path, customers_csv, capsys):
+def test_out_folder_with_other_files_is_refused_naming_them(tmp_path, customers_csv, capsys,
+                                                           monkeypatch):
     out = tmp_path / "work"
     out.mkdir()
     (out / "notes.txt").write_text("my notes")
     (out / "budget.xlsx").write_bytes(b"\x00\x01")
     before = snapshot(tmp_path)
+
+    def no_analysis(*args, **kwargs):
+        raise AssertionError("--out is refused before the analysis runs")
+
+    monkeypatch.setattr("segmentation.analysis.segment_customers", no_analysis)
     status, _, err = run_cli(["run", customers_csv, "--out", out, *QUICK], capsys)
     assert status == 2
     assert "not empty and is not a kmeans-segment report" in err
