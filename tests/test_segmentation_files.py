@@ -658,7 +658,7 @@ class ClosedPipe(io.TextIOBase):
         raise BrokenPipeError(32, "Broken pipe")
 
 
-@pytest.mark.parametrize("command", ["demo", "run", "assign"])
+@pytest.mark.parametrize("command", ["demo", "run", "assign", "teach"])
 def test_closed_pipe_exits_quietly(tmp_path, customers_csv, model_and_table, monkeypatch, capsys,
                                    command):
     model, table = model_and_table
@@ -666,6 +666,7 @@ def test_closed_pipe_exits_quietly(tmp_path, customers_csv, model_and_table, mon
         "demo": ["demo", "--customers", "50", "--out", tmp_path / "d", *QUICK],
         "run": ["run", customers_csv, "--out", tmp_path / "r", *QUICK],
         "assign": ["assign", model, table],
+        "teach": ["teach", "--out", tmp_path / "t", "--n-samples", "60", "--fps", "4"],
     }[command]
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     status = main([str(a) for a in argv])
