@@ -277,7 +277,7 @@ def _numbers(value, path: str, length: int, length_of: str) -> np.ndarray:
 def _object(value, path: str, fields: dict[str, tuple[bool, Callable]]) -> dict:
     """Check that ``value`` is an object with exactly the known fields; run each field's check."""
     if not isinstance(value, dict):
-        raise _FieldError(path, f"must be an object, not {_describe(value)}")
+        raise _FieldError(path or "the file", f"must be an object, not {_describe(value)}")
     unknown = [key for key in value if key not in fields]
     if unknown:
         shown = ", ".join(repr(key)[:40] for key in unknown[:5])
