@@ -282,8 +282,16 @@ def start_cli(argv, pause: str | None, cwd: Path) -> subprocess.Popen:
 
 
 def wait_for_pause(process: subprocess.Popen) -> None:
-    line = process.stderr.readline()  # the pause hook flushes one line, then sleeps
-    assert "test pause at" in line, line + process.stderr.read()
+    """Read stderr until the pause hook's line (it flushes it, then sleeps)."""
+    seen = []
+    for line in process.stderr:
+        if "test pause at" in line:
+            return
+        seen.append(line)
+    raise AssertionError("the run ended without pausing:\n" + "".join(seen))
+
+
+posix_signals = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
 @pytest.fixture
@@ -293,6 +301,7 @@ def old_report(result, tmp_path):
     return out
 
 
+@posix_signals
 @pytest.mark.parametrize(("stage", "signum", "status"), [
     ("writing", signal.SIGTERM, 143),
     ("staged", signal.SIGINT, 130),
@@ -314,6 +323,7 @@ def test_signal_while_writing_keeps_the_old_report_and_no_staging(old_report, cu
     assert customers_csv.read_bytes() == input_bytes
 
 
+@posix_signals
 def test_signal_during_the_swap_waits_for_it_to_finish(old_report, customers_csv):
     process = start_cli(["run", customers_csv, "--out", old_report, *QUICK], "swapping:1",
                         old_report.parent)
@@ -327,6 +337,7 @@ def test_signal_during_the_swap_waits_for_it_to_finish(old_report, customers_csv
     assert leftovers(old_report.parent) == []
 
 
+@posix_signals
 def test_sigkill_leaves_staging_that_the_next_run_removes(old_report, customers_csv, capsys):
     before = snapshot(old_report)
     process = start_cli(["run", customers_csv, "--out", old_report, *QUICK], "writing",
@@ -343,6 +354,7 @@ def test_sigkill_leaves_staging_that_the_next_run_removes(old_report, customers_
     assert_whole_report(old_report)
 
 
+@posix_signals
 def test_sigterm_at_random_moments_leaves_a_whole_report(old_report, customers_csv):
     """Whenever SIGTERM lands, the folder holds the old report or a whole new one, nothing else."""
     before = snapshot(old_report)
@@ -674,6 +686,7 @@ def test_closed_pipe_exits_quietly(tmp_path, customers_csv, model_and_table, mon
     assert capsys.readouterr().err == ""
 
 
+@posix_signals
 def test_assign_into_head_exits_quietly(tmp_path, result):
     """`kmeans-segment assign model.json big.csv | head -1`: no traceback, input unchanged."""
     model = export.write_model(result.model, tmp_path / "model.json")
