@@ -7,19 +7,23 @@ Sub-commands::
     kmeans-segment assign MODEL FILE [--out FILE]     new customers -> segments
 
 Also ``python -m segmentation``. Bad input gives one line on stderr and exit
-status 2; nothing is left half-written in the output folder.
+status 2; nothing is left half-written in the output folder. The rules on
+files (what is written, what is refused) are in docs/segmentation-files.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
+import signal
 import sys
-import tempfile
+import threading
 import warnings
-from pathlib import Path
 
 from segmentation._errors import DataQualityWarning, SegmentationError
+from segmentation._output import ReportFolderWarning
 
 __all__ = ["main", "build_parser"]
 
@@ -27,6 +31,11 @@ PROG = "kmeans-segment"
 DEFAULT_OUT = "segmentation-report"
 EXIT_BAD_INPUT = 2
 EXIT_OS_ERROR = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of our output went away
+# Warnings shown as one "kmeans-segment: warning: ..." line each.
+_USER_WARNINGS = (DataQualityWarning, ReportFolderWarning)
 
 _DESCRIPTION = """\
 Find customer segments with K-Means and write a report you can act on:
@@ -178,6 +187,9 @@ def _segment_and_report(data, args) -> int:
     from segmentation._progress import StageProgress
     from segmentation.analysis import segment_customers
 
+    # Refuse a bad --out before the analysis, not after it; write_report checks again.
+    protect = [args.file] if getattr(args, "file", None) else []
+    export.check_report_folder(args.out, protect)
     show_progress = args.progress if args.progress is not None else sys.stderr.isatty()
     progress = StageProgress(show_progress)
     result = segment_customers(
@@ -197,7 +209,8 @@ def _segment_and_report(data, args) -> int:
         with progress.step("comparing with Ward's hierarchical clustering"):
             comparison = compare.compare_hierarchical(result, random_state=args.seed)
     with progress.step(f"writing the report to {args.out}"):
-        written = export.write_report(result, args.out, comparison=comparison, plots=not args.no_plots)
+        written = export.write_report(result, args.out, comparison=comparison,
+                                      plots=not args.no_plots, protect=protect)
     print(report.render_summary(result, comparison))
     print()
     print(f"Report: {written['html']}")
@@ -218,30 +231,93 @@ def _run(args) -> int:
 
 def _assign(args) -> int:
     from segmentation.data import read_table
-    from segmentation.export import read_model, write_table
+    from segmentation.export import check_table_target, read_model, write_assigned
 
+    protect = [args.model, args.file]
+    if args.out is not None:
+        check_table_target(args.out, protect)  # before the work, not after
     model = read_model(args.model)
     customers, _ = read_table(args.file)
     assigned = model.assign(customers)
     if args.out is None:
-        assigned.to_csv(sys.stdout, index=False)
+        _write_csv_to_stdout(assigned)
         return 0
-    target = Path(args.out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
-                                             dir=target.parent)
-    os.close(descriptor)
-    try:
-        write_table(assigned, temporary)
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    target = write_assigned(assigned, args.out, protect)
     counts = assigned["Segment"].value_counts().sort_index()
     print(f"Assigned {len(assigned):,} customers to {model.n_segments} segments; wrote {target}")
     for number, count in counts.items():
         print(f"  {number}. {model.names[number - 1]}: {count:,}")
     return 0
+
+
+def _write_csv_to_stdout(frame) -> None:
+    """The CSV on stdout as UTF-8 bytes, as in a file, whatever the terminal's encoding."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (tests, IDEs)
+        frame.to_csv(sys.stdout, index=False)
+        return
+    sys.stdout.flush()
+    remaining = memoryview(frame.to_csv(index=False).encode("utf-8"))
+    # A write to a pipe whose reader leaves part-way can report a short count
+    # instead of failing; writing on until all is written surfaces the
+    # BrokenPipeError rather than losing the rest silently.
+    while remaining:
+        written = buffer.write(remaining)
+        remaining = remaining[written if written is not None else 0:]
+    buffer.flush()
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so that clean-up code runs."""
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_raises():
+    """SIGTERM raises _Terminated while the command runs (the default would skip all clean-up)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _printable_streams():
+    """Replace what the terminal's encoding cannot show instead of failing on it.
+
+    With ``PYTHONIOENCODING=ascii`` (or a legacy console) printing a segment or
+    column name with an accent would raise UnicodeEncodeError after the work is
+    done; ``errors="replace"`` prints ``?`` for it instead.
+    """
+    changed = []
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            with contextlib.suppress(ValueError, OSError):  # a closed stream
+                stream.reconfigure(errors="replace")
+                changed.append(stream)
+    try:
+        yield
+    finally:
+        for stream in changed:
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="strict")
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the exit-time flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):
+        pass  # not a real file descriptor (tests): nothing is flushed at exit
 
 
 def _one_line(error: BaseException) -> str:
@@ -251,6 +327,28 @@ def _one_line(error: BaseException) -> str:
 def main(argv=None) -> int:
     """Run ``kmeans-segment`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    with _printable_streams(), _sigterm_raises():
+        try:
+            status = _main(argv)
+            sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+            return status
+        except BrokenPipeError:
+            _silence_stdout()
+            return EXIT_BROKEN_PIPE
+        except _Terminated:
+            _print_error("terminated")
+            return EXIT_TERMINATED
+        except KeyboardInterrupt:
+            _print_error("interrupted")
+            return EXIT_INTERRUPTED
+
+
+def _print_error(message: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["teach"]:
         # The teaching animation has its own options: hand everything after "teach" over.
         from kmeans_core.teach import main as teach_main
@@ -267,10 +365,11 @@ def main(argv=None) -> int:
     handlers = {"demo": _demo, "run": _run, "assign": _assign}
     try:
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", DataQualityWarning)
+            for category in _USER_WARNINGS:
+                warnings.simplefilter("always", category)
             status = handlers[args.command](args)
         for warning in caught:
-            if issubclass(warning.category, DataQualityWarning):
+            if issubclass(warning.category, _USER_WARNINGS):
                 print(f"{PROG}: warning: {_one_line(warning.message)}", file=sys.stderr)
             else:
                 warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
@@ -278,9 +377,8 @@ def main(argv=None) -> int:
     except (SegmentationError, ValueError) as error:
         print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        raise  # handled in main: not an error of the run
     except OSError as error:
         print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
         return EXIT_OS_ERROR
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130

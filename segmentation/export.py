@@ -12,22 +12,28 @@
     plots/*.png        elbow, silhouette, segments, scatter_matrix, profile, dendrogram
 
 Everything is first written to a temporary folder beside the output folder and
-moved into place only when complete, so a failure never leaves a half-written
-report behind.
+swapped in only when complete, so a failure never leaves a half-written report
+behind; the folder must be new, empty or an earlier report (see
+:mod:`segmentation._output` for the rules, and docs/segmentation-files.md).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
+from segmentation import _output
 from segmentation._errors import SegmentationError
+from segmentation import _model_file
 from segmentation.model import SegmentModel
 from segmentation.profile import with_overall_row
 
-__all__ = ["write_report", "write_model", "read_model", "write_table", "REPORT_FILES"]
+__all__ = ["write_report", "write_model", "read_model", "write_table", "write_assigned",
+           "check_report_folder", "check_table_target", "REPORT_FILES"]
+
+#: The checks :func:`write_report` and :func:`write_assigned` make on their
+#: target, for callers that want to fail fast (before a long analysis).
+check_report_folder = _output.check_report_folder
+check_table_target = _output.check_table_target
 
 #: Every file a report folder can hold, relative to it.
 REPORT_FILES = (
@@ -43,58 +49,30 @@ REPORT_FILES = (
 )
 
 
-def _staging_folder(target: Path) -> Path:
-    """A new empty folder beside ``target`` (same file system, so moves are renames)."""
-    parent = target.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise SegmentationError(f"cannot create output folder {str(parent)!r}: {error}") from error
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=parent))
-    # mkdtemp makes the folder private (0700); the report folder it becomes should
-    # get the permissions any new folder gets under the user's umask.
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)
-    return staging
-
-
-def _move_into_place(staging: Path, target: Path) -> None:
-    if not target.exists():
-        os.replace(staging, target)
-        return
-    # The folder already exists (perhaps with the user's own files): replace our
-    # files one by one, each move atomic, and remove our files that this run
-    # did not produce so that the folder describes a single run.
-    produced = {path.relative_to(staging).as_posix() for path in staging.rglob("*") if path.is_file()}
-    for relative in produced:
-        destination = target / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging / relative, destination)
-    for relative in REPORT_FILES:
-        if relative not in produced and (target / relative).is_file():
-            (target / relative).unlink()
-
-
 def write_table(frame, path, index: bool = False) -> None:
     """Write a DataFrame as CSV (UTF-8, comma-separated)."""
     frame.to_csv(path, index=index)
 
 
-def write_report(result, out_dir, *, comparison=None, plots: bool = True) -> dict[str, Path]:
+def write_report(result, out_dir, *, comparison=None, plots: bool = True,
+                 protect=()) -> dict[str, Path]:
     """Write the report, tables, model and plots of a segmentation to a folder.
 
     Parameters
     ----------
     result : SegmentationResult
     out_dir : path-like
-        The output folder; created if needed. Existing files of an earlier
-        report are replaced; other files in it are left alone.
+        The output folder: a new folder, an empty one, or an earlier report
+        (which is replaced as a whole). A folder holding anything else is
+        refused. The report appears whole or not at all.
     comparison : HierarchyComparison, optional
         Adds the dendrogram, the adjusted Rand index and the side-by-side sizes.
     plots : bool
         Draw the figures (PNG files, embedded in the HTML). False skips all
         drawing, for speed.
+    protect : iterable of path-like
+        Files the report must never touch (the input table): a folder that
+        holds one is refused.
 
     Returns
     -------
@@ -106,22 +84,21 @@ def write_report(result, out_dir, *, comparison=None, plots: bool = True) -> dic
     Raises
     ------
     SegmentationError
-        When ``out_dir`` is an existing file or cannot be created.
+        When ``out_dir`` is an existing file, a folder that holds other files,
+        the current folder, or cannot be created; or when another run holds
+        its lock for longer than ``KMEANS_SEGMENT_LOCK_TIMEOUT`` seconds.
     """
     from segmentation import report
 
-    target = Path(out_dir)
-    if target.exists() and not target.is_dir():
-        raise SegmentationError(f"output folder {str(target)!r} exists and is not a folder")
+    _output.check_report_folder(out_dir, protect)
     images: dict[str, bytes] = {}
     if plots:
         from segmentation.plots import figure_to_png, make_figures
 
         images = {stem: figure_to_png(f) for stem, f in make_figures(result, comparison).items()}
 
-    staging = _staging_folder(target)
-    try:
-        written: dict[str, str] = {}
+    written: dict[str, str] = {}
+    with _output.replacing_folder(out_dir, protect) as staging:
         if images:
             (staging / "plots").mkdir()
         for stem, png in images.items():
@@ -136,6 +113,7 @@ def write_report(result, out_dir, *, comparison=None, plots: bool = True) -> dic
         for kind, (name, text) in texts.items():
             (staging / name).write_text(text, encoding="utf-8")
             written[kind] = name
+        _output.pause_for_tests("writing")
         write_table(result.customers, staging / "customers.csv")
         write_table(with_overall_row(result.profile, result.overall), staging / "profile.csv", index=True)
         write_table(result.selection.to_frame(), staging / "k_selection.csv", index=True)
@@ -143,45 +121,71 @@ def write_report(result, out_dir, *, comparison=None, plots: bool = True) -> dic
         if comparison is not None:
             write_table(comparison.sizes, staging / "hierarchy_sizes.csv", index=True)
             written["hierarchy_sizes"] = "hierarchy_sizes.csv"
-        _move_into_place(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return {kind: target / relative for kind, relative in written.items()}
+    return {kind: Path(out_dir) / relative for kind, relative in written.items()}
 
 
 def write_model(model: SegmentModel, path) -> Path:
-    """Save a model as JSON (written to a temporary file, then renamed into place).
+    """Save a model as JSON, whole or not at all (a temporary file renamed into place).
+
+    ``path`` must be a new file or an earlier model file; anything else is refused.
 
     Returns
     -------
     pathlib.Path
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(model.to_json())
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return path
+    _output.check_model_target(path)
+    text = model.to_json()
+    with _output.replacing_file(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+    return Path(path)
 
 
-def read_model(path) -> SegmentModel:
+def write_assigned(frame, path, protect=()) -> Path:
+    """Write the table of :meth:`SegmentModel.assign` as CSV, whole or not at all.
+
+    ``path`` must be a new file or an earlier output of ``assign`` (its header
+    ends with Segment, Segment Name); the files in ``protect`` (the input table
+    and the model) are never written.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    _output.check_table_target(path, protect)
+    with _output.replacing_file(path) as temporary:
+        write_table(frame, temporary)
+    return Path(path)
+
+
+def read_model(path, *, verify_checksum: bool = True) -> SegmentModel:
     """Load a model saved by :func:`write_model` or :func:`write_report`.
+
+    The file is checked before anything in it is used: its size, its nesting,
+    its fields against the model schema, and its checksum. Reading parses JSON
+    and executes nothing.
+
+    Parameters
+    ----------
+    path : path-like
+    verify_checksum : bool
+        True (default) refuses a file edited after it was written. False
+        accepts a deliberate edit (renamed segments, say) that still passes
+        every schema check.
 
     Raises
     ------
     SegmentationError
-        When the file is missing or not a segmentation model.
+        When the file is missing, too large, not a model of this format, fails
+        a check (the message names the field), or was edited.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise SegmentationError(f"model file {str(path)!r} does not exist")
+    if not path.is_file():
+        raise SegmentationError(f"model file {str(path)!r} is not a regular file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        with open(path, "rb") as stream:
+            data = stream.read(_model_file.MAX_MODEL_BYTES + 1)
+    except OSError as error:
         raise SegmentationError(f"cannot read model file {str(path)!r}: {error}") from error
-    return SegmentModel.from_json(text)
+    return SegmentModel.from_json(data, source=str(path), verify_checksum=verify_checksum)

@@ -8,19 +8,17 @@ JSON form stores the centroids in original units too, for people reading it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from segmentation._errors import SegmentationError
+from segmentation._model_file import MODEL_FORMAT, parse_model_bytes, seal, validate_description
 from segmentation.features import Feature, Scaler, encode_for_model
 
 __all__ = ["SegmentModel", "MODEL_FORMAT", "SEGMENT_COLUMN", "SEGMENT_NAME_COLUMN"]
 
-#: Identifies the model file format; bumped when the layout changes.
-MODEL_FORMAT = "kmeans-segment-model/1"
 #: Columns added to a customer table.
 SEGMENT_COLUMN = "Segment"
 SEGMENT_NAME_COLUMN = "Segment Name"
@@ -133,44 +131,57 @@ class SegmentModel:
         }
 
     def to_json(self) -> str:
-        """The model as JSON text."""
-        return json.dumps(self.to_dict(), indent=2)
+        """The model as JSON text, with a checksum of its content.
+
+        See :mod:`segmentation._model_file` for the checks made when it is read.
+        """
+        return seal(self.to_dict())
 
     @classmethod
-    def from_dict(cls, description: dict) -> SegmentModel:
+    def from_dict(cls, description: dict, *, source: str = "<model description>") -> SegmentModel:
         """Rebuild a model from :meth:`to_dict` output.
+
+        The description is checked against the model file schema first; a
+        ``checksum`` field, if present, is not verified here (see :meth:`from_json`).
 
         Raises
         ------
         SegmentationError
-            When the description is not a model of this format.
+            When the description is not a model of this format, naming the field at fault.
         """
-        if not isinstance(description, dict) or description.get("format") != MODEL_FORMAT:
-            found = description.get("format") if isinstance(description, dict) else None
-            raise SegmentationError(
-                f"not a segmentation model: format is {found!r}, expected {MODEL_FORMAT!r}"
-            )
-        try:
-            segments = sorted(description["segments"], key=lambda s: s["number"])
-            return cls(
-                features=[Feature.from_dict(f) for f in description["features"]],
-                scaler=Scaler.from_dict(description["scaler"]),
-                centers=np.array([s["center_scaled"] for s in segments], dtype=np.float64),
-                names=[s["name"] for s in segments],
-                descriptions=[s["description"] for s in segments],
-                actions=[s["action"] for s in segments],
-            )
-        except (KeyError, TypeError, ValueError) as error:
-            raise SegmentationError(f"the model description is incomplete or damaged: {error!r}") from error
+        validate_description(description, source=source)
+        segments = sorted(description["segments"], key=lambda s: s["number"])
+        return cls(
+            features=[Feature.from_dict(f) for f in description["features"]],
+            scaler=Scaler.from_dict(description["scaler"]),
+            centers=np.array([s["center_scaled"] for s in segments], dtype=np.float64),
+            names=[s["name"] for s in segments],
+            descriptions=[s["description"] for s in segments],
+            actions=[s["action"] for s in segments],
+        )
 
     @classmethod
-    def from_json(cls, text: str) -> SegmentModel:
-        """Rebuild a model from :meth:`to_json` text."""
-        try:
-            description = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise SegmentationError(f"the model file is not valid JSON: {error}") from error
-        return cls.from_dict(description)
+    def from_json(cls, text: str | bytes, *, source: str = "<model text>",
+                  verify_checksum: bool = True) -> SegmentModel:
+        """Rebuild a model from :meth:`to_json` text.
+
+        Size, nesting depth, schema and (unless ``verify_checksum=False``) the
+        checksum are checked before anything is built.
+
+        Raises
+        ------
+        SegmentationError
+            When the text is not an unedited model file, naming the field at fault.
+        """
+        if isinstance(text, str):
+            try:
+                text = text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise SegmentationError(
+                    f"model file {source!r} contains an unpaired surrogate (not a character)"
+                ) from None
+        description = parse_model_bytes(text, source, verify_checksum=verify_checksum)
+        return cls.from_dict(description, source=source)
 
 
 def _nearest_center(centers: np.ndarray, scaled: np.ndarray) -> np.ndarray:

@@ -33,6 +33,7 @@ def test_report_folder_contents(result, tmp_path):
     assert names == sorted([
         "report.html", "summary.md", "customers.csv", "profile.csv", "k_selection.csv", "model.json",
         "plots/elbow.png", "plots/silhouette.png", "plots/segments.png", "plots/profile.png",
+        ".kmeans-segment-report",
     ])
     assert written["html"] == out / "report.html"
     for png in out.glob("plots/*.png"):
@@ -43,8 +44,8 @@ def test_report_folder_contents(result, tmp_path):
     assert profile.index.tolist() == ["1", "2", "3", "4", "5", "All"]
     assert json.loads((out / "model.json").read_text())["format"].startswith("kmeans-segment-model")
     assert pd.read_csv(out / "k_selection.csv").columns.tolist() == ["k", "WCSS", "Silhouette"]
-    # Nothing is left over from the temporary folder.
-    assert [p.name for p in tmp_path.iterdir()] == ["report"]
+    # Nothing is left over from the temporary folder; the lock file beside it stays (it is ours).
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".report.kmeans-segment.lock", "report"]
 
 
 def test_html_is_self_contained(result, tmp_path):
@@ -103,19 +104,23 @@ def test_failure_leaves_nothing_half_written(result, tmp_path, monkeypatch):
     monkeypatch.setattr(report, "render_markdown", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         export.write_report(result, tmp_path / "r", plots=False)
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == [".r.kmeans-segment.lock"]
 
 
-def test_existing_folder_keeps_other_files_and_drops_stale_ones(result, tmp_path):
+def test_an_earlier_report_is_replaced_as_a_whole_and_other_folders_are_refused(result, tmp_path):
     out = tmp_path / "r"
-    (out / "plots").mkdir(parents=True)
-    (out / "notes.txt").write_text("mine")
-    (out / "plots" / "dendrogram.png").write_bytes(b"old")
-    (out / "report.html").write_text("old")
+    export.write_report(result, out)
+    assert (out / "plots" / "elbow.png").is_file()
     export.write_report(result, out, plots=False)
-    assert (out / "notes.txt").read_text() == "mine"
-    assert not (out / "plots" / "dendrogram.png").exists()
+    assert not (out / "plots").exists()
     assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
+    # A folder that is not one of our reports is never written into (see test_segmentation_files).
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not a kmeans-segment report .*notes.txt"):
+        export.write_report(result, other, plots=False)
+    assert [p.name for p in other.iterdir()] == ["notes.txt"]
 
 
 def test_output_path_that_is_a_file_is_an_error(result, tmp_path):
