@@ -118,8 +118,10 @@ def _direct_distance(rows, r, centers_t, j):
 
 @jit
 def _nearest_two_from_cross(cross, r, centers_squared_norms):
-    """Nearest center of row r (Lloyd's rule: argmin of |c|^2 - 2 x.c, lowest index on ties),
-    its value, and the second-smallest value."""
+    """Nearest center of row r, its value, and the second-smallest value.
+
+    Lloyd's rule: argmin of |c|^2 - 2 x.c, lowest index on ties.
+    """
     label = 0
     best = centers_squared_norms[0] - 2.0 * cross[r, 0]
     second = np.inf

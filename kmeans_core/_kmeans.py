@@ -19,18 +19,18 @@ from kmeans_core._common import (
     is_same_clustering,
     n_distinct_labels,
 )
-from kmeans_core._jit import prefaulted_empty, threads_for
 from kmeans_core._iterations import (
     assign_labels,
-    centered_copy,
-    inertia_of,
-    transposed,
     available_memory_bytes,
     bounded_single_run,
+    centered_copy,
     choose_algorithm,
     elkan_bounds_bytes,
+    inertia_of,
     lloyd_single_run,
+    transposed,
 )
+from kmeans_core._jit import prefaulted_empty, threads_for
 from kmeans_core._seeding import greedy_kmeans_plusplus, random_choice_init
 from kmeans_core._validation import (
     check_array,

@@ -31,9 +31,10 @@ from __future__ import annotations
 import argparse
 import numbers
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, ClassVar, Iterator, Union
+from typing import ClassVar
 
 import numpy as np
 
@@ -211,7 +212,7 @@ class Converged:
     tol: float
 
 
-Stage = Union[SeedingStep, AssignmentStep, UpdateStep, Converged]
+Stage = SeedingStep | AssignmentStep | UpdateStep | Converged
 
 STOP_UNCHANGED = "labels unchanged"
 STOP_TOLERANCE = "center shift within tol"
