@@ -34,7 +34,8 @@ _TOP_LEVEL_IMPORT = re.compile(r"^(?:import|from)\s+(\w+)", re.MULTILINE)
 def pytest_ignore_collect(collection_path, config):
     """Skip doctest collection of a package module whose optional dependency is missing."""
     path = Path(collection_path)
-    if path.suffix != ".py" or path.parent.name not in ("kmeans_core", "segmentation"):
+    packages = (ROOT / "kmeans_core", ROOT / "segmentation")
+    if path.suffix != ".py" or not any(package in path.parents for package in packages):
         return None
     imported = set(_TOP_LEVEL_IMPORT.findall(path.read_text(encoding="utf-8")))
     for package in imported.intersection(OPTIONAL_PACKAGES):
