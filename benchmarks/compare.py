@@ -47,8 +47,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -628,7 +628,7 @@ def write_outputs(report, out_dir):
     sweeps = report["sweeps"]
     if report["grid"]:
         md += ["", "## The core grid", "", timing_table(report["grid"])]
-    for section, (key, label) in SWEEP_AXES.items():
+    for section, (key, _label) in SWEEP_AXES.items():
         if sweeps.get(section):
             fixed = ", ".join(f"{axis}={value:,}" for axis, value in
                               zip("ndk", (sweeps[section][0][a] for a in "ndk")) if axis != key)

@@ -154,8 +154,8 @@ def bandwidth_table(grid, repeat):
     """Seconds per Lloyd pass against the time to stream X once (same process)."""
     import numba
 
-    from kmeans_core._jit import chunk_rows_for, n_chunks, single_threaded_blas
     from kmeans_core._iterations import squared_norms, transposed
+    from kmeans_core._jit import chunk_rows_for, n_chunks, single_threaded_blas
     from kmeans_core._lloyd import lloyd_pass
 
     @numba.njit(parallel=True, cache=False)

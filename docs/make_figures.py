@@ -27,7 +27,6 @@ from kmeans_core.teach_plots import (
     plot_history,
     plot_inertia,
     plot_stage,
-    write_animation,
 )
 
 FIGURES = Path(__file__).resolve().parent / "figures"

@@ -464,9 +464,9 @@ def choose_algorithm(n_samples, n_features, n_clusters, budget_bytes=None):
 
     * ``"lloyd"`` for one cluster, or for few clusters in few dimensions
       (k < 8 and d < 8): each Lloyd pass is then a cheap, memory-bound sweep
-      and bounds only add bookkeeping (measured slower at n=1e6, d=2, k=5: README table);
+      and bounds only add bookkeeping (measured slower at n=1e6, d=2, k=5: docs/performance.md);
     * ``"hamerly"`` otherwise: it was the fastest at every other point of the
-      benchmark table (README), Elkan included: Elkan's n*k bounds cost a
+      benchmark table (docs/performance.md), Elkan included: Elkan's n*k bounds cost a
       memory sweep per iteration that its extra pruning does not repay there;
     * ``"lloyd"`` again when Hamerly's memory (:func:`memory_needed_bytes`)
       would exceed ``budget_bytes`` (half the available memory) and Lloyd's

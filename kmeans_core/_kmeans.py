@@ -20,7 +20,6 @@ from kmeans_core._common import (
     is_same_clustering,
     n_distinct_labels,
 )
-from kmeans_core._jit import prefaulted_empty, threads_for
 from kmeans_core._iterations import (
     assign_labels,
     bounded_single_run,
@@ -34,6 +33,7 @@ from kmeans_core._iterations import (
     squared_distance_bound,
     transposed,
 )
+from kmeans_core._jit import prefaulted_empty, threads_for
 from kmeans_core._seeding import greedy_kmeans_plusplus, random_choice_init
 from kmeans_core._validation import (
     check_array,
@@ -379,7 +379,7 @@ default="k-means++"
           more than half the available memory raises a ValueError instead of
           running out of memory.
         * ``"auto"``: Lloyd's for k < 8 and d < 8, Hamerly's otherwise (the
-          rule and the measurements behind it: :func:`choose_algorithm`, README).
+          rule and the measurements behind it: :func:`choose_algorithm`, docs/performance.md).
 
         scikit-learn's default is ``"lloyd"``; ours is ``"auto"``, which gives
         the same answer faster. ``"elkan"``/``"hamerly"`` with one cluster fall

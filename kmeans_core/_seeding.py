@@ -15,7 +15,6 @@ samples.
 from __future__ import annotations
 
 import numpy as np
-
 from numba import prange
 
 from kmeans_core._common import row_squared_norm, squared_distances_to_samples
@@ -27,7 +26,6 @@ from kmeans_core._jit import (
     prefaulted_empty,
     single_threaded_blas,
 )
-
 
 # --- float64: one pass over X per center -------------------------------------
 #

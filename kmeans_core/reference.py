@@ -211,7 +211,7 @@ def lloyd(X, centers_init, sample_weight=None, max_iter=300, tol=1e-4):
     labels = np.full(X.shape[0], -1)
     converged_strictly = False
 
-    for iteration in range(1, max_iter + 1):
+    for iteration in range(1, max_iter + 1):  # noqa: B007 (n_iter is the last iteration)
         new_labels = assign(X, centers)                     # assignment step
         new_centers = update(X, new_labels, weights, centers)  # update step
         shift = ((new_centers - centers) ** 2).sum()

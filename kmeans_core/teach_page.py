@@ -215,8 +215,11 @@ def _own_and_second(distances, labels):
 
 
 def _shifts_and_separations(centers, previous):
-    """How far each centre moved, half the centre-to-centre distances, and each
-    centre's half distance to its nearest other centre."""
+    """Centre shifts, half centre-to-centre distances and half separations.
+
+    How far each centre moved, half the distances between centres, and each
+    centre's half distance to its nearest other centre.
+    """
     shifts = np.sqrt(((centers - previous) ** 2).sum(axis=1))
     half_center_distances = 0.5 * np.sqrt(reference.squared_distances(centers, centers))
     separation = half_center_distances + np.diag(np.full(centers.shape[0], np.inf))

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from segmentation import _output
+from segmentation import _model_file, _output
 from segmentation._errors import SegmentationError
-from segmentation import _model_file
 from segmentation.model import SegmentModel
 from segmentation.profile import with_overall_row
 

@@ -185,8 +185,10 @@ class SegmentModel:
 
 
 def _nearest_center(centers: np.ndarray, scaled: np.ndarray) -> np.ndarray:
-    """0-based index of the nearest center for each row: K-Means' assignment step
-    (:func:`kmeans_core.assign_to_centers`, with its tie rule)."""
+    """0-based index of the nearest center for each row.
+
+    K-Means' assignment step (:func:`kmeans_core.assign_to_centers`, with its tie rule).
+    """
     from kmeans_core import assign_to_centers
 
     labels = assign_to_centers(np.asarray(scaled, dtype=np.float64),

@@ -11,13 +11,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.utils.estimator_checks import estimator_checks_generator
 
 from conftest import make_blobs
 from kmeans_core import ConvergenceWarning, KMeans, NotFittedError, kmeans_plusplus, wcss
 
 # --- scikit-learn's common estimator checks ---------------------------------
-
-from sklearn.utils.estimator_checks import estimator_checks_generator  # noqa: E402
 
 EXPECTED_FAILED_CHECKS = {
     # scikit-learn marks these two as expected failures for its own KMeans:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import doctest
-import re
 import warnings
-from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot
@@ -394,19 +391,3 @@ def test_exported_from_package():
     for name in ["find_knee", "elbow", "gap_statistic", "choose_k", "ChooseKResult"]:
         assert name in kmeans_core.__all__
         assert hasattr(kmeans_core, name)
-
-
-@pytest.mark.parametrize("module", [kmeans_core._knee, kmeans_core.model_selection])
-def test_docstring_examples(module):
-    failures, attempted = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert attempted > 0
-    assert failures == 0
-
-
-def test_readme_example_runs(capsys):
-    readme = Path(__file__).resolve().parents[1] / "docs" / "_readme_model_selection.md"
-    if not readme.is_file():
-        pytest.skip("docs/_readme_model_selection.md not present")
-    code = re.search(r"```python\n(.*?)```", readme.read_text(), re.S).group(1)
-    exec(compile(code, str(readme), "exec"), {"__name__": "readme_example"})
-    matplotlib.pyplot.close("all")

@@ -18,7 +18,6 @@ from segmentation import (
     write_model,
 )
 
-
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 # Fewer restarts and values of k where the defaults are not what a test is about: each
 # parallel kernel call has a fixed cost, which dominates on 200 customers.

@@ -10,7 +10,6 @@ import pytest
 
 from segmentation import compare_hierarchical, datasets, export, plots, report, segment_customers
 
-
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import subprocess
 import sys
 
@@ -419,26 +418,3 @@ def test_python_m_entry_point(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "kmeans.gif").is_file()
-
-
-def test_docstring_examples():
-    failures, attempted = doctest.testmod(teach, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert attempted > 0
-    assert failures == 0
-
-
-# --- the documentation's examples run -------------------------------------------------
-
-
-@pytest.mark.parametrize("document", ["docs/tutorial.md", "docs/_readme_teaching.md"])
-def test_documentation_code_runs(document, tmp_path, monkeypatch, capsys):
-    import re
-    from pathlib import Path
-
-    text = (Path(__file__).resolve().parents[1] / document).read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
-    assert blocks
-    monkeypatch.chdir(tmp_path)  # the examples write their pictures here
-    namespace = {}
-    for block in blocks:  # in order, sharing names, as a reader would run them
-        exec(compile(block, document, "exec"), namespace)

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import RTOL_FLOAT64, SHARED_DATA
 
+from conftest import RTOL_FLOAT64, SHARED_DATA
 from kmeans_core import KMeans, teach
 from kmeans_core import teach_page as tp
 
