@@ -24,12 +24,14 @@ rescans rank centers like Lloyd's pass and settle near-ties by the direct
 distance. So Hamerly, Elkan and Lloyd give the same labels.
 
 New-center sums: every kernel works on the same fixed chunks of rows as
-Lloyd's pass, and each chunk keeps its slot of partial sums between
-iterations. A pass recomputes, from the chunk's rows in row order, the slots
-of the clusters that gained or lost a member in that chunk; the others have
-not changed. Every slot then holds the bits Lloyd's pass would write, and the
-slots are added in chunk order, so the new centers are bitwise Lloyd's (and
-independent of the thread count), at a cost proportional to what moved.
+Lloyd's pass, and keeps the same partial sums between iterations: per
+chunk, and within it per slot of a few rows (``_lloyd.sum_slot_rows``). A
+pass recomputes, from the slot's rows in row order, the slots of the
+clusters that gained or lost a member there, then those clusters' chunk
+sums from their slots in order; nothing else has changed. Every slot and
+chunk then holds the bits Lloyd's pass would write, and the chunks are added
+in order, so the new centers are bitwise Lloyd's (and independent of the
+thread count), at a cost proportional to what moved.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from kmeans_core._distances import (
     rounding_slack,
 )
 from kmeans_core._jit import jit, jit_parallel
+from kmeans_core._lloyd import sum_slot_rows
 
 # What a pass does with the per-chunk new-center sums (``sums_mode``):
 SUMS_NONE = 0     # nothing (the final re-assignment)
@@ -79,35 +82,58 @@ def _distance_to_column(X, i, centers_t, j):
 
 
 @jit
-def refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk, touched, chunk_sums,
-                       chunk_weights):
-    """Recompute the chunk's sum slots of the ``touched`` clusters, in row order.
+def refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk, slot_rows, touched,
+                       slot_sums, slot_weights, chunk_sums, chunk_weights):
+    """Recompute the sum slots marked in ``touched`` (slot of the chunk x cluster), then
+    the chunk's sums of the clusters whose slots changed.
 
     The arithmetic and order are those of Lloyd's pass (``weight * x`` added
-    row by row to a zeroed slot), so each slot holds the same bits.
+    row by row to a zeroed slot; a chunk's sums are its slots added in
+    order), so every slot and chunk holds the same bits as there.
     """
-    n_touched = 0
-    for j in range(touched.shape[0]):
-        if touched[j]:
-            n_touched += 1
-            chunk_weights[chunk, j] = 0.0
-            chunk_sums[chunk, j, :] = 0.0
-    if n_touched == 0:
-        return
-    for i in range(start, stop):
-        label = labels[i]
-        if touched[label]:
-            weight = np.float64(sample_weight[i])
-            chunk_weights[chunk, label] += weight
+    n_slots, n_clusters = touched.shape
+    first_slot = chunk * n_slots
+    for s in range(n_slots):
+        slot_start = start + s * slot_rows
+        if slot_start >= stop:
+            break
+        any_touched = False
+        for j in range(n_clusters):
+            if touched[s, j]:
+                any_touched = True
+                slot_weights[first_slot + s, j] = 0.0
+                slot_sums[first_slot + s, j, :] = 0.0
+        if not any_touched:
+            continue
+        for i in range(slot_start, min(slot_start + slot_rows, stop)):
+            label = labels[i]
+            if touched[s, label]:
+                weight = np.float64(sample_weight[i])
+                slot_weights[first_slot + s, label] += weight
+                for f in range(X.shape[1]):
+                    slot_sums[first_slot + s, label, f] += weight * X[i, f]
+    for j in range(n_clusters):
+        changed = False
+        for s in range(n_slots):
+            changed = changed or touched[s, j]
+        if not changed:
+            continue
+        chunk_weights[chunk, j] = 0.0
+        chunk_sums[chunk, j, :] = 0.0
+        for s in range(n_slots):
+            if start + s * slot_rows >= stop:
+                break
+            chunk_weights[chunk, j] += slot_weights[first_slot + s, j]
             for f in range(X.shape[1]):
-                chunk_sums[chunk, label, f] += weight * X[i, f]
+                chunk_sums[chunk, j, f] += slot_sums[first_slot + s, j, f]
 
 
 @jit
-def _touch(touched, old_label, new_label):
+def _touch(touched, row_in_chunk, slot_rows, old_label, new_label):
+    slot = row_in_chunk // slot_rows
     if old_label >= 0:
-        touched[old_label] = True
-    touched[new_label] = True
+        touched[slot, old_label] = True
+    touched[slot, new_label] = True
 
 
 # --- First pass: all distances, through one BLAS product per chunk ----------------
@@ -126,7 +152,8 @@ def _direct_distance(rows, r, centers_t, j):
 
 @jit_parallel
 def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels, upper, lower,
-                      chunk_sums, chunk_weights, chunk_changed, chunk_rows):
+                      slot_sums, slot_weights, chunk_sums, chunk_weights, chunk_changed,
+                      chunk_rows):
     """Labels from every center, ``upper`` exact, the lower bounds, and every sum slot.
 
     ``lower`` is either 1-D (Hamerly: distance to the second-nearest center)
@@ -136,6 +163,8 @@ def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels
     n_clusters = centers_t.shape[1]
     largest_norm = centers_squared_norms.max()
     slack_factor = rounding_slack(n_features)
+    slot_rows = sum_slot_rows(chunk_rows, chunk_changed.shape[0], n_clusters, n_features)
+    n_slots = slot_sums.shape[0] // chunk_changed.shape[0]
     for chunk in prange(chunk_changed.shape[0]):
         start = chunk * chunk_rows
         stop = min(start + chunk_rows, n_samples)
@@ -156,8 +185,9 @@ def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels
                     lower[i, j] = np.sqrt(
                         max(centers_squared_norms[j] - 2.0 * cross[r, j] + row_norm - slack, 0.0))
                 lower[i, label] = upper[i]
-        refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk,
-                           np.ones(n_clusters, dtype=np.bool_), chunk_sums, chunk_weights)
+        refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk, slot_rows,
+                           np.ones((n_slots, n_clusters), dtype=np.bool_), slot_sums,
+                           slot_weights, chunk_sums, chunk_weights)
         chunk_changed[chunk] = stop - start
 
 
@@ -166,8 +196,8 @@ def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels
 
 @jit_parallel
 def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separation, shifts,
-                 labels, upper, lower, chunk_sums, chunk_weights, chunk_changed, chunk_rows,
-                 first, sums_mode):
+                 labels, upper, lower, slot_sums, slot_weights, chunk_sums, chunk_weights,
+                 chunk_changed, chunk_rows, first, sums_mode):
     """One assignment step with Hamerly's bounds.
 
     Each chunk works in three phases:
@@ -197,6 +227,8 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
     largest_norm = centers_squared_norms.max()
     slack_factor = rounding_slack(n_features)
     widen = 1.0 + BOUND_MARGIN
+    slot_rows = sum_slot_rows(chunk_rows, chunk_changed.shape[0], n_clusters, n_features)
+    n_slots = slot_sums.shape[0] // chunk_changed.shape[0]
 
     for chunk in prange(chunk_changed.shape[0]):
         start = chunk * chunk_rows
@@ -219,7 +251,8 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
                     n_rescan += 1
 
         changed = 0
-        touched = np.zeros(n_clusters, dtype=np.bool_)
+        # The first pass fills every slot (clusters with no member there get zeros).
+        touched = np.full((n_slots, n_clusters), first, dtype=np.bool_)
         if n_rescan > 0:
             # Gathered even when every row is rescanned: one array type (C-contiguous)
             # keeps the product and the indexing fast (a view here would unify to 'A').
@@ -241,11 +274,11 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
                 if old_label != label:
                     labels[i] = label
                     changed += 1
-                    _touch(touched, old_label, label)
+                    _touch(touched, i - start, slot_rows, old_label, label)
         chunk_changed[chunk] = changed
         if sums_mode == SUMS_REFRESH:
-            refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk, touched,
-                               chunk_sums, chunk_weights)
+            refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk, slot_rows, touched,
+                               slot_sums, slot_weights, chunk_sums, chunk_weights)
 
 
 # --- Elkan --------------------------------------------------------------------------
@@ -253,8 +286,8 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
 
 @jit_parallel
 def elkan_pass(X, sample_weight, centers, centers_t, half_center_distances, half_separation,
-               shifts, labels, upper, lower, chunk_sums, chunk_weights, chunk_changed,
-               chunk_rows, sums_mode):
+               shifts, labels, upper, lower, slot_sums, slot_weights, chunk_sums, chunk_weights,
+               chunk_changed, chunk_rows, sums_mode):
     """One assignment step with Elkan's bounds; ``lower`` has shape (n_samples, n_clusters).
 
     The bounds are first moved by the last center shifts (``u += shift(own)``,
@@ -262,14 +295,16 @@ def elkan_pass(X, sample_weight, centers, centers_t, half_center_distances, half
     leaves another center within twice the margin of its own is settled by
     the direct distance (the tie rule), as Lloyd's pass settles it.
     """
-    n_samples = X.shape[0]
+    n_samples, n_features = X.shape
     n_clusters = centers.shape[0]
     widen = 1.0 + BOUND_MARGIN
+    slot_rows = sum_slot_rows(chunk_rows, chunk_changed.shape[0], n_clusters, n_features)
+    n_slots = slot_sums.shape[0] // chunk_changed.shape[0]
     for chunk in prange(chunk_changed.shape[0]):
         start = chunk * chunk_rows
         stop = min(start + chunk_rows, n_samples)
         changed = 0
-        touched = np.zeros(n_clusters, dtype=np.bool_)
+        touched = np.zeros((n_slots, n_clusters), dtype=np.bool_)
         for i in range(start, stop):
             label = labels[i]
             upper[i] += shifts[label]
@@ -301,11 +336,11 @@ def elkan_pass(X, sample_weight, centers, centers_t, half_center_distances, half
             if new_label != label:
                 labels[i] = new_label
                 changed += 1
-                _touch(touched, label, new_label)
+                _touch(touched, i - start, slot_rows, label, new_label)
         chunk_changed[chunk] = changed
         if sums_mode == SUMS_REFRESH:
-            refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk, touched,
-                               chunk_sums, chunk_weights)
+            refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk, slot_rows, touched,
+                               slot_sums, slot_weights, chunk_sums, chunk_weights)
 
 
 @jit

@@ -70,7 +70,7 @@ def direct_squared_distance(rows, r, centers_t, j):
     return total
 
 
-@jit(inline="always")
+@jit
 def nearest_two_from_cross(cross, r, centers_squared_norms):
     """Smallest and second-smallest ``E = |c|^2 - 2 x.c`` of row ``r``, and the argmin.
 

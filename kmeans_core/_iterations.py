@@ -33,7 +33,7 @@ from kmeans_core._jit import (
     prefaulted_empty,
     single_threaded_blas,
 )
-from kmeans_core._lloyd import lloyd_pass, reduce_chunks
+from kmeans_core._lloyd import lloyd_pass, reduce_chunks, sum_slot_rows
 from kmeans_core._validation import check_all_finite
 
 
@@ -346,7 +346,7 @@ def bounded_single_run(algorithm, X, sample_weight, centers_init, max_iter, tol,
     n_samples, n_features = X.shape
     n_clusters = centers_init.shape[0]
     buffers = _IterationBuffers(n_samples, n_features, n_clusters)
-    bounds = _Bounds(algorithm, n_samples, n_clusters)
+    bounds = _Bounds(algorithm, n_samples, n_clusters, buffers, n_features)
     centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
     with single_threaded_blas():
         return _bounded_iterations(X, sample_weight, centers, buffers, bounds, max_iter, tol,
@@ -356,8 +356,13 @@ def bounded_single_run(algorithm, X, sample_weight, centers_init, max_iter, tol,
 class _Bounds:
     """The per-sample bounds of a Hamerly or Elkan run, and its assignment step."""
 
-    def __init__(self, algorithm, n_samples, n_clusters):
+    def __init__(self, algorithm, n_samples, n_clusters, buffers, n_features):
         self.elkan = algorithm == "elkan"
+        # The per-slot partial sums, kept between iterations (see _bounds.py).
+        chunks = buffers.chunk_weights.shape[0]
+        slots = chunks * sum_slots_per_chunk(buffers.chunk_rows, chunks, n_clusters, n_features)
+        self.slot_sums = np.empty((slots, n_clusters, n_features))
+        self.slot_weights = np.empty((slots, n_clusters))
         self.labels = np.full(n_samples, -1, dtype=np.int32)
         self.upper = prefaulted_empty(n_samples)
         self.lower = prefaulted_empty((n_samples, n_clusters) if self.elkan else n_samples)
@@ -369,19 +374,21 @@ class _Bounds:
         """One assignment step; ``buffers.shifts``: how far each center moved since the last."""
         centers64 = centers.astype(np.float64)
         centers_t = transposed(centers64)
-        slots = (buffers.chunk_sums, buffers.chunk_weights, buffers.chunk_changed,
-                 buffers.chunk_rows)
+        slots = (self.slot_sums, self.slot_weights, buffers.chunk_sums, buffers.chunk_weights,
+                 buffers.chunk_changed, buffers.chunk_rows)
         if self.elkan:
             center_separations(centers64, self.half_center_distances, self.half_separation)
         else:
             half_separations(centers64, self.half_separation)
-        if first:
-            first_bounds_pass(X, sample_weight, centers_t, squared_norms(centers64), self.labels,
-                              self.upper, self.lower, *slots)
-        elif not self.elkan:
+        if not self.elkan:
+            # The first pass rescans every sample (measured faster than the direct
+            # upper bounds of first_bounds_pass).
             hamerly_pass(X, sample_weight, centers_t, squared_norms(centers64),
                          self.half_separation, buffers.shifts, self.labels, self.upper,
-                         self.lower, *slots, False, sums_mode)
+                         self.lower, *slots, first, sums_mode)
+        elif first:
+            first_bounds_pass(X, sample_weight, centers_t, squared_norms(centers64), self.labels,
+                              self.upper, self.lower, *slots)
         else:
             elkan_pass(X, sample_weight, centers64, centers_t, self.half_center_distances,
                        self.half_separation, buffers.shifts, self.labels, self.upper,
@@ -421,9 +428,10 @@ def memory_needed_bytes(algorithm, n_samples, n_features, n_clusters, n_threads=
 
     Every run: the per-chunk partial sums (bounded by
     :func:`kmeans_core._jit.chunk_rows_for`), the labels, and per thread one
-    chunk's cross terms (``chunk_rows * k``) and rows. Hamerly adds two bounds
-    per sample; Elkan one upper and ``k`` lower bounds per sample and the
-    ``k x k`` table of center distances.
+    chunk's cross terms (``chunk_rows * k``) and rows. Hamerly and Elkan keep
+    the finer per-slot sums (at most 64 MiB, ``_lloyd.sum_slot_rows``);
+    Hamerly adds two bounds per sample; Elkan one upper and ``k`` lower
+    bounds per sample and the ``k x k`` table of center distances.
     """
     if n_threads is None:
         n_threads = numba.get_num_threads()
@@ -431,11 +439,20 @@ def memory_needed_bytes(algorithm, n_samples, n_features, n_clusters, n_threads=
     chunks = n_chunks(n_samples, chunk_rows)
     total = 8 * chunks * n_clusters * (n_features + 1) + 16 * chunks + 4 * n_samples
     total += n_threads * 8 * chunk_rows * (n_clusters + n_features)
+    if algorithm in ("hamerly", "elkan"):
+        slots = chunks * sum_slots_per_chunk(chunk_rows, chunks, n_clusters, n_features)
+        total += 8 * slots * n_clusters * (n_features + 1)
     if algorithm == "hamerly":
         total += 16 * n_samples + 8 * n_clusters
     elif algorithm == "elkan":
         total += 8 * n_samples * (n_clusters + 1) + 8 * n_clusters * (n_clusters + 1)
     return total
+
+
+def sum_slots_per_chunk(chunk_rows, n_chunks, n_clusters, n_features):
+    """Sum slots in a chunk (see ``_lloyd.sum_slot_rows``)."""
+    slot_rows = sum_slot_rows(chunk_rows, n_chunks, n_clusters, n_features)
+    return -(-chunk_rows // slot_rows)
 
 
 def memory_budget_bytes():

@@ -4,8 +4,10 @@ The pass reads X once, chunk by chunk, and for each sample finds the nearest
 center (assignment step), adds the weighted sample to its cluster's running sum and
 weight (the update step's numerators), counts label changes and sums the
 weighted squared distance. Running sums live in one slot per fixed chunk of
-rows (not per thread) and :func:`reduce_chunks` adds the slots in chunk order,
-so the new centers are bitwise identical for any number of threads.
+rows (not per thread), each the ordered sum of a few finer slots
+(:func:`sum_slot_rows`), and :func:`reduce_chunks` adds the chunks in order,
+so the new centers are bitwise identical for any number of threads, and to
+what the bounds algorithms keep (``_bounds.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 from numba import prange
 
 from kmeans_core._common import row_squared_norm, rows_as_float64
-from kmeans_core._distances import nearest_two_from_cross, resolve_near_tie, rounding_slack
+from kmeans_core._distances import resolve_near_tie, rounding_slack
 from kmeans_core._jit import jit, jit_parallel
 
 
@@ -62,26 +64,43 @@ def lloyd_pass(
         False skips the sums (``predict`` and the final re-assignment).
     """
     n_samples, n_features = X.shape
+    n_clusters = centers_t.shape[1]
+    n_chunks = chunk_inertia.shape[0]
+    slot_rows = sum_slot_rows(chunk_rows, n_chunks, n_clusters, n_features)
     slack_factor = rounding_slack(n_features)
     largest_norm = centers_squared_norms.max()
-    for chunk in prange(chunk_inertia.shape[0]):
+    for chunk in prange(n_chunks):
         start = chunk * chunk_rows
         stop = min(start + chunk_rows, n_samples)
         rows = rows_as_float64(X, start, stop)
         cross = np.dot(rows, centers_t)
+        slot_sums = np.zeros((n_clusters, n_features))
+        slot_weights = np.zeros(n_clusters)
         if update_centers:
             chunk_sums[chunk, :, :] = 0.0
             chunk_weights[chunk, :] = 0.0
         inertia = 0.0
         changed = 0
-        for r in range(stop - start):
+        n_rows = stop - start
+        slot_stop = min(slot_rows, n_rows)  # rows are added to the chunk's sums slot by slot
+        for r in range(n_rows):
             i = start + r
-            label, best, second = nearest_two_from_cross(cross, r, centers_squared_norms)
+            # The nearest center (a branch: well predicted on clustered data, measured
+            # 10% faster here than selects) and the runner-up (a select).
+            label = 0
+            best = centers_squared_norms[0] - 2.0 * cross[r, 0]
+            second = np.inf
+            for j in range(1, n_clusters):
+                partial = centers_squared_norms[j] - 2.0 * cross[r, j]
+                second = min(second, max(partial, best))
+                if partial < best:
+                    best = partial
+                    label = j
             row_norm = row_squared_norm(rows, r)
             if second - best <= 2.0 * slack_factor * (row_norm + largest_norm):
                 # Rare: another center within rounding of the best; the tie rule decides.
-                label = resolve_near_tie(rows, r, cross, centers_t, centers_squared_norms, best,
-                                         slack_factor * (row_norm + largest_norm))
+                label = resolve_near_tie(rows, r, cross, centers_t, centers_squared_norms,
+                                         best, slack_factor * (row_norm + largest_norm))
                 best = centers_squared_norms[label] - 2.0 * cross[r, label]
             if labels[i] != label:
                 changed += 1
@@ -89,11 +108,41 @@ def lloyd_pass(
             weight = np.float64(sample_weight[i])
             inertia += weight * max(best + row_norm, 0.0)
             if update_centers:
-                chunk_weights[chunk, label] += weight
+                slot_weights[label] += weight
                 for f in range(n_features):
-                    chunk_sums[chunk, label, f] += weight * rows[r, f]
+                    slot_sums[label, f] += weight * rows[r, f]
+            if update_centers and r + 1 == slot_stop:
+                add_slot_to_chunk(slot_sums, slot_weights, chunk, chunk_sums, chunk_weights)
+                slot_stop = min(slot_stop + slot_rows, n_rows)
         chunk_inertia[chunk] = inertia
         chunk_changed[chunk] = changed
+
+
+@jit
+def sum_slot_rows(chunk_rows, n_chunks, n_clusters, n_features):
+    """Rows per sum slot: the finest grain at which the update step's sums are kept.
+
+    A chunk's sums are the sum, in order, of its slots' sums (each a sum of
+    its rows in row order): Lloyd's pass builds them that way on the fly,
+    and the bounds algorithms keep every slot between iterations, so that a
+    label change costs a re-sum of one slot, not of a whole chunk. Eight
+    slots per chunk, unless keeping them for every chunk would pass 64 MiB;
+    then one. A function of the data's shape only.
+    """
+    if n_chunks * 8 * n_clusters * (n_features + 1) * 8 <= 64 * 2**20:
+        return (chunk_rows + 7) // 8
+    return chunk_rows
+
+
+@jit
+def add_slot_to_chunk(slot_sums, slot_weights, chunk, chunk_sums, chunk_weights):
+    """``chunk += slot`` for every cluster, then the slot is cleared for the next rows."""
+    for j in range(slot_weights.shape[0]):
+        chunk_weights[chunk, j] += slot_weights[j]
+        slot_weights[j] = 0.0
+        for f in range(slot_sums.shape[1]):
+            chunk_sums[chunk, j, f] += slot_sums[j, f]
+            slot_sums[j, f] = 0.0
 
 
 @jit
