@@ -321,6 +321,9 @@ def segment_customers(
     id_column: str | None = None,
     silhouette_sample_size: int | str | None = "auto",
     progress=None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
 ) -> SegmentationResult:
     """Find, order, name and profile customer segments.
 
@@ -360,6 +363,10 @@ def segment_customers(
     progress : object, optional
         Something with a ``step(message)`` context manager, told about each
         stage (the command line shows it); None for silence.
+    sep, decimal, encoding : str, optional
+        How to read a text file; detected when omitted (see
+        :mod:`segmentation.reading`). What was used is in
+        ``result.table.reading``.
 
     Returns
     -------
@@ -389,7 +396,9 @@ def segment_customers(
     requested = "auto" if isinstance(k, str) and k.strip().lower() == "auto" else int(k)
 
     with step("checking the customer table"):
-        table = load_customers(data, id_column=id_column)
+        table = load_customers(
+            data, id_column=id_column, sep=sep, decimal=decimal, encoding=encoding
+        )
         matrix = build_features(table, features, missing=missing, strict=strict)
         table = matrix.table
         scaler = Scaler.fit(matrix.values, scale)

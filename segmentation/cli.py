@@ -112,6 +112,16 @@ def _add_analysis_options(parser: argparse.ArgumentParser, *, with_features: boo
                         help="show progress on stderr (default: when stderr is a terminal)")
 
 
+def _add_reading_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sep", metavar="SEP",
+                        help="field separator of a text file: comma, semicolon, tab, pipe or one "
+                             "character (default: detected)")
+    parser.add_argument("--decimal", choices=(".", ","),
+                        help="decimal mark of a text file (default: detected)")
+    parser.add_argument("--encoding", metavar="NAME",
+                        help="text encoding, e.g. utf-8, cp1252, latin-1 (default: detected)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``kmeans-segment``."""
     parser = _OneLineParser(
@@ -138,8 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "Spending Score (1-100)) by name; other numeric columns can be named with "
                     "--features.",
     )
-    run.add_argument("file", metavar="FILE", help="customer table: .csv, .tsv or .parquet")
+    run.add_argument("file", metavar="FILE",
+                     help="customer table: .csv/.tsv/.txt (separator, decimal mark and encoding "
+                          "detected), .parquet or .xlsx")
     _add_analysis_options(run, with_features=True)
+    _add_reading_options(run)
     run.add_argument("--id-column", metavar="COLUMN",
                      help="the customer-ID column, if not recognised by name (never a feature)")
     run.add_argument("--drop-missing", action="store_true",
@@ -155,8 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "columns added, to --out or to standard output.",
     )
     assign.add_argument("model", metavar="MODEL", help="model.json from a report folder")
-    assign.add_argument("file", metavar="FILE", help="new customers: .csv, .tsv or .parquet")
+    assign.add_argument("file", metavar="FILE", help="new customers: .csv, .tsv, .parquet or .xlsx")
     assign.add_argument("--out", metavar="FILE", help="write the CSV here (default: standard output)")
+    _add_reading_options(assign)
 
     # Handled by kmeans_core.teach (see main); listed here so --help shows it.
     commands.add_parser(
@@ -191,6 +205,9 @@ def _segment_and_report(data, args) -> int:
         strict=getattr(args, "strict", False),
         id_column=getattr(args, "id_column", None),
         progress=progress,
+        sep=getattr(args, "sep", None),
+        decimal=getattr(args, "decimal", None),
+        encoding=getattr(args, "encoding", None),
     )
     comparison = None
     if args.compare_hierarchical:
@@ -221,7 +238,7 @@ def _assign(args) -> int:
     from segmentation.export import read_model, write_table
 
     model = read_model(args.model)
-    customers, _ = read_table(args.file)
+    customers, _ = read_table(args.file, sep=args.sep, decimal=args.decimal, encoding=args.encoding)
     assigned = model.assign(customers)
     if args.out is None:
         assigned.to_csv(sys.stdout, index=False)

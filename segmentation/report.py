@@ -58,6 +58,10 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _reading(result) -> str:
+    return f" Read as {result.table.reading}." if result.table.reading else ""
+
+
 def _features_sentence(result) -> str:
     columns = ", ".join(f.column for f in result.features)
     scaling = {
@@ -98,9 +102,10 @@ def render_summary(result, comparison=None) -> str:
     """
     lines = [
         f"{result.k} segments among {len(result.customers):,} customers ({result.source}).",
-        result.selection.reason,
-        "",
     ]
+    if result.table.reading:
+        lines.append(f"Read as {result.table.reading}.")
+    lines += [result.selection.reason, ""]
     width = max(len(s.name) for s in result.segments)
     numeric = [f.column for f in result.features if not f.is_categorical]
     for segment in result.segments:
@@ -140,7 +145,7 @@ def render_markdown(result, image_paths: Mapping[str, str] = None, comparison=No
     """
     image_paths = image_paths or {}
     out = [f"# Customer segmentation: {result.k} segments", ""]
-    out += [f"Data: {result.source}, {len(result.customers):,} customers.", ""]
+    out += [f"Data: {result.source}, {len(result.customers):,} customers.{_reading(result)}", ""]
     out += [_features_sentence(result), ""]
     if "segments" in image_paths:
         out += [f"![{IMAGE_TITLES['segments']}]({image_paths['segments']})", ""]
@@ -224,8 +229,8 @@ def render_html(result, images: Mapping[str, bytes] = None, comparison=None) -> 
     colors = segment_colors(result.k)
     body = [
         f"<h1>Customer segmentation: {result.k} segments</h1>",
-        f'<p class="muted">Data: {esc(result.source)}, {len(result.customers):,} customers. '
-        f"{esc(_features_sentence(result))}</p>",
+        f'<p class="muted">Data: {esc(result.source)}, {len(result.customers):,} customers.'
+        f"{esc(_reading(result))} {esc(_features_sentence(result))}</p>",
     ]
     if result.notes:
         body.append('<div class="note"><strong>Data notes</strong><ul>'
