@@ -79,24 +79,47 @@ def _positive_int(text: str) -> int:
 
 def _add_analysis_options(parser: argparse.ArgumentParser, *, with_features: bool) -> None:
     from segmentation.analysis import DEFAULT_N_INIT
-    from segmentation.features import SCALE_METHODS
+    from segmentation.outliers import OUTLIER_POLICIES, OUTLIER_THRESHOLD
+    from segmentation.scaling import SCALE_CHOICES, SKEW_THRESHOLD
 
     if with_features:
         parser.add_argument(
             "--features", nargs="+", metavar="FEATURE",
             help="columns to segment on: the keywords income, spending, age, gender, or column "
-                 "names (quote names with spaces; commas also separate). "
+                 "names (quote names with spaces; commas also separate), or 'all' (every numeric "
+                 "column except IDs, plus text columns with few values as categories). "
                  "Default: income spending",
         )
+        parser.add_argument(
+            "--categorical", nargs="+", metavar="COLUMN",
+            help="columns to one-hot encode (each counts like one numeric column); text "
+                 "columns with few values are encoded without being named",
+        )
+        parser.add_argument(
+            "--dates", nargs="+", metavar="COLUMN",
+            help="date columns to use as their age in days (e.g. customer-since -> tenure)",
+        )
+    parser.add_argument(
+        "--outliers", choices=OUTLIER_POLICIES, default="flag",
+        help=f"extreme customers (robust z-score above {OUTLIER_THRESHOLD:g}): 'flag' (default) "
+             "leaves them out of fitting, then assigns and lists them; 'exclude' drops them; "
+             "'keep' treats them like everyone",
+    )
+    parser.add_argument(
+        "--labels", metavar="FILE",
+        help="rename segments: a CSV with columns Segment,Name (or a JSON object "
+             "{\"1\": \"name\", ...}); the names go into model.json and 'assign'",
+    )
     parser.add_argument(
         "--k", type=_k_argument, default="auto", metavar="auto|N",
         help="number of segments, or 'auto' (default): the elbow of WCSS over k = 1..10, "
              "checked against the silhouette",
     )
     parser.add_argument(
-        "--scale", choices=SCALE_METHODS, default="standard",
-        help="feature scaling before clustering (default: standard); results are always "
-             "reported in the original units",
+        "--scale", choices=SCALE_CHOICES, default="auto",
+        help=f"feature scaling before clustering (default: auto = log1p for never-negative "
+             f"columns with skewness above {SKEW_THRESHOLD:g}, standard otherwise); results "
+             "are always reported in the original units",
     )
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                         help=f"report folder (default: ./{DEFAULT_OUT})")
@@ -197,6 +220,10 @@ def _segment_and_report(data, args) -> int:
     result = segment_customers(
         data,
         features=_split_features(args.features),
+        categorical=_split_features(getattr(args, "categorical", None)),
+        dates=_split_features(getattr(args, "dates", None)),
+        outliers=args.outliers,
+        labels=_read_labels(args.labels) if args.labels else None,
         k=args.k,
         scale=args.scale,
         n_init=args.n_init,
@@ -221,6 +248,38 @@ def _segment_and_report(data, args) -> int:
     print(f"Summary: {written['markdown']}; customers with segments: {written['customers']}; "
           f"model: {written['model']}")
     return 0
+
+
+def _read_labels(path) -> dict[int, str]:
+    """Segment names from a CSV (Segment,Name) or JSON ({"1": "name"}) file."""
+    import json
+
+    import pandas as pd
+
+    from segmentation.data import read_table
+
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        try:
+            labels = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise SegmentationError(f"cannot read labels file {str(path)!r}: {error}") from error
+        if not isinstance(labels, dict):
+            raise SegmentationError(
+                f"labels file {str(path)!r} must hold an object like {{\"1\": \"Bargain hunters\"}}"
+            )
+        return labels
+    frame, _ = read_table(path)
+    columns = {str(c).strip().lower(): c for c in frame.columns}
+    if "segment" not in columns or "name" not in columns:
+        raise SegmentationError(
+            f"labels file {str(path)!r} needs columns Segment and Name; it has "
+            f"{', '.join(map(str, frame.columns))}"
+        )
+    numbers = pd.to_numeric(frame[columns["segment"]], errors="coerce")
+    if numbers.isna().any():
+        raise SegmentationError(f"labels file {str(path)!r}: column Segment must hold numbers")
+    return dict(zip(numbers.astype(int), frame[columns["name"]].astype(str)))
 
 
 def _demo(args) -> int:

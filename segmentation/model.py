@@ -37,7 +37,10 @@ class SegmentModel:
     centers : numpy.ndarray, shape (n_segments, n_feature_columns)
         Segment centroids in scaled units, in segment order (row 0 is segment 1).
     names, descriptions, actions : list of str
-        Per segment, in segment order.
+        Per segment, in segment order. ``names`` are the names shown, the
+        user's own when segments were renamed (``labels=``, ``--labels``).
+    generated_names : list of str, optional
+        The names the naming rule gave, kept when the user renamed segments.
     """
 
     features: list[Feature]
@@ -46,6 +49,7 @@ class SegmentModel:
     names: list[str]
     descriptions: list[str]
     actions: list[str]
+    generated_names: list[str] | None = None
 
     @property
     def n_segments(self) -> int:
@@ -112,7 +116,8 @@ class SegmentModel:
     def to_dict(self) -> dict:
         """A JSON-ready description (see :data:`MODEL_FORMAT`)."""
         original = self.centers_original
-        return {
+        generated = self.generated_names or list(self.names)
+        description = {
             "format": MODEL_FORMAT,
             "features": [feature.to_dict() for feature in self.features],
             "feature_columns": self.feature_columns,
@@ -125,12 +130,14 @@ class SegmentModel:
                     "action": action,
                     "center_scaled": self.centers[number - 1].tolist(),
                     "center_original": original.loc[number].tolist(),
+                    "generated_name": generated_name,
                 }
-                for number, name, description, action in zip(
-                    self.segment_numbers, self.names, self.descriptions, self.actions
+                for number, name, description, action, generated_name in zip(
+                    self.segment_numbers, self.names, self.descriptions, self.actions, generated
                 )
             ],
         }
+        return description
 
     def to_json(self) -> str:
         """The model as JSON text."""
@@ -159,6 +166,7 @@ class SegmentModel:
                 names=[s["name"] for s in segments],
                 descriptions=[s["description"] for s in segments],
                 actions=[s["action"] for s in segments],
+                generated_names=[s.get("generated_name", s["name"]) for s in segments],
             )
         except (KeyError, TypeError, ValueError) as error:
             raise SegmentationError(f"the model description is incomplete or damaged: {error!r}") from error

@@ -24,8 +24,16 @@ last resort get a number "(1)", "(2)" in segment order.
 Descriptions and actions follow the classic income/spending personas (discounts
 and loyalty for low income/high spending, premium engagement for high
 income/low spending, up-selling for the average, retention and exclusive offers
-for high/high, basic offers for low/low); other feature sets get a general
-sentence built from what stands out.
+for high/high, basic offers for low/low). RFM segments (features with the roles
+recency, frequency and monetary) are named and given actions from the usual
+RFM personas (Champions, Loyal, New, At Risk, Hibernating...). Other feature
+sets get a description built from what stands out but **no suggested action**:
+a column called "Kidhome" or "CASH_ADVANCE" says nothing about what a business
+should do, so actions are only suggested when the columns' roles are known.
+
+:func:`segment_drivers` lists, per segment, the features whose segment mean
+is furthest from the overall mean in standard deviations (the z-scores the
+names come from).
 """
 
 from __future__ import annotations
@@ -38,7 +46,16 @@ import pandas as pd
 
 from segmentation.features import Feature
 
-__all__ = ["SegmentLabel", "name_segments", "feature_levels", "AVERAGE_BAND", "VERY_BAND"]
+__all__ = [
+    "SegmentLabel",
+    "name_segments",
+    "feature_levels",
+    "segment_drivers",
+    "AVERAGE_BAND",
+    "VERY_BAND",
+    "NO_ACTION",
+    "RFM_ROLES",
+]
 
 #: |z| below this is "Average".
 AVERAGE_BAND = 0.5
@@ -93,6 +110,38 @@ _PERSONAS = {
         "Average income with a low spending score.",
         "Re-engagement campaigns with targeted promotions to lift their spending.",
     ),
+}
+
+
+#: The action shown when the columns' business roles are unknown.
+NO_ACTION = (
+    "No action suggested: the business meaning of these columns is not known. Actions are "
+    "suggested for the classic income/spending columns and for RFM (kmeans-segment rfm)."
+)
+#: The roles of an RFM analysis.
+RFM_ROLES = ("recency", "frequency", "monetary")
+
+# (recency level, frequency-or-monetary level) -> (name, description, action). Recency is
+# days since the last purchase, so a *low* recency is a recent customer.
+_RFM_PERSONAS = {
+    (-1, 1): ("Champions", "Bought recently, buy often and spend the most.",
+              "Reward them: early access, loyalty perks; ask for reviews and referrals."),
+    (-1, 0): ("Potential Loyalists", "Recent customers with average frequency and spend.",
+              "Offer membership or loyalty programmes and recommend related products."),
+    (-1, -1): ("New Customers", "Bought recently but rarely and for little so far.",
+               "Onboarding: welcome series and an incentive for the second purchase."),
+    (0, 1): ("Loyal Customers", "Buy often and spend well, not necessarily very recently.",
+             "Up-sell higher-value products and keep them engaged with personal offers."),
+    (0, 0): ("Need Attention", "Average recency, frequency and spend.",
+             "Limited-time offers and recommendations based on past purchases."),
+    (0, -1): ("About to Sleep", "Not very recent, few purchases, low spend.",
+              "Share popular products and discounts to reconnect before they lapse."),
+    (1, 1): ("At Risk", "Used to buy often and spend a lot, but not for a long time.",
+             "Win them back: personal emails, renewals, what is new since they left."),
+    (1, 0): ("Slipping Away", "Average frequency and spend, but long since the last purchase.",
+             "Reactivation campaign with a time-limited incentive."),
+    (1, -1): ("Hibernating", "Long since the last purchase, few purchases and low spend.",
+              "Low-cost reactivation only; do not over-invest."),
 }
 
 
@@ -271,9 +320,26 @@ def _unique_names(all_standings: list[list[_Standing]], anchors: list[int]) -> l
     return names
 
 
+def _is_rfm(features: Sequence[Feature]) -> bool:
+    roles = [f.role for f in features]
+    return all(role in roles for role in RFM_ROLES)
+
+
+def _rfm_persona(standings: list[_Standing], features: Sequence[Feature]):
+    roles = [f.role for f in features]
+    recency = standings[roles.index("recency")].level
+    value = np.sign(
+        standings[roles.index("frequency")].level + standings[roles.index("monetary")].level
+    )
+    return _RFM_PERSONAS[(recency, int(value))]
+
+
 def _describe(standings: list[_Standing], features: Sequence[Feature]) -> tuple[str, str]:
     roles = [f.role for f in features]
     facts = "; ".join(s.fact for s in standings)
+    if _is_rfm(features):
+        _, persona, action = _rfm_persona(standings, features)
+        return f"{persona} ({facts}.)", action
     if "income" in roles and "spending" in roles:
         income = standings[roles.index("income")].level
         spending = standings[roles.index("spending")].level
@@ -290,16 +356,7 @@ def _describe(standings: list[_Standing], features: Sequence[Feature]) -> tuple[
         description = f"Stands out for {' and '.join(traits)} ({facts})."
     else:
         description = f"Close to the overall average on every feature ({facts})."
-    if high:
-        action = (
-            f"Build offers around their strong {', '.join(high)}"
-            + (f"; test campaigns that lift {', '.join(low)}." if low else ".")
-        )
-    elif low:
-        action = "Low-cost, broad offers; watch for signs of growth before investing more."
-    else:
-        action = "Standard offers; a natural control group for testing campaigns."
-    return description, action
+    return description, NO_ACTION
 
 
 def name_segments(
@@ -338,8 +395,66 @@ def name_segments(
     """
     all_standings = _standings(features, centroids, population_mean, population_std)
     names = _unique_names(all_standings, _anchors(features))
+    if _is_rfm(features):
+        personas = [_rfm_persona(standings, features)[0] for standings in all_standings]
+        counts = {p: personas.count(p) for p in personas}
+        # A persona two segments share keeps the feature name as a qualifier.
+        names = [p if counts[p] == 1 else f"{p} ({name})" for p, name in zip(personas, names)]
     labels = []
     for name, standings in zip(names, all_standings):
         description, action = _describe(standings, features)
         labels.append(SegmentLabel(name, description, action))
     return labels
+
+
+def segment_drivers(
+    features: Sequence[Feature],
+    means: pd.DataFrame,
+    population_mean: pd.Series,
+    population_std: pd.Series,
+    top: int = 3,
+) -> pd.DataFrame:
+    """The features that set each segment apart, strongest first.
+
+    Parameters
+    ----------
+    features : sequence of Feature
+    means : pandas.DataFrame
+        Segment means in original units, one row per segment (indexed by
+        segment number), one column per encoded feature column (category
+        columns hold shares).
+    population_mean, population_std : pandas.Series
+        Over all customers.
+    top : int
+        Drivers listed per segment.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``Segment``, ``Driver`` (1 = strongest), ``Feature``,
+        ``Segment mean``, ``Overall mean``, ``z`` (segment mean minus overall
+        mean, in overall standard deviations; for a category, its share
+        against the overall share in binomial standard deviations).
+    """
+    rows = []
+    columns = [(f, c) for f in features for c in f.encoded_columns]
+    for number, row in means.iterrows():
+        scored = []
+        for feature, column in columns:
+            mean, std = float(population_mean[column]), float(population_std[column])
+            value = float(row[column])
+            if feature.is_categorical:
+                spread = np.sqrt(mean * (1 - mean))
+                label = f"{column} (share)"
+            else:
+                spread, label = std, column
+            z = (value - mean) / spread if spread > 0 else 0.0
+            scored.append((abs(z), label, value, mean, z))
+        scored.sort(key=lambda item: -item[0])
+        for rank, (_, label, value, mean, z) in enumerate(scored[:top], start=1):
+            rows.append(
+                {"Segment": number, "Driver": rank, "Feature": label, "Segment mean": value,
+                 "Overall mean": mean, "z": z}
+            )
+    return pd.DataFrame(rows, columns=["Segment", "Driver", "Feature", "Segment mean",
+                                       "Overall mean", "z"])

@@ -73,9 +73,10 @@ def plot_elbow(selection, ax=None):
     ax = _new_axes(ax)
     ks, wcss = selection.k_values, selection.inertia
     ax.plot(ks, wcss, "o-", color="#1f77b4", label="WCSS")
-    chosen = list(ks).index(selection.k)
-    ax.plot([selection.k], [wcss[chosen]], "o", markersize=14, markerfacecolor="none",
-            markeredgecolor=_CHOSEN_COLOR, markeredgewidth=2, label=f"chosen k = {selection.k}")
+    if selection.k in ks:
+        chosen = list(ks).index(selection.k)
+        ax.plot([selection.k], [wcss[chosen]], "o", markersize=14, markerfacecolor="none",
+                markeredgecolor=_CHOSEN_COLOR, markeredgewidth=2, label=f"chosen k = {selection.k}")
     ax.axvline(selection.k, color=_CHOSEN_COLOR, linestyle="--", linewidth=1)
     if selection.elbow_k is not None and selection.elbow_k != selection.k:
         ax.axvline(selection.elbow_k, color="grey", linestyle=":", linewidth=1,
