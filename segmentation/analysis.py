@@ -45,9 +45,11 @@ DEFAULT_K_RANGE = range(1, 11)
 #: K-Means restarts per k (the best of them, by WCSS, is kept).
 DEFAULT_N_INIT = 10
 #: Above this many customers the silhouette is computed on a random sample of
-#: this size: the exact silhouette needs all pairwise distances, which at a
-#: million customers is 10^12 of them.
-SILHOUETTE_SAMPLE_SIZE = 10_000
+#: this size: the exact silhouette needs all pairwise distances (n^2), for every
+#: k compared. At 9,000 customers x 21 columns the exact curve took 11 of a 14 s
+#: run; a 3,000-customer sample gave the same curve to +-0.005 and the same k.
+#: The silhouette only checks the elbow, so that precision is plenty.
+SILHOUETTE_SAMPLE_SIZE = 4_000
 #: A segment with fewer customers than this share, or than SMALL_SEGMENT_SIZE, gets a warning.
 SMALL_SEGMENT_SHARE = 0.01
 SMALL_SEGMENT_SIZE = 5
@@ -190,6 +192,11 @@ class SegmentationResult:
         Per encoded feature column, the scaling used and the skewness.
     warnings : tuple of str
         Small or unstable segments, in words (also printed by the command line).
+    outlier_policy : str
+        The ``outliers`` option used.
+    overall_means : pandas.Series
+        Mean of every encoded feature column over all customers not flagged as
+        extreme: the "overall" the segment means are compared with.
     """
 
     customers: pd.DataFrame
@@ -209,6 +216,7 @@ class SegmentationResult:
     scaling: pd.DataFrame = None
     warnings: tuple[str, ...] = ()
     outlier_policy: str = "keep"
+    overall_means: pd.Series = None
 
     @property
     def k(self) -> int:
@@ -430,7 +438,7 @@ def segment_customers(
         The customer-ID column, when it is not recognised by name.
     silhouette_sample_size : int, None or "auto"
         Customers the silhouette is computed on. ``"auto"`` uses everyone up
-        to 10,000 customers and a random 10,000 above that.
+        to 4,000 customers and a random 4,000 above that.
     progress : object, optional
         Something with a ``step(message)`` context manager, told about each
         stage (the command line shows it); None for silence.
@@ -629,12 +637,14 @@ def _present(table, matrix, scaler, scaled, selection, fitted, labels_all, flagg
     columns = list(matrix.values.columns)
     k = selection.k
     centers_scaled = np.asarray(fitted.cluster_centers_, dtype=np.float64)
-    population_mean = matrix.values.mean()
-    population_std = matrix.values.std(ddof=0)
-    # The segment mean: the plain mean of the members' values, in original units (one
-    # definition for cards, profile, names and plots). Clusters left empty by the
-    # late assignment of outliers cannot happen: every cluster keeps its fitted members.
-    cluster_means = matrix.values.groupby(labels_all).mean().reindex(range(k))
+    # The segment mean: the plain mean of the members' values in original units, one
+    # definition for cards, profile, names, drivers and plots. Customers flagged as extreme
+    # count in the sizes but not in the means (nor medians, shares, overall figures):
+    # one balance of 66 million would otherwise make a whole segment look rich.
+    typical = matrix.values.loc[~flagged].reindex(matrix.values.index) if flagged.any() else matrix.values
+    population_mean = typical.mean()
+    population_std = typical.std(ddof=0)
+    cluster_means = typical.groupby(labels_all).mean().reindex(range(k))
 
     levels = feature_levels(features, cluster_means, population_mean, population_std)
     order = _segment_order(levels, cluster_means.to_numpy())
@@ -659,7 +669,7 @@ def _present(table, matrix, scaler, scaled, selection, fitted, labels_all, flagg
     if flagged.any():
         customers["Outlier"] = flagged
     profile, overall = profile_segments(
-        table.frame, segment_numbers, names, features, table.roles, feature_values=matrix.values
+        table.frame, segment_numbers, names, features, table.roles, feature_values=typical
     )
     stability_ordered = np.asarray(stability, dtype=np.float64)[order]
     outliers_per_segment = np.bincount(segment_numbers[flagged], minlength=k + 1)[1:]
@@ -711,6 +721,7 @@ def _present(table, matrix, scaler, scaled, selection, fitted, labels_all, flagg
         scaling=describe_scaling(scaler, columns, matrix.values),
         warnings=warnings_found,
         outlier_policy=outlier_policy,
+        overall_means=population_mean,
     )
 
 

@@ -6,13 +6,22 @@ with the **robust z-score** of Iglewicz and Hoaglin (1993), per numeric
 feature column, on the values as they are clustered (after the log of a
 ``log``-scaled column, so skewed money is judged on its log):
 
-    z = 0.6745 * (x - median) / MAD
+    z = (x - median) / spread,   spread = max(MAD / 0.6745, IQR / 1.349)
 
-where MAD is the median absolute deviation (0.6745 makes z comparable with a
-standard normal's). When more than half the customers share one value (MAD =
-0), the mean absolute deviation times 1.2533 replaces MAD. A customer is
-extreme when any column has ``|z| >`` :data:`OUTLIER_THRESHOLD` (3.5, the
-authors' recommendation). Categorical indicators are never outliers.
+where MAD is the median absolute deviation and IQR the interquartile range,
+each divided by its value for a standard normal so that ``spread`` is in
+standard deviations (MAD alone gives Iglewicz and Hoaglin's modified z-score).
+The larger of the two is used because MAD alone is tiny in a column where most
+customers sit near one value (no cash advances, say): everyone else would look
+extreme. When both are 0, the mean absolute deviation times 1.2533 is used.
+A customer is extreme when any column has ``|z| >`` :data:`OUTLIER_THRESHOLD`
+(3.5, the authors' recommendation). Categorical indicators are never outliers.
+
+Judging a log-scaled column on its log means a skewed money column's long
+tail is not "extreme": an income of 666,666 among incomes around 50,000 is
+3 robust SDs out on the log scale when incomes vary by a factor of e, and the
+log scaling alone keeps it from pulling a centre to itself. A value that is
+absurd even on the log scale (66 million) is flagged.
 
 What happens to them is the ``outliers`` option:
 
@@ -36,6 +45,7 @@ OUTLIER_THRESHOLD = 3.5
 #: What ``outliers=`` accepts.
 OUTLIER_POLICIES = ("flag", "exclude", "keep")
 _MAD_TO_Z = 0.6745
+_IQR_TO_Z = 1.349
 _MEAN_AD_TO_Z = 1.2533
 
 
@@ -52,16 +62,12 @@ def robust_z_scores(values: np.ndarray) -> np.ndarray:
     array = np.asarray(values, dtype=np.float64)
     median = np.median(array, axis=0)
     deviation = array - median
-    mad = np.median(np.abs(deviation), axis=0)
-    mean_ad = np.mean(np.abs(deviation), axis=0)
+    q1, q3 = np.percentile(array, [25, 75], axis=0)
+    spread = np.maximum(np.median(np.abs(deviation), axis=0) / _MAD_TO_Z, (q3 - q1) / _IQR_TO_Z)
+    spread = np.where(spread > 0, spread, _MEAN_AD_TO_Z * np.mean(np.abs(deviation), axis=0))
     z = np.zeros_like(array)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        by_mad = _MAD_TO_Z * deviation / mad
-        by_mean = deviation / (_MEAN_AD_TO_Z * mean_ad)
-    use_mad = mad > 0
-    use_mean = ~use_mad & (mean_ad > 0)
-    z[:, use_mad] = by_mad[:, use_mad]
-    z[:, use_mean] = by_mean[:, use_mean]
+    judged = spread > 0
+    z[:, judged] = deviation[:, judged] / spread[judged]
     return z
 
 

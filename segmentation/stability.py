@@ -61,12 +61,14 @@ def segment_stability(
     rng = np.random.default_rng(random_state)
     members = [labels == segment for segment in range(k)]
     totals = np.zeros(k)
+    done = 0
     for _ in range(n_bootstrap):
         sample = rng.integers(0, n, size=n)
         seed = int(rng.integers(0, 2**31 - 1))
         resampled = np.ascontiguousarray(scaled[sample])
         if len(np.unique(resampled, axis=0)) < k:
             continue
+        done += 1
         fitted = KMeans(n_clusters=k, n_init=_BOOTSTRAP_N_INIT, random_state=seed).fit(resampled)
         again = np.asarray(fitted.predict(np.ascontiguousarray(scaled)))
         for segment in range(k):
@@ -77,4 +79,4 @@ def segment_stability(
                 if union:
                     best = max(best, np.count_nonzero(members[segment] & other) / union)
             totals[segment] += best
-    return totals / n_bootstrap
+    return totals / done if done else np.full(k, np.nan)
