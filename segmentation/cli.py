@@ -4,6 +4,7 @@ Sub-commands::
 
     kmeans-segment demo   [--out DIR]                 built-in synthetic customers
     kmeans-segment run    FILE [--features ...] [--k auto|N] [--scale ...] [--out DIR]
+    kmeans-segment rfm    FILE --customer COL --date COL --amount COL   transactions -> RFM segments
     kmeans-segment assign MODEL FILE [--out FILE]     new customers -> segments
 
 Also ``python -m segmentation``. Bad input gives one line on stderr and exit
@@ -42,6 +43,9 @@ examples:
   {PROG} run Mall_Customers.csv --out report   income and spending, k chosen for you
   {PROG} run customers.csv --features income spending age gender --k 6
   {PROG} run wholesale.csv --features Fresh Milk Grocery --scale standard
+  {PROG} run cards.csv --features all --categorical Plan --scale auto
+  {PROG} rfm orders.csv --customer CustomerID --date OrderDate --amount Total
+  {PROG} rfm --demo                            RFM on built-in synthetic transactions
   {PROG} assign report/model.json new_customers.csv --out assigned.csv
 
 The report folder holds report.html (open it in a browser), summary.md,
@@ -184,6 +188,27 @@ def build_parser() -> argparse.ArgumentParser:
                      help="treat out-of-range values (score outside 1-100, negative income or age) "
                           "as errors instead of warnings")
 
+    rfm = commands.add_parser(
+        "rfm", help="segment customers by recency, frequency and monetary value of their purchases",
+        description="Build recency (days since the last purchase), frequency (number of purchases) "
+                    "and monetary value (total spent) per customer from a transactions table (one "
+                    "row per purchase), segment them, and name the segments with the usual RFM "
+                    "personas (Champions, Loyal Customers, At Risk, Hibernating ...).",
+    )
+    rfm.add_argument("file", metavar="FILE", nargs="?",
+                     help="transactions: .csv/.tsv/.txt, .parquet or .xlsx (or --demo)")
+    rfm.add_argument("--customer", metavar="COLUMN", help="the customer column")
+    rfm.add_argument("--date", metavar="COLUMN", help="the purchase-date column")
+    rfm.add_argument("--amount", metavar="COLUMN", help="the amount column")
+    rfm.add_argument("--as-of", metavar="DATE",
+                     help="count recency to this date (default: the day after the last purchase)")
+    rfm.add_argument("--demo", action="store_true",
+                     help="use built-in synthetic transactions (segmentation.datasets.make_transactions)")
+    rfm.add_argument("--drop-missing", action="store_true",
+                     help="drop purchases with a missing customer, date or amount (default: refuse)")
+    _add_analysis_options(rfm, with_features=False)
+    _add_reading_options(rfm)
+
     assign = commands.add_parser(
         "assign", help="put new customers into the segments of a saved model",
         description="Assign each customer in FILE to the nearest segment of MODEL (the model.json "
@@ -193,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     assign.add_argument("model", metavar="MODEL", help="model.json from a report folder")
     assign.add_argument("file", metavar="FILE", help="new customers: .csv, .tsv, .parquet or .xlsx")
     assign.add_argument("--out", metavar="FILE", help="write the CSV here (default: standard output)")
+    assign.add_argument("--drop-missing", action="store_true",
+                        help="leave out customers with a missing value in a feature the model "
+                             "needs, and say how many (default: refuse them)")
     _add_reading_options(assign)
 
     # Handled by kmeans_core.teach (see main); listed here so --help shows it.
@@ -217,11 +245,17 @@ def _segment_and_report(data, args) -> int:
 
     show_progress = args.progress if args.progress is not None else sys.stderr.isatty()
     progress = StageProgress(show_progress)
-    result = segment_customers(
+    run = segment_customers
+    extra = {}
+    if args.command == "rfm":
+        from segmentation.rfm import segment_rfm
+
+        run = segment_rfm
+        extra = dict(customer=args.customer, date=args.date, amount=args.amount, as_of=args.as_of)
+    result = run(
         data,
-        features=_split_features(args.features),
-        categorical=_split_features(getattr(args, "categorical", None)),
-        dates=_split_features(getattr(args, "dates", None)),
+        **extra,
+        **_feature_options(args),
         outliers=args.outliers,
         labels=_read_labels(args.labels) if args.labels else None,
         k=args.k,
@@ -248,6 +282,36 @@ def _segment_and_report(data, args) -> int:
     print(f"Summary: {written['markdown']}; customers with segments: {written['customers']}; "
           f"model: {written['model']}")
     return 0
+
+
+def _feature_options(args) -> dict:
+    if args.command == "rfm":
+        return {}
+    return dict(
+        features=_split_features(args.features),
+        categorical=_split_features(args.categorical),
+        dates=_split_features(args.dates),
+    )
+
+
+def _rfm(args) -> int:
+    if args.demo:
+        from segmentation.datasets import make_transactions
+
+        if args.file is not None:
+            raise SegmentationError("give either FILE or --demo, not both")
+        data = make_transactions(300, random_state=args.seed)
+        args.customer, args.date, args.amount = "Customer", "Date", "Amount"
+        return _segment_and_report(data, args)
+    if args.file is None:
+        raise SegmentationError("rfm needs a transactions FILE (or --demo)")
+    absent = [f"--{name}" for name in ("customer", "date", "amount") if getattr(args, name) is None]
+    if absent:
+        raise SegmentationError(
+            f"rfm needs {', '.join(absent)}: the columns holding the customer, the purchase "
+            "date and the amount"
+        )
+    return _segment_and_report(args.file, args)
 
 
 def _read_labels(path) -> dict[int, str]:
@@ -298,6 +362,8 @@ def _assign(args) -> int:
 
     model = read_model(args.model)
     customers, _ = read_table(args.file, sep=args.sep, decimal=args.decimal, encoding=args.encoding)
+    if args.drop_missing:
+        customers = _drop_incomplete(customers, model)
     assigned = model.assign(customers)
     if args.out is None:
         assigned.to_csv(sys.stdout, index=False)
@@ -320,6 +386,22 @@ def _assign(args) -> int:
     return 0
 
 
+def _drop_incomplete(customers, model):
+    """The customers with every column the model needs; tell stderr how many were left out."""
+    from segmentation.data import format_rows
+
+    needed = [f.column for f in model.features if f.column in customers.columns]
+    incomplete = customers[needed].isna().any(axis=1).to_numpy()
+    if incomplete.any():
+        print(f"{PROG}: note: left out {int(incomplete.sum())} of {len(customers):,} customers "
+              f"with missing values in the model's columns ({format_rows(incomplete.nonzero()[0])})",
+              file=sys.stderr)
+    kept = customers.loc[~incomplete].reset_index(drop=True)
+    if len(kept) == 0:
+        raise SegmentationError("every customer has a missing value in a column the model needs")
+    return kept
+
+
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
@@ -340,7 +422,7 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_request:
         return int(exit_request.code or 0)
-    handlers = {"demo": _demo, "run": _run, "assign": _assign}
+    handlers = {"demo": _demo, "run": _run, "rfm": _rfm, "assign": _assign}
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataQualityWarning)
