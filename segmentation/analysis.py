@@ -398,6 +398,7 @@ def segment_customers(
     outliers: str = "flag",
     labels: dict[int, str] | None = None,
     stability: bool = True,
+    roles: dict[str, str] | None = None,
 ) -> SegmentationResult:
     """Find, order, name and profile customer segments.
 
@@ -463,6 +464,11 @@ def segment_customers(
     stability : bool
         Compute each segment's bootstrap stability (10 extra fits at the
         chosen k).
+    roles : dict of str to str, optional
+        Business roles of columns whose names are not recognised, e.g.
+        ``{"income": "AnnualPay", "spending": "Score"}`` or ``{"recency": ...,
+        "frequency": ..., "monetary": ...}``. Suggested actions are only given
+        when the roles of the features are known.
 
     Returns
     -------
@@ -495,6 +501,8 @@ def segment_customers(
         table = load_customers(
             data, id_column=id_column, sep=sep, decimal=decimal, encoding=encoding
         )
+        if roles:
+            table = _with_roles(table, roles)
         matrix = build_features(
             table, features, missing=missing, strict=strict, categorical=categorical, dates=dates
         )
@@ -576,6 +584,31 @@ def segment_customers(
             table, matrix, scaler, scaled, selection, fitted, labels_all, flagged, outlier_rows,
             scores, labels, outliers, random_state, n_init,
         )
+
+
+#: Roles a user can give columns (``roles=``, ``--role``).
+USER_ROLES = ("income", "spending", "age", "gender", "recency", "frequency", "monetary")
+
+
+def _with_roles(table: CustomerTable, roles: dict[str, str]) -> CustomerTable:
+    from dataclasses import replace
+
+    merged = dict(table.roles)
+    for role, column in roles.items():
+        if role not in USER_ROLES:
+            raise SegmentationError(
+                f"roles: unknown role {role!r}; use one of {', '.join(USER_ROLES)}"
+            )
+        if column not in table.frame.columns:
+            raise SegmentationError(
+                f"roles: {role} column {column!r} is not a column of the table; columns present: "
+                f"{', '.join(map(str, table.frame.columns))}"
+            )
+        if column == table.id_column:
+            raise SegmentationError(f"roles: {column!r} is the customer-ID column")
+        merged = {r: c for r, c in merged.items() if c != column}
+        merged[role] = column
+    return replace(table, roles=merged)
 
 
 def _outlier_table(table, matrix, flagged, z, column_index) -> pd.DataFrame:
@@ -690,7 +723,7 @@ def _present(table, matrix, scaler, scaled, selection, fitted, labels_all, flagg
         )
         for number, label in zip(range(1, k + 1), generated)
     ]
-    if len(outlier_rows):
+    if len(outlier_rows) and flagged.any():  # flagged and assigned (not excluded)
         outlier_rows = outlier_rows.assign(Segment=segment_numbers[flagged])
     warnings_found = _segment_warnings(segments, table.n_customers)
     model = SegmentModel(

@@ -182,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reading_options(run)
     run.add_argument("--id-column", metavar="COLUMN",
                      help="the customer-ID column, if not recognised by name (never a feature)")
+    run.add_argument("--role", action="append", metavar="ROLE=COLUMN",
+                     help="give a column a business role (income, spending, age, gender, recency, "
+                          "frequency, monetary) so segments get suggested actions; repeatable")
     run.add_argument("--drop-missing", action="store_true",
                      help="drop customers with missing values in the features (default: refuse them)")
     run.add_argument("--strict", action="store_true",
@@ -251,7 +254,8 @@ def _segment_and_report(data, args) -> int:
         from segmentation.rfm import segment_rfm
 
         run = segment_rfm
-        extra = dict(customer=args.customer, date=args.date, amount=args.amount, as_of=args.as_of)
+        extra = {"customer": args.customer, "date": args.date, "amount": args.amount,
+                 "as_of": args.as_of}
     result = run(
         data,
         **extra,
@@ -287,11 +291,18 @@ def _segment_and_report(data, args) -> int:
 def _feature_options(args) -> dict:
     if args.command == "rfm":
         return {}
-    return dict(
-        features=_split_features(args.features),
-        categorical=_split_features(args.categorical),
-        dates=_split_features(args.dates),
-    )
+    roles = {}
+    for item in getattr(args, "role", None) or []:
+        role, sep, column = item.partition("=")
+        if not sep or not role.strip() or not column.strip():
+            raise SegmentationError(f"--role must look like ROLE=COLUMN, not {item!r}")
+        roles[role.strip().lower()] = column.strip()
+    return {
+        "roles": roles or None,
+        "features": _split_features(args.features),
+        "categorical": _split_features(args.categorical),
+        "dates": _split_features(args.dates),
+    }
 
 
 def _rfm(args) -> int:

@@ -248,7 +248,7 @@ def make_transactions(
     rows = []
     shares = np.array([k[0] for k in kinds])
     for number in range(n_customers):
-        share, per_year, amount, first_back, last_back = kinds[
+        _, per_year, amount, first_back, last_back = kinds[
             rng.choice(len(kinds), p=shares / shares.sum())
         ]
         window = first_back - last_back

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["robust_z_scores", "find_outliers", "OUTLIER_THRESHOLD", "OUTLIER_POLICIES"]
+__all__ = ["OUTLIER_POLICIES", "OUTLIER_THRESHOLD", "find_outliers", "robust_z_scores"]
 
 #: |robust z| above this makes a customer extreme.
 OUTLIER_THRESHOLD = 3.5

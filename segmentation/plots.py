@@ -245,7 +245,7 @@ def plot_pca(result, ax=None, max_points=MAX_POINTS):
     matplotlib.axes.Axes
     """
     ax = _new_axes(ax, figsize=(8, 6))
-    projected, explained, mean, components = principal_components(result.scaled_features)
+    projected, explained, _, _ = principal_components(result.scaled_features)
     if projected.shape[1] < 2:
         projected = np.column_stack([projected, np.zeros(len(projected))])
         explained = np.append(explained, 0.0)

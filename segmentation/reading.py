@@ -46,7 +46,7 @@ import pandas as pd
 
 from segmentation._errors import SegmentationError
 
-__all__ = ["ReadInfo", "read_customer_file", "SEPARATORS", "ENCODINGS", "FILE_TYPES"]
+__all__ = ["ENCODINGS", "FILE_TYPES", "SEPARATORS", "ReadInfo", "read_customer_file"]
 
 #: Separators the sniffer chooses among, with the words used in messages.
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}

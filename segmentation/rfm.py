@@ -28,7 +28,7 @@ import pandas as pd
 from segmentation._errors import SegmentationError
 from segmentation.data import CustomerTable, format_rows, read_table
 
-__all__ = ["rfm_table", "segment_rfm", "RFM_COLUMNS"]
+__all__ = ["RFM_COLUMNS", "rfm_table", "segment_rfm"]
 
 #: The columns :func:`rfm_table` makes, by role.
 RFM_COLUMNS = {"recency": "Recency (days)", "frequency": "Frequency", "monetary": "Monetary"}

@@ -44,7 +44,7 @@ import pandas as pd
 from segmentation._errors import SegmentationError
 from segmentation.features import Feature, Scaler
 
-__all__ = ["fit_scaling", "describe_scaling", "SCALE_CHOICES", "SKEW_THRESHOLD"]
+__all__ = ["SCALE_CHOICES", "SKEW_THRESHOLD", "describe_scaling", "fit_scaling"]
 
 #: What ``scale=`` accepts.
 SCALE_CHOICES = ("auto", "standard", "robust", "log", "minmax", "none")

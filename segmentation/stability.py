@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["segment_stability", "N_BOOTSTRAP", "STABLE_JACCARD"]
+__all__ = ["N_BOOTSTRAP", "STABLE_JACCARD", "segment_stability"]
 
 #: Bootstrap samples clustered again.
 N_BOOTSTRAP = 10

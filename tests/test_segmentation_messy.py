@@ -142,3 +142,288 @@ def test_cli_reads_a_semicolon_cp1252_file_and_reports_it(tmp_path, capsys):
     assert main(["assign", str(tmp_path / "report" / "model.json"), str(path), "--sep", "semicolon",
                  "--out", str(assigned)]) == 0
     assert len(pd.read_csv(assigned)) == 120
+
+
+# --- features: all, categories, dates ---------------------------------------------------------------
+
+QUICK = {"n_init": 2, "k_range": range(1, 7), "stability": False}
+
+
+@pytest.fixture(scope="module")
+def wide() -> pd.DataFrame:
+    """17 numeric columns (skewed money), a text category, a date, two absurd balances."""
+    return datasets.make_wide_customers(600, n_features=17, random_state=0)
+
+
+def test_features_all_takes_numeric_columns_and_few_valued_text_but_not_ids(wide):
+    from segmentation.features import build_features
+
+    table = load_customers(wide)
+    matrix = build_features(table, "all")
+    used = [f.column for f in matrix.features]
+    assert "CUST_ID" not in used and "Customer Since" not in used
+    assert len([f for f in matrix.features if not f.is_categorical]) == 17
+    plan = next(f for f in matrix.features if f.column == "Plan")
+    assert plan.categories == ("Basic", "Classic", "Gold", "Platinum")
+    assert any("left out: CUST_ID (the customer ID)" in note for note in matrix.table.notes)
+    # A counter column is an ID too, even when its name does not say so.
+    counted = wide.assign(RowNumber=np.arange(1, len(wide) + 1))
+    assert "RowNumber" not in [f.column for f in build_features(load_customers(counted), "all").features]
+
+
+def test_text_with_many_values_says_how_to_use_it(wide):
+    from segmentation.features import build_features
+
+    with pytest.raises(SegmentationError, match=r"'Customer Since' holds text.*--categorical.*--dates"):
+        build_features(load_customers(wide), ["BALANCE", "Customer Since"])
+
+
+def test_dates_become_ages_in_days_and_travel_into_the_model(wide):
+    from segmentation import segment_customers
+
+    result = segment_customers(wide, features=["PURCHASES"], dates=["Customer Since"], k=3, **QUICK)
+    column = "Customer Since (days)"
+    ages = result.feature_values[column]
+    since = pd.to_datetime(wide["Customer Since"])
+    np.testing.assert_array_equal(ages.to_numpy(), (since.max() - since).dt.days.to_numpy())
+    feature = next(f for f in result.features if f.is_date)
+    assert feature.reference_date.startswith(str(since.max().date()))
+    # New customers are aged against the same reference date, not against their own latest.
+    new = wide.head(5)
+    np.testing.assert_array_equal(result.model.predict(new), result.labels[:5])
+
+
+def test_one_categorical_column_weighs_like_one_numeric_column():
+    from segmentation.features import Feature
+    from segmentation.scaling import fit_scaling
+
+    rng = np.random.default_rng(0)
+    plan = rng.choice(["a", "b", "c", "d", "e"], size=500, p=[0.4, 0.3, 0.15, 0.1, 0.05])
+    values = pd.DataFrame({"x": rng.normal(size=500)})
+    for category in "abcde":
+        values[f"plan={category}"] = (plan == category).astype(float)
+    features = [Feature("x"), Feature("plan", None, tuple("abcde"))]
+    scaled = fit_scaling(values, features, "standard").transform(values)
+    variances = scaled.var(axis=0)
+    assert variances[0] == pytest.approx(1.0)
+    # The five indicators together carry the variance of one standardised column.
+    assert variances[1:].sum() == pytest.approx(1.0)
+    assert np.all(variances[1:] < 1.0)
+
+
+def test_categories_are_profiled_as_shares_per_segment(wide):
+    from segmentation import segment_customers
+
+    result = segment_customers(wide, features=["PURCHASES", "BALANCE"], categorical=["Plan"], k=3,
+                               **QUICK)
+    shares = result.profile[[f"Plan={p} share" for p in ("Basic", "Classic", "Gold", "Platinum")]]
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
+
+
+# --- scaling --------------------------------------------------------------------------------------
+
+
+def test_auto_scaling_logs_skewed_money_and_reports_each_choice(wide):
+    from segmentation import segment_customers
+    from segmentation.scaling import SKEW_THRESHOLD
+
+    result = segment_customers(wide, features=["BALANCE", "PURCHASES", "PURCHASES_RATIO_1"], k=3,
+                               **QUICK)
+    chosen = dict(zip(result.scaling["Feature"], result.scaling["Scaling"]))
+    skew = dict(zip(result.scaling["Feature"], result.scaling["Skewness"]))
+    for column, method in chosen.items():
+        assert method == ("log" if skew[column] > SKEW_THRESHOLD else "standard"), column
+    assert chosen["BALANCE"] == "log"
+    # Centres and segment means are reported in original units (money, not log-money).
+    originals = result.model.centers_original
+    assert originals["BALANCE"].min() > 50
+    for segment in result.segments:
+        members = result.feature_values[(result.labels == segment.number)
+                                        & ~result.customers["Outlier"].to_numpy()]
+        np.testing.assert_allclose(segment.centroid.to_numpy(), members.mean().to_numpy())
+
+
+@pytest.mark.parametrize("scale", ["standard", "robust", "log", "none"])
+def test_every_scaling_round_trips_through_the_model_file(wide, scale, tmp_path):
+    from segmentation import read_model, segment_customers, write_model
+
+    result = segment_customers(wide, features=["PURCHASES", "CASH_ADVANCE"], scale=scale, k=3,
+                               **QUICK)
+    loaded = read_model(write_model(result.model, tmp_path / "model.json"))
+    np.testing.assert_array_equal(loaded.predict(wide), result.model.predict(wide))
+    assert loaded.scaler.column_methods == result.model.scaler.column_methods
+
+
+# --- outliers, small segments ---------------------------------------------------------------------
+
+
+def test_extreme_customers_are_flagged_not_given_a_segment(wide):
+    from segmentation import segment_customers
+
+    absurd = wide.index[wide["BALANCE"] > 1e7]
+    assert len(absurd) == 2
+    features = ["BALANCE", "PURCHASES", "CASH_ADVANCE"]
+    flagged = segment_customers(wide, features=features, k=4, **QUICK)
+    assert set(absurd + 1) <= set(flagged.outliers["Row"])
+    assert flagged.customers["Outlier"].sum() == len(flagged.outliers)
+    assert min(s.size for s in flagged.segments) > 20  # nobody got a segment of their own
+    assert len(flagged.customers) == len(wide)
+    excluded = segment_customers(wide, features=features, k=4, outliers="exclude", **QUICK)
+    assert len(excluded.customers) == len(wide) - len(flagged.outliers)
+    # Kept and standardised, the absurd balances take a segment of their own: what flagging avoids.
+    kept = segment_customers(wide, features=features, k=4, outliers="keep", scale="standard",
+                             **QUICK)
+    assert min(s.size for s in kept.segments) == 2
+    assert any("is small: 2 customer(s)" in w for w in kept.warnings)
+
+
+def test_robust_z_matches_a_hand_computation():
+    from segmentation.outliers import robust_z_scores
+
+    values = np.array([[1.0], [2.0], [3.0], [4.0], [5.0], [100.0]])
+    median = 3.5
+    mad_spread = 1.5 / 0.6745
+    iqr_spread = (4.75 - 2.25) / 1.349
+    expected = (values[:, 0] - median) / max(mad_spread, iqr_spread)
+    np.testing.assert_allclose(robust_z_scores(values)[:, 0], expected)
+
+
+# --- names, drivers, labels -----------------------------------------------------------------------
+
+
+def test_generic_columns_get_driver_names_and_no_invented_actions(wide):
+    from segmentation import segment_customers
+    from segmentation.naming import NO_ACTION
+
+    result = segment_customers(wide, features="all", k=4, **QUICK)
+    assert all(s.action == NO_ACTION for s in result.segments)
+    for segment in result.segments:
+        drivers = result.drivers[result.drivers["Segment"] == segment.number]
+        assert len(drivers) == 3
+        assert list(drivers["z"].abs()) == sorted(drivers["z"].abs(), reverse=True)
+
+
+def test_user_roles_unlock_the_classic_actions():
+    from segmentation import segment_customers
+
+    frame = datasets.make_customers(200, random_state=0).rename(
+        columns={"Annual Income (k$)": "Pay", "Spending Score (1-100)": "Points"})
+    result = segment_customers(frame, features=["Pay", "Points"], k=5,
+                               roles={"income": "Pay", "spending": "Points"}, **QUICK)
+    assert "Low Income, High Spending" in result.names
+    assert any("loyalty" in s.action for s in result.segments)
+    with pytest.raises(SegmentationError, match="unknown role 'wealth'"):
+        segment_customers(frame, features=["Pay"], roles={"wealth": "Pay"}, **QUICK)
+
+
+def test_labels_rename_segments_into_the_model_and_assign(tmp_path, capsys):
+    frame = datasets.make_customers(200, random_state=0)
+    data = tmp_path / "customers.csv"
+    frame.to_csv(data, index=False)
+    labels = tmp_path / "labels.csv"
+    labels.write_text("Segment,Name\n2,Bargain hunters\n5,VIP\n")
+    out = tmp_path / "report"
+    assert main(["run", str(data), "--k", "5", "--labels", str(labels), "--n-init", "2",
+                 "--no-plots", "--out", str(out)]) == 0
+    assert "Bargain hunters" in capsys.readouterr().out
+    assigned = tmp_path / "assigned.csv"
+    assert main(["assign", str(out / "model.json"), str(data), "--out", str(assigned)]) == 0
+    names = set(pd.read_csv(assigned)["Segment Name"])
+    assert {"Bargain hunters", "VIP"} <= names
+    import json
+
+    saved = json.loads((out / "model.json").read_text())
+    assert saved["segments"][1]["name"] == "Bargain hunters"
+    assert saved["segments"][1]["generated_name"] == "Low Income, High Spending"
+    labels.write_text("Segment,Name\n9,Nobody\n")
+    assert main(["run", str(data), "--k", "5", "--labels", str(labels), "--out", str(out)]) == 2
+    assert "segment 9 does not exist" in capsys.readouterr().err
+
+
+def test_assign_drop_missing(tmp_path, capsys):
+    frame = datasets.make_customers(200, random_state=0)
+    data = tmp_path / "customers.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "report"
+    assert main(["run", str(data), "--k", "5", "--n-init", "2", "--no-plots", "--out", str(out)]) == 0
+    holes = frame.copy()
+    holes.loc[[3, 7], "Annual Income (k$)"] = np.nan
+    holes.to_csv(data, index=False)
+    assigned = tmp_path / "assigned.csv"
+    assert main(["assign", str(out / "model.json"), str(data), "--out", str(assigned)]) == 2
+    capsys.readouterr()
+    assert main(["assign", str(out / "model.json"), str(data), "--drop-missing",
+                 "--out", str(assigned)]) == 0
+    assert "left out 2 of 200 customers" in capsys.readouterr().err
+    assert len(pd.read_csv(assigned)) == 198
+
+
+# --- one segment mean, fixed curves, stability, the report ------------------------------------------
+
+
+def test_requested_k_does_not_move_the_comparison_curves():
+    from segmentation import segment_customers
+
+    frame = datasets.make_customers(200, random_state=0)
+    five = segment_customers(frame, k=5, **QUICK)
+    twelve = segment_customers(frame, k=12, **QUICK)
+    assert twelve.k == 12
+    assert twelve.selection.k_values.tolist() == five.selection.k_values.tolist() == list(range(1, 7))
+    np.testing.assert_array_equal(twelve.selection.inertia, five.selection.inertia)
+    assert twelve.selection.elbow_k == five.selection.elbow_k
+
+
+def test_stability_separates_real_groups_from_an_arbitrary_split():
+    from segmentation import segment_customers
+    from segmentation.stability import STABLE_JACCARD
+
+    real = segment_customers(datasets.make_customers(200, random_state=0), k=5, n_init=2,
+                             k_range=range(1, 7))
+    assert all(s.is_stable for s in real.segments)
+    rng = np.random.default_rng(0)
+    blob = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
+    arbitrary = segment_customers(blob, features=["a", "b"], k=7, n_init=2, k_range=range(1, 8),
+                                  outliers="keep")
+    assert min(s.stability for s in arbitrary.segments) < STABLE_JACCARD
+    assert any("unstable" in w for w in arbitrary.warnings)
+
+
+def test_report_of_many_columns_is_small_and_cards_match_the_profile(wide, tmp_path):
+    from segmentation import segment_customers, write_report
+
+    result = segment_customers(wide, features="all", k=4, **QUICK)
+    written = write_report(result, tmp_path / "report")
+    html = written["html"].read_text(encoding="utf-8")
+    assert (tmp_path / "report" / "plots" / "pca.png").is_file()
+    assert "principal components" in html
+    assert written["html"].stat().st_size < 1_500_000
+    assert '<div class="scroll">' in html
+    # Every card figure is the profile's number for that segment.
+    for segment in result.segments:
+        for column in ("BALANCE", "PURCHASES"):
+            assert result.profile.loc[segment.number, f"{column} mean"] == pytest.approx(
+                segment.centroid[column])
+
+
+def test_html_tables_have_no_empty_header_row():
+    from segmentation import segment_customers
+    from segmentation.report import render_html
+
+    html = render_html(segment_customers(datasets.make_customers(100, random_state=0), k=3, **QUICK))
+    assert "<th>k</th>" in html
+    assert "<th></th>\n      <th></th>" not in html
+    for header in html.split("<thead>")[1:]:
+        assert header.split("</thead>")[0].count("<tr") == 1
+
+
+@pytest.mark.parametrize(
+    "module_name",
+    ["segmentation.reading", "segmentation.scaling", "segmentation.outliers", "segmentation.rfm",
+     "segmentation.datasets"],
+)
+def test_docstring_examples_run(module_name):
+    import doctest
+    import importlib
+
+    outcome = doctest.testmod(importlib.import_module(module_name))
+    assert outcome.attempted > 0 and outcome.failed == 0
