@@ -734,6 +734,7 @@ def _present(table, matrix, scaler, scaled, selection, fitted, labels_all, flagg
         descriptions=[label.description for label in generated],
         actions=[label.action for label in generated],
         generated_names=[label.name for label in generated],
+        means=segment_means.to_numpy(dtype=np.float64),
     )
     drivers = segment_drivers(features, segment_means, population_mean, population_std)
     return SegmentationResult(

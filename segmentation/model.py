@@ -41,6 +41,11 @@ class SegmentModel:
         user's own when segments were renamed (``labels=``, ``--labels``).
     generated_names : list of str, optional
         The names the naming rule gave, kept when the user renamed segments.
+    means : numpy.ndarray, optional
+        Segment means in original units (the members' plain means, the numbers
+        the report shows), shape (n_segments, n_feature_columns). They differ
+        from :attr:`centers_original` for log-scaled columns, where the
+        K-Means centre maps back to a geometric-style mean.
     """
 
     features: list[Feature]
@@ -50,6 +55,7 @@ class SegmentModel:
     descriptions: list[str]
     actions: list[str]
     generated_names: list[str] | None = None
+    means: np.ndarray | None = None
 
     @property
     def n_segments(self) -> int:
@@ -131,6 +137,8 @@ class SegmentModel:
                     "center_scaled": self.centers[number - 1].tolist(),
                     "center_original": original.loc[number].tolist(),
                     "generated_name": generated_name,
+                    **({} if self.means is None
+                       else {"mean_original": [float(v) for v in self.means[number - 1]]}),
                 }
                 for number, name, description, action, generated_name in zip(
                     self.segment_numbers, self.names, self.descriptions, self.actions, generated
@@ -167,6 +175,8 @@ class SegmentModel:
                 descriptions=[s["description"] for s in segments],
                 actions=[s["action"] for s in segments],
                 generated_names=[s.get("generated_name", s["name"]) for s in segments],
+                means=(np.array([s["mean_original"] for s in segments], dtype=np.float64)
+                       if all("mean_original" in s for s in segments) else None),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise SegmentationError(f"the model description is incomplete or damaged: {error!r}") from error

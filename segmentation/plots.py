@@ -155,6 +155,11 @@ def plot_segments(result, x: str | None = None, y: str | None = None, ax=None, m
     """
     ax = _new_axes(ax, figsize=(8, 6))
     numeric = _numeric_columns(result)
+    if len(numeric) > 2:
+        # Many features: the plane of the two that separate the segments most.
+        strongest = strongest_columns(result, len(result.feature_values.columns))
+        ranked = [c for c in _rank_by_strength(result, strongest) if c in numeric]
+        numeric = ranked[:2] + [c for c in numeric if c not in ranked[:2]]
     all_columns = list(result.feature_values.columns)
     x = x or (numeric[0] if numeric else all_columns[0])
     others = [c for c in (numeric or all_columns) if c != x] or [c for c in all_columns if c != x]
@@ -209,6 +214,15 @@ def strongest_columns(result, n_columns: int) -> list[str]:
     strength = np.max(np.abs(means - overall) / spread, axis=0)
     keep = set(np.argsort(-strength, kind="stable")[:n_columns])
     return [c for i, c in enumerate(columns) if i in keep]
+
+
+def _rank_by_strength(result, columns) -> list[str]:
+    means = np.vstack([s.centroid[columns].to_numpy(dtype=float) for s in result.segments])
+    overall = result.overall_means[columns].to_numpy(dtype=float)
+    spread = result.feature_values[columns].std(ddof=0).to_numpy()
+    spread = np.where(spread > 0, spread, 1.0)
+    strength = np.max(np.abs(means - overall) / spread, axis=0)
+    return [columns[i] for i in np.argsort(-strength, kind="stable")]
 
 
 def principal_components(scaled: np.ndarray, n_components: int = 2):

@@ -252,6 +252,8 @@ def test_every_scaling_round_trips_through_the_model_file(wide, scale, tmp_path)
     loaded = read_model(write_model(result.model, tmp_path / "model.json"))
     np.testing.assert_array_equal(loaded.predict(wide), result.model.predict(wide))
     assert loaded.scaler.column_methods == result.model.scaler.column_methods
+    # The saved means are the report's segment means (original units), whatever the scaling.
+    np.testing.assert_allclose(loaded.means, np.vstack([s.centroid for s in result.segments]))
 
 
 # --- outliers, small segments ---------------------------------------------------------------------
