@@ -122,7 +122,7 @@ class Feature:
     def noun(self) -> str:
         """The word segment names use for this feature ("Income", "Spending", "Fresh")."""
         if self.is_date:
-            return f"{self.column} age"
+            return self.encoded_columns[0]
         return _NOUNS.get(self.role, str(self.column))
 
     @property

@@ -167,6 +167,15 @@ class _Standing:
     fact: str  # "mean Annual Income (k$) 26.3 vs 60.6 overall"
 
 
+def _value(number: float) -> str:
+    # One decimal from 1 up, three significant digits below (ratios), as the report does.
+    return f"{number:,.1f}" if number == 0 or abs(number) >= 1 else f"{number:.3g}"
+
+
+#: Features a description mentions at most, the strongest first.
+_DESCRIBED = 4
+
+
 def _numeric_standing(feature, centroid_value, mean, std) -> _Standing:
     z = (centroid_value - mean) / std
     level = 0 if abs(z) < AVERAGE_BAND else int(np.sign(z))
@@ -176,7 +185,7 @@ def _numeric_standing(feature, centroid_value, mean, std) -> _Standing:
     else:
         words = f"{_LEVEL_WORDS[level]} {feature.noun}"
         fine_words = f"{_LEVEL_WORDS[fine_level]} {feature.noun}"
-    fact = f"mean {feature.column} {centroid_value:,.1f} vs {mean:,.1f} overall"
+    fact = f"mean {feature.encoded_columns[0]} {_value(centroid_value)} vs {_value(mean)} overall"
     return _Standing(feature, level, fine_level, abs(float(z)), words, fine_words, fact)
 
 
@@ -345,8 +354,13 @@ def _describe(standings: list[_Standing], features: Sequence[Feature]) -> tuple[
         spending = standings[roles.index("spending")].level
         persona, action = _PERSONAS[(income, spending)]
         return f"{persona} ({facts}.)", action
-    high = [s.feature.noun for s in standings if s.level > 0 and not s.feature.is_categorical]
-    low = [s.feature.noun for s in standings if s.level < 0 and not s.feature.is_categorical]
+    # With many features, the description keeps to the strongest few (the drivers table
+    # has the rest).
+    strongest = sorted(standings, key=lambda s: -s.strength)[:_DESCRIBED]
+    if len(standings) > _DESCRIBED:
+        facts = "; ".join(s.fact for s in strongest)
+    high = [s.feature.noun for s in strongest if s.level > 0 and not s.feature.is_categorical]
+    low = [s.feature.noun for s in strongest if s.level < 0 and not s.feature.is_categorical]
     if high or low:
         traits = []
         if high:

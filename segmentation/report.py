@@ -36,6 +36,17 @@ IMAGE_TITLES = {
 }
 
 
+def format_value(value) -> str:
+    """A number for people: one decimal from 1 up ("1,234.5"), three significant digits below
+    (ratios such as 0.0123 would all read "0.0" otherwise)."""
+    value = float(value)
+    if not np.isfinite(value):
+        return ""
+    if value == 0 or abs(value) >= 1:
+        return f"{value:,.1f}"
+    return f"{value:.3g}"
+
+
 def format_profile(profile: pd.DataFrame) -> pd.DataFrame:
     """The profile table as display strings: shares in %, values to one decimal."""
     shown = pd.DataFrame(index=profile.index)
@@ -50,7 +61,7 @@ def format_profile(profile: pd.DataFrame) -> pd.DataFrame:
         elif column == "Stability":
             shown[column] = ["" if pd.isna(v) else f"{float(v):.2f}" for v in values]
         else:
-            shown[column] = ["" if pd.isna(v) else f"{float(v):,.1f}" for v in values]
+            shown[column] = ["" if pd.isna(v) else format_value(v) for v in values]
     return shown
 
 
@@ -126,12 +137,12 @@ def _drivers_table(result) -> pd.DataFrame:
 
 
 def _number(value, feature) -> str:
-    return f"{value:.0%}" if str(feature).endswith("(share)") else f"{value:,.1f}"
+    return f"{value:.0%}" if str(feature).endswith("(share)") else format_value(value)
 
 
 def _outlier_table(result) -> pd.DataFrame:
     shown = result.outliers.head(OUTLIERS_LISTED).copy()
-    shown["Value"] = [f"{v:,.1f}" for v in shown["Value"]]
+    shown["Value"] = [format_value(v) for v in shown["Value"]]
     shown["Robust z"] = [f"{z:.1f}" for z in shown["Robust z"]]
     if "Segment" in shown.columns:
         shown["Segment"] = [f"{n}. {result.segments[n - 1].name}" for n in shown["Segment"]]
@@ -148,7 +159,7 @@ def _outlier_sentence(result) -> str:
         what = "were left out of fitting and of the results"
     return (
         f"{n} customer(s) have a robust z-score above {OUTLIER_THRESHOLD:g} on at least one "
-        f"feature (0.6745 (x - median) / MAD) and {what}{listed}."
+        f"feature ((x - median) / robust spread, see segmentation.outliers) and {what}{listed}."
     )
 
 
@@ -186,7 +197,7 @@ def render_summary(result, comparison=None) -> str:
     numeric = [f.encoded_columns[0] for f in result.features if not f.is_categorical]
     numeric = numeric[:4]  # the console line stays readable; the report has every column
     for segment in result.segments:
-        means = ", ".join(f"{column} {segment.centroid[column]:,.1f}" for column in numeric)
+        means = ", ".join(f"{column} {format_value(segment.centroid[column])}" for column in numeric)
         stable = (f"  stability {segment.stability:.2f}" if np.isfinite(segment.stability) else "")
         lines.append(
             f"  {segment.number}. {segment.name:<{width}}  {segment.size:>9,} ({segment.share:5.1%})"
@@ -233,7 +244,7 @@ def render_markdown(result, image_paths: Mapping[str, str] = None, comparison=No
         out += [f"![{IMAGE_TITLES['segments']}]({image_paths['segments']})", ""]
     out += ["## Number of segments", "", result.selection.reason, ""]
     if len(result.selection.k_values) > 1:
-        out += [_markdown_table(_selection_table(result)), ""]
+        out += [_markdown_table(_selection_table(result).set_index("k")), ""]
     for stem in ("elbow", "silhouette"):
         if stem in image_paths:
             out += [f"![{IMAGE_TITLES[stem]}]({image_paths[stem]})", ""]

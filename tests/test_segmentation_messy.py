@@ -429,3 +429,23 @@ def test_docstring_examples_run(module_name):
 
     outcome = doctest.testmod(importlib.import_module(module_name))
     assert outcome.attempted > 0 and outcome.failed == 0
+
+
+def test_wholesale_keeps_its_answer_with_the_old_options_and_loses_the_segment_of_one():
+    from pathlib import Path
+
+    from segmentation import segment_customers
+
+    path = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "Wholesale_customers_data.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} is not present")
+    features = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
+    # The earlier defaults (standardised, nobody set aside) give the earlier answer ...
+    old = segment_customers(path, features=features, scale="standard", outliers="keep",
+                            stability=False)
+    assert sorted(s.size for s in old.segments) == [1, 10, 63, 96, 270]
+    # ... whose segment of one customer is what log scaling and outlier flagging remove.
+    new = segment_customers(path, features=features, stability=False)
+    assert set(new.model.scaler.column_methods) == {"log"}
+    assert min(s.size for s in new.segments) >= 0.05 * 440
+    assert new.profile["Customers"].sum() == 440
