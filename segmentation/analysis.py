@@ -620,7 +620,8 @@ def _outlier_table(table, matrix, flagged, z, column_index) -> pd.DataFrame:
     frame["Column"] = [columns[i] for i in column_index[rows]]
     frame["Value"] = [matrix.values.iloc[r, i] for r, i in zip(rows, column_index[rows])]
     frame["Robust z"] = np.abs(z[rows])
-    return frame
+    # Most extreme first: a report that lists only some shows the absurd values.
+    return frame.sort_values("Robust z", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def _fit_single(scaled, k, random_state, n_init):
@@ -724,7 +725,9 @@ def _present(table, matrix, scaler, scaled, selection, fitted, labels_all, flagg
         for number, label in zip(range(1, k + 1), generated)
     ]
     if len(outlier_rows) and flagged.any():  # flagged and assigned (not excluded)
-        outlier_rows = outlier_rows.assign(Segment=segment_numbers[flagged])
+        outlier_rows = outlier_rows.assign(
+            Segment=segment_numbers[outlier_rows["Row"].to_numpy() - 1]
+        )
     warnings_found = _segment_warnings(segments, table.n_customers)
     model = SegmentModel(
         features=features,

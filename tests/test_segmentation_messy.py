@@ -267,6 +267,10 @@ def test_extreme_customers_are_flagged_not_given_a_segment(wide):
     features = ["BALANCE", "PURCHASES", "CASH_ADVANCE"]
     flagged = segment_customers(wide, features=features, k=4, **QUICK)
     assert set(absurd + 1) <= set(flagged.outliers["Row"])
+    # Listed most extreme first, each with the segment it was given.
+    assert set(flagged.outliers["Row"].head(2)) == set(absurd + 1)
+    rows = flagged.outliers["Row"].to_numpy() - 1
+    np.testing.assert_array_equal(flagged.outliers["Segment"], flagged.labels[rows])
     assert flagged.customers["Outlier"].sum() == len(flagged.outliers)
     assert min(s.size for s in flagged.segments) > 20  # nobody got a segment of their own
     assert len(flagged.customers) == len(wide)
