@@ -406,7 +406,7 @@ def render_html(result, images: Mapping[str, bytes] = None, comparison=None) -> 
     body.append("<h2>Number of segments</h2>")
     body.append(f"<p>{esc(result.selection.reason)}</p>")
     if len(result.selection.k_values) > 1:
-        body.append(_html_table(_selection_table(result)))
+        body.append(_html_table(_selection_table(result), index=False))
     body.append(_img(images, "elbow") + _img(images, "silhouette"))
     body.append("<h2>Profile</h2>")
     body.append(_html_table(_profile_with_overall(result)))

@@ -418,6 +418,7 @@ def test_html_tables_have_no_empty_header_row():
 
     html = render_html(segment_customers(datasets.make_customers(100, random_state=0), k=3, **QUICK))
     assert "<th>k</th>" in html
+    assert "<th>0</th>" not in html  # no stray 0, 1, 2 ... index column
     assert "<th></th>\n      <th></th>" not in html
     for header in html.split("<thead>")[1:]:
         assert header.split("</thead>")[0].count("<tr") == 1
