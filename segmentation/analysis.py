@@ -541,7 +541,7 @@ def segment_customers(
     # K-Means cannot make more clusters than there are distinct customers, and
     # the silhouette is only defined for 2 <= k <= n - 1.
     n_fit = int(fit_rows.sum())
-    n_distinct = len(np.unique(scaled_fit, axis=0))
+    n_distinct = len(pd.DataFrame(scaled_fit).drop_duplicates())
     if requested != "auto" and requested > n_distinct:
         raise SegmentationError(
             f"k = {requested} is more than the {n_distinct} distinct customers in the table"

@@ -15,11 +15,16 @@ pattern but its boundary moves, below 0.6 it should not be trusted.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["N_BOOTSTRAP", "STABLE_JACCARD", "segment_stability"]
+__all__ = ["N_BOOTSTRAP", "STABILITY_SAMPLE_SIZE", "STABLE_JACCARD", "segment_stability"]
 
 #: Bootstrap samples clustered again.
 N_BOOTSTRAP = 10
+#: Above this many customers, stability is measured on a random subset of this size: the
+#: Jaccard of a segment's members is estimated as well from 20,000 customers as from a
+#: million, at a fiftieth of the cost (each bootstrap is a full K-Means fit).
+STABILITY_SAMPLE_SIZE = 20_000
 #: Mean Jaccard above which a segment is called stable.
 STABLE_JACCARD = 0.75
 # Restarts per bootstrap fit: enough to find the same optimum as the main fit most
@@ -55,10 +60,13 @@ def segment_stability(
     from kmeans_core import KMeans
 
     labels = np.asarray(labels)
+    rng = np.random.default_rng(random_state)
+    if len(labels) > STABILITY_SAMPLE_SIZE:
+        subset = np.sort(rng.choice(len(labels), size=STABILITY_SAMPLE_SIZE, replace=False))
+        scaled, labels = np.ascontiguousarray(scaled[subset]), labels[subset]
     n = len(labels)
     if k < 2 or n < 2 * k:
         return np.full(k, np.nan)
-    rng = np.random.default_rng(random_state)
     members = [labels == segment for segment in range(k)]
     totals = np.zeros(k)
     done = 0
@@ -66,7 +74,7 @@ def segment_stability(
         sample = rng.integers(0, n, size=n)
         seed = int(rng.integers(0, 2**31 - 1))
         resampled = np.ascontiguousarray(scaled[sample])
-        if len(np.unique(resampled, axis=0)) < k:
+        if len(pd.DataFrame(resampled).drop_duplicates()) < k:
             continue
         done += 1
         fitted = KMeans(n_clusters=k, n_init=_BOOTSTRAP_N_INIT, random_state=seed).fit(resampled)
