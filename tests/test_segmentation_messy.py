@@ -455,3 +455,18 @@ def test_wholesale_keeps_its_answer_with_the_old_options_and_loses_the_segment_o
     assert set(new.model.scaler.column_methods) == {"log"}
     assert min(s.size for s in new.segments) >= 0.05 * 440
     assert new.profile["Customers"].sum() == 440
+
+
+def test_stability_of_a_large_table_uses_a_subset(monkeypatch):
+    from segmentation import stability
+
+    rng = np.random.default_rng(0)
+    centers = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    labels = rng.integers(0, 3, size=3_000)
+    scaled = centers[labels] + rng.normal(size=(3_000, 2))
+    monkeypatch.setattr(stability, "STABILITY_SAMPLE_SIZE", 500)
+    scores = stability.segment_stability(scaled, labels, 3, random_state=0)
+    np.testing.assert_allclose(scores, 1.0)  # three far-apart blobs come back every time
+    # Same seed, same answer.
+    np.testing.assert_array_equal(stability.segment_stability(scaled, labels, 3, random_state=0),
+                                  scores)
