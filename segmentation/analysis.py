@@ -520,8 +520,8 @@ def segment_customers(
                 table = table.with_note(
                     f"{int(flagged.sum())} customers ({flagged.mean():.0%}) have a robust z-score "
                     f"above {OUTLIER_THRESHOLD}: too many to set aside as outliers (more than "
-                    f"{MAX_OUTLIER_SHARE:.0%}), so everyone was clustered; consider --scale log "
-                    "or robust."
+                    f"{MAX_OUTLIER_SHARE:.0%}): the columns have long tails or well-separated "
+                    "groups rather than a few odd customers, so everyone was clustered."
                 )
                 flagged = np.zeros(table.n_customers, dtype=bool)
         outlier_rows = _outlier_table(table, matrix, flagged, outlier_z, outlier_column)
