@@ -470,3 +470,15 @@ def test_stability_of_a_large_table_uses_a_subset(monkeypatch):
     # Same seed, same answer.
     np.testing.assert_array_equal(stability.segment_stability(scaled, labels, 3, random_state=0),
                                   scores)
+
+
+def test_a_whole_distant_group_is_not_set_aside_as_outliers():
+    from segmentation import segment_customers
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(0, 1, 170), rng.normal(50, 1, 30)])  # 15% far away
+    frame = pd.DataFrame({"x": x, "y": rng.normal(0, 1, 200)})
+    result = segment_customers(frame, features=["x", "y"], k=2, **QUICK)
+    assert len(result.outliers) == 0 and "Outlier" not in result.customers.columns
+    assert any("too many to set aside" in note for note in result.notes)
+    assert sorted(s.size for s in result.segments) == [30, 170]
