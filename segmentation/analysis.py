@@ -689,7 +689,11 @@ def _present(table, matrix, scaler, scaled, selection, fitted, labels_all, flagg
     segment_means = pd.DataFrame(
         cluster_means.to_numpy()[order], columns=columns, index=pd.RangeIndex(1, k + 1)
     )
-    generated = name_segments(features, segment_means, population_mean, population_std)
+    numeric_columns = [f.encoded_columns[0] for f in features if not f.is_categorical]
+    correlation = typical[numeric_columns].corr() if len(numeric_columns) > 1 else None
+    generated = name_segments(
+        features, segment_means, population_mean, population_std, correlation=correlation
+    )
     renamed = _check_labels(user_labels, k)
     names = [renamed.get(number, label.name) for number, label in enumerate(generated, start=1)]
     if len(set(names)) < len(names):

@@ -275,25 +275,43 @@ def _anchors(features: Sequence[Feature]) -> list[int]:
     return []
 
 
-def _candidate_order(standings: list[_Standing], anchors: list[int]) -> list[int]:
-    """Anchors first, then the others: standing-out ones by strength, then the rest."""
+def _candidate_order(
+    standings: list[_Standing], anchors: list[int], redundant=frozenset()
+) -> tuple[list[int], int]:
+    """Anchors first, then the standing-out features by strength, then the rest.
+
+    A standing-out feature strongly correlated with one already in the order
+    (``redundant`` holds such index pairs) goes after the other standing-out
+    ones: "High PURCHASES, High ONEOFF_PURCHASES" says the same thing twice.
+    Returns the order and how many non-redundant standing-out features it has.
+    """
     others = [i for i in range(len(standings)) if i not in anchors]
     others.sort(key=lambda i: (standings[i].level == 0, -standings[i].strength))
-    return anchors + others
+    chosen, repeats, flat = list(anchors), [], []
+    for i in others:
+        if standings[i].level == 0:
+            flat.append(i)
+        elif any(frozenset((i, j)) in redundant for j in chosen):
+            repeats.append(i)
+        else:
+            chosen.append(i)
+    return chosen + repeats + flat, len(chosen) - len(anchors)
 
 
-def _initial_length(standings: list[_Standing], anchors: list[int]) -> int:
-    standing_out = sum(1 for i, s in enumerate(standings) if i not in anchors and s.level != 0)
-    return len(anchors) + min(standing_out, max(0, _MAX_PARTS - len(anchors)))
+def _initial_length(n_standing_out: int, anchors: list[int]) -> int:
+    return len(anchors) + min(n_standing_out, max(0, _MAX_PARTS - len(anchors)))
 
 
 def _parts(standings, order, length, fine) -> list[str]:
     return [standings[i].fine_words if fine else standings[i].words for i in order[:length]]
 
 
-def _unique_names(all_standings: list[list[_Standing]], anchors: list[int]) -> list[str]:
-    orders = [_candidate_order(s, anchors) for s in all_standings]
-    lengths = [_initial_length(s, anchors) for s in all_standings]
+def _unique_names(
+    all_standings: list[list[_Standing]], anchors: list[int], redundant=frozenset()
+) -> list[str]:
+    ordered = [_candidate_order(s, anchors, redundant) for s in all_standings]
+    orders = [order for order, _ in ordered]
+    lengths = [_initial_length(n, anchors) for _, n in ordered]
     fine = [False] * len(all_standings)
 
     def parts() -> list[list[str]]:
@@ -373,11 +391,30 @@ def _describe(standings: list[_Standing], features: Sequence[Feature]) -> tuple[
     return description, NO_ACTION
 
 
+#: Numeric features correlated above this (absolute value) say the same thing in a name.
+REDUNDANT_CORRELATION = 0.9
+
+
+def _redundant_pairs(features: Sequence[Feature], correlation) -> frozenset:
+    if correlation is None:
+        return frozenset()
+    pairs = set()
+    numeric = [(i, f.encoded_columns[0]) for i, f in enumerate(features) if not f.is_categorical]
+    for a, (i, first) in enumerate(numeric):
+        for j, second in numeric[a + 1:]:
+            if first in correlation.index and second in correlation.columns:
+                value = correlation.loc[first, second]
+                if np.isfinite(value) and abs(value) > REDUNDANT_CORRELATION:
+                    pairs.add(frozenset((i, j)))
+    return frozenset(pairs)
+
+
 def name_segments(
     features: Sequence[Feature],
     centroids: pd.DataFrame,
     population_mean: pd.Series,
     population_std: pd.Series,
+    correlation: pd.DataFrame | None = None,
 ) -> list[SegmentLabel]:
     """Name, describe and suggest an action for each segment.
 
@@ -391,6 +428,10 @@ def name_segments(
     population_mean, population_std : pandas.Series
         Mean and population standard deviation of each encoded column over all
         customers.
+    correlation : pandas.DataFrame, optional
+        Correlation matrix of the numeric feature columns. A feature correlated
+        above :data:`REDUNDANT_CORRELATION` (in absolute value) with one the
+        name already mentions is named only when needed to tell segments apart.
 
     Returns
     -------
@@ -408,7 +449,7 @@ def name_segments(
     ['Low Income, High Spending', 'High Income, Low Spending']
     """
     all_standings = _standings(features, centroids, population_mean, population_std)
-    names = _unique_names(all_standings, _anchors(features))
+    names = _unique_names(all_standings, _anchors(features), _redundant_pairs(features, correlation))
     if _is_rfm(features):
         personas = [_rfm_persona(standings, features)[0] for standings in all_standings]
         counts = {p: personas.count(p) for p in personas}

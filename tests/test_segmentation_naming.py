@@ -138,3 +138,17 @@ def test_names_never_collide_with_many_features(n_segments, seed):
     assert len(set(names)) == len(names)
     # Not even the same words in another order.
     assert len({frozenset(name.split(", ")) for name in names}) == len(names)
+
+
+def test_correlated_features_are_not_named_twice():
+    features = [Feature(c) for c in ("Purchases", "OneOff", "Balance", "Tenure")]
+    mean = pd.Series(0.0, index=[f.column for f in features])
+    std = pd.Series(1.0, index=mean.index)
+    centroids = pd.DataFrame([[2.0, 1.9, 1.0, 0.0], [-2.0, -1.9, -1.0, 0.0]], columns=mean.index)
+    correlation = pd.DataFrame(np.eye(4), index=mean.index, columns=mean.index)
+    assert names_of(features, centroids, mean, std) == [
+        "High Purchases, High OneOff, High Balance", "Low Purchases, Low OneOff, Low Balance"]
+    correlation.loc["Purchases", "OneOff"] = correlation.loc["OneOff", "Purchases"] = 0.95
+    labels = name_segments(features, centroids, mean, std, correlation=correlation)
+    assert [label.name for label in labels] == ["High Purchases, High Balance",
+                                                "Low Purchases, Low Balance"]
