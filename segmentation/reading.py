@@ -59,6 +59,7 @@ FILE_TYPES = {
 }
 # Lines looked at to guess the separator and decimal mark.
 _SNIFF_LINES = 200
+_SNIFF_CHARS = 1 << 16
 _DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$")
 _NUMBER_WITH_POINT = re.compile(r"^[+-]?\d*\.\d+$")
 _THOUSANDS_POINT = re.compile(r"(^|[^\d.])\d{1,3}(\.\d{3})+,\d")
@@ -131,7 +132,8 @@ def _decode(raw: bytes, path: Path, encoding: str | None) -> tuple[str, str, boo
 
 
 def _sample_rows(text: str, separator: str) -> list[list[str]]:
-    lines = text.splitlines()[:_SNIFF_LINES]
+    # Only the head is split: splitting a million-line text just to keep 200 lines is slow.
+    lines = text[:_SNIFF_CHARS].splitlines()[:_SNIFF_LINES]
     return [row for row in csv.reader(lines, delimiter=separator) if row]
 
 
@@ -228,7 +230,7 @@ def _read_text(path: Path, sep, decimal, encoding) -> tuple[pd.DataFrame, ReadIn
         )
     info = ReadInfo("text", used_encoding, separator, decimal_mark, tuple(detected))
     hint = f" (read as {info.describe()})"
-    header = next(csv.reader(io.StringIO(text), delimiter=separator), [])
+    header = next(csv.reader(io.StringIO(text[:_SNIFF_CHARS]), delimiter=separator), [])
     if len(header) == 1:
         others = {
             word: header[0].count(candidate)
@@ -246,9 +248,11 @@ def _read_text(path: Path, sep, decimal, encoding) -> tuple[pd.DataFrame, ReadIn
     # Only when seen: pandas' parser with a thousands mark is a unit in the last place off.
     thousands = "." if decimal_mark == "," and _THOUSANDS_POINT.search(text) else None
     try:
+        # pandas reads the file itself with the encoding found (faster than parsing a copy
+        # of the decoded text).
         frame = pd.read_csv(
-            io.StringIO(text), sep=separator, decimal=decimal_mark, thousands=thousands,
-            skipinitialspace=True,
+            path, sep=separator, decimal=decimal_mark, thousands=thousands,
+            skipinitialspace=True, encoding=used_encoding,
         )
     except pd.errors.EmptyDataError as error:
         raise SegmentationError(f"input file {str(path)!r} is empty") from error
