@@ -84,8 +84,10 @@ def _distance_to_column(X, i, centers_t, j):
 @jit
 def refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk, slot_rows, touched,
                        slot_sums, slot_weights, chunk_sums, chunk_weights):
-    """Recompute the sum slots marked in ``touched`` (slot of the chunk x cluster), then
-    the chunk's sums of the clusters whose slots changed.
+    """Recompute the sum slots marked in ``touched``, then the chunk sums they feed.
+
+    ``touched`` is (slot of the chunk, cluster): those slots are re-summed,
+    then the chunk's sums of every cluster with a re-summed slot.
 
     The arithmetic and order are those of Lloyd's pass (``weight * x`` added
     row by row to a zeroed slot; a chunk's sums are its slots added in

@@ -10,6 +10,9 @@ load_customers
     Read a CSV/Parquet file or a DataFrame and recognise the classic columns.
 segment_customers
     The whole analysis: features, k (a number or "auto"), K-Means, names, profile.
+segment_rfm, rfm_table
+    Recency, frequency and monetary value per customer from a transactions table,
+    segmented with RFM names and actions.
 SegmentationResult, Segment, KSelection
     What ``segment_customers`` returns.
 SegmentModel
@@ -19,7 +22,9 @@ compare_hierarchical
 write_report, write_model, read_model
     Files: the report folder (HTML, Markdown, CSV, PNG, JSON) and the model.
 datasets
-    ``make_customers``: a synthetic table with the classic schema and five groups.
+    ``make_customers``: a synthetic table with the classic schema and five groups;
+    ``make_wide_customers`` (many skewed columns, a category, a date, outliers) and
+    ``make_transactions`` (purchases, for RFM).
 SegmentationError, DataQualityWarning
     What bad input raises (a ``ValueError``) or warns.
 """
@@ -31,6 +36,7 @@ from segmentation.compare import HierarchyComparison, compare_hierarchical
 from segmentation.data import CustomerTable, load_customers
 from segmentation.export import read_model, write_model, write_report
 from segmentation.model import SegmentModel
+from segmentation.rfm import rfm_table, segment_rfm
 
 __all__ = [
     "CustomerTable",
@@ -45,7 +51,9 @@ __all__ = [
     "datasets",
     "load_customers",
     "read_model",
+    "rfm_table",
     "segment_customers",
+    "segment_rfm",
     "write_model",
     "write_report",
 ]

@@ -310,11 +310,37 @@ def _check_categories(value, path: str) -> None:
     _distinct_texts(value, path, non_empty=False)
 
 
+#: What each encoded column went through before scaling (``scaler.transforms``).
+TRANSFORMS = ("identity", "log1p")
+#: How each encoded column was scaled (``scaler.column_methods``).
+COLUMN_METHODS = ("standard", "robust", "log", "minmax", "none", "category")
+
+
+def _choices(allowed):
+    def check(value, path: str) -> None:
+        for i, item in enumerate(_list(value, path)):
+            if item not in allowed:
+                raise _FieldError(f"{path}[{i}]", f"is {_describe(item)}, expected one of "
+                                                  f"{', '.join(allowed)}")
+    return check
+
+
+def _check_iso_date(value, path: str) -> None:
+    import datetime
+
+    text = _text(value, path)
+    try:
+        datetime.date.fromisoformat(text[:10])
+    except ValueError:
+        raise _FieldError(path, f"is {_describe(value)}, not a date (YYYY-MM-DD)") from None
+
+
 #: Fields of one entry of ``features``: name -> (required, check).
 FEATURE_FIELDS: dict[str, tuple[bool, Callable]] = {
     "column": (True, _text),
     "role": (False, _check_role),
     "categories": (True, _check_categories),
+    "reference_date": (False, _check_iso_date),  # date features: ages counted from it
 }
 
 
@@ -328,11 +354,13 @@ def _check_features(value, path: str) -> None:
 
 
 def _check_method(value, path: str) -> None:
-    from segmentation.features import SCALE_METHODS
+    from segmentation.scaling import SCALE_CHOICES
 
-    if value not in SCALE_METHODS:
+    if value not in SCALE_CHOICES:
         raise _FieldError(path,
-                          f"is {_describe(value)}, expected one of {', '.join(SCALE_METHODS)}")
+                          f"is {_describe(value)}, expected one of {', '.join(SCALE_CHOICES)}")
+
+
 
 
 def _check_number_list(value, path: str) -> None:
@@ -346,6 +374,8 @@ SCALER_FIELDS: dict[str, tuple[bool, Callable]] = {
     "method": (True, _check_method),
     "center": (True, _check_number_list),
     "scale": (True, _check_number_list),
+    "transforms": (False, _choices(TRANSFORMS)),
+    "column_methods": (False, _choices(COLUMN_METHODS)),
 }
 
 
@@ -370,6 +400,8 @@ SEGMENT_FIELDS: dict[str, tuple[bool, Callable]] = {
     "action": (True, _check_description_text),
     "center_scaled": (True, _check_number_list),
     "center_original": (True, _check_number_list),
+    "generated_name": (False, _text),  # the rule's name when --labels renamed the segment
+    "mean_original": (False, _check_number_list),
 }
 
 
@@ -414,6 +446,13 @@ def _check_agreements(description: dict) -> None:
     scaler = description["scaler"]
     center = _numbers(scaler["center"], "scaler.center", n_columns, columns_word)
     scale = _numbers(scaler["scale"], "scaler.scale", n_columns, columns_word)
+    logged = np.zeros(n_columns, dtype=bool)
+    for field in ("transforms", "column_methods"):
+        if field in scaler and len(scaler[field]) != n_columns:
+            raise _FieldError(f"scaler.{field}", f"has {len(scaler[field])} value(s) but the "
+                                                 f"model has {n_columns} {columns_word}")
+    if "transforms" in scaler:
+        logged = np.array([t == "log1p" for t in scaler["transforms"]], dtype=bool)
     not_positive = np.flatnonzero(scale <= 0)
     if len(not_positive):
         i = int(not_positive[0])
@@ -442,8 +481,11 @@ def _check_agreements(description: dict) -> None:
                             n_columns, columns_word)
         # Both were written from the same floats by the same formula, so they
         # agree to rounding; a larger gap means one of them was changed.
+        if "mean_original" in segment:
+            _numbers(segment["mean_original"], f"{path}.mean_original", n_columns, columns_word)
         with np.errstate(all="ignore"):  # an overflow just means "does not match"
             expected = centers[i] * scale + center
+            expected[logged] = np.expm1(expected[logged])
             tolerance = 1e-12 * (np.abs(center) + scale).max()
             matches = np.allclose(original, expected, rtol=1e-9, atol=tolerance)
         if not matches:

@@ -4,6 +4,7 @@ Sub-commands::
 
     kmeans-segment demo   [--out DIR]                 built-in synthetic customers
     kmeans-segment run    FILE [--features ...] [--k auto|N] [--scale ...] [--out DIR]
+    kmeans-segment rfm    FILE --customer COL --date COL --amount COL   transactions -> RFM segments
     kmeans-segment assign MODEL FILE [--out FILE]     new customers -> segments
 
 Also ``python -m segmentation``. Bad input gives one line on stderr and exit
@@ -21,6 +22,7 @@ import signal
 import sys
 import threading
 import warnings
+from pathlib import Path
 
 from segmentation._errors import DataQualityWarning, SegmentationError
 from segmentation._output import ReportFolderWarning
@@ -51,6 +53,9 @@ examples:
   {PROG} run Mall_Customers.csv --out report   income and spending, k chosen for you
   {PROG} run customers.csv --features income spending age gender --k 6
   {PROG} run wholesale.csv --features Fresh Milk Grocery --scale standard
+  {PROG} run cards.csv --features all --categorical Plan --scale auto
+  {PROG} rfm orders.csv --customer CustomerID --date OrderDate --amount Total
+  {PROG} rfm --demo                            RFM on built-in synthetic transactions
   {PROG} assign report/model.json new_customers.csv --out assigned.csv
 
 The report folder holds report.html (open it in a browser), summary.md,
@@ -88,24 +93,47 @@ def _positive_int(text: str) -> int:
 
 def _add_analysis_options(parser: argparse.ArgumentParser, *, with_features: bool) -> None:
     from segmentation.analysis import DEFAULT_N_INIT
-    from segmentation.features import SCALE_METHODS
+    from segmentation.outliers import OUTLIER_POLICIES, OUTLIER_THRESHOLD
+    from segmentation.scaling import SCALE_CHOICES, SKEW_THRESHOLD
 
     if with_features:
         parser.add_argument(
             "--features", nargs="+", metavar="FEATURE",
             help="columns to segment on: the keywords income, spending, age, gender, or column "
-                 "names (quote names with spaces; commas also separate). "
+                 "names (quote names with spaces; commas also separate), or 'all' (every numeric "
+                 "column except IDs, plus text columns with few values as categories). "
                  "Default: income spending",
         )
+        parser.add_argument(
+            "--categorical", nargs="+", metavar="COLUMN",
+            help="columns to one-hot encode (each counts like one numeric column); text "
+                 "columns with few values are encoded without being named",
+        )
+        parser.add_argument(
+            "--dates", nargs="+", metavar="COLUMN",
+            help="date columns to use as their age in days (e.g. customer-since -> tenure)",
+        )
+    parser.add_argument(
+        "--outliers", choices=OUTLIER_POLICIES, default="flag",
+        help=f"extreme customers (robust z-score above {OUTLIER_THRESHOLD:g}): 'flag' (default) "
+             "leaves them out of fitting, then assigns and lists them; 'exclude' drops them; "
+             "'keep' treats them like everyone",
+    )
+    parser.add_argument(
+        "--labels", metavar="FILE",
+        help="rename segments: a CSV with columns Segment,Name (or a JSON object "
+             "{\"1\": \"name\", ...}); the names go into model.json and 'assign'",
+    )
     parser.add_argument(
         "--k", type=_k_argument, default="auto", metavar="auto|N",
         help="number of segments, or 'auto' (default): the elbow of WCSS over k = 1..10, "
              "checked against the silhouette",
     )
     parser.add_argument(
-        "--scale", choices=SCALE_METHODS, default="standard",
-        help="feature scaling before clustering (default: standard); results are always "
-             "reported in the original units",
+        "--scale", choices=SCALE_CHOICES, default="auto",
+        help=f"feature scaling before clustering (default: auto = log1p for never-negative "
+             f"columns with skewness above {SKEW_THRESHOLD:g}, standard otherwise); results "
+             "are always reported in the original units",
     )
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                         help=f"report folder (default: ./{DEFAULT_OUT})")
@@ -119,6 +147,16 @@ def _add_analysis_options(parser: argparse.ArgumentParser, *, with_features: boo
     parser.add_argument("--no-plots", action="store_true", help="skip the pictures (faster)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="show progress on stderr (default: when stderr is a terminal)")
+
+
+def _add_reading_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sep", metavar="SEP",
+                        help="field separator of a text file: comma, semicolon, tab, pipe or one "
+                             "character (default: detected)")
+    parser.add_argument("--decimal", choices=(".", ","),
+                        help="decimal mark of a text file (default: detected)")
+    parser.add_argument("--encoding", metavar="NAME",
+                        help="text encoding, e.g. utf-8, cp1252, latin-1 (default: detected)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,15 +185,42 @@ def build_parser() -> argparse.ArgumentParser:
                     "Spending Score (1-100)) by name; other numeric columns can be named with "
                     "--features.",
     )
-    run.add_argument("file", metavar="FILE", help="customer table: .csv, .tsv or .parquet")
+    run.add_argument("file", metavar="FILE",
+                     help="customer table: .csv/.tsv/.txt (separator, decimal mark and encoding "
+                          "detected), .parquet or .xlsx")
     _add_analysis_options(run, with_features=True)
+    _add_reading_options(run)
     run.add_argument("--id-column", metavar="COLUMN",
                      help="the customer-ID column, if not recognised by name (never a feature)")
+    run.add_argument("--role", action="append", metavar="ROLE=COLUMN",
+                     help="give a column a business role (income, spending, age, gender, recency, "
+                          "frequency, monetary) so segments get suggested actions; repeatable")
     run.add_argument("--drop-missing", action="store_true",
                      help="drop customers with missing values in the features (default: refuse them)")
     run.add_argument("--strict", action="store_true",
                      help="treat out-of-range values (score outside 1-100, negative income or age) "
                           "as errors instead of warnings")
+
+    rfm = commands.add_parser(
+        "rfm", help="segment customers by recency, frequency and monetary value of their purchases",
+        description="Build recency (days since the last purchase), frequency (number of purchases) "
+                    "and monetary value (total spent) per customer from a transactions table (one "
+                    "row per purchase), segment them, and name the segments with the usual RFM "
+                    "personas (Champions, Loyal Customers, At Risk, Hibernating ...).",
+    )
+    rfm.add_argument("file", metavar="FILE", nargs="?",
+                     help="transactions: .csv/.tsv/.txt, .parquet or .xlsx (or --demo)")
+    rfm.add_argument("--customer", metavar="COLUMN", help="the customer column")
+    rfm.add_argument("--date", metavar="COLUMN", help="the purchase-date column")
+    rfm.add_argument("--amount", metavar="COLUMN", help="the amount column")
+    rfm.add_argument("--as-of", metavar="DATE",
+                     help="count recency to this date (default: the day after the last purchase)")
+    rfm.add_argument("--demo", action="store_true",
+                     help="use built-in synthetic transactions (segmentation.datasets.make_transactions)")
+    rfm.add_argument("--drop-missing", action="store_true",
+                     help="drop purchases with a missing customer, date or amount (default: refuse)")
+    _add_analysis_options(rfm, with_features=False)
+    _add_reading_options(rfm)
 
     assign = commands.add_parser(
         "assign", help="put new customers into the segments of a saved model",
@@ -164,8 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "columns added, to --out or to standard output.",
     )
     assign.add_argument("model", metavar="MODEL", help="model.json from a report folder")
-    assign.add_argument("file", metavar="FILE", help="new customers: .csv, .tsv or .parquet")
+    assign.add_argument("file", metavar="FILE", help="new customers: .csv, .tsv, .parquet or .xlsx")
     assign.add_argument("--out", metavar="FILE", help="write the CSV here (default: standard output)")
+    assign.add_argument("--drop-missing", action="store_true",
+                        help="leave out customers with a missing value in a feature the model "
+                             "needs, and say how many (default: refuse them)")
+    _add_reading_options(assign)
 
     # Handled by kmeans_core.teach (see main); listed here so --help shows it.
     commands.add_parser(
@@ -192,9 +261,20 @@ def _segment_and_report(data, args) -> int:
     export.check_report_folder(args.out, protect)
     show_progress = args.progress if args.progress is not None else sys.stderr.isatty()
     progress = StageProgress(show_progress)
-    result = segment_customers(
+    run = segment_customers
+    extra = {}
+    if args.command == "rfm":
+        from segmentation.rfm import segment_rfm
+
+        run = segment_rfm
+        extra = {"customer": args.customer, "date": args.date, "amount": args.amount,
+                 "as_of": args.as_of}
+    result = run(
         data,
-        features=_split_features(args.features),
+        **extra,
+        **_feature_options(args),
+        outliers=args.outliers,
+        labels=_read_labels(args.labels) if args.labels else None,
         k=args.k,
         scale=args.scale,
         n_init=args.n_init,
@@ -203,6 +283,9 @@ def _segment_and_report(data, args) -> int:
         strict=getattr(args, "strict", False),
         id_column=getattr(args, "id_column", None),
         progress=progress,
+        sep=getattr(args, "sep", None),
+        decimal=getattr(args, "decimal", None),
+        encoding=getattr(args, "encoding", None),
     )
     comparison = None
     if args.compare_hierarchical:
@@ -217,6 +300,75 @@ def _segment_and_report(data, args) -> int:
     print(f"Summary: {written['markdown']}; customers with segments: {written['customers']}; "
           f"model: {written['model']}")
     return 0
+
+
+def _feature_options(args) -> dict:
+    if args.command == "rfm":
+        return {}
+    roles = {}
+    for item in getattr(args, "role", None) or []:
+        role, sep, column = item.partition("=")
+        if not sep or not role.strip() or not column.strip():
+            raise SegmentationError(f"--role must look like ROLE=COLUMN, not {item!r}")
+        roles[role.strip().lower()] = column.strip()
+    return {
+        "roles": roles or None,
+        "features": _split_features(args.features),
+        "categorical": _split_features(args.categorical),
+        "dates": _split_features(args.dates),
+    }
+
+
+def _rfm(args) -> int:
+    if args.demo:
+        from segmentation.datasets import make_transactions
+
+        if args.file is not None:
+            raise SegmentationError("give either FILE or --demo, not both")
+        data = make_transactions(300, random_state=args.seed)
+        args.customer, args.date, args.amount = "Customer", "Date", "Amount"
+        return _segment_and_report(data, args)
+    if args.file is None:
+        raise SegmentationError("rfm needs a transactions FILE (or --demo)")
+    absent = [f"--{name}" for name in ("customer", "date", "amount") if getattr(args, name) is None]
+    if absent:
+        raise SegmentationError(
+            f"rfm needs {', '.join(absent)}: the columns holding the customer, the purchase "
+            "date and the amount"
+        )
+    return _segment_and_report(args.file, args)
+
+
+def _read_labels(path) -> dict[int, str]:
+    """Segment names from a CSV (Segment,Name) or JSON ({"1": "name"}) file."""
+    import json
+
+    import pandas as pd
+
+    from segmentation.data import read_table
+
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        try:
+            labels = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise SegmentationError(f"cannot read labels file {str(path)!r}: {error}") from error
+        if not isinstance(labels, dict):
+            raise SegmentationError(
+                f"labels file {str(path)!r} must hold an object like {{\"1\": \"Bargain hunters\"}}"
+            )
+        return labels
+    frame, _ = read_table(path)
+    columns = {str(c).strip().lower(): c for c in frame.columns}
+    if "segment" not in columns or "name" not in columns:
+        raise SegmentationError(
+            f"labels file {str(path)!r} needs columns Segment and Name; it has "
+            f"{', '.join(map(str, frame.columns))}"
+        )
+    numbers = pd.to_numeric(frame[columns["segment"]], errors="coerce")
+    if numbers.isna().any():
+        raise SegmentationError(f"labels file {str(path)!r}: column Segment must hold numbers")
+    return dict(zip(numbers.astype(int), frame[columns["name"]].astype(str)))
 
 
 def _demo(args) -> int:
@@ -237,7 +389,9 @@ def _assign(args) -> int:
     if args.out is not None:
         check_table_target(args.out, protect)  # before the work, not after
     model = read_model(args.model)
-    customers, _ = read_table(args.file)
+    customers, _ = read_table(args.file, sep=args.sep, decimal=args.decimal, encoding=args.encoding)
+    if args.drop_missing:
+        customers = _drop_incomplete(customers, model)
     assigned = model.assign(customers)
     if args.out is None:
         _write_csv_to_stdout(assigned)
@@ -320,6 +474,22 @@ def _silence_stdout() -> None:
         pass  # not a real file descriptor (tests): nothing is flushed at exit
 
 
+def _drop_incomplete(customers, model):
+    """The customers with every column the model needs; tell stderr how many were left out."""
+    from segmentation.data import format_rows
+
+    needed = [f.column for f in model.features if f.column in customers.columns]
+    incomplete = customers[needed].isna().any(axis=1).to_numpy()
+    if incomplete.any():
+        print(f"{PROG}: note: left out {int(incomplete.sum())} of {len(customers):,} customers "
+              f"with missing values in the model's columns ({format_rows(incomplete.nonzero()[0])})",
+              file=sys.stderr)
+    kept = customers.loc[~incomplete].reset_index(drop=True)
+    if len(kept) == 0:
+        raise SegmentationError("every customer has a missing value in a column the model needs")
+    return kept
+
+
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
@@ -362,7 +532,7 @@ def _main(argv: list[str]) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_request:
         return int(exit_request.code or 0)
-    handlers = {"demo": _demo, "run": _run, "assign": _assign}
+    handlers = {"demo": _demo, "run": _run, "rfm": _rfm, "assign": _assign}
     try:
         with warnings.catch_warnings(record=True) as caught:
             for category in _USER_WARNINGS:

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from segmentation._errors import SegmentationError
+from segmentation.reading import ReadInfo, read_customer_file
 
 __all__ = ["CustomerTable", "load_customers", "read_table", "ROLE_NAMES", "format_rows"]
 
@@ -45,8 +46,6 @@ _PREFIX_ALIASES = {
     "income": ("annualincome",),
     "spending": ("spendingscore",),
 }
-
-_READERS = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 
 # How many offending rows an error message lists before it says "and N more".
 _ROWS_SHOWN = 10
@@ -109,12 +108,16 @@ class CustomerTable:
         "a DataFrame", "synthetic data ...").
     notes : tuple of str
         What validation found and did, in words, for the report.
+    reading : str
+        How the file was read ("text, encoding UTF-8 (detected), separator
+        semicolon (detected), decimal comma (detected)"); empty for a DataFrame.
     """
 
     frame: pd.DataFrame
     roles: dict[str, str]
     source: str
     notes: tuple[str, ...] = field(default=())
+    reading: str = ""
 
     @property
     def id_column(self) -> str | None:
@@ -130,52 +133,31 @@ class CustomerTable:
         """Return a copy that keeps only the rows where the boolean mask ``keep`` is true."""
         frame = self.frame.loc[keep].reset_index(drop=True)
         notes = self.notes + ((note,) if note else ())
-        return CustomerTable(frame, dict(self.roles), self.source, notes)
+        return replace(self, frame=frame, roles=dict(self.roles), notes=notes)
 
     def with_note(self, note: str) -> CustomerTable:
         """Return a copy with one more validation note."""
-        return CustomerTable(self.frame, dict(self.roles), self.source, self.notes + (note,))
+        return replace(self, roles=dict(self.roles), notes=self.notes + (note,))
 
 
-def _read_file(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise SegmentationError(f"input file {str(path)!r} does not exist")
-    if path.is_dir():
-        raise SegmentationError(f"input file {str(path)!r} is a folder, not a file")
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
-        raise SegmentationError(
-            f"input file {str(path)!r} has an unknown extension {path.suffix!r}; "
-            f"use one of {', '.join(sorted(_READERS))}"
-        )
-    if reader == "parquet":
-        try:
-            import pyarrow  # noqa: F401  (pandas needs it; importing it here gives a clear message)
-        except ImportError as error:
-            raise SegmentationError(
-                f"reading Parquet file {str(path)!r} needs the optional package pyarrow: "
-                "install it with `pip install pyarrow`, or save the table as CSV"
-            ) from error
-        try:
-            return pd.read_parquet(path)
-        except Exception as error:  # pyarrow raises many types for a corrupt file
-            raise SegmentationError(f"cannot read Parquet file {str(path)!r}: {error}") from error
-    try:
-        return pd.read_csv(path, sep="\t" if reader == "tsv" else ",", skipinitialspace=True)
-    except pd.errors.EmptyDataError as error:
-        raise SegmentationError(f"input file {str(path)!r} is empty") from error
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        message = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-        raise SegmentationError(f"cannot read {str(path)!r} as a table: {message}") from error
-
-
-def read_table(data: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, str]:
+def read_table(
+    data: str | os.PathLike | pd.DataFrame,
+    *,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    with_info: bool = False,
+):
     """Read a table from a file, or copy a DataFrame, without checking its content.
 
     Parameters
     ----------
     data : path-like or pandas.DataFrame
         See :func:`load_customers`.
+    sep, decimal, encoding : str, optional
+        For text files; detected when omitted (see :mod:`segmentation.reading`).
+    with_info : bool
+        Also return how the file was read.
 
     Returns
     -------
@@ -183,18 +165,22 @@ def read_table(data: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, st
         A private copy with a fresh ``RangeIndex``.
     source : str
         The file name, or the DataFrame's ``attrs["source"]``, or "a DataFrame".
+    info : ReadInfo or None
+        Only with ``with_info=True``; None for a DataFrame.
 
     Raises
     ------
     SegmentationError
-        When the file is missing, unreadable or empty, or column names repeat.
+        When the file is missing, unreadable or empty, or column names are
+        empty or repeat.
     """
+    info: ReadInfo | None = None
     if isinstance(data, pd.DataFrame):
         frame = data.copy(deep=True).reset_index(drop=True)
         source = str(data.attrs.get("source", "a DataFrame"))
     elif isinstance(data, (str, os.PathLike)):
         path = Path(data)
-        frame = _read_file(path)
+        frame, info = read_customer_file(path, sep=sep, decimal=decimal, encoding=encoding)
         source = path.name
     else:
         raise SegmentationError(
@@ -204,26 +190,34 @@ def read_table(data: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, st
     if frame.columns.has_duplicates:
         repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
         raise SegmentationError(f"column names are repeated: {', '.join(repeated)}")
-    return frame, source
+    return (frame, source, info) if with_info else (frame, source)
 
 
 def load_customers(
     data: str | os.PathLike | pd.DataFrame | CustomerTable,
     *,
     id_column: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
 ) -> CustomerTable:
     """Read a customer table from CSV, Parquet or a DataFrame and recognise its columns.
 
     Parameters
     ----------
     data : path-like, pandas.DataFrame or CustomerTable
-        A ``.csv``/``.txt`` (comma-separated), ``.tsv`` or ``.parquet`` file, or
+        A ``.csv``/``.txt``/``.tsv`` text file (separator, decimal mark and
+        encoding detected), a ``.parquet`` or ``.xlsx`` file, or
         a DataFrame with one row per customer. A DataFrame is copied, never
         modified. A :class:`CustomerTable` is returned unchanged.
     id_column : str, optional
         The customer-ID column, when its name is not recognised automatically
         (``CustomerID``, ``Customer ID``, ``customer_id``, ``ID`` ...). The ID
         column is never used as a feature.
+    sep, decimal, encoding : str, optional
+        How to read a text file; each is detected when omitted, and what was
+        used is kept in :attr:`CustomerTable.reading` (see
+        :mod:`segmentation.reading`).
 
     Returns
     -------
@@ -245,7 +239,9 @@ def load_customers(
     """
     if isinstance(data, CustomerTable):
         return data
-    frame, source = read_table(data)
+    frame, source, info = read_table(
+        data, sep=sep, decimal=decimal, encoding=encoding, with_info=True
+    )
     if len(frame) == 0:
         raise SegmentationError(f"the customer table from {source} has no rows")
     if len(frame) == 1:
@@ -253,7 +249,7 @@ def load_customers(
             f"the customer table from {source} has only 1 row; segmenting needs at least 2 customers"
         )
     roles = _recognise_roles(list(frame.columns), id_column)
-    table = CustomerTable(frame, roles, source)
+    table = CustomerTable(frame, roles, source, reading=info.describe() if info else "")
     _check_ids(table)
     return table
 

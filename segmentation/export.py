@@ -9,7 +9,7 @@
     k_selection.csv    WCSS and silhouette for each k compared
     model.json         features, scaler, centroids, names: assigns new customers
     hierarchy_sizes.csv  (with a hierarchical comparison) K-Means vs Ward sizes
-    plots/*.png        elbow, silhouette, segments, scatter_matrix, profile, dendrogram
+    plots/*.png        elbow, silhouette, segments, scatter_matrix, pca, profile, dendrogram
 
 Everything is first written to a temporary folder beside the output folder and
 swapped in only when complete, so a failure never leaves a half-written report
@@ -44,7 +44,7 @@ REPORT_FILES = (
     "model.json",
     "hierarchy_sizes.csv",
     *(f"plots/{stem}.png" for stem in
-      ("elbow", "silhouette", "segments", "scatter_matrix", "profile", "dendrogram")),
+      ("elbow", "silhouette", "segments", "scatter_matrix", "pca", "profile", "dendrogram")),
 )
 
 

@@ -25,6 +25,7 @@ age, age above 120                                   report); an error with ``st
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,8 @@ FEATURE_KEYWORDS = {
     "sex": "gender",
 }
 SCALE_METHODS = ("standard", "minmax", "none")
+#: A text column with at most this many different values is one-hot encoded without being named.
+MAX_AUTO_CATEGORIES = 12
 
 # The range each classic column states (the spending score is "(1-100)").
 _VALID_RANGES = {
@@ -83,13 +86,23 @@ class Feature:
         Its classic role (``"income"``, ``"spending"``, ``"age"``, ``"gender"``),
         or None for another numeric column named by the user.
     categories : tuple of str
-        For a categorical feature (gender), every category seen when the
-        segments were built; empty for a numeric feature.
+        For a categorical feature (gender, or a text column one-hot encoded),
+        every category seen when the segments were built; empty otherwise.
+    reference_date : str or None
+        For a date column turned into an age in days: the date ages are
+        counted back from (ISO format, the latest date when the segments were
+        built); None otherwise.
     """
 
     column: str
     role: str | None = None
     categories: tuple[str, ...] = field(default=())
+    reference_date: str | None = None
+
+    @property
+    def is_date(self) -> bool:
+        """True for a date column used as its age in days."""
+        return self.reference_date is not None
 
     @property
     def is_categorical(self) -> bool:
@@ -108,23 +121,35 @@ class Feature:
     @property
     def noun(self) -> str:
         """The word segment names use for this feature ("Income", "Spending", "Fresh")."""
+        if self.is_date:
+            return self.encoded_columns[0]
         return _NOUNS.get(self.role, str(self.column))
 
     @property
     def encoded_columns(self) -> list[str]:
         """Names of the columns this feature becomes in the feature matrix."""
+        if self.is_date:
+            return [f"{self.column} (days)"]
         if not self.is_categorical:
             return [str(self.column)]
         return [f"{self.column}={category}" for category in self.indicator_categories]
 
     def to_dict(self) -> dict:
         """A JSON-ready description."""
-        return {"column": str(self.column), "role": self.role, "categories": list(self.categories)}
+        description = {
+            "column": str(self.column), "role": self.role, "categories": list(self.categories)
+        }
+        if self.is_date:
+            description["reference_date"] = self.reference_date
+        return description
 
     @classmethod
     def from_dict(cls, description: dict) -> Feature:
         """Rebuild a feature from :meth:`to_dict` output."""
-        return cls(description["column"], description.get("role"), tuple(description["categories"]))
+        return cls(
+            description["column"], description.get("role"), tuple(description["categories"]),
+            description.get("reference_date"),
+        )
 
 
 @dataclass(frozen=True)
@@ -219,10 +244,6 @@ def gender_values(raw: pd.Series) -> pd.Series:
     return raw.map(spelling).astype("object")
 
 
-def _gender_column(table: CustomerTable, column: str) -> pd.Series:
-    return gender_values(table.frame[column])
-
-
 def _check_ranges(table: CustomerTable, strict: bool) -> CustomerTable:
     """Warn (or, when strict, refuse) about classic columns outside their stated range."""
     for role, (low, high, what) in _VALID_RANGES.items():
@@ -243,12 +264,114 @@ def _check_ranges(table: CustomerTable, strict: bool) -> CustomerTable:
     return table
 
 
+def _looks_like_id(column, values: pd.Series) -> bool:
+    """A column that identifies rows rather than describing customers.
+
+    Its name is "id" or ends in "id"/"number"/"no" (``CustomerID``, ``Client_No``)
+    and no value repeats, or it is whole numbers counting up one row at a time.
+    """
+    if values.isna().any() or not values.is_unique:
+        return False
+    key = re.sub(r"[^0-9a-z]", "", str(column).lower())
+    if key == "id" or key.endswith(("id", "number", "no", "key")):
+        return True
+    if pd.api.types.is_integer_dtype(values) and len(values) >= 20:
+        steps = np.diff(values.to_numpy())
+        return bool(np.all(steps == 1))
+    return False
+
+
+def _is_text(values: pd.Series) -> bool:
+    return not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values))
+
+
+def _all_requests(table: CustomerTable, categorical, dates) -> tuple[list[str], str]:
+    """Every usable column for ``features="all"``, and a note of what was left out and why."""
+    chosen, skipped = [], []
+    for column in table.frame.columns:
+        values = table.frame[column]
+        if column == table.id_column:
+            skipped.append(f"{column} (the customer ID)")
+        elif column in categorical or column in dates:
+            chosen.append(column)
+        elif _is_text(values):
+            n_values = values.dropna().nunique()
+            if n_values <= MAX_AUTO_CATEGORIES:
+                chosen.append(column)
+            else:
+                skipped.append(f"{column} (text with {n_values} different values)")
+        elif _looks_like_id(column, values):
+            skipped.append(f"{column} (looks like an ID)")
+        elif values.nunique(dropna=True) <= 1:
+            skipped.append(f"{column} (the same value for everyone)")
+        else:
+            chosen.append(column)
+    note = f"Features: all usable columns ({len(chosen)})"
+    note += f"; left out: {', '.join(map(str, skipped))}." if skipped else "."
+    return chosen, note
+
+
+def _category_values(table: CustomerTable, column: str, role: str | None) -> pd.Series:
+    """Category labels as text (gender spellings unified); missing stays missing."""
+    raw = table.frame[column]
+    if role == "gender":
+        return gender_values(raw)
+    spelling = {value: str(value).strip() for value in raw.dropna().unique()}
+    return raw.map(spelling).astype("object")
+
+
+def _date_column(table: CustomerTable, column: str) -> pd.Series:
+    """The column parsed as dates, refusing values that are present but not dates."""
+    raw = table.frame[column]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return raw
+    dates = pd.to_datetime(raw, errors="coerce", format="mixed")
+    not_dates = (dates.isna() & raw.notna()).to_numpy().nonzero()[0]
+    if len(not_dates):
+        examples = ", ".join(repr(raw.iloc[i]) for i in not_dates[:3])
+        raise SegmentationError(
+            f"date column {column!r} has values that are not dates ({examples}) at "
+            f"{format_rows(not_dates)}; write them as YYYY-MM-DD"
+        )
+    return dates
+
+
+def _age_in_days(dates: pd.Series, reference: pd.Timestamp) -> np.ndarray:
+    return ((reference - dates) / pd.Timedelta(days=1)).to_numpy(dtype="float64")
+
+
+def _kind_of(table, column, role, categorical, dates) -> str:
+    """"numeric", "category" or "date" for a resolved feature column."""
+    if column in dates:
+        return "date"
+    if role == "gender" or column in categorical:
+        return "category"
+    values = table.frame[column]
+    if _is_text(values) and role is None:
+        numbers = pd.to_numeric(values, errors="coerce")
+        # Mostly numbers with a few typos is a numeric column with bad values (refused later
+        # with the rows); words are categories.
+        if numbers.notna().sum() < 0.5 * values.notna().sum():
+            n_values = values.dropna().nunique()
+            if n_values <= MAX_AUTO_CATEGORIES:
+                return "category"
+            raise SegmentationError(
+                f"column {column!r} holds text with {n_values} different values, too many to "
+                f"encode automatically (at most {MAX_AUTO_CATEGORIES}); name it with "
+                "categorical=[...] (--categorical) to one-hot encode it anyway, with "
+                "dates=[...] (--dates) if it holds dates, or leave it out of the features"
+            )
+    return "numeric"
+
+
 def build_features(
     table: CustomerTable,
     features: Sequence[str] | None = None,
     *,
     missing: str = "error",
     strict: bool = False,
+    categorical: Sequence[str] | None = None,
+    dates: Sequence[str] | None = None,
 ) -> FeatureMatrix:
     """Pick, check and encode the features of a customer table.
 
@@ -256,16 +379,28 @@ def build_features(
     ----------
     table : CustomerTable
         From :func:`segmentation.load_customers`.
-    features : sequence of str, optional
+    features : sequence of str or "all", optional
         Column names or the keywords ``income``, ``spending`` (or ``score``),
         ``age`` and ``gender``. Defaults to income and spending score, the
-        classic analysis; tables without those columns must name their features.
+        classic analysis; tables without those columns must name their
+        features. ``"all"`` takes every numeric column except IDs (the
+        recognised ID column, columns named like IDs whose values never
+        repeat, and whole-number counters), constant columns, and every text
+        column with at most :data:`MAX_AUTO_CATEGORIES` values as a category.
     missing : {"error", "drop"}
         What to do with customers that have a missing value in a feature or in
         the ID column: refuse (the default) or drop them, noting how many.
     strict : bool
         Turn data-quality warnings (values outside a column's stated range) into
         errors.
+    categorical : sequence of str, optional
+        Columns to one-hot encode (one indicator per category; two categories
+        get one). Text columns with at most :data:`MAX_AUTO_CATEGORIES` values
+        are encoded so without being named. Named columns are features.
+    dates : sequence of str, optional
+        Date columns to use as their age in days, counted back from the latest
+        date in the column ("customer since" becomes tenure). Named columns are
+        features.
 
     Returns
     -------
@@ -281,21 +416,47 @@ def build_features(
         raise SegmentationError(f"missing must be 'error' or 'drop', not {missing!r}")
     if features is not None and isinstance(features, str):
         features = [features]
-    requests = list(features) if features is not None else list(_default_requests(table))
+    categorical_requests = list(categorical or [])
+    date_requests = list(dates or [])
+    all_note = None
+    if features is not None and [str(f).strip().lower() for f in features] == ["all"]:
+        categorical_set = {_resolve_column(c, table)[0] for c in categorical_requests}
+        date_set = {_resolve_column(c, table)[0] for c in date_requests}
+        requests, all_note = _all_requests(table, categorical_set, date_set)
+    elif features is not None:
+        requests = list(features) + categorical_requests + date_requests
+    elif categorical_requests or date_requests:
+        classic = "income" in table.roles and "spending" in table.roles
+        requests = (list(DEFAULT_FEATURES) if classic else []) + categorical_requests + date_requests
+    else:
+        requests = list(_default_requests(table))
     if not requests:
         raise SegmentationError("features: at least one feature is needed")
 
+    categorical_columns = {_resolve_column(c, table)[0] for c in categorical_requests}
+    date_columns = {_resolve_column(c, table)[0] for c in date_requests}
+    both = categorical_columns & date_columns
+    if both:
+        raise SegmentationError(
+            f"column(s) {', '.join(map(repr, sorted(both)))} cannot be both categorical and a date"
+        )
     columns: list[tuple[str, str | None]] = []
     for request in requests:
         resolved = _resolve_column(request, table)
         if resolved not in columns:
             columns.append(resolved)
+    kinds = {
+        column: _kind_of(table, column, role, categorical_columns, date_columns)
+        for column, role in columns
+    }
 
     # Convert first, so that non-numeric values are reported before missing ones.
     converted: dict[str, pd.Series] = {}
     for column, role in columns:
-        if role == "gender":
-            converted[column] = _gender_column(table, column)
+        if kinds[column] == "category":
+            converted[column] = _category_values(table, column, role)
+        elif kinds[column] == "date":
+            converted[column] = _date_column(table, column)
         else:
             converted[column] = _numeric_column(table, column)
 
@@ -326,24 +487,30 @@ def build_features(
                 "segmenting needs at least 2"
             )
 
-    for column, role in columns:
-        if role != "gender":
+    for column, _role in columns:
+        if kinds[column] == "numeric":
             not_finite = (~np.isfinite(converted[column].to_numpy())).nonzero()[0]
             if len(not_finite):
                 raise SegmentationError(
                     f"column {column!r} has infinite values at {format_rows(not_finite)}"
                 )
     table = _check_ranges(table, strict)
+    if all_note is not None:
+        table = table.with_note(all_note)
 
     chosen: list[Feature] = []
     encoded: dict[str, np.ndarray] = {}
     for column, role in columns:
         values = converted[column]
-        if role == "gender":
+        if kinds[column] == "category":
             categories = tuple(sorted({str(v) for v in values.unique()}))
             feature = Feature(column, role, categories)
             for category, name in zip(feature.indicator_categories, feature.encoded_columns):
                 encoded[name] = (values == category).to_numpy(dtype="float64")
+        elif kinds[column] == "date":
+            reference = values.max()
+            feature = Feature(column, role, reference_date=reference.isoformat())
+            encoded[feature.encoded_columns[0]] = _age_in_days(values, reference)
         else:
             feature = Feature(column, role)
             encoded[feature.encoded_columns[0]] = values.to_numpy()
@@ -388,7 +555,9 @@ def encode_for_model(frame: pd.DataFrame, features: Sequence[Feature]) -> pd.Dat
                 f"lacks; columns present: {present}"
             )
         if feature.is_categorical:
-            values = _gender_column(table, feature.column)
+            values = _category_values(table, feature.column, feature.role)
+        elif feature.is_date:
+            values = _date_column(table, feature.column)
         else:
             values = _numeric_column(table, feature.column)
         absent = values.isna().to_numpy().nonzero()[0]
@@ -406,6 +575,9 @@ def encode_for_model(frame: pd.DataFrame, features: Sequence[Feature]) -> pd.Dat
                 )
             for category, name in zip(feature.indicator_categories, feature.encoded_columns):
                 encoded[name] = (values == category).to_numpy(dtype="float64")
+        elif feature.is_date:
+            reference = pd.Timestamp(feature.reference_date)
+            encoded[feature.encoded_columns[0]] = _age_in_days(values, reference)
         else:
             not_finite = (~np.isfinite(values.to_numpy())).nonzero()[0]
             if len(not_finite):
@@ -418,22 +590,35 @@ def encode_for_model(frame: pd.DataFrame, features: Sequence[Feature]) -> pd.Dat
 
 @dataclass(frozen=True)
 class Scaler:
-    """A per-column affine rescaling, ``scaled = (value - center) / scale``.
+    """A per-column rescaling, ``scaled = (transform(value) - center) / scale``.
 
-    Every method is stored in the same form so that a model file needs no code
-    to undo it: ``standard`` uses the mean and the (population) standard
-    deviation, ``minmax`` the minimum and the range, ``none`` zero and one.
+    ``transform`` is the identity or ``log1p`` (see ``transforms``); the rest is
+    affine, so a model file needs no code to undo it: ``standard`` uses the
+    mean and the (population) standard deviation, ``minmax`` the minimum and
+    the range, ``none`` zero and one. :func:`segmentation.scaling.fit_scaling`
+    makes per-column choices (``auto``, ``robust``, ``log``, categories).
 
     Attributes
     ----------
-    method : {"standard", "minmax", "none"}
+    method : str
+        What was asked for: ``standard``, ``minmax``, ``none`` (from
+        :meth:`fit`), or ``auto``, ``robust``, ``log`` (from ``fit_scaling``).
     center, scale : numpy.ndarray
         One value per feature column.
+    transforms : tuple of str, optional
+        Per column, ``"log1p"`` or ``"identity"``, applied before the affine
+        step; empty means identity everywhere.
+    column_methods : tuple of str, optional
+        Per column, what was done, for the report: ``standard``, ``robust``,
+        ``log``, ``minmax``, ``none`` or ``category``; empty means ``method``
+        everywhere.
     """
 
     method: str
     center: np.ndarray
     scale: np.ndarray
+    transforms: tuple[str, ...] = ()
+    column_methods: tuple[str, ...] = ()
 
     @classmethod
     def fit(cls, values: pd.DataFrame | np.ndarray, method: str = "standard") -> Scaler:
@@ -460,18 +645,48 @@ class Scaler:
         scale = np.where(scale > 0, scale, 1.0)
         return cls(method, center, scale)
 
+    @property
+    def log_columns(self) -> np.ndarray:
+        """Boolean mask of the columns that are log1p-transformed."""
+        return np.array([t == "log1p" for t in self.transforms], dtype=bool)
+
+    def pre_transform(self, values: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Apply the per-column log1p (no centring or scaling), as float64."""
+        array = np.array(values, dtype=np.float64)  # a copy: never modify the caller's data
+        if self.transforms:
+            logged = self.log_columns
+            if logged.any():
+                negative = array[:, logged] < 0
+                if negative.any():
+                    raise SegmentationError(
+                        f"{int(negative.sum())} value(s) are negative in column(s) that the "
+                        "segments log-transform (log1p needs values >= 0)"
+                    )
+                array[:, logged] = np.log1p(array[:, logged])
+        return array
+
     def transform(self, values: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Original units to scaled units, as a C-ordered float64 array."""
-        array = np.asarray(values, dtype=np.float64)
+        array = self.pre_transform(values)
         return np.ascontiguousarray((array - self.center) / self.scale)
 
     def inverse_transform(self, scaled: np.ndarray) -> np.ndarray:
         """Scaled units back to original units."""
-        return np.asarray(scaled, dtype=np.float64) * self.scale + self.center
+        array = np.asarray(scaled, dtype=np.float64) * self.scale + self.center
+        if self.transforms and self.log_columns.any():
+            array[:, self.log_columns] = np.expm1(array[:, self.log_columns])
+        return array
 
     def to_dict(self) -> dict:
         """A JSON-ready description."""
-        return {"method": self.method, "center": self.center.tolist(), "scale": self.scale.tolist()}
+        description = {
+            "method": self.method, "center": self.center.tolist(), "scale": self.scale.tolist()
+        }
+        if self.transforms:
+            description["transforms"] = list(self.transforms)
+        if self.column_methods:
+            description["column_methods"] = list(self.column_methods)
+        return description
 
     @classmethod
     def from_dict(cls, description: dict) -> Scaler:
@@ -480,4 +695,6 @@ class Scaler:
             description["method"],
             np.asarray(description["center"], dtype=np.float64),
             np.asarray(description["scale"], dtype=np.float64),
+            tuple(description.get("transforms", ())),
+            tuple(description.get("column_methods", ())),
         )

@@ -35,7 +35,15 @@ class SegmentModel:
     centers : numpy.ndarray, shape (n_segments, n_feature_columns)
         Segment centroids in scaled units, in segment order (row 0 is segment 1).
     names, descriptions, actions : list of str
-        Per segment, in segment order.
+        Per segment, in segment order. ``names`` are the names shown, the
+        user's own when segments were renamed (``labels=``, ``--labels``).
+    generated_names : list of str, optional
+        The names the naming rule gave, kept when the user renamed segments.
+    means : numpy.ndarray, optional
+        Segment means in original units (the members' plain means, the numbers
+        the report shows), shape (n_segments, n_feature_columns). They differ
+        from :attr:`centers_original` for log-scaled columns, where the
+        K-Means centre maps back to a geometric-style mean.
     """
 
     features: list[Feature]
@@ -44,6 +52,8 @@ class SegmentModel:
     names: list[str]
     descriptions: list[str]
     actions: list[str]
+    generated_names: list[str] | None = None
+    means: np.ndarray | None = None
 
     @property
     def n_segments(self) -> int:
@@ -110,7 +120,8 @@ class SegmentModel:
     def to_dict(self) -> dict:
         """A JSON-ready description (see :data:`MODEL_FORMAT`)."""
         original = self.centers_original
-        return {
+        generated = self.generated_names or list(self.names)
+        description = {
             "format": MODEL_FORMAT,
             "features": [feature.to_dict() for feature in self.features],
             "feature_columns": self.feature_columns,
@@ -123,12 +134,16 @@ class SegmentModel:
                     "action": action,
                     "center_scaled": self.centers[number - 1].tolist(),
                     "center_original": original.loc[number].tolist(),
+                    "generated_name": generated_name,
+                    **({} if self.means is None
+                       else {"mean_original": [float(v) for v in self.means[number - 1]]}),
                 }
-                for number, name, description, action in zip(
-                    self.segment_numbers, self.names, self.descriptions, self.actions
+                for number, name, description, action, generated_name in zip(
+                    self.segment_numbers, self.names, self.descriptions, self.actions, generated
                 )
             ],
         }
+        return description
 
     def to_json(self) -> str:
         """The model as JSON text, with a checksum of its content.
@@ -158,6 +173,9 @@ class SegmentModel:
             names=[s["name"] for s in segments],
             descriptions=[s["description"] for s in segments],
             actions=[s["action"] for s in segments],
+            generated_names=[s.get("generated_name", s["name"]) for s in segments],
+            means=(np.array([s["mean_original"] for s in segments], dtype=np.float64)
+                   if all("mean_original" in s for s in segments) else None),
         )
 
     @classmethod

@@ -24,8 +24,16 @@ last resort get a number "(1)", "(2)" in segment order.
 Descriptions and actions follow the classic income/spending personas (discounts
 and loyalty for low income/high spending, premium engagement for high
 income/low spending, up-selling for the average, retention and exclusive offers
-for high/high, basic offers for low/low); other feature sets get a general
-sentence built from what stands out.
+for high/high, basic offers for low/low). RFM segments (features with the roles
+recency, frequency and monetary) are named and given actions from the usual
+RFM personas (Champions, Loyal, New, At Risk, Hibernating...). Other feature
+sets get a description built from what stands out but **no suggested action**:
+a column called "Kidhome" or "CASH_ADVANCE" says nothing about what a business
+should do, so actions are only suggested when the columns' roles are known.
+
+:func:`segment_drivers` lists, per segment, the features whose segment mean
+is furthest from the overall mean in standard deviations (the z-scores the
+names come from).
 """
 
 from __future__ import annotations
@@ -38,7 +46,16 @@ import pandas as pd
 
 from segmentation.features import Feature
 
-__all__ = ["SegmentLabel", "name_segments", "feature_levels", "AVERAGE_BAND", "VERY_BAND"]
+__all__ = [
+    "SegmentLabel",
+    "name_segments",
+    "feature_levels",
+    "segment_drivers",
+    "AVERAGE_BAND",
+    "VERY_BAND",
+    "NO_ACTION",
+    "RFM_ROLES",
+]
 
 #: |z| below this is "Average".
 AVERAGE_BAND = 0.5
@@ -96,6 +113,38 @@ _PERSONAS = {
 }
 
 
+#: The action shown when the columns' business roles are unknown.
+NO_ACTION = (
+    "No action suggested: the business meaning of these columns is not known. Actions are "
+    "suggested for the classic income/spending columns and for RFM (kmeans-segment rfm)."
+)
+#: The roles of an RFM analysis.
+RFM_ROLES = ("recency", "frequency", "monetary")
+
+# (recency level, frequency-or-monetary level) -> (name, description, action). Recency is
+# days since the last purchase, so a *low* recency is a recent customer.
+_RFM_PERSONAS = {
+    (-1, 1): ("Champions", "Bought recently, buy often and spend the most.",
+              "Reward them: early access, loyalty perks; ask for reviews and referrals."),
+    (-1, 0): ("Potential Loyalists", "Recent customers with average frequency and spend.",
+              "Offer membership or loyalty programmes and recommend related products."),
+    (-1, -1): ("New Customers", "Bought recently but rarely and for little so far.",
+               "Onboarding: welcome series and an incentive for the second purchase."),
+    (0, 1): ("Loyal Customers", "Buy often and spend well, not necessarily very recently.",
+             "Up-sell higher-value products and keep them engaged with personal offers."),
+    (0, 0): ("Need Attention", "Average recency, frequency and spend.",
+             "Limited-time offers and recommendations based on past purchases."),
+    (0, -1): ("About to Sleep", "Not very recent, few purchases, low spend.",
+              "Share popular products and discounts to reconnect before they lapse."),
+    (1, 1): ("At Risk", "Used to buy often and spend a lot, but not for a long time.",
+             "Win them back: personal emails, renewals, what is new since they left."),
+    (1, 0): ("Slipping Away", "Average frequency and spend, but long since the last purchase.",
+             "Reactivation campaign with a time-limited incentive."),
+    (1, -1): ("Hibernating", "Long since the last purchase, few purchases and low spend.",
+              "Low-cost reactivation only; do not over-invest."),
+}
+
+
 @dataclass(frozen=True)
 class SegmentLabel:
     """What a segment is called and what to do about it."""
@@ -118,6 +167,15 @@ class _Standing:
     fact: str  # "mean Annual Income (k$) 26.3 vs 60.6 overall"
 
 
+def _value(number: float) -> str:
+    # One decimal from 1 up, three significant digits below (ratios), as the report does.
+    return f"{number:,.1f}" if number == 0 or abs(number) >= 1 else f"{number:.3g}"
+
+
+#: Features a description mentions at most, the strongest first.
+_DESCRIBED = 4
+
+
 def _numeric_standing(feature, centroid_value, mean, std) -> _Standing:
     z = (centroid_value - mean) / std
     level = 0 if abs(z) < AVERAGE_BAND else int(np.sign(z))
@@ -127,7 +185,7 @@ def _numeric_standing(feature, centroid_value, mean, std) -> _Standing:
     else:
         words = f"{_LEVEL_WORDS[level]} {feature.noun}"
         fine_words = f"{_LEVEL_WORDS[fine_level]} {feature.noun}"
-    fact = f"mean {feature.column} {centroid_value:,.1f} vs {mean:,.1f} overall"
+    fact = f"mean {feature.encoded_columns[0]} {_value(centroid_value)} vs {_value(mean)} overall"
     return _Standing(feature, level, fine_level, abs(float(z)), words, fine_words, fact)
 
 
@@ -217,25 +275,43 @@ def _anchors(features: Sequence[Feature]) -> list[int]:
     return []
 
 
-def _candidate_order(standings: list[_Standing], anchors: list[int]) -> list[int]:
-    """Anchors first, then the others: standing-out ones by strength, then the rest."""
+def _candidate_order(
+    standings: list[_Standing], anchors: list[int], redundant=frozenset()
+) -> tuple[list[int], int]:
+    """Anchors first, then the standing-out features by strength, then the rest.
+
+    A standing-out feature strongly correlated with one already in the order
+    (``redundant`` holds such index pairs) goes after the other standing-out
+    ones: "High PURCHASES, High ONEOFF_PURCHASES" says the same thing twice.
+    Returns the order and how many non-redundant standing-out features it has.
+    """
     others = [i for i in range(len(standings)) if i not in anchors]
     others.sort(key=lambda i: (standings[i].level == 0, -standings[i].strength))
-    return anchors + others
+    chosen, repeats, flat = list(anchors), [], []
+    for i in others:
+        if standings[i].level == 0:
+            flat.append(i)
+        elif any(frozenset((i, j)) in redundant for j in chosen):
+            repeats.append(i)
+        else:
+            chosen.append(i)
+    return chosen + repeats + flat, len(chosen) - len(anchors)
 
 
-def _initial_length(standings: list[_Standing], anchors: list[int]) -> int:
-    standing_out = sum(1 for i, s in enumerate(standings) if i not in anchors and s.level != 0)
-    return len(anchors) + min(standing_out, max(0, _MAX_PARTS - len(anchors)))
+def _initial_length(n_standing_out: int, anchors: list[int]) -> int:
+    return len(anchors) + min(n_standing_out, max(0, _MAX_PARTS - len(anchors)))
 
 
 def _parts(standings, order, length, fine) -> list[str]:
     return [standings[i].fine_words if fine else standings[i].words for i in order[:length]]
 
 
-def _unique_names(all_standings: list[list[_Standing]], anchors: list[int]) -> list[str]:
-    orders = [_candidate_order(s, anchors) for s in all_standings]
-    lengths = [_initial_length(s, anchors) for s in all_standings]
+def _unique_names(
+    all_standings: list[list[_Standing]], anchors: list[int], redundant=frozenset()
+) -> list[str]:
+    ordered = [_candidate_order(s, anchors, redundant) for s in all_standings]
+    orders = [order for order, _ in ordered]
+    lengths = [_initial_length(n, anchors) for _, n in ordered]
     fine = [False] * len(all_standings)
 
     def parts() -> list[list[str]]:
@@ -271,16 +347,38 @@ def _unique_names(all_standings: list[list[_Standing]], anchors: list[int]) -> l
     return names
 
 
+def _is_rfm(features: Sequence[Feature]) -> bool:
+    roles = [f.role for f in features]
+    return all(role in roles for role in RFM_ROLES)
+
+
+def _rfm_persona(standings: list[_Standing], features: Sequence[Feature]):
+    roles = [f.role for f in features]
+    recency = standings[roles.index("recency")].level
+    value = np.sign(
+        standings[roles.index("frequency")].level + standings[roles.index("monetary")].level
+    )
+    return _RFM_PERSONAS[(recency, int(value))]
+
+
 def _describe(standings: list[_Standing], features: Sequence[Feature]) -> tuple[str, str]:
     roles = [f.role for f in features]
     facts = "; ".join(s.fact for s in standings)
+    if _is_rfm(features):
+        _, persona, action = _rfm_persona(standings, features)
+        return f"{persona} ({facts}.)", action
     if "income" in roles and "spending" in roles:
         income = standings[roles.index("income")].level
         spending = standings[roles.index("spending")].level
         persona, action = _PERSONAS[(income, spending)]
         return f"{persona} ({facts}.)", action
-    high = [s.feature.noun for s in standings if s.level > 0 and not s.feature.is_categorical]
-    low = [s.feature.noun for s in standings if s.level < 0 and not s.feature.is_categorical]
+    # With many features, the description keeps to the strongest few (the drivers table
+    # has the rest).
+    strongest = sorted(standings, key=lambda s: -s.strength)[:_DESCRIBED]
+    if len(standings) > _DESCRIBED:
+        facts = "; ".join(s.fact for s in strongest)
+    high = [s.feature.noun for s in strongest if s.level > 0 and not s.feature.is_categorical]
+    low = [s.feature.noun for s in strongest if s.level < 0 and not s.feature.is_categorical]
     if high or low:
         traits = []
         if high:
@@ -290,16 +388,25 @@ def _describe(standings: list[_Standing], features: Sequence[Feature]) -> tuple[
         description = f"Stands out for {' and '.join(traits)} ({facts})."
     else:
         description = f"Close to the overall average on every feature ({facts})."
-    if high:
-        action = (
-            f"Build offers around their strong {', '.join(high)}"
-            + (f"; test campaigns that lift {', '.join(low)}." if low else ".")
-        )
-    elif low:
-        action = "Low-cost, broad offers; watch for signs of growth before investing more."
-    else:
-        action = "Standard offers; a natural control group for testing campaigns."
-    return description, action
+    return description, NO_ACTION
+
+
+#: Numeric features correlated above this (absolute value) say the same thing in a name.
+REDUNDANT_CORRELATION = 0.9
+
+
+def _redundant_pairs(features: Sequence[Feature], correlation) -> frozenset:
+    if correlation is None:
+        return frozenset()
+    pairs = set()
+    numeric = [(i, f.encoded_columns[0]) for i, f in enumerate(features) if not f.is_categorical]
+    for a, (i, first) in enumerate(numeric):
+        for j, second in numeric[a + 1:]:
+            if first in correlation.index and second in correlation.columns:
+                value = correlation.loc[first, second]
+                if np.isfinite(value) and abs(value) > REDUNDANT_CORRELATION:
+                    pairs.add(frozenset((i, j)))
+    return frozenset(pairs)
 
 
 def name_segments(
@@ -307,6 +414,7 @@ def name_segments(
     centroids: pd.DataFrame,
     population_mean: pd.Series,
     population_std: pd.Series,
+    correlation: pd.DataFrame | None = None,
 ) -> list[SegmentLabel]:
     """Name, describe and suggest an action for each segment.
 
@@ -320,6 +428,10 @@ def name_segments(
     population_mean, population_std : pandas.Series
         Mean and population standard deviation of each encoded column over all
         customers.
+    correlation : pandas.DataFrame, optional
+        Correlation matrix of the numeric feature columns. A feature correlated
+        above :data:`REDUNDANT_CORRELATION` (in absolute value) with one the
+        name already mentions is named only when needed to tell segments apart.
 
     Returns
     -------
@@ -337,9 +449,67 @@ def name_segments(
     ['Low Income, High Spending', 'High Income, Low Spending']
     """
     all_standings = _standings(features, centroids, population_mean, population_std)
-    names = _unique_names(all_standings, _anchors(features))
+    names = _unique_names(all_standings, _anchors(features), _redundant_pairs(features, correlation))
+    if _is_rfm(features):
+        personas = [_rfm_persona(standings, features)[0] for standings in all_standings]
+        counts = {p: personas.count(p) for p in personas}
+        # A persona two segments share keeps the feature name as a qualifier.
+        names = [p if counts[p] == 1 else f"{p} ({name})" for p, name in zip(personas, names)]
     labels = []
     for name, standings in zip(names, all_standings):
         description, action = _describe(standings, features)
         labels.append(SegmentLabel(name, description, action))
     return labels
+
+
+def segment_drivers(
+    features: Sequence[Feature],
+    means: pd.DataFrame,
+    population_mean: pd.Series,
+    population_std: pd.Series,
+    top: int = 3,
+) -> pd.DataFrame:
+    """The features that set each segment apart, strongest first.
+
+    Parameters
+    ----------
+    features : sequence of Feature
+    means : pandas.DataFrame
+        Segment means in original units, one row per segment (indexed by
+        segment number), one column per encoded feature column (category
+        columns hold shares).
+    population_mean, population_std : pandas.Series
+        Over all customers.
+    top : int
+        Drivers listed per segment.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``Segment``, ``Driver`` (1 = strongest), ``Feature``,
+        ``Segment mean``, ``Overall mean``, ``z`` (segment mean minus overall
+        mean, in overall standard deviations; for a category, its share
+        against the overall share in binomial standard deviations).
+    """
+    rows = []
+    columns = [(f, c) for f in features for c in f.encoded_columns]
+    for number, row in means.iterrows():
+        scored = []
+        for feature, column in columns:
+            mean, std = float(population_mean[column]), float(population_std[column])
+            value = float(row[column])
+            if feature.is_categorical:
+                spread = np.sqrt(mean * (1 - mean))
+                label = f"{column} (share)"
+            else:
+                spread, label = std, column
+            z = (value - mean) / spread if spread > 0 else 0.0
+            scored.append((abs(z), label, value, mean, z))
+        scored.sort(key=lambda item: -item[0])
+        for rank, (_, label, value, mean, z) in enumerate(scored[:top], start=1):
+            rows.append(
+                {"Segment": number, "Driver": rank, "Feature": label, "Segment mean": value,
+                 "Overall mean": mean, "z": z}
+            )
+    return pd.DataFrame(rows, columns=["Segment", "Driver", "Feature", "Segment mean",
+                                       "Overall mean", "z"])

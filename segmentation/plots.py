@@ -34,6 +34,9 @@ __all__ = [
     "plot_scatter_matrix",
     "plot_profile_bars",
     "plot_dendrogram",
+    "plot_pca",
+    "principal_components",
+    "strongest_columns",
     "make_figures",
     "figure_to_png",
     "segment_colors",
@@ -73,9 +76,10 @@ def plot_elbow(selection, ax=None):
     ax = _new_axes(ax)
     ks, wcss = selection.k_values, selection.inertia
     ax.plot(ks, wcss, "o-", color="#1f77b4", label="WCSS")
-    chosen = list(ks).index(selection.k)
-    ax.plot([selection.k], [wcss[chosen]], "o", markersize=14, markerfacecolor="none",
-            markeredgecolor=_CHOSEN_COLOR, markeredgewidth=2, label=f"chosen k = {selection.k}")
+    if selection.k in ks:
+        chosen = list(ks).index(selection.k)
+        ax.plot([selection.k], [wcss[chosen]], "o", markersize=14, markerfacecolor="none",
+                markeredgecolor=_CHOSEN_COLOR, markeredgewidth=2, label=f"chosen k = {selection.k}")
     ax.axvline(selection.k, color=_CHOSEN_COLOR, linestyle="--", linewidth=1)
     if selection.elbow_k is not None and selection.elbow_k != selection.k:
         ax.axvline(selection.elbow_k, color="grey", linestyle=":", linewidth=1,
@@ -151,6 +155,11 @@ def plot_segments(result, x: str | None = None, y: str | None = None, ax=None, m
     """
     ax = _new_axes(ax, figsize=(8, 6))
     numeric = _numeric_columns(result)
+    if len(numeric) > 2:
+        # Many features: the plane of the two that separate the segments most.
+        strongest = strongest_columns(result, len(result.feature_values.columns))
+        ranked = [c for c in _rank_by_strength(result, strongest) if c in numeric]
+        numeric = ranked[:2] + [c for c in numeric if c not in ranked[:2]]
     all_columns = list(result.feature_values.columns)
     x = x or (numeric[0] if numeric else all_columns[0])
     others = [c for c in (numeric or all_columns) if c != x] or [c for c in all_columns if c != x]
@@ -188,26 +197,120 @@ def plot_segments(result, x: str | None = None, y: str | None = None, ax=None, m
     return ax
 
 
-def plot_scatter_matrix(result, max_points=5_000) -> Figure:
-    """Every pair of features, coloured by segment; histograms on the diagonal.
+def strongest_columns(result, n_columns: int) -> list[str]:
+    """The encoded feature columns that separate the segments most, in table order.
+
+    A column's strength is the largest |z| of a segment mean against the overall
+    mean (the z-scores of the drivers table).
+    """
+    values = result.feature_values
+    columns = list(values.columns)
+    if len(columns) <= n_columns:
+        return columns
+    means = np.vstack([s.centroid[columns].to_numpy(dtype=float) for s in result.segments])
+    overall = result.overall_means[columns].to_numpy(dtype=float)
+    spread = values.std(ddof=0).to_numpy()
+    spread = np.where(spread > 0, spread, 1.0)
+    strength = np.max(np.abs(means - overall) / spread, axis=0)
+    keep = set(np.argsort(-strength, kind="stable")[:n_columns])
+    return [c for i, c in enumerate(columns) if i in keep]
+
+
+def _rank_by_strength(result, columns) -> list[str]:
+    means = np.vstack([s.centroid[columns].to_numpy(dtype=float) for s in result.segments])
+    overall = result.overall_means[columns].to_numpy(dtype=float)
+    spread = result.feature_values[columns].std(ddof=0).to_numpy()
+    spread = np.where(spread > 0, spread, 1.0)
+    strength = np.max(np.abs(means - overall) / spread, axis=0)
+    return [columns[i] for i in np.argsort(-strength, kind="stable")]
+
+
+def principal_components(scaled: np.ndarray, n_components: int = 2):
+    """Project rows on their first principal components (numpy SVD, no scikit-learn).
+
+    Returns
+    -------
+    projected : numpy.ndarray, shape (n_rows, n_components)
+    explained : numpy.ndarray
+        Share of the total variance each component explains.
+    mean, components : numpy.ndarray
+        To project other points: ``(x - mean) @ components.T``.
+    """
+    array = np.asarray(scaled, dtype=np.float64)
+    mean = array.mean(axis=0)
+    centred = array - mean
+    _, singular, vt = np.linalg.svd(centred, full_matrices=False)
+    # Fix the sign of each component (largest loading positive) so pictures do not flip.
+    signs = np.sign(vt[np.arange(len(vt)), np.argmax(np.abs(vt), axis=1)])
+    vt = vt * signs[:, None]
+    total = float(np.sum(singular**2)) or 1.0
+    components = vt[:n_components]
+    return centred @ components.T, singular[:n_components] ** 2 / total, mean, components
+
+
+def plot_pca(result, ax=None, max_points=MAX_POINTS):
+    """The customers on their first two principal components (of the scaled features).
+
+    Every feature counts, so this shows how well the segments separate when there
+    are too many features to look at in pairs.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _new_axes(ax, figsize=(8, 6))
+    projected, explained, _, _ = principal_components(result.scaled_features)
+    if projected.shape[1] < 2:
+        projected = np.column_stack([projected, np.zeros(len(projected))])
+        explained = np.append(explained, 0.0)
+    rows = _sample_rows(len(result.labels), max_points)
+    labels = result.labels[rows]
+    colors = segment_colors(result.k)
+    point_size = 14 if len(rows) <= 2_000 else 4
+    for segment in result.segments:
+        members = labels == segment.number
+        ax.scatter(projected[rows][members, 0], projected[rows][members, 1], s=point_size,
+                   color=colors[segment.number - 1], alpha=0.7, linewidths=0,
+                   label=f"{segment.number}. {segment.name} ({segment.size:,})")
+    ax.set_xlabel(f"first principal component ({explained[0]:.0%} of the variance)")
+    ax.set_ylabel(f"second principal component ({explained[1]:.0%} of the variance)")
+    title = f"{result.k} segments, all {result.feature_values.shape[1]} feature columns"
+    if len(rows) < len(result.labels):
+        title += f" (random {len(rows):,} of {len(result.labels):,} shown)"
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="best", frameon=True, framealpha=0.85)
+    return ax
+
+
+#: With more feature columns than this, the scatter matrix shows only the strongest.
+MAX_MATRIX_COLUMNS = 5
+#: Panels of the profile bar chart, at most (the strongest drivers).
+MAX_PROFILE_PANELS = 9
+
+
+def plot_scatter_matrix(result, max_points=2_500, max_columns=MAX_MATRIX_COLUMNS) -> Figure:
+    """Pairs of features, coloured by segment; histograms on the diagonal.
 
     Parameters
     ----------
     result : SegmentationResult
     max_points : int
         Draw at most this many customers (a random sample).
+    max_columns : int
+        With more feature columns than this, only the ``max_columns`` that
+        separate the segments most (see :func:`strongest_columns`).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    columns = list(result.feature_values.columns)
+    columns = strongest_columns(result, max_columns)
     n = len(columns)
     figure = Figure(figsize=(2.4 * n + 1, 2.4 * n + 0.6), layout="constrained")
     axes = figure.subplots(n, n, squeeze=False)
     rows = _sample_rows(len(result.labels), max_points)
     labels = result.labels[rows]
-    values = result.feature_values.to_numpy()[rows]
+    values = result.feature_values[columns].to_numpy()[rows]
     colors = segment_colors(result.k)
     for i in range(n):
         for j in range(n):
@@ -238,6 +341,9 @@ def plot_scatter_matrix(result, max_points=5_000) -> Figure:
     ]
     figure.legend(handles=handles, loc="outside upper center", ncols=min(3, result.k), fontsize=8,
                   frameon=False)
+    if n < result.feature_values.shape[1]:
+        figure.suptitle(f"The {n} of {result.feature_values.shape[1]} feature columns that "
+                        "separate the segments most", fontsize=10)
     return figure
 
 
@@ -252,7 +358,7 @@ def plot_profile_bars(result) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    columns = list(result.feature_values.columns)
+    columns = strongest_columns(result, MAX_PROFILE_PANELS)
     n_panels = len(columns)
     n_cols = min(3, n_panels)
     n_rows = (n_panels + n_cols - 1) // n_cols
@@ -260,7 +366,7 @@ def plot_profile_bars(result) -> Figure:
     axes = figure.subplots(n_rows, n_cols, squeeze=False).ravel()
     colors = segment_colors(result.k)
     numbers = [s.number for s in result.segments]
-    overall = result.feature_values.mean()
+    overall = result.overall_means
     for ax, column in zip(axes, columns):
         means = [s.centroid[column] for s in result.segments]
         ax.bar(numbers, means, color=colors[: len(numbers)])
@@ -298,8 +404,9 @@ def make_figures(result, comparison=None) -> dict[str, Figure]:
     """The report's figures, by file stem.
 
     ``elbow``, ``silhouette`` and ``segments`` always; ``scatter_matrix`` when
-    there are more than two feature columns; ``profile``; ``dendrogram`` when a
-    hierarchical comparison is given.
+    there are more than two feature columns (the five strongest when there are
+    more); ``pca`` when there are more than five; ``profile``; ``dendrogram``
+    when a hierarchical comparison is given.
     """
     figures = {}
     if len(result.selection.k_values) > 1:
@@ -309,6 +416,8 @@ def make_figures(result, comparison=None) -> dict[str, Figure]:
     figures["segments"] = plot_segments(result).figure
     if result.feature_values.shape[1] > 2:
         figures["scatter_matrix"] = plot_scatter_matrix(result)
+    if result.feature_values.shape[1] > MAX_MATRIX_COLUMNS:
+        figures["pca"] = plot_pca(result).figure
     figures["profile"] = plot_profile_bars(result)
     if comparison is not None:
         figures["dendrogram"] = plot_dendrogram(comparison).figure

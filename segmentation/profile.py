@@ -20,6 +20,7 @@ def _describe_groups(
     groups: pd.Series,
     features: Sequence[Feature],
     roles: dict[str, str],
+    feature_values: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Size, share, mean/median per numeric feature, age and gender mix, per group."""
     grouped_columns: dict[str, pd.Series] = {}
@@ -30,10 +31,26 @@ def _describe_groups(
     feature_columns = [f.column for f in features]
     for feature in features:
         if feature.is_categorical:
+            if feature.role == "gender" or feature_values is None:
+                continue  # the gender mix is shown below
+            # Share of every category, the last of two included.
+            for category in feature.categories:
+                encoded = f"{feature.column}={category}"
+                if encoded in feature_values.columns:
+                    share = feature_values[encoded].set_axis(frame.index)
+                else:
+                    others = [feature_values[c] for c in feature.encoded_columns]
+                    share = (1.0 - sum(others)).set_axis(frame.index)
+                grouped_columns[f"{encoded} share"] = share.groupby(groups).mean()
             continue
-        values = pd.to_numeric(frame[feature.column], errors="coerce").groupby(groups)
-        grouped_columns[f"{feature.column} mean"] = values.mean()
-        grouped_columns[f"{feature.column} median"] = values.median()
+        column = feature.encoded_columns[0]
+        if feature_values is not None:
+            numbers = feature_values[column].set_axis(frame.index)
+        else:
+            numbers = pd.to_numeric(frame[feature.column], errors="coerce")
+        values = numbers.groupby(groups)
+        grouped_columns[f"{column} mean"] = values.mean()
+        grouped_columns[f"{column} median"] = values.median()
 
     age_column = roles.get("age")
     if age_column is not None:
@@ -62,6 +79,7 @@ def profile_segments(
     names: Sequence[str],
     features: Sequence[Feature],
     roles: dict[str, str],
+    feature_values: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Summarise each segment, and the whole population the same way.
 
@@ -80,6 +98,11 @@ def profile_segments(
         Classic roles of the table's columns; when an age or gender column
         exists, the profile shows the age and gender mix even if they were not
         features.
+    feature_values : pandas.DataFrame, optional
+        The encoded features in original units, row for row with
+        ``customers``; when given, feature means come from it (so they are
+        the very numbers the segment cards show), date features show their
+        age in days, and categorical features their category shares.
 
     Returns
     -------
@@ -91,7 +114,7 @@ def profile_segments(
         The same columns for all customers together (``Name`` is "All customers").
     """
     groups = pd.Series(np.asarray(segment_numbers), index=customers.index, name="Segment")
-    profile = _describe_groups(customers, groups, features, roles)
+    profile = _describe_groups(customers, groups, features, roles, feature_values)
     profile = profile.reindex(range(1, len(names) + 1))
     profile.index.name = "Segment"
     profile.insert(0, "Name", list(names))
@@ -99,7 +122,7 @@ def profile_segments(
     profile["Share"] = profile["Share"].fillna(0.0)
 
     everyone = pd.Series(0, index=customers.index, name="Segment")
-    overall = _describe_groups(customers, everyone, features, roles).iloc[0]
+    overall = _describe_groups(customers, everyone, features, roles, feature_values).iloc[0]
     overall = pd.concat([pd.Series({"Name": "All customers"}), overall.astype("object")])
     overall["Customers"] = int(overall["Customers"])
     return profile, overall

@@ -131,7 +131,8 @@ def test_the_model_assigns_its_own_customers_to_their_segments(result, synthetic
     assert assigned["Segment"].tolist() == result.labels[:7].tolist()
     assert list(assigned.columns[:5]) == list(synthetic.columns)
     description = result.model.to_dict()
-    assert description["scaler"]["method"] == "standard"
+    assert description["scaler"]["method"] == "auto"
+    assert description["scaler"]["column_methods"] == ["standard", "standard"]
     assert description["segments"][0]["name"] == "Low Income, Low Spending"
     assert len(description["segments"][0]["center_original"]) == 2
 
@@ -188,7 +189,7 @@ def test_missing_values_dropped_on_request(synthetic):
         ({"k": 0}, "k must be 'auto' or a positive integer"),
         ({"k": "many"}, "k must be 'auto' or a positive integer"),
         ({"k": 2.5}, "k must be 'auto' or a positive integer"),
-        ({"scale": "log"}, "scale must be one of"),
+        ({"scale": "cube-root"}, "scale must be one of"),
         ({"n_init": 0}, "n_init must be a positive integer"),
         ({"k_range": []}, "k_range"),
         ({"silhouette_sample_size": 1}, "silhouette_sample_size"),

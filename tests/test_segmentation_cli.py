@@ -84,7 +84,7 @@ def test_run_then_assign(tmp_path, customers_csv, capsys):
         (lambda f: f.assign(CustomerID=1), [], "repeated ID"),
         (lambda f: f.head(1), [], "only 1 row"),
         (lambda f: f, ["--features", "Loyalty"], "feature 'Loyalty' is not a column"),
-        (lambda f: f, ["--scale", "log"], "argument --scale: invalid choice"),
+        (lambda f: f, ["--scale", "cube-root"], "argument --scale: invalid choice"),
         (lambda f: f, ["--k", "-3"], "argument --k"),
     ],
 )

@@ -109,9 +109,9 @@ def test_empty_and_one_row_files_are_errors(tmp_path, content, message):
 def test_missing_file_and_unknown_extension(tmp_path):
     with pytest.raises(SegmentationError, match="does not exist"):
         load_customers(tmp_path / "nope.csv")
-    other = tmp_path / "customers.xlsx"
+    other = tmp_path / "customers.sav"
     other.write_text("x")
-    with pytest.raises(SegmentationError, match=r"unknown extension '\.xlsx'"):
+    with pytest.raises(SegmentationError, match=r"unknown extension '\.sav'"):
         load_customers(other)
 
 

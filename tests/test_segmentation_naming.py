@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from segmentation.features import Feature
-from segmentation.naming import feature_levels, name_segments
+from segmentation.naming import NO_ACTION, feature_levels, name_segments
 
 INCOME = Feature("Annual Income (k$)", "income")
 SPENDING = Feature("Spending Score (1-100)", "spending")
@@ -97,7 +97,8 @@ def test_general_rule_for_other_features():
         "High Grocery, Low Fresh, High Milk",
     ]
     assert labels[0].description.startswith("Stands out for high Fresh and low Frozen")
-    assert "Fresh" in labels[0].action
+    # Column names say nothing about what a business should do: no invented actions.
+    assert all(label.action == NO_ACTION for label in labels)
     assert labels[1].description.startswith("Close to the overall average")
 
 
@@ -137,3 +138,17 @@ def test_names_never_collide_with_many_features(n_segments, seed):
     assert len(set(names)) == len(names)
     # Not even the same words in another order.
     assert len({frozenset(name.split(", ")) for name in names}) == len(names)
+
+
+def test_correlated_features_are_not_named_twice():
+    features = [Feature(c) for c in ("Purchases", "OneOff", "Balance", "Tenure")]
+    mean = pd.Series(0.0, index=[f.column for f in features])
+    std = pd.Series(1.0, index=mean.index)
+    centroids = pd.DataFrame([[2.0, 1.9, 1.0, 0.0], [-2.0, -1.9, -1.0, 0.0]], columns=mean.index)
+    correlation = pd.DataFrame(np.eye(4), index=mean.index, columns=mean.index)
+    assert names_of(features, centroids, mean, std) == [
+        "High Purchases, High OneOff, High Balance", "Low Purchases, Low OneOff, Low Balance"]
+    correlation.loc["Purchases", "OneOff"] = correlation.loc["OneOff", "Purchases"] = 0.95
+    labels = name_segments(features, centroids, mean, std, correlation=correlation)
+    assert [label.name for label in labels] == ["High Purchases, High Balance",
+                                                "Low Purchases, Low Balance"]
