@@ -16,10 +16,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_blobs, rtol_for
 from threadpoolctl import threadpool_limits
 
 import kmeans_core._minibatch
-from conftest import make_blobs, rtol_for
 from kmeans_core import MiniBatchKMeans, partial_fit_stream
 from kmeans_core._minibatch import _RowSampler
 
@@ -64,7 +64,7 @@ FIT_CASES = [
 @pytest.mark.parametrize("seed", range(4))
 def test_fit_matches_sklearn(n, d, k, batch_size, init_size, dtype, seed):
     X = make_blobs(n, d, max(k // 4, 2), seed=seed, dtype=dtype)
-    params = dict(n_clusters=k, batch_size=batch_size, init_size=init_size, random_state=seed)
+    params = {"n_clusters": k, "batch_size": batch_size, "init_size": init_size, "random_state": seed}
     assert_same_fit(MiniBatchKMeans(**params).fit(X), sklearn_fit(X, **params), dtype)
 
 
@@ -74,26 +74,26 @@ def test_weighted_fit_matches_sklearn(dtype, seed):
     X = make_blobs(2_000, 3, 6, seed=seed, dtype=dtype)
     weights = np.random.RandomState(seed).uniform(0, 3, X.shape[0]).astype(dtype)
     weights[::7] = 0  # rows that can never be drawn
-    params = dict(n_clusters=12, batch_size=128, random_state=seed)
+    params = {"n_clusters": 12, "batch_size": 128, "random_state": seed}
     ours = MiniBatchKMeans(**params).fit(X, sample_weight=weights)
     assert_same_fit(ours, sklearn_fit(X, weights, **params), dtype)
 
 
 @pytest.mark.parametrize("params", [
-    dict(tol=1e-3),                                  # stops on the center change
-    dict(max_no_improvement=None, max_iter=3),       # runs the whole step budget
-    dict(max_no_improvement=0),                      # stops at step 2
-    dict(init="random"),                             # n_init="auto" -> 3 inits
-    dict(init="random", n_init=2, init_size=40),
-    dict(reassignment_ratio=0.0),
-    dict(reassignment_ratio=0.5),                    # many reassignments
-    dict(compute_labels=False),
-    dict(batch_size=5_000),                          # capped at n_samples
+    {"tol": 1e-3},                                  # stops on the center change
+    {"max_no_improvement": None, "max_iter": 3},       # runs the whole step budget
+    {"max_no_improvement": 0},                      # stops at step 2
+    {"init": "random"},                             # n_init="auto" -> 3 inits
+    {"init": "random", "n_init": 2, "init_size": 40},
+    {"reassignment_ratio": 0.0},
+    {"reassignment_ratio": 0.5},                    # many reassignments
+    {"compute_labels": False},
+    {"batch_size": 5_000},                          # capped at n_samples
 ], ids=lambda p: "-".join(f"{k}={v}" for k, v in p.items()))
 @pytest.mark.parametrize("seed", range(3))
 def test_parameters_match_sklearn(params, seed):
     X = make_blobs(1_500, 4, 8, seed=seed)
-    params = dict(n_clusters=8, batch_size=100, random_state=seed) | params
+    params = {"n_clusters": 8, "batch_size": 100, "random_state": seed} | params
     ours = MiniBatchKMeans(**params).fit(X)
     theirs = sklearn_fit(X, **params)
     np.testing.assert_array_equal(ours.cluster_centers_, theirs.cluster_centers_)
@@ -113,7 +113,7 @@ def test_array_and_callable_init_match_sklearn():
         return X_sub[random_state.permutation(len(X_sub))[:n_clusters]]
 
     for init_value in (init, init_callable):
-        params = dict(n_clusters=5, init=init_value, batch_size=50, random_state=0)
+        params = {"n_clusters": 5, "init": init_value, "batch_size": 50, "random_state": 0}
         ours = MiniBatchKMeans(**params).fit(X)
         theirs = sklearn_fit(X, **params)
         np.testing.assert_array_equal(ours.cluster_centers_, theirs.cluster_centers_)
@@ -148,7 +148,7 @@ def test_partial_fit_stream_matches_sklearn(n, d, k, rows_per_batch, dtype, weig
     if weighted:
         rng = np.random.RandomState(1)
         weights = [rng.uniform(0.1, 2, len(b)).astype(dtype) for b in batches]
-    params = dict(n_clusters=k, batch_size=100, random_state=7)
+    params = {"n_clusters": k, "batch_size": 100, "random_state": 7}
     theirs = sklearn_stream(SklearnMiniBatchKMeans(**params), batches, weights)
     ours = MiniBatchKMeans(**params)
     for i, batch in enumerate(batches):
@@ -163,7 +163,7 @@ def test_partial_fit_stream_matches_sklearn(n, d, k, rows_per_batch, dtype, weig
 
 def test_partial_fit_after_fit_continues_like_sklearn():
     X = make_blobs(3_000, 3, 5, seed=4)
-    params = dict(n_clusters=5, batch_size=200, random_state=3)
+    params = {"n_clusters": 5, "batch_size": 200, "random_state": 3}
     ours = MiniBatchKMeans(**params).fit(X)
     theirs = sklearn_fit(X, **params)
     for start in range(0, 1_000, 250):
@@ -263,17 +263,17 @@ def test_dataframe_feature_names_and_input_never_modified():
 
 
 @pytest.mark.parametrize("params, match", [
-    (dict(batch_size=0), "batch_size"),
-    (dict(max_iter=0), "max_iter"),
-    (dict(tol=-1.0), "tol"),
-    (dict(max_no_improvement=-1), "max_no_improvement"),
-    (dict(init_size=0), "init_size"),
-    (dict(reassignment_ratio=-0.1), "reassignment_ratio"),
-    (dict(n_init=0), "n_init"),
-    (dict(n_init="many"), "n_init"),
-    (dict(init="kmeans"), "init"),
-    (dict(compute_labels="yes"), "compute_labels"),
-    (dict(n_clusters=0), "n_clusters"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"max_iter": 0}, "max_iter"),
+    ({"tol": -1.0}, "tol"),
+    ({"max_no_improvement": -1}, "max_no_improvement"),
+    ({"init_size": 0}, "init_size"),
+    ({"reassignment_ratio": -0.1}, "reassignment_ratio"),
+    ({"n_init": 0}, "n_init"),
+    ({"n_init": "many"}, "n_init"),
+    ({"init": "kmeans"}, "init"),
+    ({"compute_labels": "yes"}, "compute_labels"),
+    ({"n_clusters": 0}, "n_clusters"),
 ])
 def test_bad_parameters_name_the_parameter(params, match):
     with pytest.raises(ValueError, match=match):
@@ -298,7 +298,7 @@ def test_docstring_examples():
     assert failures == 0
 
 
-from sklearn.utils.estimator_checks import estimator_checks_generator  # noqa: E402
+from sklearn.utils.estimator_checks import estimator_checks_generator
 
 EXPECTED_FAILED_CHECKS = {
     # As for scikit-learn's own MiniBatchKMeans: a weight of 2 and a repeated row
@@ -339,7 +339,7 @@ def manual_stream(batches, **params):
 
 def test_partial_fit_stream_over_arrays_and_max_rows():
     X = make_blobs(3_000, 3, 4, seed=5)
-    params = dict(n_clusters=4, random_state=0)
+    params = {"n_clusters": 4, "random_state": 0}
     expected = manual_stream([X[s:s + 500] for s in range(0, 3_000, 500)], **params)
     streamed = partial_fit_stream(MiniBatchKMeans(**params),
                                   (X[s:s + 1_000] for s in range(0, 3_000, 1_000)), max_rows=500)
@@ -357,7 +357,7 @@ def test_partial_fit_stream_over_a_csv_read_in_chunks(tmp_path):
     frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(w=weights)
     path = tmp_path / "big.csv"
     frame.to_csv(path, index=False, float_format="%.17g")
-    params = dict(n_clusters=4, random_state=1)
+    params = {"n_clusters": 4, "random_state": 1}
     model = partial_fit_stream(MiniBatchKMeans(**params), pd.read_csv(path, chunksize=800),
                                sample_weight="w")
     expected = MiniBatchKMeans(**params)
@@ -374,7 +374,7 @@ def test_partial_fit_stream_over_a_csv_read_in_chunks(tmp_path):
 def test_partial_fit_stream_over_dask_blocks():
     da = pytest.importorskip("dask.array")
     X = make_blobs(2_000, 4, 4, seed=7)
-    params = dict(n_clusters=4, random_state=2)
+    params = {"n_clusters": 4, "random_state": 2}
     blocks = da.from_array(X, chunks=(500, 2))  # two column blocks per row block
     model = partial_fit_stream(MiniBatchKMeans(**params), blocks)
     expected = manual_stream([X[s:s + 500] for s in range(0, 2_000, 500)], **params)
