@@ -57,12 +57,16 @@ import numbers
 import warnings
 from collections.abc import Iterable
 
+import numba
 import numpy as np
 from numba import prange
+from numba.extending import overload
+from numba.np.linalg import _BLAS, get_blas_kind
 
 from kmeans_core._common import inertia_per_chunk
 from kmeans_core._jit import (
     CHUNK_ROWS,
+    SERIAL_BELOW_ROWS,
     jit,
     jit_parallel,
     n_chunks,
@@ -121,39 +125,80 @@ def squared_distance_unrolled(x, center, zero):
     return result
 
 
+def sklearn_gemm_distances(centers, rows, start, stop, out):
+    """``out[r, j] = |c_j|^2 - 2 rows[start + r].c_j``: scikit-learn's BLAS call, argument for argument.
+
+    scikit-learn's Lloyd chunk fills a (rows, clusters) buffer with the
+    centers' squared norms, then calls ``gemm`` (row-major, X not transposed,
+    centers transposed, ``alpha=-2``, ``beta=1``), i.e. Fortran
+    ``xgemm("t", "n", n_clusters, n_rows, n_features, -2, centers, ...,
+    rows, ..., 1, out, n_clusters)``. The same call on the same BLAS (SciPy's,
+    through numba's ``numba_xxgemm``) gives the same bits; ``np.dot`` does
+    not always: for float32 at d=64 it reached a BLAS kernel that summed in
+    another order and one label in 3,000 flipped on a near-tie.
+    Compiled through the overload below; this body is the NumPy equivalent.
+    """
+    norms = np.einsum("ij,ij->i", centers, centers)
+    out[: stop - start] = norms - 2 * (rows[start:stop] @ centers.T)
+
+
+@overload(sklearn_gemm_distances, jit_options={"cache": True})
+def _sklearn_gemm_distances_kernel(centers, rows, start, stop, out):
+    xxgemm = _BLAS().numba_xxgemm(centers.dtype)
+    kind = ord(get_blas_kind(centers.dtype))
+    transposed, not_transposed = ord("t"), ord("n")
+
+    def impl(centers, rows, start, stop, out):
+        n_clusters, n_features = centers.shape
+        scalars = np.empty(2, dtype=centers.dtype)
+        scalars[0] = -2  # alpha
+        scalars[1] = 1   # beta
+        block = rows[start:stop]
+        xxgemm(kind, transposed, not_transposed, n_clusters, stop - start, n_features,
+               scalars[0:1].ctypes, centers.ctypes, n_features, block.ctypes, n_features,
+               scalars[1:2].ctypes, out.ctypes, n_clusters)
+
+    return impl
+
+
 @jit
-def label_rows(rows, centers_t, centers_squared_norms, labels, start, stop):
+def label_rows(rows, centers, centers_squared_norms, labels, start, stop):
     """Nearest center of ``rows[start:stop]`` by ``|c|^2 - 2 x.c``, in rows' dtype.
 
-    One BLAS product gives the cross terms, as scikit-learn's ``gemm`` does
-    (``-2`` is a power of two, so ``|c|^2 + (-2) * x.c`` rounds once, like
-    BLAS's ``alpha * acc + C``). Ties go to the lowest center index.
+    The values come from :func:`sklearn_gemm_distances` (scikit-learn's own
+    BLAS call), the argmin keeps the first of equal values (lowest center
+    index), as scikit-learn's loop does.
     """
-    _, _, minus_two = _typed_constants(rows)
-    cross = np.dot(rows[start:stop], centers_t)
-    n_clusters = centers_t.shape[1]
+    n_clusters = centers.shape[0]
+    distances = np.empty((stop - start, n_clusters), dtype=rows.dtype)
     for r in range(stop - start):
-        best = centers_squared_norms[0] + minus_two * cross[r, 0]
+        for j in range(n_clusters):
+            distances[r, j] = centers_squared_norms[j]
+    sklearn_gemm_distances(centers, rows, start, stop, distances)
+    for r in range(stop - start):
+        best = distances[r, 0]
         label = 0
         for j in range(1, n_clusters):
-            candidate = centers_squared_norms[j] + minus_two * cross[r, j]
-            if candidate < best:
-                best = candidate
+            if distances[r, j] < best:
+                best = distances[r, j]
                 label = j
         labels[start + r] = label
 
 
 @jit
-def labels_and_inertia_serial(rows, weights, centers, centers_t, centers_squared_norms, labels):
+def labels_and_inertia_serial(rows, weights, centers, centers_c, centers_squared_norms, labels,
+                              labels_ready=False):
     """Label a batch with ``centers`` and return its weighted inertia, in rows' dtype.
 
     The inertia is summed row by row in batch order: scikit-learn's
-    ``_inertia_dense`` run on one thread.
+    ``_inertia_dense`` run on one thread. ``labels_ready``: the labels were
+    already computed (by :func:`label_batch_parallel`, the same bits).
     """
     n_rows = rows.shape[0]
-    for start in range(0, n_rows, LABEL_CHUNK_ROWS):
-        label_rows(rows, centers_t, centers_squared_norms, labels, start,
-                   min(start + LABEL_CHUNK_ROWS, n_rows))
+    if not labels_ready:
+        for start in range(0, n_rows, LABEL_CHUNK_ROWS):
+            label_rows(rows, centers_c, centers_squared_norms, labels, start,
+                       min(start + LABEL_CHUNK_ROWS, n_rows))
     zero, _, _ = _typed_constants(rows)
     inertia = zero
     for i in range(n_rows):
@@ -162,20 +207,30 @@ def labels_and_inertia_serial(rows, weights, centers, centers_t, centers_squared
 
 
 @jit_parallel
-def label_all_rows(X, centers_t, centers_squared_norms, labels):
+def label_all_rows(X, centers_c, centers_squared_norms, labels):
     """:func:`label_rows` over all of X, in fixed chunks (each row's label is independent)."""
     n_samples = X.shape[0]
     for chunk in prange((n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS):
         start = chunk * CHUNK_ROWS
         stop = min(start + CHUNK_ROWS, n_samples)
         for sub in range(start, stop, LABEL_CHUNK_ROWS):
-            label_rows(X, centers_t, centers_squared_norms, labels, sub,
+            label_rows(X, centers_c, centers_squared_norms, labels, sub,
                        min(sub + LABEL_CHUNK_ROWS, stop))
 
 
+@jit_parallel
+def label_batch_parallel(rows, centers_c, centers_squared_norms, labels):
+    """:func:`label_rows` over a batch, its 256-row chunks spread over the threads."""
+    n_rows = rows.shape[0]
+    for chunk in prange((n_rows + LABEL_CHUNK_ROWS - 1) // LABEL_CHUNK_ROWS):
+        start = chunk * LABEL_CHUNK_ROWS
+        label_rows(rows, centers_c, centers_squared_norms, labels, start,
+                   min(start + LABEL_CHUNK_ROWS, n_rows))
+
+
 @jit
-def minibatch_step(batch, weights, centers_old, centers_new, centers_t, centers_squared_norms,
-                   counts, labels):
+def minibatch_step(batch, weights, centers_old, centers_new, centers_c, centers_squared_norms,
+                   counts, labels, labels_ready=False):
     """One mini-batch step: label with the old centers, then move each center.
 
     For every center ``j`` that receives weight ``W_j > 0`` from the batch,
@@ -194,8 +249,8 @@ def minibatch_step(batch, weights, centers_old, centers_new, centers_t, centers_
     """
     n_rows, n_features = batch.shape
     n_clusters = centers_old.shape[0]
-    inertia = labels_and_inertia_serial(batch, weights, centers_old, centers_t,
-                                        centers_squared_norms, labels)
+    inertia = labels_and_inertia_serial(batch, weights, centers_old, centers_c,
+                                        centers_squared_norms, labels, labels_ready)
     zero, one, _ = _typed_constants(batch)
     batch_weight = np.full(n_clusters, zero)
     for i in range(n_rows):
@@ -337,21 +392,43 @@ class _RowSampler:
 
 
 def _centers_layout(centers):
-    """The transposed centers and their squared norms, in the centers' dtype.
+    """The centers (C-contiguous) and their squared norms, in the centers' dtype.
 
     The norms come from ``np.einsum``, as scikit-learn's ``row_norms`` (the
     same bits: they enter the label comparison).
     """
-    return np.ascontiguousarray(centers.T), np.einsum("ij,ij->i", centers, centers)
+    return np.ascontiguousarray(centers), np.einsum("ij,ij->i", centers, centers)
+
+
+# Labelling work (rows * features * clusters multiply-adds) from which a batch's
+# labels are spread over numba's threads. Below it a parallel region's start-up
+# (microseconds idle, up to milliseconds on a busy machine, see
+# ``_jit.threads_for``) costs more than it saves: a 1,024-row batch at d=8, k=32
+# (0.26 M) stays on one thread; at d=64, k=64 (4.2 M) the BLAS product alone
+# takes 0.2 ms and two threads halve it. Labels are per row: the same bits on
+# any number of threads.
+PARALLEL_LABEL_WORK = 1 << 21
+
+
+def _worth_threads(n_rows, n_features, n_clusters):
+    return n_rows * n_features * n_clusters >= PARALLEL_LABEL_WORK and numba.get_num_threads() > 1
+
+
+@contextlib.contextmanager
+def _threads_for_work(n_rows, n_features, n_clusters):
+    """``_jit.threads_for``, deciding by the labelling work rather than by the row count."""
+    busy_enough = n_rows * n_features * n_clusters >= PARALLEL_LABEL_WORK
+    with threads_for(max(n_rows, SERIAL_BELOW_ROWS) if busy_enough else n_rows):
+        yield
 
 
 def _labels_in_dtype(X, centers):
     """Nearest-center labels (int32) of all rows, computed in X's dtype as scikit-learn's."""
     centers = centers.astype(X.dtype, copy=False)
-    centers_t, norms = _centers_layout(centers)
+    centers_c, norms = _centers_layout(centers)
     labels = np.empty(X.shape[0], dtype=np.int32)
     with one_blas_thread():
-        label_all_rows(X, centers_t, norms, labels)
+        label_all_rows(X, centers_c, norms, labels)
     return labels
 
 
@@ -634,9 +711,12 @@ default="k-means++"
 
     def _step(self, batch, weights, centers, centers_new, labels, random_state, reassign):
         """One step (kernel), then the reassignment of low-count centers; returns the batch inertia."""
-        centers_t, norms = _centers_layout(centers)
-        inertia = minibatch_step(batch, weights, centers, centers_new, centers_t, norms,
-                                 self._counts, labels)
+        centers_c, norms = _centers_layout(centers)
+        labels_ready = _worth_threads(*batch.shape, centers.shape[0])
+        if labels_ready:
+            label_batch_parallel(batch, centers_c, norms, labels)
+        inertia = minibatch_step(batch, weights, centers, centers_new, centers_c, norms,
+                                 self._counts, labels, labels_ready)
         if reassign and self.reassignment_ratio > 0:
             self._reassign(batch, centers_new, random_state)
         return float(inertia)
@@ -786,9 +866,9 @@ default="k-means++"
             if self.verbose:
                 print(f"Init {init_index + 1}/{self._n_init} with method {self.init}")
             centers = self._initial_centers(X, sample_weight, init_array, random_state)
-            centers_t, norms = _centers_layout(centers)
+            centers_c, norms = _centers_layout(centers)
             with one_blas_thread():
-                inertia = labels_and_inertia_serial(X_valid, weights_valid, centers, centers_t,
+                inertia = labels_and_inertia_serial(X_valid, weights_valid, centers, centers_c,
                                                     norms, labels_valid)
             if self.verbose:
                 print(f"Inertia for init {init_index + 1}/{self._n_init}: {inertia}")
@@ -833,7 +913,7 @@ default="k-means++"
         sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
         self.n_steps_ = getattr(self, "n_steps_", 0)
 
-        with threads_for(X.shape[0]), one_blas_thread():
+        with _threads_for_work(*X.shape, self.n_clusters), one_blas_thread():
             if not has_centers:
                 self._check_params(X)
                 init_array = self._validated_init_array(X)

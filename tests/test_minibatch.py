@@ -56,6 +56,7 @@ FIT_CASES = [
     (3_000, 5, 200, 1024, None),     # k > 102
     (2_500, 4, 150, 64, 2_000),      # k > 102 and batches smaller than k
     (800, 16, 10, 100, None),
+    (3_000, 64, 40, 1024, None),     # labels of a batch spread over threads (PARALLEL_LABEL_WORK)
 ]
 
 
@@ -215,24 +216,32 @@ def test_row_sampler_equals_random_state_choice(n, weights):
 # --- determinism and the estimator contract ----------------------------------
 
 
-def test_same_bits_for_any_thread_count():
+@pytest.mark.parametrize("n, d, k", [
+    (40_000, 3, 6),   # above the one-thread threshold of threads_for
+    (4_000, 64, 40),  # batches labelled on several threads (PARALLEL_LABEL_WORK)
+])
+def test_same_bits_for_any_thread_count(n, d, k):
     import numba
 
-    X = make_blobs(40_000, 3, 6, seed=9)  # above the one-thread threshold of threads_for
+    X = make_blobs(n, d, k, seed=9)
     results = []
     previous = numba.get_num_threads()
     try:
-        for threads in sorted({1, previous}):
-            numba.set_num_threads(threads)
-            model = MiniBatchKMeans(6, batch_size=512, random_state=0).fit(X)
-            results.append((model.cluster_centers_, model.labels_, model.inertia_,
-                            model.n_steps_, model.score(X)))
+        for threads in sorted({1, 2, previous}):
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            model = MiniBatchKMeans(k, batch_size=1024, random_state=0).fit(X)
+            streamed = MiniBatchKMeans(k, random_state=0)
+            for start in range(0, n, n // 4):
+                streamed.partial_fit(X[start:start + n // 4])
+            results.append((model.cluster_centers_, model.labels_, streamed.cluster_centers_,
+                            streamed.labels_, model.inertia_, model.n_steps_, model.score(X),
+                            streamed.inertia_))
     finally:
         numba.set_num_threads(previous)
     for other in results[1:]:
-        np.testing.assert_array_equal(other[0], results[0][0])
-        np.testing.assert_array_equal(other[1], results[0][1])
-        assert other[2:] == results[0][2:]
+        for ours, first in zip(other[:4], results[0][:4]):
+            np.testing.assert_array_equal(ours, first)
+        assert other[4:] == results[0][4:]
 
 
 def test_predict_score_transform_consistent_with_fit():
