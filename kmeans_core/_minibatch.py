@@ -57,7 +57,6 @@ import numbers
 import warnings
 from collections.abc import Iterable
 
-import numba
 import numpy as np
 from numba import prange
 from numba.extending import overload
@@ -66,7 +65,6 @@ from numba.np.linalg import _BLAS, get_blas_kind
 from kmeans_core._common import inertia_per_chunk
 from kmeans_core._jit import (
     CHUNK_ROWS,
-    SERIAL_BELOW_ROWS,
     jit,
     jit_parallel,
     n_chunks,
@@ -186,19 +184,16 @@ def label_rows(rows, centers, centers_squared_norms, labels, start, stop):
 
 
 @jit
-def labels_and_inertia_serial(rows, weights, centers, centers_c, centers_squared_norms, labels,
-                              labels_ready=False):
+def labels_and_inertia_serial(rows, weights, centers, centers_c, centers_squared_norms, labels):
     """Label a batch with ``centers`` and return its weighted inertia, in rows' dtype.
 
     The inertia is summed row by row in batch order: scikit-learn's
-    ``_inertia_dense`` run on one thread. ``labels_ready``: the labels were
-    already computed (by :func:`label_batch_parallel`, the same bits).
+    ``_inertia_dense`` run on one thread.
     """
     n_rows = rows.shape[0]
-    if not labels_ready:
-        for start in range(0, n_rows, LABEL_CHUNK_ROWS):
-            label_rows(rows, centers_c, centers_squared_norms, labels, start,
-                       min(start + LABEL_CHUNK_ROWS, n_rows))
+    for start in range(0, n_rows, LABEL_CHUNK_ROWS):
+        label_rows(rows, centers_c, centers_squared_norms, labels, start,
+                   min(start + LABEL_CHUNK_ROWS, n_rows))
     zero, _, _ = _typed_constants(rows)
     inertia = zero
     for i in range(n_rows):
@@ -218,19 +213,9 @@ def label_all_rows(X, centers_c, centers_squared_norms, labels):
                        min(sub + LABEL_CHUNK_ROWS, stop))
 
 
-@jit_parallel
-def label_batch_parallel(rows, centers_c, centers_squared_norms, labels):
-    """:func:`label_rows` over a batch, its 256-row chunks spread over the threads."""
-    n_rows = rows.shape[0]
-    for chunk in prange((n_rows + LABEL_CHUNK_ROWS - 1) // LABEL_CHUNK_ROWS):
-        start = chunk * LABEL_CHUNK_ROWS
-        label_rows(rows, centers_c, centers_squared_norms, labels, start,
-                   min(start + LABEL_CHUNK_ROWS, n_rows))
-
-
 @jit
 def minibatch_step(batch, weights, centers_old, centers_new, centers_c, centers_squared_norms,
-                   counts, labels, labels_ready=False):
+                   counts, labels):
     """One mini-batch step: label with the old centers, then move each center.
 
     For every center ``j`` that receives weight ``W_j > 0`` from the batch,
@@ -250,7 +235,7 @@ def minibatch_step(batch, weights, centers_old, centers_new, centers_c, centers_
     n_rows, n_features = batch.shape
     n_clusters = centers_old.shape[0]
     inertia = labels_and_inertia_serial(batch, weights, centers_old, centers_c,
-                                        centers_squared_norms, labels, labels_ready)
+                                        centers_squared_norms, labels)
     zero, one, _ = _typed_constants(batch)
     batch_weight = np.full(n_clusters, zero)
     for i in range(n_rows):
@@ -398,28 +383,6 @@ def _centers_layout(centers):
     same bits: they enter the label comparison).
     """
     return np.ascontiguousarray(centers), np.einsum("ij,ij->i", centers, centers)
-
-
-# Labelling work (rows * features * clusters multiply-adds) from which a batch's
-# labels are spread over numba's threads. Below it a parallel region's start-up
-# (microseconds idle, up to milliseconds on a busy machine, see
-# ``_jit.threads_for``) costs more than it saves: a 1,024-row batch at d=8, k=32
-# (0.26 M) stays on one thread; at d=64, k=64 (4.2 M) the BLAS product alone
-# takes 0.2 ms and two threads halve it. Labels are per row: the same bits on
-# any number of threads.
-PARALLEL_LABEL_WORK = 1 << 21
-
-
-def _worth_threads(n_rows, n_features, n_clusters):
-    return n_rows * n_features * n_clusters >= PARALLEL_LABEL_WORK and numba.get_num_threads() > 1
-
-
-@contextlib.contextmanager
-def _threads_for_work(n_rows, n_features, n_clusters):
-    """``_jit.threads_for``, deciding by the labelling work rather than by the row count."""
-    busy_enough = n_rows * n_features * n_clusters >= PARALLEL_LABEL_WORK
-    with threads_for(max(n_rows, SERIAL_BELOW_ROWS) if busy_enough else n_rows):
-        yield
 
 
 def _labels_in_dtype(X, centers):
@@ -712,11 +675,11 @@ default="k-means++"
     def _step(self, batch, weights, centers, centers_new, labels, random_state, reassign):
         """One step (kernel), then the reassignment of low-count centers; returns the batch inertia."""
         centers_c, norms = _centers_layout(centers)
-        labels_ready = _worth_threads(*batch.shape, centers.shape[0])
-        if labels_ready:
-            label_batch_parallel(batch, centers_c, norms, labels)
+        # One thread: a batch is too small for a parallel region to pay (on a
+        # busy 2-core machine starting one cost ~5 ms, against 0.4 ms for the
+        # whole step at d=64, k=64).
         inertia = minibatch_step(batch, weights, centers, centers_new, centers_c, norms,
-                                 self._counts, labels, labels_ready)
+                                 self._counts, labels)
         if reassign and self.reassignment_ratio > 0:
             self._reassign(batch, centers_new, random_state)
         return float(inertia)
@@ -913,7 +876,7 @@ default="k-means++"
         sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
         self.n_steps_ = getattr(self, "n_steps_", 0)
 
-        with _threads_for_work(*X.shape, self.n_clusters), one_blas_thread():
+        with threads_for(X.shape[0]), one_blas_thread():
             if not has_centers:
                 self._check_params(X)
                 init_array = self._validated_init_array(X)
