@@ -559,7 +559,20 @@ default="k-means++"
     _check_init_centers = KMeans._check_init_centers
     transform = KMeans.transform
     fit_transform = KMeans.fit_transform
-    get_feature_names_out = KMeans.get_feature_names_out
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the transformed columns: ``minibatchkmeans0``, ``minibatchkmeans1``, ...
+
+        Parameters
+        ----------
+        input_features : array-like of str or None
+            Checked against the fitted input names when given; unused otherwise.
+
+        Returns
+        -------
+        ndarray of str objects
+        """
+        return KMeans.get_feature_names_out(self, input_features)
 
     # -- validation -----------------------------------------------------------
 
