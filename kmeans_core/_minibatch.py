@@ -33,8 +33,9 @@ down step by step in ``shared/notes/sklearn-minibatch-behaviour.md``):
 
 Where the bits can differ from scikit-learn, and why:
 
-* Labels come from a BLAS product, as scikit-learn's; both call SciPy's
-  OpenBLAS, so they agree unless the library picks a different kernel.
+* Labels come from scikit-learn's own BLAS call (same routine, arguments and
+  256-row chunks, on SciPy's BLAS, which scikit-learn also calls), so they
+  agree as long as both use the same BLAS library.
 * scikit-learn sums the batch inertia (which drives the stopping rule) with an
   OpenMP reduction whose grouping depends on its thread count. Ours is always
   its single-thread order (row by row), so it matches scikit-learn run with
@@ -46,7 +47,10 @@ Where the bits can differ from scikit-learn, and why:
   two agree to ~1e-15 relative on float64 and to float32 rounding
   (~1e-6 relative) on float32.
 * The k-means++ init is ``_seeding.greedy_kmeans_plusplus``, scikit-learn's
-  draws with sums taken in a fixed chunked order (see that module).
+  draws with sums taken in a fixed chunked order (see that module). When k
+  approaches ``init_size``, two candidates can tie to the last bit and the
+  two libraries may keep different ones (3 of 300 random cases in a sweep;
+  docs/minibatch.md).
 """
 
 from __future__ import annotations
