@@ -11,6 +11,7 @@ float64 over fixed chunks, scikit-learn's in X's dtype): ``rtol_for(dtype)``.
 from __future__ import annotations
 
 import doctest
+import itertools
 import warnings
 
 import numpy as np
@@ -389,3 +390,21 @@ def test_partial_fit_stream_over_dask_blocks():
     expected = manual_stream([X[s:s + 500] for s in range(0, 2_000, 500)], **params)
     np.testing.assert_array_equal(model.cluster_centers_, expected.cluster_centers_)
     assert model.n_steps_ == 4
+
+
+def test_partial_fit_stream_over_a_dask_dataframe_and_weight_tuples():
+    dd = pytest.importorskip("dask.dataframe")
+    X = make_blobs(1_500, 2, 3, seed=8)
+    weights = np.random.RandomState(2).uniform(0.5, 2, 1_500)
+    frame = pd.DataFrame(X, columns=["x", "y"]).assign(w=weights)
+    params = {"n_clusters": 3, "random_state": 4}
+    parts = dd.from_pandas(frame, npartitions=3)
+    bounds = np.cumsum([0] + [len(part) for part in parts.partitions])
+    expected = MiniBatchKMeans(**params)
+    for start, stop in itertools.pairwise(bounds):
+        expected.partial_fit(frame[["x", "y"]].iloc[start:stop], sample_weight=weights[start:stop])
+    streamed = partial_fit_stream(MiniBatchKMeans(**params), parts, sample_weight="w")
+    np.testing.assert_array_equal(streamed.cluster_centers_, expected.cluster_centers_)
+    tuples = ((X[start:stop], weights[start:stop]) for start, stop in itertools.pairwise(bounds))
+    from_tuples = partial_fit_stream(MiniBatchKMeans(**params), tuples)
+    np.testing.assert_array_equal(from_tuples.cluster_centers_, expected.cluster_centers_)
