@@ -55,3 +55,8 @@ __all__ += [
     "ward_comparison",
     "WardComparison",
 ]
+
+# --- mini-batch K-Means (issue 15) ---
+from kmeans_core._minibatch import MiniBatchKMeans, partial_fit_stream  # noqa: E402
+
+__all__ += ["MiniBatchKMeans", "partial_fit_stream"]
