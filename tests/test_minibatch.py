@@ -17,10 +17,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_blobs, rtol_for
 from threadpoolctl import threadpool_limits
 
 import kmeans_core._minibatch
+from conftest import make_blobs, rtol_for
 from kmeans_core import MiniBatchKMeans, partial_fit_stream
 from kmeans_core._minibatch import _RowSampler
 
