@@ -308,7 +308,7 @@ def test_docstring_examples():
     assert failures == 0
 
 
-from sklearn.utils.estimator_checks import estimator_checks_generator
+from sklearn.utils.estimator_checks import estimator_checks_generator  # noqa: E402 (beside the checks it serves)
 
 EXPECTED_FAILED_CHECKS = {
     # As for scikit-learn's own MiniBatchKMeans: a weight of 2 and a repeated row
