@@ -114,29 +114,6 @@ def euclidean_distances_to_centers(X, centers_t, out):
                 out[i, j] = np.sqrt(distances[j])
 
 
-@jit_parallel
-def squared_distances_to_samples(X, rows, out):
-    """Squared distances of every sample to the samples ``X[rows]`` (k-means++ candidates).
-
-    ``out`` has shape (len(rows), n_samples) and X's dtype; each value is
-    computed in float64 and rounded once.
-    """
-    n_samples, n_features = X.shape
-    n_rows = rows.shape[0]
-    n_chunks = (n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS
-    for chunk in prange(n_chunks):
-        start = chunk * CHUNK_ROWS
-        stop = min(start + CHUNK_ROWS, n_samples)
-        for t in range(n_rows):
-            r = rows[t]
-            for i in range(start, stop):
-                squared = 0.0
-                for f in range(n_features):
-                    diff = np.float64(X[i, f]) - np.float64(X[r, f])
-                    squared += diff * diff
-                out[t, i] = squared
-
-
 @jit
 def is_same_clustering(labels_a, labels_b, n_clusters):
     """True when two labellings are equal up to a renaming of the clusters."""

@@ -8,6 +8,7 @@ work happens in small kernels: ``_lloyd.py`` (the fused Lloyd pass),
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import numbers
 import sys
@@ -37,6 +38,7 @@ from kmeans_core._jit import prefaulted_empty, threads_for
 from kmeans_core._seeding import greedy_kmeans_plusplus, random_choice_init
 from kmeans_core._validation import (
     check_array,
+    borrowed_random_state,
     check_random_state,
     check_sample_weight,
     feature_names_of,
@@ -153,8 +155,7 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None, 
     sample_weight, _ = check_sample_weight(sample_weight, X.shape[0], X.dtype, rescale=True)
     row_norms = _check_squared_norms(x_squared_norms, X)
     check_distance_range(X)
-    random_state = check_random_state(random_state)
-    with threads_for(X.shape[0]):
+    with threads_for(X.shape[0]), borrowed_random_state(random_state) as random_state:
         return greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials,
                                       row_norms)
 
@@ -713,12 +714,17 @@ default="k-means++"
         # Not copied and not yet checked for NaN/inf: the fit centers X into
         # a private copy and checks it in the same pass (X is only read).
         X = check_array(X, check_finite=False)
-        with threads_for(X.shape[0]):
-            return self._fit(X, sample_weight)
+        # The RandomState is used only during the fit, unless a user's init
+        # callable receives it (it may keep it): then it is a fresh one.
+        if callable(self.init):
+            random_states = contextlib.nullcontext(check_random_state(self.random_state))
+        else:
+            random_states = borrowed_random_state(self.random_state)
+        with threads_for(X.shape[0]), random_states as random_state:
+            return self._fit(X, sample_weight, random_state)
 
-    def _fit(self, X, sample_weight):
+    def _fit(self, X, sample_weight, random_state):
         n_init = self._check_params(X)
-        random_state = check_random_state(self.random_state)
         # Weights far from 1 are rescaled by an exact power of two (the same
         # centers and labels); the inertia is scaled back at the end.
         sample_weight, weight_exponent = check_sample_weight(sample_weight, X.shape[0], X.dtype,

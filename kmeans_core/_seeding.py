@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from kmeans_core._common import row_squared_norm, squared_distances_to_samples
+from kmeans_core._common import row_squared_norm
 from kmeans_core._jit import (
     CHUNK_ROWS,
     jit,
@@ -424,10 +424,141 @@ def _greedy_kmeans_plusplus_float64(X, n_clusters, sample_weight, random_state, 
     return X[indices].copy(), indices
 
 
-def _squared_distances_to(X, rows):
-    out = np.empty((len(rows), X.shape[0]), dtype=X.dtype)
-    squared_distances_to_samples(X, np.asarray(rows, dtype=np.int64), out)
-    return out
+# --- float32: scikit-learn's roundings, in two numba passes per center -------
+#
+# On float32 data scikit-learn's k-means++ works in float32 except for the
+# distances, and which candidate a draw lands on depends on every rounding:
+#
+# 1. Each squared distance is computed in float64 as ``(-2 x.c + |c|^2) + |x|^2``
+#    (the norms by ``einsum`` on the float64 upcast), rounded once to float32,
+#    then clipped at 0; the running minimum is taken in float32.
+# 2. The potentials are ``distances @ sample_weight``, a float32 BLAS product.
+# 3. The draw inverts ``np.cumsum(sample_weight * closest_sq)``: float32
+#    products added one after the other in float32.
+#
+# We keep (2) as it is: the same NumPy product on an array of the same shape,
+# layout and values gives the same bits, and it is a small part of the time.
+# (1) is :func:`float32_candidate_distances`, one parallel pass for all the
+# step's candidates: the same formula in the same order of operations, the
+# norms from the same ``einsum`` (computed once per call instead of once per
+# step), the cross terms summed in feature order. Only the cross terms may
+# differ from scikit-learn's BLAS product, in the last bit of a float64,
+# which the rounding to float32 hides except in rare exact halfway cases
+# (none in the tests' shapes and seeds). (3) is :func:`float32_cumsum_search`:
+# the running sum must be exactly NumPy's sequential float32 sum, so it is
+# taken sequentially, but lazily: only up to the largest target, with no
+# n-sized temporaries (NumPy builds three: product, cumulative sum and its
+# float64 copy for ``searchsorted``). Measured at n=1e6, d=8, k=32 on the
+# shared 2-core machine: see ``docs/performance.md``.
+
+# Rows of X upcast to float64 at a time for their norms (a 4 MiB buffer at d=64).
+_NORM_BLOCK_ROWS = 8192
+
+
+def _upcast_squared_norms(X):
+    """``|x|^2`` of every row as scikit-learn computes them on float32 data.
+
+    ``row_norms(X.astype(float64), squared=True)``, i.e. ``einsum`` on the
+    float64 upcast, block by block so the upcast copy stays small; each row's
+    norm does not depend on the block it was computed in.
+    """
+    norms = np.empty(X.shape[0])
+    for start in range(0, X.shape[0], _NORM_BLOCK_ROWS):
+        block = X[start:start + _NORM_BLOCK_ROWS].astype(np.float64)
+        norms[start:start + _NORM_BLOCK_ROWS] = np.einsum("ij,ij->i", block, block)
+    return norms
+
+
+@jit_parallel
+def float32_candidate_distances(X, row_norms, candidates_t, candidate_norms, closest_sq, out):
+    """``out[t, i] = min(closest_sq[i], float32(max(D(x_i, candidate t), 0)))``, scikit-learn's way.
+
+    ``D = (-2 x.c + |c|^2) + |x|^2`` in float64 (``row_norms`` and
+    ``candidate_norms`` from :func:`_upcast_squared_norms`, ``candidates_t``
+    (n_features, n_candidates) float64), rounded to float32 and clipped at
+    0 as scikit-learn's ``_euclidean_distances`` does for float32 input.
+    The cross terms of a chunk are one float64 BLAS product of its upcast
+    rows, as scikit-learn's are. ``closest_sq`` (float32) may be ``+inf``
+    everywhere: ``out`` is then the distances.
+    """
+    n_samples = X.shape[0]
+    for chunk in prange((n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS):
+        start = chunk * CHUNK_ROWS
+        stop = min(start + CHUNK_ROWS, n_samples)
+        cross = np.dot(X[start:stop].astype(np.float64), candidates_t)
+        # Views indexed from 0: the sweeps below then vectorize.
+        norms = row_norms[start:stop]
+        closest = closest_sq[start:stop]
+        for t in range(candidates_t.shape[1]):
+            norm = candidate_norms[t]
+            distances = out[t, start:stop]
+            for r in range(stop - start):
+                squared = np.float32((-2.0 * cross[r, t] + norm) + norms[r])
+                squared = squared if squared >= 0 else np.float32(0.0)
+                distances[r] = closest[r] if closest[r] <= squared else squared
+
+
+@jit
+def float32_cumsum_search(sample_weight, closest_sq, targets):
+    """``clip(searchsorted(cumsum(sample_weight * closest_sq), targets), n - 1)`` in float32.
+
+    The products and the running sum are float32, added in row order, as
+    NumPy's ``cumsum`` does, so every partial sum has NumPy's bits; the scan
+    stops at the last target's row. ``searchsorted`` (``side="left"``)
+    returns the first row whose partial sum reaches the target, compared in
+    float64 (NumPy compares the float32 sums upcast, exactly). Targets past
+    the end (rounding) give the last row, as scikit-learn's clip does.
+    """
+    n_samples = closest_sq.shape[0]
+    order = np.argsort(targets)
+    found = np.full(targets.shape[0], n_samples - 1, dtype=np.int64)
+    next_target = 0
+    running = np.float32(0.0)
+    for i in range(n_samples):
+        running += sample_weight[i] * closest_sq[i]
+        while next_target < order.shape[0] and np.float64(running) >= targets[order[next_target]]:
+            found[order[next_target]] = i
+            next_target += 1
+        if next_target == order.shape[0]:
+            break
+    return found
+
+
+def _greedy_kmeans_plusplus_float32(X, n_clusters, sample_weight, random_state, n_local_trials):
+    """Greedy k-means++ on float32 data with scikit-learn's roundings (see the notes above)."""
+    n_samples = X.shape[0]
+    indices = np.full(n_clusters, -1, dtype=np.int64)
+    indices[0] = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
+    row_norms = _upcast_squared_norms(X)
+
+    def distances_to(rows, closest_sq, out):
+        candidates = X[rows].astype(np.float64)
+        with single_threaded_blas():
+            float32_candidate_distances(X, row_norms, np.ascontiguousarray(candidates.T),
+                                        np.einsum("ij,ij->i", candidates, candidates),
+                                        closest_sq, out)
+        return out
+
+    # Shapes follow scikit-learn's ((1, n) here, a matrix-vector product) so the
+    # same BLAS routine computes the potential and the bits agree.
+    unbounded = np.full(n_samples, np.inf, dtype=np.float32)
+    closest_sq = distances_to(indices[:1], unbounded, np.empty((1, n_samples), dtype=np.float32))
+    potential = closest_sq @ sample_weight
+    closest_sq = closest_sq[0]
+    # Two candidate buffers, used in turn: the winner's row of one is the
+    # running minimum while the other is filled.
+    buffers = [np.empty((n_local_trials, n_samples), dtype=np.float32) for _ in range(2)]
+    for c in range(1, n_clusters):
+        targets = random_state.uniform(size=n_local_trials) * potential
+        candidates = float32_cumsum_search(sample_weight, closest_sq, targets)
+        candidate_sq = distances_to(candidates, closest_sq, buffers[c % 2])
+        candidate_potentials = candidate_sq @ sample_weight.reshape(-1, 1)
+        best = int(np.argmin(candidate_potentials))
+        potential = candidate_potentials[best]
+        closest_sq = candidate_sq[best]
+        indices[c] = candidates[best]
+
+    return X[indices].copy(), indices
 
 
 def greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=None,
@@ -464,34 +595,8 @@ def greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_t
         return _greedy_kmeans_plusplus_float64(
             X, n_clusters, sample_weight, random_state, n_local_trials, row_norms)
 
-    # float32: scikit-learn rounds distances, running minimum, potentials and
-    # the cumulative sum to float32. The same NumPy operations in the same
-    # dtype reproduce those bits, so the candidates drawn are the same.
-    indices = np.full(n_clusters, -1, dtype=np.int64)
-    indices[0] = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
-
-    # Shapes follow scikit-learn's ((1, n) here, a matrix-vector product) so the
-    # same BLAS routine computes the potential and the bits agree.
-    closest_sq = _squared_distances_to(X, indices[:1])
-    potential = closest_sq @ sample_weight
-
-    for c in range(1, n_clusters):
-        # D^2 sampling by inverting the cumulative distribution.
-        targets = random_state.uniform(size=n_local_trials) * potential
-        candidates = np.searchsorted(np.cumsum(sample_weight * closest_sq), targets)
-        # Rounding can put a target just past the last cumulative value.
-        np.clip(candidates, None, n_samples - 1, out=candidates)
-
-        candidate_sq = _squared_distances_to(X, candidates)
-        np.minimum(closest_sq, candidate_sq, out=candidate_sq)
-        candidate_potentials = candidate_sq @ sample_weight.reshape(-1, 1)
-
-        best = int(np.argmin(candidate_potentials))
-        potential = candidate_potentials[best]
-        closest_sq = candidate_sq[best]
-        indices[c] = candidates[best]
-
-    return X[indices].copy(), indices
+    return _greedy_kmeans_plusplus_float32(X, n_clusters, sample_weight, random_state,
+                                           n_local_trials)
 
 
 def random_choice_init(X, n_clusters, sample_weight, random_state):
