@@ -28,12 +28,13 @@ from kmeans_core._common import center_into, column_sums_per_chunk, inertia_per_
 from kmeans_core._distances import center_shifts, distances_to_own_center
 from kmeans_core._jit import (
     CHUNK_ROWS,
+    SERIAL_BELOW_ROWS,
     chunk_rows_for,
     n_chunks,
     prefaulted_empty,
     single_threaded_blas,
 )
-from kmeans_core._lloyd import lloyd_pass, reduce_chunks, sum_slot_rows
+from kmeans_core._lloyd import lloyd_pass, lloyd_run_compiled, reduce_chunks, sum_slot_rows
 from kmeans_core._validation import check_all_finite
 
 
@@ -294,6 +295,17 @@ def lloyd_single_run(X, sample_weight, centers_init, max_iter, tol, verbose=0, h
     centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
     labels = np.full(n_samples, -1, dtype=np.int32)
     with single_threaded_blas():
+        if n_samples < SERIAL_BELOW_ROWS and not verbose and history is None:
+            # Small input: the whole run in one kernel call (same bits; see
+            # ``_lloyd.py``), unless a cluster empties (then rerun below).
+            n_iter = lloyd_run_compiled(
+                X, sample_weight, centers, labels, buffers.chunk_sums, buffers.chunk_weights,
+                buffers.chunk_inertia, buffers.chunk_changed, buffers.chunk_rows, buffers.sums,
+                buffers.weights, buffers.shifts, max_iter, tol)
+            if n_iter > 0:
+                return labels, inertia_of(X, sample_weight, centers, labels), centers, n_iter
+            centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
+            labels[:] = -1
         return _lloyd_iterations(X, sample_weight, centers, labels, max_iter, tol, verbose,
                                  history, buffers)
 

@@ -92,20 +92,43 @@ def chunk_rows_for(n_rows: int, n_clusters: int, n_features: int) -> int:
 # the cores (measured: 2x slower at d=64 on 2 cores). threadpoolctl (the
 # library scikit-learn uses for the same job) caps BLAS at one thread for the
 # duration of a kernel call and restores the user's setting afterwards.
+#
+# threadpoolctl's ``limit`` context re-reads every library's settings on each
+# entry (about 15 us a call, several calls per fit and per ``predict``), so
+# the BLAS libraries are looked up once and only their thread counts are
+# read and set around each call; nothing is set when they already run one
+# thread.
+# (``_minibatch.one_blas_thread`` does the same through ``_blas_controller``.)
 _blas_controller = None
+_blas_libraries = None
+
+
+def _blas_lib_controllers():
+    global _blas_controller, _blas_libraries
+    if _blas_libraries is None:
+        import scipy.linalg.cython_blas  # noqa: F401  (load it so threadpoolctl can see it)
+        from threadpoolctl import ThreadpoolController
+
+        _blas_controller = ThreadpoolController()
+        _blas_libraries = [library for library in _blas_controller.lib_controllers
+                           if library.user_api == "blas"]
+    return _blas_libraries
 
 
 @contextlib.contextmanager
 def single_threaded_blas():
     """Context manager: BLAS runs single-threaded inside, as set by the user outside."""
-    global _blas_controller
-    if _blas_controller is None:
-        import scipy.linalg.cython_blas  # noqa: F401  (load it so threadpoolctl can see it)
-        from threadpoolctl import ThreadpoolController
-
-        _blas_controller = ThreadpoolController()
-    with _blas_controller.limit(limits=1, user_api="blas"):
+    libraries = _blas_lib_controllers()
+    previous = [library.num_threads for library in libraries]
+    changed = [library for library, threads in zip(libraries, previous) if threads != 1]
+    for library in changed:
+        library.set_num_threads(1)
+    try:
         yield
+    finally:
+        for library, threads in zip(libraries, previous):
+            if threads != 1:
+                library.set_num_threads(threads)
 
 
 # --- Small inputs run on one thread ---------------------------------------------

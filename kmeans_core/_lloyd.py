@@ -16,7 +16,7 @@ import numpy as np
 from numba import prange
 
 from kmeans_core._common import row_squared_norm, rows_as_float64
-from kmeans_core._distances import resolve_near_tie, rounding_slack
+from kmeans_core._distances import center_shifts, resolve_near_tie, rounding_slack
 from kmeans_core._jit import jit, jit_parallel
 
 
@@ -155,3 +155,91 @@ def reduce_chunks(chunk_sums, chunk_weights, sums, weights):
             weights[j] += chunk_weights[chunk, j]
             for f in range(chunk_sums.shape[2]):
                 sums[j, f] += chunk_sums[chunk, j, f]
+
+
+# --- Small inputs: a whole run in one compiled call ------------------------------
+#
+# On a table of a few hundred rows a Lloyd pass takes microseconds, and the
+# Python around it (reduce, means, shifts, convergence test, the centers'
+# transposed copy and norms: about 45 us per iteration, measured at n=200,
+# d=2, k=5) was most of a fit. ``lloyd_run_compiled`` runs those same steps,
+# with the same arithmetic, inside one kernel call. The one step it does not
+# take is the relocation of an empty cluster (a rank selection with its own
+# tie rule, in ``_iterations.py``): it returns -1 instead, and the caller
+# runs the whole run again in Python, which gives the same bits either way.
+
+
+@jit
+def mean_centers_into(sums, weights, out):
+    """``out[j] = sums[j] * (1 / weights[j])`` rounded to ``out``'s dtype: the update step's means.
+
+    scikit-learn's arithmetic, as ``_iterations.mean_centers``: a reciprocal
+    that overflows (a tiny weight) divides instead. Every weight must be
+    positive (an empty cluster goes through the relocation rule instead).
+    """
+    for j in range(weights.shape[0]):
+        reciprocal = 1.0 / weights[j]
+        for f in range(sums.shape[1]):
+            if np.isfinite(reciprocal):
+                out[j, f] = sums[j, f] * reciprocal
+            else:
+                out[j, f] = sums[j, f] / weights[j]
+
+
+@jit
+def centers_layout(centers, centers_t, centers_squared_norms):
+    """The float64 transposed centers and their squared norms, as the passes read them.
+
+    The norms are summed feature by feature; they only rank centers (the
+    tie rule's direct distances settle anything within rounding), so their
+    last bit never changes a label.
+    """
+    for j in range(centers.shape[0]):
+        norm = 0.0
+        for f in range(centers.shape[1]):
+            value = np.float64(centers[j, f])
+            centers_t[f, j] = value
+            norm += value * value
+        centers_squared_norms[j] = norm
+
+
+@jit
+def lloyd_run_compiled(X, sample_weight, centers, labels, chunk_sums, chunk_weights,
+                       chunk_inertia, chunk_changed, chunk_rows, sums, weights, shifts,
+                       max_iter, tol):
+    """Lloyd iterations from ``centers`` (updated in place) until convergence, in one call.
+
+    The steps and stopping rules of ``_iterations.lloyd_single_run`` with
+    the same arithmetic (the same :func:`lloyd_pass`, :func:`reduce_chunks`,
+    means and ``center_shifts``), so labels and centers are the same bits.
+    Returns the number of iterations run, or -1 as soon as a cluster is left
+    empty (the caller then reruns in Python, which relocates it).
+    """
+    n_clusters, n_features = centers.shape
+    centers_t = np.empty((n_features, n_clusters))
+    centers_squared_norms = np.empty(n_clusters)
+    new_centers = np.empty_like(centers)
+    strict_convergence = False
+    n_iter = 0
+    for iteration in range(max_iter):
+        n_iter = iteration + 1
+        centers_layout(centers, centers_t, centers_squared_norms)
+        lloyd_pass(X, sample_weight, centers_t, centers_squared_norms, labels, chunk_sums,
+                   chunk_weights, chunk_inertia, chunk_changed, chunk_rows, True)
+        reduce_chunks(chunk_sums, chunk_weights, sums, weights)
+        for j in range(n_clusters):
+            if weights[j] == 0.0:
+                return -1
+        mean_centers_into(sums, weights, new_centers)
+        center_shift_sq = center_shifts(new_centers, centers, shifts)
+        centers[:, :] = new_centers
+        if chunk_changed.sum() == 0:
+            strict_convergence = True
+            break
+        if center_shift_sq <= tol:
+            break
+    if not strict_convergence:
+        centers_layout(centers, centers_t, centers_squared_norms)
+        lloyd_pass(X, sample_weight, centers_t, centers_squared_norms, labels, chunk_sums,
+                   chunk_weights, chunk_inertia, chunk_changed, chunk_rows, False)
+    return n_iter
