@@ -17,6 +17,9 @@ inertia_sklearn``.
 Sections (``--sections``):
 
 ``grid``     the core issue's grid of (n, d, k), the main table.
+``offgrid``  where users are rather than where the kernels shine (issue 20):
+             a 200-row table, wide data, float32, high k; cases are
+             (n, d, k, dtype).
 ``n``        time against n, 1e3 .. 1e7, at fixed d and k (log-log plot).
 ``k``        time against k at fixed n and d.
 ``d``        time against d at fixed n and k.
@@ -66,6 +69,13 @@ REFERENCE = "scikit-learn lloyd"  # the oracle every row's labels and inertia ar
 CORE_GRID = [(100_000, 2, 5), (1_000_000, 2, 5), (200_000, 16, 16), (100_000, 64, 64),
              (1_000_000, 8, 32)]
 QUICK_GRID = [(2_000, 2, 5), (10_000, 2, 5), (2_000, 16, 16), (1_000, 64, 64), (5_000, 8, 32)]
+# Issue 20's rows (n, d, k, dtype), off the hand-picked grid above.
+OFF_GRID = [(200, 2, 5, "float64"), (2_000, 2, 3, "float64"), (10_000, 8, 8, "float64"),
+            (100_000, 128, 8, "float64"), (50_000, 300, 10, "float64"),
+            (1_000_000, 8, 32, "float32"), (100_000, 2, 256, "float64"),
+            (300_000, 32, 128, "float64")]
+QUICK_OFF_GRID = [(200, 2, 5, "float64"), (2_000, 128, 8, "float64"), (5_000, 8, 32, "float32"),
+                  (3_000, 2, 128, "float64")]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +83,7 @@ class Sizes:
     """The work of one comparison run; ``full`` and ``quick`` below."""
 
     grid: list
+    off_grid: list  # (n, d, k, dtype)
     n_sweep: tuple  # (list of n, d, k)
     k_sweep: tuple  # (n, d, list of k)
     d_sweep: tuple  # (n, list of d, k)
@@ -82,6 +93,7 @@ class Sizes:
 
 FULL = Sizes(
     grid=CORE_GRID,
+    off_grid=OFF_GRID,
     n_sweep=([1_000, 10_000, 100_000, 1_000_000, 10_000_000], 2, 5),
     k_sweep=(100_000, 8, [2, 4, 8, 16, 32, 64, 128]),
     d_sweep=(100_000, [2, 4, 8, 16, 32, 64, 128], 16),
@@ -90,13 +102,14 @@ FULL = Sizes(
 )
 QUICK = Sizes(
     grid=QUICK_GRID,
+    off_grid=QUICK_OFF_GRID,
     n_sweep=([1_000, 3_000, 10_000], 2, 5),
     k_sweep=(3_000, 8, [2, 4, 8]),
     d_sweep=(3_000, [2, 4, 8], 4),
     memory_case=(20_000, 8, 32),
     repeat=1,
 )
-SECTIONS = ("grid", "n", "k", "d", "memory", "startup")
+SECTIONS = ("grid", "offgrid", "n", "k", "d", "memory", "startup")
 
 
 # ---------------------------------------------------------------------------
@@ -238,6 +251,8 @@ def warm_up(peers):
     X, init = make_data(2_000, 4, 8, seed=1)
     for peer in peers:
         peer.fit_from_init(X, init, MAX_ITER, TOL)
+        # float32 kernels are compiled separately (the off-grid float32 rows).
+        peer.fit_from_init(X.astype(np.float32), init.astype(np.float32), MAX_ITER, TOL)
 
 
 def library_versions():
@@ -277,9 +292,15 @@ class Budget:
         return self.max_seconds is not None and time.perf_counter() - self.start > self.max_seconds
 
 
+def _case_shape(case):
+    """(n, d, k, dtype) of a case; grid and sweep cases are (n, d, k) in float64."""
+    n, d, k = case[:3]
+    return n, d, k, case[3] if len(case) > 3 else "float64"
+
+
 def _skipped(section, case, peer, reason):
-    n, d, k = case
-    return {"section": section, "n": n, "d": d, "k": k, "peer": peer.name,
+    n, d, k, dtype = _case_shape(case)
+    return {"section": section, "n": n, "d": d, "k": k, "dtype": dtype, "peer": peer.name,
             "library": peer.library, "algorithm": peer.resolved_algorithm(n, d, k),
             "status": "skipped", "reason": reason}
 
@@ -291,10 +312,10 @@ def time_case(section, case, peers, args, budget, too_slow):
     fit took longer than ``--max-fit-seconds`` earlier in this sweep: they are
     skipped at the larger cases that follow.
     """
-    n, d, k = case
+    n, d, k, dtype = _case_shape(case)
     if budget.exhausted():  # skip before paying for the data
         return [_skipped(section, case, peer, "--max-seconds budget spent") for peer in peers]
-    X, init = make_data(n, d, k)
+    X, init = make_data(n, d, k, dtype=dtype)
     records, labels = [], {}
     # The reference runs first: fixed-iteration peers need its iteration count.
     reference_first = sorted(peers, key=lambda peer: peer.name != REFERENCE)
@@ -306,7 +327,7 @@ def time_case(section, case, peers, args, budget, too_slow):
         if budget.exhausted():
             records.append(_skipped(section, case, peer, "--max-seconds budget spent"))
             continue
-        record = {"section": section, "n": n, "d": d, "k": k, "peer": peer.name,
+        record = {"section": section, "n": n, "d": d, "k": k, "dtype": dtype, "peer": peer.name,
                   "library": peer.library, "algorithm": peer.resolved_algorithm(n, d, k)}
         max_iter = args.max_iter
         if peer.fixed_iterations:
@@ -332,7 +353,7 @@ def time_case(section, case, peers, args, budget, too_slow):
         record.update(status="ok", best_s=min(times), median_s=statistics.median(times),
                       times_s=times, n_iter=result.n_iter, inertia=result.inertia)
         records.append(record)
-        print(f"  {section:>4} n={n:<9,} d={d:<3} k={k:<3} {peer.name:<22} "
+        print(f"  {section:>4} n={n:<9,} d={d:<3} k={k:<3} {dtype:<7} {peer.name:<22} "
               f"{min(times):8.4f} s  ({result.n_iter} iterations)", flush=True)
 
     position = {peer.name: i for i, peer in enumerate(peers)}
@@ -531,12 +552,14 @@ def _inertia_diff(value):
     return "0" if value == 0 else f"{value:.1e}"
 
 
-def timing_table(records):
-    lines = ["| n | d | k | library | algorithm | time (s) | speed-up vs scikit-learn lloyd "
+def timing_table(records, dtype_column=False):
+    lines = ["| n | d | k |" + (" dtype |" if dtype_column else "") + " library | algorithm "
+             "| time (s) | speed-up vs scikit-learn lloyd "
              "| iterations | identical labels | \\|Δinertia\\| / inertia |",
-             "|---:|---:|---:|:---|:---|---:|---:|---:|:---:|---:|"]
+             "|---:|---:|---:|" + (":---|" if dtype_column else "") + ":---|:---|---:|---:|---:|:---:|---:|"]
     for r in records:
-        head = f"| {r['n']:,} | {r['d']} | {r['k']} | {r['library']} | {r['algorithm']} |"
+        dtype = f" {r.get('dtype', 'float64')} |" if dtype_column else ""
+        head = f"| {r['n']:,} | {r['d']} | {r['k']} |{dtype} {r['library']} | {r['algorithm']} |"
         if r["status"] != "ok":
             lines.append(f"{head} {r['status']}: {r['reason']} | | | | |")
             continue
@@ -628,6 +651,11 @@ def write_outputs(report, out_dir):
     sweeps = report["sweeps"]
     if report["grid"]:
         md += ["", "## The core grid", "", timing_table(report["grid"])]
+    if report.get("off_grid"):
+        md += ["", "## Off the hand-picked grid: tiny, wide, float32, high k", "",
+               "float32 labels are compared with scikit-learn's lloyd on the same float32 data; "
+               "the two may differ where scikit-learn's own float32 and float64 runs do.", "",
+               timing_table(report["off_grid"], dtype_column=True)]
     for section, (key, _label) in SWEEP_AXES.items():
         if sweeps.get(section):
             fixed = ", ".join(f"{axis}={value:,}" for axis, value in
@@ -741,12 +769,16 @@ def main(argv=None):
                      "max_seconds": args.max_seconds, "max_fit_seconds": args.max_fit_seconds,
                      "reference": REFERENCE},
         "peers": [{"name": p.name, "library": p.library, "algorithm": p.algorithm} for p in peers],
-        "grid": [], "sweeps": {}, "memory": [], "startup": [], "errors": [],
+        "grid": [], "off_grid": [], "sweeps": {}, "memory": [], "startup": [], "errors": [],
     }
     budget = Budget(args.max_seconds if args.max_seconds > 0 else None)
     if "grid" in args.sections:
         print("Core grid")
         report["grid"] = run_timings("grid", sizes.grid, peers, args, budget, growing=False)
+    if "offgrid" in args.sections:
+        print("Off the hand-picked grid")
+        report["off_grid"] = run_timings("offgrid", sizes.off_grid, peers, args, budget,
+                                         growing=False)
     n_values, n_d, n_k = sizes.n_sweep
     k_n, k_d, k_values = sizes.k_sweep
     d_n, d_values, d_k = sizes.d_sweep
@@ -767,7 +799,7 @@ def main(argv=None):
 
         report["startup"] = run_startup(ALGORITHMS)
 
-    all_records = report["grid"] + sum(report["sweeps"].values(), []) + report["memory"]
+    all_records = report["grid"] + report["off_grid"] + sum(report["sweeps"].values(), []) + report["memory"]
     report["errors"] = [f"{r['section']} n={r['n']} d={r['d']} k={r['k']} {r['peer']}: "
                         f"{r['reason']}" for r in all_records if r["status"] == "error"]
     report["elapsed_s"] = time.perf_counter() - started

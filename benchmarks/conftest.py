@@ -34,7 +34,9 @@ import pytest
 
 from benchmarks.compare import (
     CORE_GRID,
+    OFF_GRID,
     QUICK_GRID,
+    QUICK_OFF_GRID,
     kmeans_core_peers,
     optional_peers,
     sklearn_peers,
@@ -50,6 +52,7 @@ BENCHMARKS_DIR = Path(__file__).resolve().parent
 @dataclasses.dataclass(frozen=True)
 class SuiteSizes:
     grid: list  # (n, d, k) of the fit, seeding, predict and wcss cases
+    off_grid: list  # (n, d, k, dtype): tiny, wide, float32, high k (issue 20)
     n_init_case: tuple  # (n, d, k) of the full n_init=10 fit
     rounds: int  # timed rounds per benchmark (after one warm-up round)
     startup_rounds: int  # fresh processes per startup benchmark
@@ -57,9 +60,9 @@ class SuiteSizes:
 
 
 SUITE_SIZES = {
-    "quick": SuiteSizes(grid=QUICK_GRID, n_init_case=(2_000, 16, 16), rounds=3,
+    "quick": SuiteSizes(grid=QUICK_GRID, off_grid=QUICK_OFF_GRID, n_init_case=(2_000, 16, 16), rounds=3,
                         startup_rounds=1, startup_algorithms=1),
-    "full": SuiteSizes(grid=CORE_GRID, n_init_case=(200_000, 16, 16), rounds=5,
+    "full": SuiteSizes(grid=CORE_GRID, off_grid=OFF_GRID, n_init_case=(200_000, 16, 16), rounds=5,
                        startup_rounds=3, startup_algorithms=len(ALGORITHMS)),
 }
 
@@ -103,8 +106,8 @@ def estimator_peers():
 
 
 def case_id(case):
-    n, d, k = case
-    return f"n={n}-d={d}-k={k}"
+    n, d, k = case[:3]
+    return f"n={n}-d={d}-k={k}" + (f"-{case[3]}" if len(case) > 3 else "")
 
 
 def case_group(what, case):
@@ -134,7 +137,15 @@ def pytest_generate_tests(metafunc):
         if name in metafunc.fixturenames:
             cases = startup_cases(sizes)
             metafunc.parametrize(name, cases, ids=[f"{lib}-{alg}" for lib, alg in cases])
-    if "case" in metafunc.fixturenames and "peer" in metafunc.fixturenames:
+    if "off_grid_case" in metafunc.fixturenames:
+        cases = sizes.off_grid
+        if "peer" in metafunc.fixturenames:
+            pairs = [(case, peer) for case in cases for peer in estimator_peers()]
+            metafunc.parametrize("off_grid_case, peer", pairs,
+                                 ids=[f"{case_id(c)}-{p.test_id}" for c, p in pairs])
+        else:
+            metafunc.parametrize("off_grid_case", cases, ids=[case_id(c) for c in cases])
+    elif "case" in metafunc.fixturenames and "peer" in metafunc.fixturenames:
         pairs = [(case, peer) for case in sizes.grid for peer in estimator_peers()]
         metafunc.parametrize("case, peer", pairs,
                              ids=[f"{case_id(c)}-{p.test_id}" for c, p in pairs])
@@ -177,6 +188,14 @@ def timed(benchmark, rounds):
 def data(case):
     """(X, init) of the test's ``case``."""
     return blobs(*case)
+
+
+@pytest.fixture
+def off_grid_data(off_grid_case):
+    """(X, init) of the test's off-grid case, in its dtype."""
+    n, d, k, dtype = off_grid_case
+    X, init = blobs(n, d, k)
+    return X.astype(dtype, copy=False), init.astype(dtype, copy=False)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from benchmarks.compare import TOL
+from benchmarks.compare_lloyd import make_data
 
 FIT_ITERATIONS = 2
 
@@ -66,3 +67,14 @@ def test_wcss_nearest_center(timed, case, data, library):
         function = lambda: -model.score(X)  # noqa: E731
     value = timed(f"wcss, nearest center n={n:,} d={d} k={k}", function, library=library)
     assert value > 0
+
+
+@pytest.mark.parametrize("library", ["kmeans_core", "scikit-learn"])
+def test_predict_one_row(timed, library):
+    """A model serving one customer at a time: ``predict`` on a single row."""
+    X, init = make_data(200, 2, 5)
+    model = _fitted(library, X, init)
+    row = X[:1]
+    labels = timed("predict one row (model fitted on n=200 d=2 k=5)",
+                   lambda: model.predict(row), library=library)
+    assert labels.shape == (1,)

@@ -37,8 +37,8 @@ from kmeans_core._iterations import (
 from kmeans_core._jit import prefaulted_empty, threads_for
 from kmeans_core._seeding import greedy_kmeans_plusplus, random_choice_init
 from kmeans_core._validation import (
-    check_array,
     borrowed_random_state,
+    check_array,
     check_random_state,
     check_sample_weight,
     feature_names_of,
