@@ -58,13 +58,13 @@ def make_data(n, d, k, seed=0, dtype="float64"):
     return X.astype(dtype, copy=False), init.astype(dtype, copy=False)
 
 
-def best_time(fit, repeat):
-    """Best wall time of ``repeat`` calls, and the last result."""
+def best_time(fit, repeat, clock=time.perf_counter):
+    """Best time of ``repeat`` calls (wall time by default), and the last result."""
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         result = fit()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return min(times), result
 
 
@@ -160,51 +160,74 @@ def default_fit_table(grid, repeat):
               f"{'yes' if _same(ours, theirs) else 'NO'} |", flush=True)
 
 
-def off_grid_table(grid, repeat, max_iter):
+def off_grid_table(grid, repeat, max_iter, one_thread=False):
     """Issue 20's rows: ratios ours / scikit-learn's, lower is better (0.33 = 3x faster).
 
     ``auto`` and scikit-learn's lloyd and elkan start from the same init
     array; the default fits are ``KMeans(k, random_state=0)`` on both sides.
     float32 labels are compared with the fraction that agree (scikit-learn's
     float32 differs from its float64 by as much); float64 must be identical.
+
+    ``one_thread``: every library on one thread (numba, BLAS and OpenMP)
+    and CPU time (``process_time``) instead of wall time: the work each
+    library does, which a shared machine's noise barely moves.
     """
+    import contextlib
+
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    clock = time.process_time if one_thread else time.perf_counter
+    threads = numba.get_num_threads()
+    if one_thread:
+        numba.set_num_threads(1)
+    limits = threadpool_limits(1) if one_thread else contextlib.nullcontext()
+    how = "one thread each, CPU time" if one_thread else "wall time"
+    print(f"\n### Off the hand-picked grid: tiny, wide, float32, high k (n_init=1 for the init "
+          f"array, tol=1e-4, max_iter={max_iter}, best of {repeat}, {how}; "
+          f"ratio = ours / sklearn)\n")
+    print("| n | d | k | dtype | auto picks | auto (s) | sklearn best (s) | auto / sklearn best "
+          "| default fit (s) | sklearn default (s) | default / sklearn default "
+          "| labels agree (auto, default) |")
+    print("|---:|---:|---:|---|:---:|---:|---:|---:|---:|---:|---:|:---:|")
+    with limits:
+        for case in grid:
+            _off_grid_row(case, repeat, max_iter, clock)
+    numba.set_num_threads(threads)
+
+
+def _off_grid_row(case, repeat, max_iter, clock):
     from sklearn.cluster import KMeans as SklearnKMeans
 
     from kmeans_core import KMeans
     from kmeans_core._iterations import choose_algorithm
 
-    print(f"\n### Off the hand-picked grid: tiny, wide, float32, high k (n_init=1 for the init "
-          f"array, tol=1e-4, max_iter={max_iter}, best of {repeat}; ratio = ours / sklearn)\n")
-    print("| n | d | k | dtype | auto picks | auto (s) | sklearn best (s) | auto / sklearn best "
-          "| default fit (s) | sklearn default (s) | default / sklearn default "
-          "| labels agree (auto, default) |")
-    print("|---:|---:|---:|---|:---:|---:|---:|---:|---:|---:|---:|:---:|")
-    for n, d, k, dtype in grid:
-        X, init = make_data(n, d, k, dtype=dtype)
-        # Small problems are timed over many fits (a fit is well under a millisecond).
-        fits = max(1, int(2e5 // (n * d)))
+    n, d, k, dtype = case
+    X, init = make_data(n, d, k, dtype=dtype)
+    # Small problems are timed over many fits (a fit is well under a millisecond).
+    fits = max(1, int(2e5 // (n * d)))
 
-        def timed(make):
-            def run():
-                for _ in range(fits):
-                    model = make().fit(X)
-                return model
-            seconds, model = best_time(run, repeat)
-            return seconds / fits, model
+    def timed(make):
+        def run():
+            for _ in range(fits):
+                model = make().fit(X)
+            return model
+        seconds, model = best_time(run, repeat, clock)
+        return seconds / fits, model
 
-        auto_s, auto = timed(lambda: KMeans(k, init=init, n_init=1, max_iter=max_iter))
-        sk_lloyd_s, sk_lloyd = timed(lambda: SklearnKMeans(k, init=init, n_init=1,
-                                                            max_iter=max_iter, algorithm="lloyd"))
-        sk_elkan_s, _ = timed(lambda: SklearnKMeans(k, init=init, n_init=1, max_iter=max_iter,
-                                                     algorithm="elkan"))
-        default_s, default = timed(lambda: KMeans(k, random_state=0))
-        sk_default_s, sk_default = timed(lambda: SklearnKMeans(k, random_state=0))
-        sk_best = min(sk_lloyd_s, sk_elkan_s)
-        agree = (np.mean(auto.labels_ == sk_lloyd.labels_),
-                 np.mean(default.labels_ == sk_default.labels_))
-        print(f"| {n:,} | {d} | {k} | {dtype} | {choose_algorithm(n, d, k)} | {auto_s:.4f} | "
-              f"{sk_best:.4f} | {auto_s / sk_best:.2f} | {default_s:.4f} | {sk_default_s:.4f} | "
-              f"{default_s / sk_default_s:.2f} | {agree[0]:.4f}, {agree[1]:.4f} |", flush=True)
+    auto_s, auto = timed(lambda: KMeans(k, init=init, n_init=1, max_iter=max_iter))
+    sk_lloyd_s, sk_lloyd = timed(lambda: SklearnKMeans(k, init=init, n_init=1,
+                                                        max_iter=max_iter, algorithm="lloyd"))
+    sk_elkan_s, _ = timed(lambda: SklearnKMeans(k, init=init, n_init=1, max_iter=max_iter,
+                                                 algorithm="elkan"))
+    default_s, default = timed(lambda: KMeans(k, random_state=0))
+    sk_default_s, sk_default = timed(lambda: SklearnKMeans(k, random_state=0))
+    sk_best = min(sk_lloyd_s, sk_elkan_s)
+    agree = (np.mean(auto.labels_ == sk_lloyd.labels_),
+             np.mean(default.labels_ == sk_default.labels_))
+    print(f"| {n:,} | {d} | {k} | {dtype} | {choose_algorithm(n, d, k)} | {auto_s:.4f} | "
+          f"{sk_best:.4f} | {auto_s / sk_best:.2f} | {default_s:.4f} | {sk_default_s:.4f} | "
+          f"{default_s / sk_default_s:.2f} | {agree[0]:.4f}, {agree[1]:.4f} |", flush=True)
 
 
 def bandwidth_table(grid, repeat):
@@ -273,6 +296,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--max-iter", type=int, default=300)
+    parser.add_argument("--one-thread", action="store_true",
+                        help="offgrid table: every library on one thread, CPU time")
     parser.add_argument("--tables", default="lloyd,accelerated,default,offgrid,bandwidth,startup",
                         help="comma-separated subset of the tables to print")
     args = parser.parse_args(argv)
@@ -294,7 +319,8 @@ def main(argv=None):
     if "default" in tables:
         default_fit_table(QUICK_GRID if args.quick else DEFAULT_FIT_GRID, args.repeat)
     if "offgrid" in tables:
-        off_grid_table(QUICK_OFF_GRID if args.quick else OFF_GRID, args.repeat, args.max_iter)
+        off_grid_table(QUICK_OFF_GRID if args.quick else OFF_GRID, args.repeat, args.max_iter,
+                       args.one_thread)
     if "bandwidth" in tables:
         bandwidth_table(QUICK_GRID if args.quick else CORE_GRID, args.repeat)
     if "startup" in tables:
