@@ -308,6 +308,8 @@ def main(argv=None):
     X, init = make_data(2000, 2, 3)
     for algorithm in ("lloyd", "hamerly", "elkan"):
         KMeans(3, init=init, n_init=1, algorithm=algorithm).fit(X)  # warm-up: compile or load
+        KMeans(3, init=init.astype(np.float32), n_init=1,
+               algorithm=algorithm).fit(X.astype(np.float32))
     KMeans(3, random_state=0).fit(X)
     KMeans(3, random_state=0).fit(X.astype(np.float32))
 
