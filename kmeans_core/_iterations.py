@@ -429,7 +429,8 @@ def memory_needed_bytes(algorithm, n_samples, n_features, n_clusters, n_threads=
     Every run: the per-chunk partial sums (bounded by
     :func:`kmeans_core._jit.chunk_rows_for`), the labels, and per thread one
     chunk's cross terms (``chunk_rows * k``) and rows. Hamerly and Elkan keep
-    the finer per-slot sums (at most 64 MiB, ``_lloyd.sum_slot_rows``);
+    the finer per-slot sums (at most a quarter of X's float64 size, or the
+    chunks' own size: ``_lloyd.sum_slot_rows``);
     Hamerly adds two bounds per sample; Elkan one upper and ``k`` lower
     bounds per sample and the ``k x k`` table of center distances.
     """
