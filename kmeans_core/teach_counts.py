@@ -3,7 +3,9 @@
 :func:`distance_counts` replays the centers of one reference run through the
 assignment rule of Lloyd's, Hamerly's and Elkan's algorithms and counts the
 point-to-center distances each computes: the picture of how the accelerated
-algorithms save work.
+algorithms save work. The bounds rules themselves, and the per-sample
+counts, are :mod:`kmeans_core.reference`'s (``hamerly_assignment``,
+``elkan_assignment``, ``bounds_assignments``); this module totals them.
 """
 
 from __future__ import annotations

@@ -18,9 +18,10 @@ Where the numbers come from
   JavaScript engine in the page (``teach_page_assets/page.js``) that follows
   the reference's rules: centring on the column means, ties to the lowest
   centre index, empty clusters taking the samples farthest from their
-  centres, the tolerance ``tol * mean(var(X))`` on the total squared centre
-  shift, strict convergence when no label changes, a final assignment after
-  a tolerance stop. The browser tests replay every embedded trace through
+  centres (a cluster still empty joins the heaviest), the tolerance
+  ``tol * mean(var(X))`` on the total squared centre shift, strict
+  convergence when no label changes and no cluster was relocated, a final
+  assignment otherwise. The browser tests replay every embedded trace through
   that engine and require the same labels and centres within 1e-12.
 
 The page template lives in ``teach_page_assets/`` (package data); this module
