@@ -233,7 +233,7 @@ def empty_cluster_relocations(X, labels, weights, centers_old):
 
 
 def mean_centers(sums, totals):
-    """Centers from the sums: ``sums / totals``; a cluster still empty joins the heaviest.
+    """Centers from the sums: ``sums * (1 / totals)``; a cluster still empty joins the heaviest.
 
     A cluster can stay empty after relocation (when nothing was relocated,
     or when its only sample was moved to another cluster). Like
@@ -243,7 +243,9 @@ def mean_centers(sums, totals):
     """
     centers = np.empty(sums.shape)
     filled = totals > 0
-    centers[filled] = sums[filled] / totals[filled, np.newaxis]
+    # Times the reciprocal, not divided: the fast path's (and scikit-learn's)
+    # arithmetic, so equal sums give equal bits.
+    centers[filled] = sums[filled] * (1.0 / totals[filled])[:, np.newaxis]
     if not filled.all():
         centers[~filled] = centers[np.argmax(totals)]
     return centers

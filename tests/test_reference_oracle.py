@@ -287,3 +287,40 @@ def test_relocation_with_unchanged_labels_is_not_a_fixed_point():
     np.testing.assert_array_equal(labels, steps[-1]["labels"])
     np.testing.assert_array_equal(centers, steps[-1]["centers"])
     assert n_iter == steps[-1]["n_iter"]
+
+
+def small_integer_case(seed):
+    """Few integer points (sums exact in any order), some far or repeated starting centres."""
+    rng = np.random.RandomState(seed)
+    n, d, k = rng.randint(3, 30), rng.randint(1, 4), rng.randint(2, 7)
+    X = rng.randint(0, 4, size=(n, d)).astype(np.float64)
+    init = rng.randint(-3, 8, size=(k, d)).astype(np.float64)
+    if seed % 3 == 0:
+        init[-1] = 100.0  # a centre no point is near: an empty cluster at once
+    weights = rng.randint(1, 4, n).astype(np.float64) if seed % 2 else np.ones(n)
+    return X, init, weights
+
+
+@pytest.mark.parametrize("tol", [0.0, 1e-4])
+def test_whole_runs_are_the_reference_bit_for_bit(tol):
+    """Lloyd's fast run against reference.lloyd on small integer data, 200 starts.
+
+    Integer points and weights make every sum exact whatever the order of
+    additions, so the two must agree bit for bit: labels (ties everywhere),
+    centres, the number of iterations, through empty clusters, relocations of
+    points on their centres and clusters emptied by a relocation.
+    """
+    from kmeans_core._iterations import lloyd_single_run
+
+    relocations = 0
+    for seed in range(200):
+        X, init, weights = small_integer_case(seed)
+        steps = list(reference.lloyd_steps(X, init, weights, max_iter=50, tol=tol))
+        relocations += sum(bool(s["relocated"]) for s in steps if s["step"] == "update")
+        expected = steps[-1]
+        absolute_tol = tol * np.mean(np.var(X, axis=0))
+        labels, _, centers, n_iter = lloyd_single_run(X, weights, init, 50, absolute_tol)
+        np.testing.assert_array_equal(labels, expected["labels"], err_msg=f"seed {seed}")
+        np.testing.assert_array_equal(centers, expected["centers"], err_msg=f"seed {seed}")
+        assert n_iter == expected["n_iter"], f"seed {seed}"
+    assert relocations > 100  # the degenerate rules were exercised

@@ -105,7 +105,8 @@ const KM = (() => {
     }
     let heaviest = 0;
     totals.forEach((total, j) => { if (total > totals[heaviest]) heaviest = j; });
-    const centers = sums.map((s, j) => (totals[j] > 0 ? s.map((v) => v / totals[j]) : null));
+    // Times the reciprocal, as reference.mean_centers (and the fast path) computes it.
+    const centers = sums.map((s, j) => (totals[j] > 0 ? s.map((v) => v * (1 / totals[j])) : null));
     return centers.map((c) => c || centers[heaviest].slice());
   }
 
