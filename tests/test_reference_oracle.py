@@ -109,19 +109,25 @@ def test_assignment_on_blobs(d):
 @pytest.mark.parametrize("weighted", [False, True])
 def test_update_sums_and_centres(d, weighted):
     X = make_blobs(2500, d, 6, seed=10 + d)  # three chunks of rows, many sum slots
-    weights = np.random.RandomState(d).uniform(0.1, 3, X.shape[0]) if weighted \
-        else np.ones(X.shape[0])
+    weights = (
+        np.random.RandomState(d).uniform(0.1, 3, X.shape[0]) if weighted else np.ones(X.shape[0])
+    )
     centers = X[[0, 500, 1000, 1500, 2000, 2400]].copy()
     labels, sums, totals, new_centers, relocated = fast_lloyd_step(
-        X, weights, centers, np.full(X.shape[0], -1))
+        X, weights, centers, np.full(X.shape[0], -1)
+    )
     expected_labels = reference.assign(X, centers)
     np.testing.assert_array_equal(labels, expected_labels)
     expected_sums, expected_totals = reference.cluster_sums(X, expected_labels, weights, 6)
     np.testing.assert_allclose(sums, expected_sums, rtol=RTOL_SUMS)
     np.testing.assert_allclose(totals, expected_totals, rtol=RTOL_SUMS)
     assert not relocated
-    np.testing.assert_allclose(new_centers, reference.update(X, labels, weights, centers),
-                               rtol=RTOL_SUMS, atol=RTOL_SUMS * np.abs(X).max())
+    np.testing.assert_allclose(
+        new_centers,
+        reference.update(X, labels, weights, centers),
+        rtol=RTOL_SUMS,
+        atol=RTOL_SUMS * np.abs(X).max(),
+    )
 
 
 def test_update_relocates_like_the_reference():
@@ -129,15 +135,15 @@ def test_update_relocates_like_the_reference():
     X = make_blobs(400, 3, 4, seed=3)
     weights = np.random.RandomState(3).uniform(0.5, 2, 400)
     centers = np.vstack([X[:3], [[1e3, 1e3, 1e3], [-1e3, 0, 0]]])
-    labels, _, _, new_centers, relocated = fast_lloyd_step(X, weights, centers,
-                                                           np.full(400, -1))
+    labels, _, _, new_centers, relocated = fast_lloyd_step(X, weights, centers, np.full(400, -1))
     moves = reference.empty_cluster_relocations(X, labels, weights, centers)
     assert relocated and [cluster for cluster, _ in moves] == [3, 4]
     for cluster, row in moves:
         # A relocated cluster is its one sample (to the rounding of w * x * (1 / w)).
         np.testing.assert_allclose(new_centers[cluster], X[row], rtol=1e-15)
-    np.testing.assert_allclose(new_centers, reference.update(X, labels, weights, centers),
-                               rtol=RTOL_SUMS)
+    np.testing.assert_allclose(
+        new_centers, reference.update(X, labels, weights, centers), rtol=RTOL_SUMS
+    )
 
 
 # Degenerate cases where the old reference and the fast path drifted apart.
@@ -146,11 +152,15 @@ RELOCATION_CASES = {
     "all on centres": ([[0, 0], [0, 0], [1, 1], [1, 1], [1, 1]], [[0, 0], [1, 1], [50, 50]]),
     # One sample off its centre, two empty clusters: the second takes a sample
     # at distance 0 (the lowest such row), as scikit-learn's rule does.
-    "one off centre": ([[0, 0], [0, 0], [0, 0], [1, 1], [1, 1], [1, 1.2]],
-                       [[0, 0], [1, 1], [50, 50], [60, 60]]),
+    "one off centre": (
+        [[0, 0], [0, 0], [0, 0], [1, 1], [1, 1], [1, 1.2]],
+        [[0, 0], [1, 1], [50, 50], [60, 60]],
+    ),
     # Both members of cluster 1 are taken: cluster 1 ends empty and joins the heaviest.
-    "cluster emptied": ([[0, 0], [0, 0], [0, 0], [1, 1], [1, 1.2]],
-                        [[0, 0], [1, 1.1], [50, 50], [60, 60]]),
+    "cluster emptied": (
+        [[0, 0], [0, 0], [0, 0], [1, 1], [1, 1.2]],
+        [[0, 0], [1, 1.1], [50, 50], [60, 60]],
+    ),
 }
 
 
@@ -162,8 +172,9 @@ def test_relocation_choices_in_degenerate_cases(case):
     sums, totals = reference.cluster_sums(X, labels, weights, centers.shape[0])
     moves = reference.empty_cluster_relocations(X, labels, weights, centers)
     fast_sums, fast_totals = sums.copy(), totals.copy()
-    relocated = relocate_empty_clusters(X, weights, centers, fast_sums, fast_totals,
-                                        labels.astype(np.int32))
+    relocated = relocate_empty_clusters(
+        X, weights, centers, fast_sums, fast_totals, labels.astype(np.int32)
+    )
     assert relocated == bool(moves)
     for cluster, row in moves:
         sums[labels[row]] -= weights[row] * X[row]
@@ -221,11 +232,16 @@ def test_fast_bounds_bound_the_true_distances(algorithm, d):
     weights = np.ones(X.shape[0])
     pruned_something = False
     for centers, labels, upper, lower, new_centers in fast_bounded_run(
-            algorithm, X, weights, X[:8].copy(), 8):
+        algorithm, X, weights, X[:8].copy(), 8
+    ):
         np.testing.assert_array_equal(labels, reference.assign(X, centers))
         assert_bounds_hold(algorithm, X, centers, labels, upper, lower, BOUND_MARGIN)
-        np.testing.assert_allclose(new_centers, reference.update(X, labels, weights, centers),
-                                   rtol=RTOL_SUMS, atol=RTOL_SUMS * np.abs(X).max())
+        np.testing.assert_allclose(
+            new_centers,
+            reference.update(X, labels, weights, centers),
+            rtol=RTOL_SUMS,
+            atol=RTOL_SUMS * np.abs(X).max(),
+        )
         # Pruning happened: some bound is not an exact distance.
         distances = np.sqrt(reference.squared_distances(X, centers))
         pruned_something |= bool(np.any(upper > distances[np.arange(X.shape[0]), labels]))
@@ -234,8 +250,11 @@ def test_fast_bounds_bound_the_true_distances(algorithm, d):
 
 def lloyd_centers(X, centers, n_iter=30):
     """The centres each assignment step of a reference Lloyd run starts from."""
-    return [step["centers"] for step in reference.lloyd_steps(X, centers, max_iter=n_iter)
-            if step["step"] == "assignment" and not step["final"]]
+    return [
+        step["centers"]
+        for step in reference.lloyd_steps(X, centers, max_iter=n_iter)
+        if step["step"] == "assignment" and not step["final"]
+    ]
 
 
 @pytest.mark.parametrize("algorithm", ["hamerly", "elkan"])
@@ -247,12 +266,12 @@ def test_reference_bounds_are_exact_and_save_work(algorithm, d):
     n, k = X.shape[0], 6
     steps = list(reference.bounds_assignments(algorithm, X, centers_per_iteration))
     for t, ((bounds, computed, center_center), centers) in enumerate(
-            zip(steps, centers_per_iteration, strict=True)):
+        zip(steps, centers_per_iteration, strict=True)
+    ):
         np.testing.assert_array_equal(bounds.labels, reference.assign(X, centers))
         # Exact-looking NumPy: the bounds hold up to the rounding of one sqrt and a few
         # additions per iteration, far below 1e-12 relative.
-        assert_bounds_hold(algorithm, X, centers, bounds.labels, bounds.upper, bounds.lower,
-                           1e-12)
+        assert_bounds_hold(algorithm, X, centers, bounds.labels, bounds.upper, bounds.lower, 1e-12)
         if t == 0:
             assert (computed == k).all() and center_center == 0
         else:
