@@ -250,7 +250,11 @@ def _converged(iteration, n_changed, relocated, center_shift_sq, tol, verbose):
     """
     if n_changed == 0:
         if verbose:
-            print(f"Converged at iteration {iteration}: strict convergence.")
+            if relocated:
+                print(f"Converged at iteration {iteration}: no label changed (after an "
+                      "empty-cluster relocation: the labels are re-assigned).")
+            else:
+                print(f"Converged at iteration {iteration}: strict convergence.")
         return not relocated, True
     if center_shift_sq <= tol:
         if verbose:
