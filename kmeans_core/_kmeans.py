@@ -1,9 +1,16 @@
-"""The ``KMeans`` estimator: validation and orchestration around the numba kernels.
+"""The ``KMeans`` estimator: the validating shell around the iteration drivers.
 
-This module owns everything scikit-learn users rely on (parameters, fitted
-attributes, the order of random draws, warnings, error messages). The numeric
-work happens in small kernels: ``_lloyd.py`` (the fused Lloyd pass),
-``_common.py`` (inertia, distances) and ``_seeding.py`` (k-means++).
+This module owns everything scikit-learn users rely on: parameters and their
+checks, fitted attributes, the order of random draws, warnings and error
+messages, ``predict``/``transform``/``score``, :func:`kmeans_plusplus` and
+:func:`assign_to_centers`. A fit validates and normalises its input once
+(dtype, order, weights rescaled by a power of two, the centred private copy),
+draws the seeds (``_seeding.py``) and hands clean arrays to the drivers of
+``_iterations.py``, one run per ``n_init``, keeping the best run that is not a
+relabelled twin. It holds no iteration loop and no numerics: the drivers call
+the block kernels (``_lloyd.py``, ``_bounds.py``) and the shared update, and
+labels follow the one tie rule of ``_distances.py``, so every ``algorithm``
+gives the same bits. ``docs/design.md`` describes the layers.
 """
 
 from __future__ import annotations
