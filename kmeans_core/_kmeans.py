@@ -596,6 +596,10 @@ default="k-means++"
             bad sample weights, an init array of the wrong shape, or an
             unknown ``init``/``algorithm``.
         """
+        if _is_dask_collection(X):  # fitted block by block, never gathered: kmeans_core.dask
+            from kmeans_core import dask as on_dask
+
+            return on_dask.fit(self, X, sample_weight)
         self._check_feature_names(X, reset=True)
         # Not copied and not yet checked for NaN/inf: the fit centers X into
         # a private copy and checks it in the same pass (X is only read).
@@ -687,6 +691,10 @@ default="k-means++"
         -------
         labels : ndarray of shape (n_samples,), int32
         """
+        if _is_dask_collection(X):
+            from kmeans_core import dask as on_dask
+
+            return on_dask.predict(self, X)
         X = self._check_test_data(X)
         with threads_for(X.shape[0]):
             return assign_labels(X, self.cluster_centers_)
@@ -702,6 +710,10 @@ default="k-means++"
         -------
         distances : ndarray of shape (n_samples, n_clusters), X's float dtype
         """
+        if _is_dask_collection(X):
+            from kmeans_core import dask as on_dask
+
+            return on_dask.transform(self, X)
         X = self._check_test_data(X)
         out = prefaulted_empty((X.shape[0], self.cluster_centers_.shape[0]), X.dtype)
         with threads_for(X.shape[0]):
@@ -722,6 +734,10 @@ default="k-means++"
         score : float
             ``-sum_i w_i * min_j ||x_i - c_j||^2`` (higher is better).
         """
+        if _is_dask_collection(X):
+            from kmeans_core import dask as on_dask
+
+            return on_dask.score(self, X, sample_weight)
         X = self._check_test_data(X)
         sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
         centers = self.cluster_centers_.astype(X.dtype, copy=False)
@@ -755,6 +771,12 @@ default="k-means++"
         prefix = self.__class__.__name__.lower()
         return np.asarray([f"{prefix}{i}" for i in range(self.cluster_centers_.shape[0])],
                           dtype=object)
+
+
+def _is_dask_collection(value):
+    """True for a Dask array or DataFrame (see ``kmeans_core.dask``); never imports Dask."""
+    return (type(value).__module__ or "").split(".")[0] == "dask" \
+        and hasattr(value, "__dask_graph__")
 
 
 def _is_array_like(value):
