@@ -396,6 +396,10 @@ def _final_block(block, weight_block, labels, mean, centers, chunk_rows, dtype):
     return labels, (chunk_inertia, counts)
 
 
+def _as_list(*items):
+    return list(items)
+
+
 def _reduce_final(*partials):
     chunk_inertia = np.concatenate([p[0] for p in partials])
     counts = np.sum([p[1] for p in partials], axis=0)
@@ -462,6 +466,12 @@ def _score_block(block, weight_block, centers, dtype):
 
 def _negated_total(*chunk_inertias):
     return -float(np.concatenate(chunk_inertias).sum())
+
+
+KMEANS_PARALLEL_ROUNDS = 5
+# How far the potential may fall in one k-means|| round before a separate
+# drawing pass is needed (each block returns up to this many times more rows).
+POTENTIAL_DROP_BOUND = 64.0
 
 
 # ---------------------------------------------------------------------------
@@ -631,6 +641,112 @@ class _DaskFit:
             weights[new_cluster] = weight
             weights[old_cluster] -= weight
 
+    # -- seeding -------------------------------------------------------------------
+
+    def _rows(self, indices):
+        """Centered rows ``indices`` of X (a read of the blocks holding them only)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        order = np.argsort(indices)
+        rows = np.empty((indices.size, self.blocks.n_features), dtype=self.dtype)
+        rows[order] = np.asarray(self.blocks.array[indices[order]].compute(), dtype=self.dtype)
+        return rows - self.mean
+
+    def random_rows(self, n_clusters, random_state):
+        """``init="random"``: k distinct rows, drawn as the in-memory fit draws them.
+
+        The draw needs the weights only (n values, never X): they are gathered,
+        and the k chosen rows are read.
+        """
+        n = self.blocks.n_samples
+        if self.weight_blocks is None:
+            weights = np.ones(n, dtype=self.dtype)
+        else:
+            weights = np.concatenate(self.dask.compute(self.weight_blocks)[0]).astype(self.dtype)
+        rows = random_state.choice(n, size=n_clusters, replace=False, p=weights / weights.sum())
+        return self._rows(rows)
+
+    def kmeans_parallel(self, n_clusters, random_state, rounds=KMEANS_PARALLEL_ROUNDS,
+                        oversampling_factor=2.0):
+        """k-means|| seeding (Bahmani et al. 2012, "Scalable K-Means++", Algorithm 2).
+
+        The first candidate is a row drawn uniformly at random; each of
+        ``rounds`` rounds then draws every row independently with probability
+        ``min(1, l * w * D^2 / phi)`` (``l = oversampling_factor * k``, D the
+        distance to the nearest candidate so far, phi the total weighted
+        potential); each candidate is weighted by the sample weight of the
+        rows nearest to it, and weighted greedy k-means++ on the candidates
+        (:func:`kmeans_core.kmeans_plusplus`) picks the k centers.
+
+        Every row's random number is a function of (random_state, round, global
+        row index) only, so the same ``random_state`` gives the same centers
+        whatever the block layout. Passes over X: ``rounds + 2``. A round
+        updates the distances with the previous round's draws and draws from
+        the updated ones in the same pass: not knowing the new total potential
+        yet, each block returns every row that would be drawn if the potential
+        had fallen ``POTENTIAL_DROP_BOUND`` times (at most that many times ``l``
+        rows); the client keeps those the true potential draws, and only if the
+        potential fell further does a separate drawing pass run.
+        """
+        from kmeans_core._kmeans import kmeans_plusplus
+
+        blocks = self.blocks
+        n = blocks.n_samples
+        seed = int(random_state.randint(0, 2**31 - 1)) * 2**32 + int(
+            random_state.randint(0, 2**31 - 1))
+        first = int(random_state.randint(n))
+        candidates = [self._rows([first])]
+        new_candidates = candidates[0]
+        oversampling = oversampling_factor * n_clusters
+        closest = [None] * len(blocks)
+        potential = None
+        for round_index in range(rounds + 1):
+            bound = None if potential is None else potential / POTENTIAL_DROP_BOUND
+            if round_index == 1:
+                bound = potential  # the distances are up to date: the draw is exact
+            closest, potential, drawn = self._oversampling_pass(
+                closest, new_candidates, seed, round_index, oversampling, bound)
+            if potential == 0:
+                break
+            if bound is None:
+                new_candidates = new_candidates[:0]  # already in the distances
+                continue
+            if round_index > 1 and potential < bound:  # fell further than the bound allows
+                _, _, drawn = self._oversampling_pass(
+                    closest, new_candidates[:0], seed, round_index, oversampling, potential)
+            _, uniforms, weighted, rows = drawn
+            keep = uniforms * potential < oversampling * weighted
+            new_candidates = rows[keep]
+            candidates.append(new_candidates)
+        candidates = np.concatenate(candidates)
+        weights = np.sum(self.dask.compute([
+            self._task(_candidate_weights_block, blocks.blocks[b], self._weights_of(b), self.mean,
+                       candidates, self.dtype) for b in range(len(blocks))])[0], axis=0)
+        if candidates.shape[0] < n_clusters:
+            # Fewer candidates than clusters (tiny or degenerate data): top up with rows
+            # drawn uniformly, weighted like the lightest candidate.
+            extra = random_state.choice(n, n_clusters - candidates.shape[0], replace=False)
+            candidates = np.concatenate([candidates, self._rows(extra)])
+            weights = np.concatenate([weights, np.full(extra.size, weights[weights > 0].min())])
+        centers, _ = kmeans_plusplus(candidates.astype(self.dtype), n_clusters,
+                                     sample_weight=weights, random_state=random_state)
+        return centers.astype(self.dtype)
+
+    def _oversampling_pass(self, closest, new_candidates, seed, round_index, oversampling,
+                           bound):
+        blocks = self.blocks
+        new_candidates = np.asarray(new_candidates, dtype=np.float64)
+        parts = [self._task(_oversample_block, blocks.blocks[b], self._weights_of(b), closest[b],
+                            self.mean, new_candidates, self.dtype, seed, round_index,
+                            blocks.offsets[b], oversampling, bound)
+                 for b in range(len(blocks))]
+        kept = [self._task(_first, part) for part in parts]
+        summaries = self._task(_as_list, *[self._task(_second, part) for part in parts])
+        *kept, summaries = self._persist(*kept, summaries)
+        summaries = summaries.compute()
+        potential = float(np.sum([s[0] for s in summaries]))
+        drawn = tuple(np.concatenate([s[i] for s in summaries]) for i in range(1, 5))
+        return kept, potential, drawn
+
     def same_clustering(self, labels_a, labels_b, n_clusters):
         mappings = [self._task(_label_mapping_block, a, b, n_clusters)
                     for a, b in zip(labels_a, labels_b)]
@@ -645,6 +761,81 @@ class _DaskFit:
     def centered(self):
         """X centered on the means, as a lazy Dask array (for a callable ``init``)."""
         return (self.blocks.array.astype(self.dtype) - self.mean)
+
+
+# --- k-means|| seeding -------------------------------------------------------------
+
+
+def _uniforms(seed, round_index, rows):
+    """Uniform [0, 1) numbers for global row indices ``rows``, the same however rows are split.
+
+    A counter-based generator: SplitMix64's finalizer (Steele, Lea & Flood
+    2014) applied to (seed, round, row); each number depends on its row's
+    global index only, never on the block it sits in or on the order blocks
+    run in.
+    """
+    with np.errstate(over="ignore"):
+        z = (np.uint64(seed) + np.uint64(round_index) * np.uint64(0xD1B54A32D192ED03)
+             + (rows.astype(np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15))
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 2.0**53)
+
+
+_NEAREST_ROWS = 4096  # rows per distance matrix: bounds a task's memory whatever the block size
+
+
+def _nearest_candidate(X, candidates):
+    """Squared distance to, and index of, the nearest of ``candidates`` for each row (float64)."""
+    candidates = np.asarray(candidates, dtype=np.float64)
+    candidate_norms = np.einsum("ij,ij->i", candidates, candidates)
+    closest = np.empty(X.shape[0])
+    nearest = np.empty(X.shape[0], dtype=np.int64)
+    for start in range(0, X.shape[0], _NEAREST_ROWS):
+        rows = np.asarray(X[start:start + _NEAREST_ROWS], dtype=np.float64)
+        squared = (candidate_norms - 2.0 * rows @ candidates.T) \
+            + np.einsum("ij,ij->i", rows, rows)[:, None]
+        nearest[start:start + len(rows)] = np.argmin(squared, axis=1)
+        closest[start:start + len(rows)] = np.maximum(squared.min(axis=1), 0.0)
+    return closest, nearest
+
+
+def _oversample_block(block, weight_block, closest, mean, new_candidates, dtype, seed,
+                      round_index, offset, oversampling, potential_bound):
+    """One k-means|| pass over a block.
+
+    Updates each row's squared distance to the nearest candidate with the
+    candidates drawn last round, and returns the block's potential
+    ``sum(w * D^2)`` with every row that would be drawn this round if the
+    total potential were ``potential_bound`` (a lower bound of it, so the rows
+    actually drawn are among them; the client filters with the true total).
+    """
+    X = _centered_block(block, mean, dtype)
+    weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
+    if new_candidates.shape[0]:
+        with _single_threaded_task():
+            distances, _ = _nearest_candidate(X, new_candidates)
+        closest = distances if closest is None else np.minimum(closest, distances)
+    weighted = weights * closest
+    potential = float(weighted.sum())
+    drawn = np.zeros(0, dtype=np.int64)
+    if potential_bound is not None:
+        rows = np.arange(X.shape[0])
+        uniforms = _uniforms(seed, round_index, rows + offset)
+        drawn = np.flatnonzero(uniforms * potential_bound < oversampling * weighted)
+        uniforms = uniforms[drawn]
+    else:
+        uniforms = np.zeros(0)
+    return closest, (potential, drawn + offset, uniforms, weighted[drawn], X[drawn])
+
+
+def _candidate_weights_block(block, weight_block, mean, candidates, dtype):
+    X = _centered_block(block, mean, dtype)
+    weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
+    with _single_threaded_task():
+        _, nearest = _nearest_candidate(X, candidates)
+    return np.bincount(nearest, weights=weights, minlength=candidates.shape[0])
 
 
 def _check_weight_stats(stats):
@@ -752,8 +943,14 @@ def _initial_centers(estimator, run, init_centers, random_state):
     init = estimator.init
     if init_centers is not None:
         return init_centers
+    if isinstance(init, str) and init == "k-means||":
+        return run.kmeans_parallel(estimator.n_clusters, random_state)
+    if isinstance(init, str) and init == "random":
+        return run.random_rows(estimator.n_clusters, random_state)
     if isinstance(init, str):
-        raise ValueError(f"init={init!r} is not available for Dask input yet; pass an array.")
+        raise ValueError(  # noqa: TRY004 (the project's rule: bad input is a ValueError)
+            f"init={init!r} is not available for Dask input yet: use 'k-means||' (the Dask "
+            "default of kmeans_core.dask.KMeans), 'random', an array or a callable.")
     centers = init(run.centered(), estimator.n_clusters, random_state=random_state)
     if is_dask_collection(centers):
         centers = centers.compute()

@@ -22,9 +22,9 @@ dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
-from kmeans_core import KMeans  # noqa: E402
-from kmeans_core import dask as kd  # noqa: E402
-from kmeans_core._jit import CHUNK_ROWS  # noqa: E402
+from kmeans_core import KMeans
+from kmeans_core import dask as kd
+from kmeans_core._jit import CHUNK_ROWS
 
 RTOL_REGROUPED = 1e-12
 # float32 centers are float64 sums rounded to float32: a regrouped sum can round
@@ -39,15 +39,16 @@ def client():
     # A worker's baseline (Python, NumPy, numba, distributed, zarr) is ~250 MB of
     # the 400 MiB: no spilling, pausing only near the limit, and the nanny still
     # kills a worker that passes 95% of it, so a fit that gathered data would fail.
-    with dask.config.set({"distributed.worker.memory.target": False,
-                          "distributed.worker.memory.spill": False,
-                          "distributed.worker.memory.pause": 0.85,
-                          "distributed.scheduler.allowed-failures": 5}):
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      memory_limit=WORKER_MEMORY_LIMIT,
-                                      dashboard_address=None) as cluster:
-            with distributed.Client(cluster) as dask_client:
-                yield dask_client
+    memory_policy = {"distributed.worker.memory.target": False,
+                     "distributed.worker.memory.spill": False,
+                     "distributed.worker.memory.pause": 0.85,
+                     "distributed.scheduler.allowed-failures": 5}
+    with dask.config.set(memory_policy), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     memory_limit=WORKER_MEMORY_LIMIT,
+                                     dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as dask_client:
+        yield dask_client
 
 
 def blobs(n=6144, d=4, k=5, seed=0, dtype=np.float64):
@@ -253,8 +254,8 @@ def test_kmeans_core_imports_without_dask():
 
     code = ("import sys; sys.modules['dask'] = None; import numpy as np, kmeans_core; "
             "print(kmeans_core.KMeans(2, n_init=1, random_state=0).fit(np.eye(4)).n_iter_)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env={**os.environ}, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
+                            text=True, env={**os.environ}, timeout=120)
     assert result.returncode == 0, result.stderr
 
 
@@ -306,7 +307,7 @@ def test_a_worker_killed_mid_fit_does_not_change_the_answer(client, monkeypatch)
         if iteration == 1 and not killed:
             # The labels persisted on that worker are lost with it: the next
             # iteration must rebuild them from their lineage.
-            address, pid = sorted(client.run(os.getpid).items())[0]
+            address, pid = min(client.run(os.getpid).items())
             os.kill(pid, signal.SIGKILL)
             killed.append(address)
         return converged(iteration, *args)
@@ -316,3 +317,49 @@ def test_a_worker_killed_mid_fit_does_not_change_the_answer(client, monkeypatch)
         da.from_array(X, chunks=(1024, -1)), sample_weight=da.from_array(weights, chunks=1024))
     assert killed
     assert_same_fit(fitted, reference, bitwise=True)
+
+
+# --- seeding -----------------------------------------------------------------------------
+
+
+def test_kmeans_parallel_is_reproducible_and_independent_of_the_block_layout():
+    X, weights, _ = blobs(n=6000, d=3, k=6, seed=9)
+    fits = []
+    with dask.config.set(THREADS):
+        for chunks in (1024, 777, -1):
+            fits.append(kd.KMeans(6, random_state=11).fit(
+                da.from_array(X, chunks=(chunks, -1)), sample_weight=weights))
+        again = kd.KMeans(6, random_state=11).fit(da.from_array(X, chunks=(1024, -1)),
+                                                   sample_weight=weights)
+    first = fits[0]
+    np.testing.assert_array_equal(again.cluster_centers_, first.cluster_centers_)
+    for other in fits[1:]:
+        np.testing.assert_array_equal(other.labels_.compute(), first.labels_.compute())
+        np.testing.assert_allclose(other.cluster_centers_, first.cluster_centers_,
+                                   rtol=0, atol=RTOL_REGROUPED * np.abs(X).max())
+    # As good as the in-memory k-means++ fit on well-separated blobs.
+    reference = KMeans(6, random_state=0, n_init=3).fit(X, sample_weight=weights)
+    assert first.inertia_ <= 1.01 * reference.inertia_
+
+
+def test_kmeans_parallel_on_a_local_cluster_matches_the_threaded_scheduler(client):
+    X, _, _ = blobs(n=5000, d=2, k=4, seed=10)
+    fitted = kd.KMeans(4, random_state=5).fit(da.from_array(X, chunks=(1024, -1)))
+    with dask.config.set(THREADS):
+        threaded = kd.KMeans(4, random_state=5).fit(da.from_array(X, chunks=(1024, -1)))
+    np.testing.assert_array_equal(fitted.cluster_centers_, threaded.cluster_centers_)
+
+
+def test_random_init_draws_what_the_in_memory_fit_draws():
+    X, weights, _ = blobs(n=3000, seed=12)
+    reference = KMeans(5, init="random", n_init=3, random_state=4, algorithm="lloyd").fit(
+        X, sample_weight=weights)
+    with dask.config.set(THREADS):
+        fitted = KMeans(5, init="random", n_init=3, random_state=4).fit(
+            da.from_array(X, chunks=(1024, -1)), sample_weight=weights)
+    assert_same_fit(fitted, reference, bitwise=True)
+
+
+def test_the_sibling_class_defaults_to_kmeans_parallel():
+    assert kd.KMeans().init == "k-means||"
+    assert isinstance(kd.KMeans(), KMeans)
