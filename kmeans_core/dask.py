@@ -45,6 +45,7 @@ from kmeans_core._jit import CHUNK_ROWS, chunk_rows_for, jit, n_chunks
 from kmeans_core._kmeans import ConvergenceWarning, _interoperable_class, _is_array_like
 from kmeans_core._kmeans import KMeans as _InMemoryKMeans
 from kmeans_core._lloyd import lloyd_pass, reduce_chunks
+from kmeans_core._seeding import _weighted_draw
 from kmeans_core._validation import check_random_state, check_sample_weight
 
 __all__ = ["KMeans", "is_dask_collection"]
@@ -665,6 +666,78 @@ class _DaskFit:
         rows = random_state.choice(n, size=n_clusters, replace=False, p=weights / weights.sum())
         return self._rows(rows)
 
+    def _gathered_weights(self):
+        if self.weight_blocks is None:
+            return np.ones(self.blocks.n_samples, dtype=self.dtype)
+        return np.concatenate(self.dask.compute(self.weight_blocks)[0]).astype(self.dtype)
+
+    def kmeans_plusplus(self, n_clusters, random_state):
+        """Greedy k-means++ drawing the random numbers the in-memory fit draws, in order.
+
+        The first center is drawn from the (gathered) weights exactly as in
+        memory. Each next step draws ``2 + int(log k)`` targets times the
+        potential, finds the rows where the running ``sum(w * D^2)`` reaches
+        them (block totals locate the block; one task searches it), scores
+        every candidate in one pass (which also applies the previous winner to
+        the persisted ``D^2``) and keeps the best. One pass over X per center.
+        The sums are grouped by block rather than by the in-memory chunks, so a
+        target can land on a different row only when it falls within rounding
+        (~1e-16 relative) of a boundary between two rows.
+        """
+        blocks = self.blocks
+        n = blocks.n_samples
+        weights = self._gathered_weights()
+        n_local_trials = 2 + int(np.log(n_clusters))
+        if self.dtype == np.float64:
+            first = _weighted_draw(weights, weights.sum(), random_state.random_sample())
+        else:
+            first = random_state.choice(n, p=weights / weights.sum())
+        del weights
+        indices = [int(first)]
+        winner = self._rows([first])[0]
+        closest = [None] * len(blocks)
+        block_totals = None
+        for _ in range(1, n_clusters):
+            if block_totals is None:
+                # First pass: D^2 to the first center and the block potentials.
+                closest, potentials = self._plusplus_scores(closest, winner, winner[None])
+                block_totals = potentials[:, 0]
+            potential = float(block_totals.sum())
+            targets = random_state.uniform(size=n_local_trials) * potential
+            candidates = self._plusplus_search(closest, winner, block_totals, targets)
+            candidate_rows = self._rows(candidates)
+            closest, potentials = self._plusplus_scores(closest, winner, candidate_rows)
+            best = int(np.argmin(potentials.sum(axis=0)))
+            block_totals = potentials[:, best]
+            winner = candidate_rows[best]
+            indices.append(int(candidates[best]))
+        return self._rows(indices)
+
+    def _plusplus_scores(self, closest, winner, candidates):
+        blocks = self.blocks
+        parts = [self._task(_plusplus_score_block, blocks.blocks[b], self._weights_of(b),
+                            closest[b], self.mean, winner, candidates, self.dtype)
+                 for b in range(len(blocks))]
+        kept = [self._task(_first, part) for part in parts]
+        scores = self._task(_as_list, *[self._task(_second, part) for part in parts])
+        *kept, scores = self._persist(*kept, scores)
+        return kept, np.array(scores.compute())
+
+    def _plusplus_search(self, closest, winner, block_totals, targets):
+        blocks = self.blocks
+        ends = np.cumsum(block_totals)
+        holding = np.minimum(np.searchsorted(ends, targets, side="left"), len(blocks) - 1)
+        starts = ends - block_totals
+        searches = [self._task(_plusplus_search_block, blocks.blocks[b], self._weights_of(b),
+                               closest[b], self.mean, winner, self.dtype,
+                               targets[holding == b] - starts[b])
+                    for b in np.unique(holding)]
+        found = self.dask.compute(searches)[0]
+        rows = np.empty(targets.size, dtype=np.int64)
+        for b, block_rows in zip(np.unique(holding), found):
+            rows[holding == b] = block_rows + blocks.offsets[b]
+        return rows
+
     def kmeans_parallel(self, n_clusters, random_state, rounds=KMEANS_PARALLEL_ROUNDS,
                         oversampling_factor=2.0):
         """k-means|| seeding (Bahmani et al. 2012, "Scalable K-Means++", Algorithm 2).
@@ -830,6 +903,43 @@ def _oversample_block(block, weight_block, closest, mean, new_candidates, dtype,
     return closest, (potential, drawn + offset, uniforms, weighted[drawn], X[drawn])
 
 
+# --- exact k-means++ -------------------------------------------------------------
+
+
+def _squared_distances_to(X, center):
+    """``sum((x - center)^2)`` per row, in float64, features added in order."""
+    squared = np.zeros(X.shape[0])
+    for f in range(X.shape[1]):
+        diff = X[:, f].astype(np.float64) - np.float64(center[f])
+        squared += diff * diff
+    return squared
+
+
+def _plusplus_closest(X, closest, winner):
+    distances = _squared_distances_to(X, winner)
+    return distances if closest is None else np.minimum(closest, distances)
+
+
+def _plusplus_search_block(block, weight_block, closest, mean, winner, dtype, targets):
+    """Rows (block-relative) where the running ``sum(w * D^2)`` first reaches each target."""
+    X = _centered_block(block, mean, dtype)
+    weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
+    running = np.cumsum(weights * _plusplus_closest(X, closest, winner))
+    found = np.searchsorted(running, targets, side="left")
+    return np.minimum(found, X.shape[0] - 1)
+
+
+def _plusplus_score_block(block, weight_block, closest, mean, winner, candidates, dtype):
+    """Apply the last winner to the block's ``D^2``; the block's potential for each candidate."""
+    X = _centered_block(block, mean, dtype)
+    weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
+    closest = _plusplus_closest(X, closest, winner)
+    potentials = np.array([
+        float(weights @ np.minimum(closest, _squared_distances_to(X, candidate)))
+        for candidate in candidates])
+    return closest, potentials
+
+
 def _candidate_weights_block(block, weight_block, mean, candidates, dtype):
     X = _centered_block(block, mean, dtype)
     weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
@@ -945,12 +1055,14 @@ def _initial_centers(estimator, run, init_centers, random_state):
         return init_centers
     if isinstance(init, str) and init == "k-means||":
         return run.kmeans_parallel(estimator.n_clusters, random_state)
+    if isinstance(init, str) and init == "k-means++":
+        return run.kmeans_plusplus(estimator.n_clusters, random_state)
     if isinstance(init, str) and init == "random":
         return run.random_rows(estimator.n_clusters, random_state)
     if isinstance(init, str):
         raise ValueError(  # noqa: TRY004 (the project's rule: bad input is a ValueError)
-            f"init={init!r} is not available for Dask input yet: use 'k-means||' (the Dask "
-            "default of kmeans_core.dask.KMeans), 'random', an array or a callable.")
+            f"init must be 'k-means||', 'k-means++', 'random', an array of shape (n_clusters, "
+            f"n_features) or a callable, got {init!r}.")
     centers = init(run.centered(), estimator.n_clusters, random_state=random_state)
     if is_dask_collection(centers):
         centers = centers.compute()

@@ -363,3 +363,15 @@ def test_random_init_draws_what_the_in_memory_fit_draws():
 def test_the_sibling_class_defaults_to_kmeans_parallel():
     assert kd.KMeans().init == "k-means||"
     assert isinstance(kd.KMeans(), KMeans)
+
+
+@pytest.mark.parametrize("n_features", [3, 8])  # the in-memory seeding's two distance forms
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("chunks,bitwise", [(2 * CHUNK_ROWS, True), (1500, False)])
+def test_kmeans_plusplus_draws_what_the_in_memory_fit_draws(n_features, dtype, chunks, bitwise):
+    X, weights, _ = blobs(n=6000, d=n_features, k=6, seed=13, dtype=dtype)
+    reference = KMeans(6, random_state=7, algorithm="lloyd").fit(X, sample_weight=weights)
+    with dask.config.set(THREADS):
+        fitted = KMeans(6, random_state=7).fit(da.from_array(X, chunks=(chunks, -1)),
+                                               sample_weight=weights)
+    assert_same_fit(fitted, reference, bitwise=bitwise, dtype=dtype)
