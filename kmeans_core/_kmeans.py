@@ -231,12 +231,16 @@ class KMeans:
     ----------
     n_clusters : int, default=8
         Number of clusters (k), between 1 and the number of samples.
-    init : {"k-means++", "random"}, callable or array-like of shape (n_clusters, n_features), \
-default="k-means++"
+    init : {"k-means++", "k-means||", "random"}, callable or array-like of shape \
+(n_clusters, n_features), default="k-means++"
         How the first centers are chosen:
 
         * ``"k-means++"``: greedy k-means++, ``2 + int(log(k))`` candidates per
           step, sampled with probability proportional to ``weight * D(x)^2``.
+        * ``"k-means||"``: k-means parallel (Bahmani et al. 2012): 5 rounds
+          drawing ~2k rows each, then weighted k-means++ on those candidates;
+          a few passes over X instead of one per center (the default of
+          ``kmeans_core.dask.KMeans``; see docs/dask.md).
         * ``"random"``: k distinct samples, drawn with probability
           proportional to their weight.
         * an array: these centers (one run; a RuntimeWarning if ``n_init`` > 1
@@ -414,7 +418,8 @@ default="k-means++"
         if isinstance(self.n_init, str):
             if self.n_init != "auto":
                 raise ValueError(f"n_init must be 'auto' or an int >= 1, got {self.n_init!r}.")
-            n_init = 1 if (isinstance(init, str) and init == "k-means++") or _is_array_like(init) else 10
+            n_init = 1 if (isinstance(init, str) and init in ("k-means++", "k-means||")) \
+                or _is_array_like(init) else 10
         elif isinstance(self.n_init, numbers.Integral) and not isinstance(self.n_init, bool):
             if self.n_init < 1:
                 raise ValueError(f"n_init must be >= 1, got {self.n_init}.")
@@ -447,7 +452,7 @@ default="k-means++"
             )
         init = self.init
         if isinstance(init, str):
-            if init not in ("k-means++", "random"):
+            if init not in ("k-means++", "k-means||", "random"):
                 raise ValueError(
                     f"init must be 'k-means++', 'random', an array of shape (n_clusters, "
                     f"n_features) or a callable, got {init!r}."
@@ -562,6 +567,10 @@ default="k-means++"
         init = self.init
         if isinstance(init, str) and init == "k-means++":
             centers, _ = greedy_kmeans_plusplus(X, self.n_clusters, sample_weight, random_state)
+        elif isinstance(init, str) and init == "k-means||":
+            from kmeans_core._kmeans_parallel import kmeans_parallel
+
+            centers = kmeans_parallel(X, self.n_clusters, sample_weight, random_state)
         elif isinstance(init, str) and init == "random":
             centers = random_choice_init(X, self.n_clusters, sample_weight, random_state)
         elif init_centers is not None:

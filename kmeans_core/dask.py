@@ -44,6 +44,14 @@ from kmeans_core._iterations import _converged, mean_centers, squared_norms, tra
 from kmeans_core._jit import CHUNK_ROWS, chunk_rows_for, jit, n_chunks
 from kmeans_core._kmeans import ConvergenceWarning, _interoperable_class, _is_array_like
 from kmeans_core._kmeans import KMeans as _InMemoryKMeans
+from kmeans_core._kmeans_parallel import (
+    KMEANS_PARALLEL_ROUNDS,
+    OVERSAMPLING_FACTOR,
+    centers_from_candidates,
+    first_draws,
+    nearest_candidate,
+    uniforms_for_rows,
+)
 from kmeans_core._lloyd import lloyd_pass, reduce_chunks
 from kmeans_core._seeding import _weighted_draw
 from kmeans_core._validation import check_random_state, check_sample_weight
@@ -469,7 +477,6 @@ def _negated_total(*chunk_inertias):
     return -float(np.concatenate(chunk_inertias).sum())
 
 
-KMEANS_PARALLEL_ROUNDS = 5
 # How far the potential may fall in one k-means|| round before a separate
 # drawing pass is needed (each block returns up to this many times more rows).
 POTENTIAL_DROP_BOUND = 64.0
@@ -739,7 +746,7 @@ class _DaskFit:
         return rows
 
     def kmeans_parallel(self, n_clusters, random_state, rounds=KMEANS_PARALLEL_ROUNDS,
-                        oversampling_factor=2.0):
+                        oversampling_factor=OVERSAMPLING_FACTOR):
         """k-means|| seeding (Bahmani et al. 2012, "Scalable K-Means++", Algorithm 2).
 
         The first candidate is a row drawn uniformly at random; each of
@@ -760,13 +767,9 @@ class _DaskFit:
         rows); the client keeps those the true potential draws, and only if the
         potential fell further does a separate drawing pass run.
         """
-        from kmeans_core._kmeans import kmeans_plusplus
-
         blocks = self.blocks
         n = blocks.n_samples
-        seed = int(random_state.randint(0, 2**31 - 1)) * 2**32 + int(
-            random_state.randint(0, 2**31 - 1))
-        first = int(random_state.randint(n))
+        seed, first = first_draws(n, random_state)
         candidates = [self._rows([first])]
         new_candidates = candidates[0]
         oversampling = oversampling_factor * n_clusters
@@ -794,15 +797,8 @@ class _DaskFit:
         weights = np.sum(self.dask.compute([
             self._task(_candidate_weights_block, blocks.blocks[b], self._weights_of(b), self.mean,
                        candidates, self.dtype) for b in range(len(blocks))])[0], axis=0)
-        if candidates.shape[0] < n_clusters:
-            # Fewer candidates than clusters (tiny or degenerate data): top up with rows
-            # drawn uniformly, weighted like the lightest candidate.
-            extra = random_state.choice(n, n_clusters - candidates.shape[0], replace=False)
-            candidates = np.concatenate([candidates, self._rows(extra)])
-            weights = np.concatenate([weights, np.full(extra.size, weights[weights > 0].min())])
-        centers, _ = kmeans_plusplus(candidates.astype(self.dtype), n_clusters,
-                                     sample_weight=weights, random_state=random_state)
-        return centers.astype(self.dtype)
+        return centers_from_candidates(candidates, weights, n_clusters, random_state, n,
+                                       self._rows).astype(self.dtype)
 
     def _oversampling_pass(self, closest, new_candidates, seed, round_index, oversampling,
                            bound):
@@ -839,41 +835,6 @@ class _DaskFit:
 # --- k-means|| seeding -------------------------------------------------------------
 
 
-def _uniforms(seed, round_index, rows):
-    """Uniform [0, 1) numbers for global row indices ``rows``, the same however rows are split.
-
-    A counter-based generator: SplitMix64's finalizer (Steele, Lea & Flood
-    2014) applied to (seed, round, row); each number depends on its row's
-    global index only, never on the block it sits in or on the order blocks
-    run in.
-    """
-    with np.errstate(over="ignore"):
-        z = (np.uint64(seed) + np.uint64(round_index) * np.uint64(0xD1B54A32D192ED03)
-             + (rows.astype(np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15))
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 2.0**53)
-
-
-_NEAREST_ROWS = 4096  # rows per distance matrix: bounds a task's memory whatever the block size
-
-
-def _nearest_candidate(X, candidates):
-    """Squared distance to, and index of, the nearest of ``candidates`` for each row (float64)."""
-    candidates = np.asarray(candidates, dtype=np.float64)
-    candidate_norms = np.einsum("ij,ij->i", candidates, candidates)
-    closest = np.empty(X.shape[0])
-    nearest = np.empty(X.shape[0], dtype=np.int64)
-    for start in range(0, X.shape[0], _NEAREST_ROWS):
-        rows = np.asarray(X[start:start + _NEAREST_ROWS], dtype=np.float64)
-        squared = (candidate_norms - 2.0 * rows @ candidates.T) \
-            + np.einsum("ij,ij->i", rows, rows)[:, None]
-        nearest[start:start + len(rows)] = np.argmin(squared, axis=1)
-        closest[start:start + len(rows)] = np.maximum(squared.min(axis=1), 0.0)
-    return closest, nearest
-
-
 def _oversample_block(block, weight_block, closest, mean, new_candidates, dtype, seed,
                       round_index, offset, oversampling, potential_bound):
     """One k-means|| pass over a block.
@@ -888,14 +849,14 @@ def _oversample_block(block, weight_block, closest, mean, new_candidates, dtype,
     weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
     if new_candidates.shape[0]:
         with _single_threaded_task():
-            distances, _ = _nearest_candidate(X, new_candidates)
+            distances, _ = nearest_candidate(X, new_candidates)
         closest = distances if closest is None else np.minimum(closest, distances)
     weighted = weights * closest
     potential = float(weighted.sum())
     drawn = np.zeros(0, dtype=np.int64)
     if potential_bound is not None:
         rows = np.arange(X.shape[0])
-        uniforms = _uniforms(seed, round_index, rows + offset)
+        uniforms = uniforms_for_rows(seed, round_index, rows + offset)
         drawn = np.flatnonzero(uniforms * potential_bound < oversampling * weighted)
         uniforms = uniforms[drawn]
     else:
@@ -944,7 +905,7 @@ def _candidate_weights_block(block, weight_block, mean, candidates, dtype):
     X = _centered_block(block, mean, dtype)
     weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
     with _single_threaded_task():
-        _, nearest = _nearest_candidate(X, candidates)
+        _, nearest = nearest_candidate(X, candidates)
     return np.bincount(nearest, weights=weights, minlength=candidates.shape[0])
 
 
@@ -1040,12 +1001,7 @@ DASK_INITS = ("k-means||", "k-means++", "random")
 
 
 def _check_params(estimator, X):
-    """The estimator's own parameter checks, with ``init="k-means||"`` also allowed."""
-    if isinstance(estimator.init, str) and estimator.init == "k-means||":
-        probe = estimator.__class__.__new__(estimator.__class__)
-        probe.__dict__.update(estimator.__dict__)
-        probe.init = "k-means++"  # the same checks and the same n_init="auto" (1)
-        return probe._check_params(_Shape(X.shape, X.dtype))
+    """The estimator's own parameter checks (they read X's shape only)."""
     return estimator._check_params(_Shape(X.shape, X.dtype))
 
 

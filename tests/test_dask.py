@@ -375,3 +375,16 @@ def test_kmeans_plusplus_draws_what_the_in_memory_fit_draws(n_features, dtype, c
         fitted = KMeans(6, random_state=7).fit(da.from_array(X, chunks=(chunks, -1)),
                                                sample_weight=weights)
     assert_same_fit(fitted, reference, bitwise=bitwise, dtype=dtype)
+
+
+def test_kmeans_parallel_in_memory_draws_what_the_dask_fit_draws():
+    X, weights, _ = blobs(n=5000, d=4, k=5, seed=14)
+    in_memory_fit = KMeans(5, init="k-means||", random_state=2, algorithm="lloyd").fit(
+        X, sample_weight=weights)
+    with dask.config.set(THREADS):
+        dask_fit = KMeans(5, init="k-means||", random_state=2).fit(
+            da.from_array(X, chunks=(1000, -1)), sample_weight=weights)
+    # The same rows are drawn; the potentials are summed in a different order
+    # (by block), hence centers equal to rounding rather than bitwise.
+    assert_same_fit(dask_fit, in_memory_fit, bitwise=False)
+    assert in_memory_fit.n_iter_ >= 1
