@@ -1,11 +1,31 @@
-"""Running the iterations: the Python loops around the numba kernels.
+"""Running the iterations: the Python driver around the block kernels.
 
-One function per algorithm run (:func:`lloyd_single_run`,
-:func:`bounded_single_run`) owns the loop: a kernel call per iteration into
-preallocated buffers, the center update (empty-cluster relocation
-included), the convergence tests, and the final re-assignment. The
-estimator (``_kmeans.py``) validates the input and calls these with clean
-arrays; :func:`choose_algorithm` is the rule behind ``algorithm="auto"``.
+An iteration is one pass of a block kernel over the rows (``_lloyd.lloyd_pass``,
+or Hamerly's and Elkan's kernels in ``_bounds.py``), which writes the labels
+and, per fixed chunk of rows, the partial sums (weighted coordinate sums and
+weights per cluster, kept by the slots of ``_lloyd.sum_slot_rows``; inertia;
+label changes), then the update every algorithm shares
+(:meth:`_IterationBuffers.update`): the chunks added in chunk order
+(``_lloyd.reduce_chunks``), empty clusters relocated
+(:func:`relocate_empty_clusters`: scikit-learn's rule, ties made definite; the
+same rule as ``reference.empty_cluster_relocations``), the means taken
+(:func:`mean_centers`), the centre shift measured.
+
+:func:`lloyd_single_run` and :func:`bounded_single_run` own that loop for one
+run: buffers allocated once (:class:`_IterationBuffers`, :class:`_Bounds`),
+the stopping rules (:func:`_converged`: strict convergence when no label
+changed and no cluster was relocated, else the relative ``tol`` on the total
+squared shift, else ``max_iter``) and the final re-assignment after a
+non-strict stop. The chunks do not depend on the thread count and every
+algorithm fills the same slots, so Lloyd, Hamerly and Elkan give the same
+bits. ``docs/design.md`` states the block contract a new algorithm follows.
+
+Also here, for the estimator (``_kmeans.py``, which validates and calls these
+with clean arrays): the centred private copy of X (:func:`centered_copy`),
+nearest-centre labels (:func:`assign_labels`), the inertia in a fixed chunk
+order (:func:`inertia_of`), the memory each algorithm needs
+(:func:`memory_needed_bytes`) and :func:`choose_algorithm`, the rule behind
+``algorithm="auto"``.
 """
 
 from __future__ import annotations
@@ -231,7 +251,11 @@ def _converged(iteration, n_changed, relocated, center_shift_sq, tol, verbose):
     """
     if n_changed == 0:
         if verbose:
-            print(f"Converged at iteration {iteration}: strict convergence.")
+            if relocated:
+                print(f"Converged at iteration {iteration}: no label changed (after an "
+                      "empty-cluster relocation: the labels are re-assigned).")
+            else:
+                print(f"Converged at iteration {iteration}: strict convergence.")
         return not relocated, True
     if center_shift_sq <= tol:
         if verbose:
@@ -441,7 +465,8 @@ def memory_needed_bytes(algorithm, n_samples, n_features, n_clusters, n_threads=
     Every run: the per-chunk partial sums (bounded by
     :func:`kmeans_core._jit.chunk_rows_for`), the labels, and per thread one
     chunk's cross terms (``chunk_rows * k``) and rows. Hamerly and Elkan keep
-    the finer per-slot sums (at most 64 MiB, ``_lloyd.sum_slot_rows``);
+    the finer per-slot sums (at most a quarter of X's float64 size, or the
+    chunks' own size: ``_lloyd.sum_slot_rows``);
     Hamerly adds two bounds per sample; Elkan one upper and ``k`` lower
     bounds per sample and the ``k x k`` table of center distances.
     """

@@ -1,9 +1,16 @@
-"""The ``KMeans`` estimator: validation and orchestration around the numba kernels.
+"""The ``KMeans`` estimator: the validating shell around the iteration drivers.
 
-This module owns everything scikit-learn users rely on (parameters, fitted
-attributes, the order of random draws, warnings, error messages). The numeric
-work happens in small kernels: ``_lloyd.py`` (the fused Lloyd pass),
-``_common.py`` (inertia, distances) and ``_seeding.py`` (k-means++).
+This module owns everything scikit-learn users rely on: parameters and their
+checks, fitted attributes, the order of random draws, warnings and error
+messages, ``predict``/``transform``/``score``, :func:`kmeans_plusplus` and
+:func:`assign_to_centers`. A fit validates and normalises its input once
+(dtype, order, weights rescaled by a power of two, the centred private copy),
+draws the seeds (``_seeding.py``) and hands clean arrays to the drivers of
+``_iterations.py``, one run per ``n_init``, keeping the best run that is not a
+relabelled twin. It holds no iteration loop and no numerics: the drivers call
+the block kernels (``_lloyd.py``, ``_bounds.py``) and the shared update, and
+labels follow the one tie rule of ``_distances.py``, so every ``algorithm``
+gives the same bits. ``docs/design.md`` describes the layers.
 """
 
 from __future__ import annotations
@@ -339,12 +346,16 @@ class KMeans:
     ----------
     n_clusters : int, default=8
         Number of clusters (k), between 1 and the number of samples.
-    init : {"k-means++", "random"}, callable or array-like of shape (n_clusters, n_features), \
-default="k-means++"
+    init : {"k-means++", "k-means||", "random"}, callable or array-like of shape \
+(n_clusters, n_features), default="k-means++"
         How the first centers are chosen:
 
         * ``"k-means++"``: greedy k-means++, ``2 + int(log(k))`` candidates per
           step, sampled with probability proportional to ``weight * D(x)^2``.
+        * ``"k-means||"``: k-means parallel (Bahmani et al. 2012): 5 rounds
+          drawing ~2k rows each, then weighted k-means++ on those candidates;
+          a few passes over X instead of one per center (the default of
+          ``kmeans_core.dask.KMeans``; see docs/dask.md).
         * ``"random"``: k distinct samples, drawn with probability
           proportional to their weight.
         * an array: these centers (one run; a RuntimeWarning if ``n_init`` > 1
@@ -526,7 +537,8 @@ default="k-means++"
         if isinstance(self.n_init, str):
             if self.n_init != "auto":
                 raise ValueError(f"n_init must be 'auto' or an int >= 1, got {self.n_init!r}.")
-            n_init = 1 if (isinstance(init, str) and init == "k-means++") or _is_array_like(init) else 10
+            n_init = 1 if (isinstance(init, str) and init in ("k-means++", "k-means||")) \
+                or _is_array_like(init) else 10
         elif isinstance(self.n_init, numbers.Integral) and not isinstance(self.n_init, bool):
             if self.n_init < 1:
                 raise ValueError(f"n_init must be >= 1, got {self.n_init}.")
@@ -559,7 +571,7 @@ default="k-means++"
             )
         init = self.init
         if isinstance(init, str):
-            if init not in ("k-means++", "random"):
+            if init not in ("k-means++", "k-means||", "random"):
                 raise ValueError(
                     f"init must be 'k-means++', 'random', an array of shape (n_clusters, "
                     f"n_features) or a callable, got {init!r}."
@@ -676,6 +688,10 @@ default="k-means++"
         init = self.init
         if isinstance(init, str) and init == "k-means++":
             centers, _ = greedy_kmeans_plusplus(X, self.n_clusters, sample_weight, random_state)
+        elif isinstance(init, str) and init == "k-means||":
+            from kmeans_core._kmeans_parallel import kmeans_parallel
+
+            centers = kmeans_parallel(X, self.n_clusters, sample_weight, random_state)
         elif isinstance(init, str) and init == "random":
             centers = random_choice_init(X, self.n_clusters, sample_weight, random_state)
         elif init_centers is not None:
@@ -710,6 +726,10 @@ default="k-means++"
             bad sample weights, an init array of the wrong shape, or an
             unknown ``init``/``algorithm``.
         """
+        if _is_dask_collection(X):  # fitted block by block, never gathered: kmeans_core.dask
+            from kmeans_core import dask as on_dask
+
+            return on_dask.fit(self, X, sample_weight)
         self._check_feature_names(X, reset=True)
         # Not copied and not yet checked for NaN/inf: the fit centers X into
         # a private copy and checks it in the same pass (X is only read).
@@ -872,6 +892,10 @@ default="k-means++"
         -------
         labels : ndarray of shape (n_samples,), int32
         """
+        if _is_dask_collection(X):
+            from kmeans_core import dask as on_dask
+
+            return on_dask.predict(self, X)
         X = self._check_test_data(X)
         with threads_for(X.shape[0]):
             return self._assign(X)
@@ -904,6 +928,10 @@ default="k-means++"
         distances : ndarray of shape (n_samples, n_clusters), X's float dtype
             Or a DataFrame, as :meth:`set_output` chose.
         """
+        if _is_dask_collection(X):
+            from kmeans_core import dask as on_dask
+
+            return on_dask.transform(self, X)
         X_original = X
         X = self._check_test_data(X)
         out = prefaulted_empty((X.shape[0], self.cluster_centers_.shape[0]), X.dtype)
@@ -925,6 +953,10 @@ default="k-means++"
         score : float
             ``-sum_i w_i * min_j ||x_i - c_j||^2`` (higher is better).
         """
+        if _is_dask_collection(X):
+            from kmeans_core import dask as on_dask
+
+            return on_dask.score(self, X, sample_weight)
         X = self._check_test_data(X)
         sample_weight, weight_exponent = check_sample_weight(sample_weight, X.shape[0], X.dtype,
                                                              rescale=True)
@@ -960,6 +992,12 @@ default="k-means++"
         prefix = self.__class__.__name__.lower()
         return np.asarray([f"{prefix}{i}" for i in range(self.cluster_centers_.shape[0])],
                           dtype=object)
+
+
+def _is_dask_collection(value):
+    """True for a Dask array or DataFrame (see ``kmeans_core.dask``); never imports Dask."""
+    return (type(value).__module__ or "").split(".")[0] == "dask" \
+        and hasattr(value, "__dask_graph__")
 
 
 def _is_array_like(value):

@@ -125,13 +125,15 @@ def sum_slot_rows(chunk_rows, n_chunks, n_clusters, n_features):
     A chunk's sums are the sum, in order, of its slots' sums (each a sum of
     its rows in row order): Lloyd's pass builds them that way on the fly,
     and the bounds algorithms keep every slot between iterations, so that a
-    label change costs a re-sum of one slot, not of a whole chunk. Eight
-    slots per chunk, unless keeping them for every chunk would pass 64 MiB;
-    then one. A function of the data's shape only.
+    label change costs a re-sum of one slot, not of a whole chunk. 128 rows,
+    or more when the clusters are many: the kept slots then take at most a
+    quarter of the memory of X in float64 (``k (d + 1)`` values per slot
+    against ``d`` per row). It depends on the chunk length and the shape of
+    the centers only (``n_chunks`` is not used), so a block of rows cut at
+    chunk boundaries (a Dask block) gets the same slots as in one array.
     """
-    if n_chunks * 8 * n_clusters * (n_features + 1) * 8 <= 64 * 2**20:
-        return (chunk_rows + 7) // 8
-    return chunk_rows
+    wanted = max(128, (4 * n_clusters * (n_features + 1) + n_features - 1) // n_features)
+    return min(chunk_rows, wanted)
 
 
 @jit

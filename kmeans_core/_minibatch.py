@@ -563,6 +563,10 @@ default="k-means++"
     _check_init_centers = KMeans._check_init_centers
     transform = KMeans.transform
     fit_transform = KMeans.fit_transform
+    set_output = KMeans.set_output
+    _output_container = KMeans._output_container
+    _wrap_output = KMeans._wrap_output
+    _estimator_type = "clusterer"
 
     def get_feature_names_out(self, input_features=None):
         """Names of the transformed columns: ``minibatchkmeans0``, ``minibatchkmeans1``, ...

@@ -12,16 +12,17 @@ can stop after each one and look:
 4. Steps 2 and 3 alternate until a stopping rule holds; a last
    :class:`Converged` stage says which one and holds the result.
 
-The stages use the reference's own functions (``kmeans_plusplus_steps``,
-``assign``, ``update``, ``inertia``), so the fit is exactly
-:func:`kmeans_core.reference.kmeans`, and, to rounding, what
-:class:`kmeans_core.KMeans` returns with the same ``init`` and
-``random_state`` (the test suite checks both).
+The stages are the reference's own steps (``kmeans_plusplus_steps`` and
+``lloyd_steps``, with its assignment, update and relocation rules, which are
+the fast path's), so the fit is exactly :func:`kmeans_core.reference.kmeans`,
+and, to rounding, what :class:`kmeans_core.KMeans` returns with the same
+``init`` and ``random_state`` (the test suite checks both).
 
 :func:`distance_counts` counts the point-to-center distances each iteration
 computes, for Lloyd's algorithm and for the bounds-based algorithms of
 Hamerly and Elkan, on the same sequence of centers: the picture of how the
-accelerated algorithms save work. Pictures live in
+accelerated algorithms save work. The bounds and the counts are those of
+:func:`kmeans_core.reference.bounds_assignments`. Pictures live in
 :mod:`kmeans_core.teach_plots`; ``python -m kmeans_core.teach --out DIR``
 writes the animation.
 

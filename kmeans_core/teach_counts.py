@@ -3,7 +3,9 @@
 :func:`distance_counts` replays the centers of one reference run through the
 assignment rule of Lloyd's, Hamerly's and Elkan's algorithms and counts the
 point-to-center distances each computes: the picture of how the accelerated
-algorithms save work.
+algorithms save work. The bounds rules themselves, and the per-sample
+counts, are :mod:`kmeans_core.reference`'s (``hamerly_assignment``,
+``elkan_assignment``, ``bounds_assignments``); this module totals them.
 """
 
 from __future__ import annotations
@@ -63,24 +65,6 @@ class DistanceCounts:
         return self.point_center / self.lloyd_per_iteration
 
 
-def _distances(X, centers):
-    """Euclidean distances, entry (i, j) = ||X[i] - centers[j]||."""
-    return np.sqrt(reference.squared_distances(X, centers))
-
-
-def _all_distances(X, centers):
-    """Labels as Lloyd's assignment gives them (argmin of squared distances) and the distances."""
-    squared = reference.squared_distances(X, centers)
-    return squared.argmin(axis=1), np.sqrt(squared)
-
-
-def _center_shifts_and_separations(centers, previous):
-    shifts = np.sqrt(((centers - previous) ** 2).sum(axis=1))
-    half_center_distances = 0.5 * _distances(centers, centers)
-    separation = half_center_distances + np.diag(np.full(centers.shape[0], np.inf))
-    return shifts, half_center_distances, separation.min(axis=1)
-
-
 def count_lloyd(X, centers_per_iteration):
     """Lloyd's algorithm: every sample against every center, every iteration.
 
@@ -92,117 +76,36 @@ def count_lloyd(X, centers_per_iteration):
             for centers in centers_per_iteration]
 
 
+def _count_bounds(algorithm, X, centers_per_iteration):
+    """Totals per iteration of :func:`kmeans_core.reference.bounds_assignments`."""
+    return [(int(computed.sum()), center_center, bounds.labels)
+            for bounds, computed, center_center
+            in reference.bounds_assignments(algorithm, X, centers_per_iteration)]
+
+
 def count_hamerly(X, centers_per_iteration):
     """Hamerly (2010), "Making k-means even faster", Algorithm 2, counting distances.
 
     Per sample: an upper bound ``u`` on the distance to its own center and
-    one lower bound ``l`` on the distance to every other center. When the
-    centers move, ``u`` grows by its center's shift and ``l`` shrinks by the
-    largest shift of another center (the triangle inequality keeps both
-    valid). A sample keeps its label without computing anything when
-    ``u < max(l, s)``, with ``s`` half the distance from its center to the
-    nearest other center; otherwise ``u`` is tightened (1 distance) and, if
-    the test still fails, the sample is compared with all k centers. The
-    first iteration computes everything (there are no bounds yet). The rules
-    are those of the numba kernel ``_bounds.hamerly_pass``.
+    one lower bound ``l`` on the distance to every other center; a sample
+    keeps its label without computing anything when ``u < max(l, s)``, with
+    ``s`` half the distance from its center to the nearest other center.
+    The rules are :func:`kmeans_core.reference.hamerly_assignment`'s (those
+    of the numba kernel ``_bounds.hamerly_pass``); this sums its counts.
     """
-    results = []
-    labels = upper = lower = previous = None
-    n_samples = X.shape[0]
-    for centers in centers_per_iteration:
-        k = centers.shape[0]
-        if previous is None:
-            labels, distances = _all_distances(X, centers)
-            upper, lower = _own_and_second(distances, labels)
-            results.append((n_samples * k, 0, labels.copy()))
-            previous = centers
-            continue
-        shifts, _, half_separation = _center_shifts_and_separations(centers, previous)
-        largest = int(np.argmax(shifts))
-        other_shifts = np.delete(shifts, largest)
-        second_largest = other_shifts.max() if other_shifts.size else 0.0
-        upper = upper + shifts[labels]
-        lower = lower - np.where(labels == largest, second_largest, shifts[largest])
-        bound = np.maximum(half_separation[labels], lower)
-
-        tighten = np.flatnonzero(upper >= bound)
-        own = centers[labels[tighten]]
-        upper[tighten] = np.sqrt(((X[tighten] - own) ** 2).sum(axis=1))
-        rescan = tighten[upper[tighten] >= bound[tighten]]
-        if rescan.size:
-            new_labels, distances = _all_distances(X[rescan], centers)
-            labels[rescan] = new_labels
-            upper[rescan], lower[rescan] = _own_and_second(distances, new_labels)
-        separations = k * (k - 1) // 2
-        results.append((tighten.size + rescan.size * k, separations, labels.copy()))
-        previous = centers
-    return results
-
-
-def _own_and_second(distances, labels):
-    """Distance to the own center and to the nearest other one, per row."""
-    rows = np.arange(distances.shape[0])
-    own = distances[rows, labels]
-    others = distances.copy()
-    others[rows, labels] = np.inf
-    return own, others.min(axis=1)
+    return _count_bounds("hamerly", X, centers_per_iteration)
 
 
 def count_elkan(X, centers_per_iteration):
     """Elkan (2003), "Using the triangle inequality to accelerate k-means", counting distances.
 
     Per sample: an upper bound ``u`` on the distance to its own center and a
-    lower bound ``l(j)`` for *every* center j (``n * k`` bounds). After the
-    centers move, ``u`` grows by its center's shift and each ``l(j)`` shrinks
-    by center j's shift. Center j is skipped when ``u < l(j)`` (Lemma 2) or
-    ``u < d(c_own, c_j) / 2`` (Lemma 1); a sample skips every center when
-    ``u`` is below half the distance to its center's nearest other center.
-    Before the first distance a sample computes, ``u`` is tightened to the
-    exact distance (1 distance) and the test repeated. The rules, and the
-    order of the centers tried, are those of ``_bounds.elkan_pass``; the
-    loop over centers runs once for all samples at a time.
+    lower bound ``l(j)`` for *every* center j (``n * k`` bounds); center j is
+    skipped when ``u < l(j)`` or ``u < d(c_own, c_j) / 2``. The rules are
+    :func:`kmeans_core.reference.elkan_assignment`'s (those of the numba
+    kernel ``_bounds.elkan_pass``); this sums its counts.
     """
-    results = []
-    labels = upper = lower = previous = None
-    n_samples = X.shape[0]
-    for centers in centers_per_iteration:
-        k = centers.shape[0]
-        if previous is None:
-            labels, lower = _all_distances(X, centers)
-            upper = lower[np.arange(n_samples), labels]
-            results.append((n_samples * k, 0, labels.copy()))
-            previous = centers
-            continue
-        shifts, half_center_distances, half_separation = _center_shifts_and_separations(
-            centers, previous)
-        upper = upper + shifts[labels]
-        lower = np.maximum(lower - shifts, 0.0)
-        active = upper >= half_separation[labels]
-        tight = np.zeros(n_samples, dtype=bool)
-        computed = 0
-        for j in range(k):
-            # Samples for which center j could be closer than their current one.
-            candidate = active & (labels != j) & (upper >= lower[:, j]) \
-                & (upper >= half_center_distances[labels, j])
-            tighten = np.flatnonzero(candidate & ~tight)
-            if tighten.size:
-                upper[tighten] = np.sqrt(((X[tighten] - centers[labels[tighten]]) ** 2).sum(1))
-                lower[tighten, labels[tighten]] = upper[tighten]
-                tight[tighten] = True
-                computed += tighten.size
-                candidate &= (upper >= lower[:, j]) & (upper >= half_center_distances[labels, j])
-            rows = np.flatnonzero(candidate)
-            if rows.size == 0:
-                continue
-            to_j = np.sqrt(((X[rows] - centers[j]) ** 2).sum(axis=1))
-            computed += rows.size
-            lower[rows, j] = to_j
-            closer = (to_j < upper[rows]) | ((to_j == upper[rows]) & (j < labels[rows]))
-            labels[rows[closer]] = j
-            upper[rows[closer]] = to_j[closer]
-        results.append((computed, k * (k - 1) // 2, labels.copy()))
-        previous = centers
-    return results
+    return _count_bounds("elkan", X, centers_per_iteration)
 
 
 #: How each algorithm counts its distances. Every entry takes

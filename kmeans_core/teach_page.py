@@ -18,9 +18,10 @@ Where the numbers come from
   JavaScript engine in the page (``teach_page_assets/page.js``) that follows
   the reference's rules: centring on the column means, ties to the lowest
   centre index, empty clusters taking the samples farthest from their
-  centres, the tolerance ``tol * mean(var(X))`` on the total squared centre
-  shift, strict convergence when no label changes, a final assignment after
-  a tolerance stop. The browser tests replay every embedded trace through
+  centres (a cluster still empty joins the heaviest), the tolerance
+  ``tol * mean(var(X))`` on the total squared centre shift, strict
+  convergence when no label changes and no cluster was relocated, a final
+  assignment otherwise. The browser tests replay every embedded trace through
   that engine and require the same labels and centres within 1e-12.
 
 The page template lives in ``teach_page_assets/`` (package data); this module
@@ -196,118 +197,7 @@ def read_mall(path) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
-# Small helpers of our own rather than teach's private ones, so a split of
-# teach.py cannot break the page; the tests hold the counts to teach's.
-
-
-def _all_distances(X, centers):
-    """Lloyd's labels (argmin of squared distances, ties to the lowest index) and the distances."""
-    squared = reference.squared_distances(X, centers)
-    return squared.argmin(axis=1), np.sqrt(squared)
-
-
-def _own_and_second(distances, labels):
-    """Distance to the own centre and to the nearest other one, per row."""
-    rows = np.arange(distances.shape[0])
-    others = distances.copy()
-    others[rows, labels] = np.inf
-    return distances[rows, labels], others.min(axis=1)
-
-
-def _shifts_and_separations(centers, previous):
-    """Centre shifts, half centre-to-centre distances and half separations.
-
-    How far each centre moved, half the distances between centres, and each
-    centre's half distance to its nearest other centre.
-    """
-    shifts = np.sqrt(((centers - previous) ** 2).sum(axis=1))
-    half_center_distances = 0.5 * np.sqrt(reference.squared_distances(centers, centers))
-    separation = half_center_distances + np.diag(np.full(centers.shape[0], np.inf))
-    return shifts, half_center_distances, separation.min(axis=1)
-
-
-def _hamerly_marks(X, centers_per_iteration):
-    """Per-point distance counts under Hamerly's rules (those of ``teach.count_hamerly``)."""
-    marks = []
-    labels = upper = lower = previous = None
-    n_samples = X.shape[0]
-    for centers in centers_per_iteration:
-        k = centers.shape[0]
-        computed = np.zeros(n_samples, dtype=np.int64)
-        if previous is None:
-            labels, distances = _all_distances(X, centers)
-            upper, lower = _own_and_second(distances, labels)
-            computed[:] = k
-        else:
-            shifts, _, half_separation = _shifts_and_separations(centers, previous)
-            largest = int(np.argmax(shifts))
-            other_shifts = np.delete(shifts, largest)
-            second_largest = other_shifts.max() if other_shifts.size else 0.0
-            upper = upper + shifts[labels]
-            lower = lower - np.where(labels == largest, second_largest, shifts[largest])
-            bound = np.maximum(half_separation[labels], lower)
-            # Bound test failed: measure the distance to the own centre (1).
-            tighten = np.flatnonzero(upper >= bound)
-            upper[tighten] = np.sqrt(((X[tighten] - centers[labels[tighten]]) ** 2).sum(axis=1))
-            computed[tighten] += 1
-            # Still failed: compare with all k centres.
-            rescan = tighten[upper[tighten] >= bound[tighten]]
-            if rescan.size:
-                new_labels, distances = _all_distances(X[rescan], centers)
-                labels[rescan] = new_labels
-                upper[rescan], lower[rescan] = _own_and_second(distances, new_labels)
-                computed[rescan] += k
-        marks.append((computed, labels.copy()))
-        previous = centers
-    return marks
-
-
-def _elkan_marks(X, centers_per_iteration):
-    """Per-point distance counts under Elkan's rules (those of ``teach.count_elkan``)."""
-    marks = []
-    labels = upper = lower = previous = None
-    n_samples = X.shape[0]
-    for centers in centers_per_iteration:
-        k = centers.shape[0]
-        computed = np.zeros(n_samples, dtype=np.int64)
-        if previous is None:
-            labels, lower = _all_distances(X, centers)
-            upper = lower[np.arange(n_samples), labels]
-            computed[:] = k
-            marks.append((computed, labels.copy()))
-            previous = centers
-            continue
-        shifts, half_center_distances, half_separation = \
-            _shifts_and_separations(centers, previous)
-        upper = upper + shifts[labels]
-        lower = np.maximum(lower - shifts, 0.0)
-        active = upper >= half_separation[labels]
-        tight = np.zeros(n_samples, dtype=bool)
-        for j in range(k):
-            candidate = active & (labels != j) & (upper >= lower[:, j]) \
-                & (upper >= half_center_distances[labels, j])
-            tighten = np.flatnonzero(candidate & ~tight)
-            if tighten.size:
-                upper[tighten] = np.sqrt(((X[tighten] - centers[labels[tighten]]) ** 2).sum(1))
-                lower[tighten, labels[tighten]] = upper[tighten]
-                tight[tighten] = True
-                computed[tighten] += 1
-                candidate &= (upper >= lower[:, j]) & (upper >= half_center_distances[labels, j])
-            rows = np.flatnonzero(candidate)
-            if rows.size == 0:
-                continue
-            to_j = np.sqrt(((X[rows] - centers[j]) ** 2).sum(axis=1))
-            computed[rows] += 1
-            lower[rows, j] = to_j
-            closer = (to_j < upper[rows]) | ((to_j == upper[rows]) & (j < labels[rows]))
-            labels[rows[closer]] = j
-            upper[rows[closer]] = to_j[closer]
-        marks.append((computed, labels.copy()))
-        previous = centers
-    return marks
-
-
-_MARKERS = {"hamerly": _hamerly_marks, "elkan": _elkan_marks}
+_MARKERS = ("hamerly", "elkan")
 
 
 def distance_marks(algorithm: str, X, centers_per_iteration) -> list:
@@ -334,7 +224,9 @@ def distance_marks(algorithm: str, X, centers_per_iteration) -> list:
     if algorithm not in _MARKERS:
         raise ValueError(f"algorithm must be one of {sorted(_MARKERS)}, got {algorithm!r}.")
     X = check_array(X, dtype=np.float64, estimator="distance_marks")
-    return _MARKERS[algorithm](X, [np.asarray(c, dtype=np.float64) for c in centers_per_iteration])
+    # The rules and the counts are the reference's (teach.distance_counts sums them).
+    return [(computed, bounds.labels.copy()) for bounds, computed, _
+            in reference.bounds_assignments(algorithm, X, centers_per_iteration)]
 
 
 # ---------------------------------------------------------------------------

@@ -108,8 +108,9 @@ class AssignmentStep:
         Samples whose label changed (all of them at iteration 1).
     final : bool
         True for the extra assignment after the last update when the run
-        stopped on the center-shift rule or on ``max_iter``: it makes the
-        labels match the final centers.
+        stopped on the center-shift rule or on ``max_iter`` (or on unchanged
+        labels in an iteration that relocated an empty cluster): it makes
+        the labels match the final centers.
     """
 
     kind: ClassVar[str] = "assignment"
@@ -129,7 +130,9 @@ class UpdateStep:
     the middle of its points. For fixed labels the mean is the point with the
     smallest sum of squared distances, so the inertia can only go down. A
     cluster left without points is moved onto the sample farthest from its
-    own center (``relocated``), which then belongs to it.
+    own center (``relocated``), which then belongs to it; a cluster that
+    stays empty is put on the center of the heaviest cluster
+    (:func:`kmeans_core.reference.empty_cluster_relocations` states the rule).
 
     Attributes
     ----------
@@ -190,9 +193,10 @@ class Converged:
 
 Stage = SeedingStep | AssignmentStep | UpdateStep | Converged
 
-STOP_UNCHANGED = "labels unchanged"
-STOP_TOLERANCE = "center shift within tol"
-STOP_MAX_ITER = "max_iter reached"
+# Why a run stopped: the reference's words (its stopping rules are the fast path's).
+STOP_UNCHANGED = reference.STOP_UNCHANGED
+STOP_TOLERANCE = reference.STOP_TOLERANCE
+STOP_MAX_ITER = reference.STOP_MAX_ITER
 
 
 # ---------------------------------------------------------------------------
@@ -394,68 +398,40 @@ def _random_stages(centered, n_clusters, weights, random_state, n_local_trials, 
 
 
 def _lloyd_stages(X, centers, weights, max_iter, tol, mean):
-    """Lloyd's iterations of ``reference.lloyd``, one stage at a time (X centered)."""
-    tol = tol * np.mean(np.var(X, axis=0))
-    labels = np.full(X.shape[0], -1)
-    reason = STOP_MAX_ITER
+    """The steps of ``reference.lloyd_steps`` as stages (X centered, centers shown shifted back).
 
-    for iteration in range(1, max_iter + 1):
-        new_labels = reference.assign(X, centers)
-        yield AssignmentStep(
-            iteration=iteration,
-            labels=new_labels,
-            centers=centers + mean,
-            inertia=reference.inertia(X, centers, new_labels, weights),
-            n_changed=int(np.count_nonzero(new_labels != labels)),
-        )
-
-        relocated = reference.empty_cluster_relocations(X, new_labels, weights, centers)
-        new_centers = reference.update(X, new_labels, weights, centers)
-        shift = float(((new_centers - centers) ** 2).sum())
-        # A relocated sample now belongs to the cluster it was moved to; with
-        # that labelling the inertia never rises (it sits on its center).
-        update_labels = new_labels.copy()
-        for cluster, row in relocated:
-            update_labels[row] = cluster
-        yield UpdateStep(
-            iteration=iteration,
-            centers=new_centers + mean,
-            previous_centers=centers + mean,
-            labels=update_labels,
-            center_shift=shift,
-            inertia=reference.inertia(X, new_centers, update_labels, weights),
-            relocated=tuple((int(cluster), int(row)) for cluster, row in relocated),
-        )
-
-        centers = new_centers
-        if np.array_equal(new_labels, labels):
-            reason = STOP_UNCHANGED
-            labels = new_labels
-            break
-        labels = new_labels
-        if shift <= tol:
-            reason = STOP_TOLERANCE
-            break
-
-    if reason != STOP_UNCHANGED:
-        # The last update moved the centers: one more assignment makes the
-        # labels match them (the reference and KMeans do the same).
-        final_labels = reference.assign(X, centers)
-        yield AssignmentStep(
-            iteration=iteration,
-            labels=final_labels,
-            centers=centers + mean,
-            inertia=reference.inertia(X, centers, final_labels, weights),
-            n_changed=int(np.count_nonzero(final_labels != labels)),
-            final=True,
-        )
-        labels = final_labels
-
-    yield Converged(
-        n_iter=iteration,
-        reason=reason,
-        labels=labels,
-        centers=centers + mean,
-        inertia=reference.inertia(X, centers, labels, weights),
-        tol=float(tol),
-    )
+    The loop, its stopping rules and the final re-assignment are the
+    reference's (the fast path's rules); a stage adds the inertia and shows
+    centers in the caller's coordinates.
+    """
+    for step in reference.lloyd_steps(X, centers, weights, max_iter, tol):
+        if step["step"] == "assignment":
+            yield AssignmentStep(
+                iteration=step["iteration"],
+                labels=step["labels"],
+                centers=step["centers"] + mean,
+                inertia=reference.inertia(X, step["centers"], step["labels"], weights),
+                n_changed=step["n_changed"],
+                final=step["final"],
+            )
+        elif step["step"] == "update":
+            # A relocated sample now belongs to the cluster it was moved to; with
+            # that labelling the inertia never rises (it sits on its center).
+            yield UpdateStep(
+                iteration=step["iteration"],
+                centers=step["centers"] + mean,
+                previous_centers=step["previous_centers"] + mean,
+                labels=step["labels"],
+                center_shift=step["center_shift"],
+                inertia=reference.inertia(X, step["centers"], step["labels"], weights),
+                relocated=tuple(step["relocated"]),
+            )
+        else:
+            yield Converged(
+                n_iter=step["n_iter"],
+                reason=step["reason"],
+                labels=step["labels"],
+                centers=step["centers"] + mean,
+                inertia=reference.inertia(X, step["centers"], step["labels"], weights),
+                tol=step["tol"],
+            )

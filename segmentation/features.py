@@ -285,9 +285,27 @@ def _is_text(values: pd.Series) -> bool:
     return not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values))
 
 
-def _all_requests(table: CustomerTable, categorical, dates) -> tuple[list[str], str]:
-    """Every usable column for ``features="all"``, and a note of what was left out and why."""
-    chosen, skipped = [], []
+#: Under ``features="all"``, a numeric column of whole numbers with at most this many
+#: different values is a code (channel 1/2, region 1/2/3), encoded as categories:
+#: "High Channel" would mean nothing to an analyst.
+MAX_CODE_CATEGORIES = 5
+
+
+def _is_code(values: pd.Series) -> bool:
+    present = values.dropna()
+    if not 2 <= present.nunique() <= MAX_CODE_CATEGORIES:
+        return False
+    numbers = pd.to_numeric(present, errors="coerce").to_numpy(dtype="float64")
+    return bool(np.isfinite(numbers).all() and (numbers == np.round(numbers)).all())
+
+
+def _all_requests(table: CustomerTable, categorical, dates) -> tuple[list[str], str, list[str]]:
+    """Every usable column for ``features="all"``, with what was left out and what is a code.
+
+    Returns the chosen columns, a note of what was left out and why, and the
+    numeric columns taken as coded categories.
+    """
+    chosen, skipped, codes = [], [], []
     for column in table.frame.columns:
         values = table.frame[column]
         if column == table.id_column:
@@ -304,11 +322,17 @@ def _all_requests(table: CustomerTable, categorical, dates) -> tuple[list[str], 
             skipped.append(f"{column} (looks like an ID)")
         elif values.nunique(dropna=True) <= 1:
             skipped.append(f"{column} (the same value for everyone)")
+        elif _is_code(values):
+            chosen.append(column)
+            codes.append(column)
         else:
             chosen.append(column)
     note = f"Features: all usable columns ({len(chosen)})"
+    if codes:
+        note += (f"; taken as categories (whole-number codes with at most "
+                 f"{MAX_CODE_CATEGORIES} values): {', '.join(map(str, codes))}")
     note += f"; left out: {', '.join(map(str, skipped))}." if skipped else "."
-    return chosen, note
+    return chosen, note, codes
 
 
 def _category_values(table: CustomerTable, column: str, role: str | None) -> pd.Series:
@@ -422,7 +446,8 @@ def build_features(
     if features is not None and [str(f).strip().lower() for f in features] == ["all"]:
         categorical_set = {_resolve_column(c, table)[0] for c in categorical_requests}
         date_set = {_resolve_column(c, table)[0] for c in date_requests}
-        requests, all_note = _all_requests(table, categorical_set, date_set)
+        requests, all_note, codes = _all_requests(table, categorical_set, date_set)
+        categorical_requests += codes
     elif features is not None:
         requests = list(features) + categorical_requests + date_requests
     elif categorical_requests or date_requests:

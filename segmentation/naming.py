@@ -198,14 +198,16 @@ def _categorical_standing(feature, shares: dict, population_shares: dict) -> _St
         else 0.0
         for c in shares
     )
+    # A bare code ("2") says nothing without its column: "Mostly Channel 2".
+    shown = f"{feature.noun} {top}" if str(top).replace(".", "", 1).isdigit() else str(top)
     if shares[top] >= _MOSTLY_SHARE:
-        words = f"Mostly {top}"
+        words = f"Mostly {shown}"
         # Order segments by the first category's share (e.g. mostly-Female first).
         level = 1 if top == feature.categories[0] else -1
     else:
         words = f"Mixed {feature.noun}"
         level = 0
-    fact = f"{shares[top]:.0%} {top} vs {population_shares[top]:.0%} overall"
+    fact = f"{shares[top]:.0%} {shown} vs {population_shares[top]:.0%} overall"
     return _Standing(feature, level, level, float(strength), words, words, fact)
 
 

@@ -411,8 +411,9 @@ def test_hamerly_keeps_no_k_squared_state():
     hamerly = memory_needed_bytes("hamerly", 100_000, 2, 20_000, n_threads=2)
     elkan = memory_needed_bytes("elkan", 100_000, 2, 20_000, n_threads=2)
     lloyd = memory_needed_bytes("lloyd", 100_000, 2, 20_000, n_threads=2)
-    # Two bounds per sample, O(k), and the per-slot sums (capped at 64 MiB): no k * k
-    # table, which would be 3.2 GB here.
+    # Two bounds per sample, O(k), and the per-slot sums (here one slot per chunk, as
+    # large as Lloyd's own per-chunk sums, themselves capped at 64 MiB): no k * k table,
+    # which would be 3.2 GB here.
     assert 16 * 100_000 + 8 * 20_000 <= hamerly - lloyd <= 16 * 100_000 + 8 * 20_000 + 2**26
     assert elkan > 8 * 100_000 * 20_000  # n * k lower bounds
 

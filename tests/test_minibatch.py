@@ -408,3 +408,17 @@ def test_partial_fit_stream_over_a_dask_dataframe_and_weight_tuples():
     tuples = ((X[start:stop], weights[start:stop]) for start, stop in itertools.pairwise(bounds))
     from_tuples = partial_fit_stream(MiniBatchKMeans(**params), tuples)
     np.testing.assert_array_equal(from_tuples.cluster_centers_, expected.cluster_centers_)
+
+
+def test_set_output_and_clusterer_tag():
+    """set_output as on KMeans (issue 12's API), and the clusterer tag scikit-learn asks for."""
+    import pandas as pd
+    from sklearn.base import is_clusterer
+
+    X = np.random.RandomState(0).rand(200, 3)
+    model = MiniBatchKMeans(3, random_state=0, n_init=1).set_output(transform="pandas")
+    out = model.fit_transform(X)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["minibatchkmeans0", "minibatchkmeans1", "minibatchkmeans2"]
+    np.testing.assert_array_equal(out.to_numpy(), model.transform(X).to_numpy())
+    assert is_clusterer(model)

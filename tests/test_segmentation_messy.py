@@ -171,6 +171,28 @@ def test_features_all_takes_numeric_columns_and_few_valued_text_but_not_ids(wide
     assert "RowNumber" not in [f.column for f in build_features(load_customers(counted), "all").features]
 
 
+def test_features_all_takes_whole_number_codes_as_categories(wide):
+    """Channel 1/2 or region 1/2/3 are codes: one-hot encoded and named with their column
+    ("Mostly Channel 2"), never "High Channel"; a count with many values stays numeric."""
+    from segmentation import segment_customers
+    from segmentation.features import build_features
+
+    rng = np.random.RandomState(1)
+    coded = wide.assign(Channel=rng.choice([1, 2], len(wide)),
+                        Visits=rng.poisson(6, len(wide)))
+    matrix = build_features(load_customers(coded), "all")
+    channel = next(f for f in matrix.features if f.column == "Channel")
+    assert channel.is_categorical and channel.categories == ("1", "2")
+    assert not next(f for f in matrix.features if f.column == "Visits").is_categorical
+    assert any("taken as categories" in note and "Channel" in note for note in matrix.table.notes)
+    result = segment_customers(coded[["CUST_ID", "BALANCE", "PURCHASES", "Channel"]]
+                               .assign(Channel=np.where(coded["BALANCE"] > coded["BALANCE"]
+                                                        .median(), 2, 1)),
+                               features="all", k=2, **QUICK)
+    assert all("High Channel" not in name and "Low Channel" not in name for name in result.names)
+    assert any("Channel" in name for name in result.names)
+
+
 def test_text_with_many_values_says_how_to_use_it(wide):
     from segmentation.features import build_features
 

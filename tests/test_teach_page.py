@@ -26,6 +26,7 @@ import re
 import stat
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -303,6 +304,16 @@ RULE_CASES = {
                                      [[0, 0], [1, 1], [50, 50]]),
     "equal distances, far points first": ([[0, 0], [2, 0], [-2, 0], [0, 2], [0, -2]],
                                           [[0, 0], [40, 40], [-40, 40]]),
+    # Once one point is off its centre, every empty cluster takes a point, even
+    # one sitting on its centre; a cluster that loses its last point goes onto
+    # the heaviest cluster's centre.
+    "two empty clusters, one point off its centre": (
+        [[0, 0], [0, 0], [0, 0], [1, 1], [1, 1], [1, 1.2]],
+        [[0, 0], [1, 1], [50, 50], [60, 60]]),
+    # No label changes in an iteration that relocated: the run stops, but not
+    # on a fixed point, so a final assignment follows (as in KMeans).
+    "empty cluster relocated, labels unchanged": (
+        [[2, 1], [0, 1], [0, 2], [0, 1], [2, 1]], [[1, 3], [-1, 2], [0, 3]]),
 }
 
 
@@ -317,6 +328,17 @@ def test_page_engine_follows_the_rules_on_hand_made_starts(page, case):
     if "empty" in case:
         relocated = [pair for s in py_stages if s.kind == "update" for pair in s.relocated]
         assert bool(relocated) == ("all points on centres" not in case)
+    if "labels unchanged" in case:
+        assert py_stages[-1].reason == teach.STOP_UNCHANGED and py_stages[-2].final
+    # The numba fit, from the same start, follows the same rules.
+    with warnings.catch_warnings():
+        # Duplicate points may leave fewer distinct clusters than centres: expected here.
+        warnings.filterwarnings("ignore", message="Number of distinct clusters")
+        model = KMeans(init.shape[0], init=init, n_init=1, tol=tp.TOL).fit(X)
+    np.testing.assert_array_equal(model.labels_, py_stages[-1].labels)
+    assert model.n_iter_ == py_stages[-1].n_iter
+    np.testing.assert_allclose(model.cluster_centers_, py_stages[-1].centers, rtol=RTOL_FLOAT64,
+                               atol=RTOL_FLOAT64)
 
 
 def test_page_engine_stops_on_the_tolerance_like_python(page):

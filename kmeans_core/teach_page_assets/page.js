@@ -68,27 +68,28 @@ const KM = (() => {
     });
   }
 
+  // Squared distance of every sample to its own centre, summed feature by
+  // feature (reference.distances_to_own_centers).
+  const distancesToOwn = (X, centers, labels) =>
+    X.map((x, i) => squaredDistance(x, centers[labels[i]]));
+
   // Empty clusters, in index order, take the samples farthest from their own
-  // centre, the farthest first (ties: the lowest row). A sample already on
-  // its centre gains nothing: the remaining empty clusters stay put.
+  // centre, the farthest first (ties: the lowest row). Only when every sample
+  // sits on its centre does nothing move (reference.empty_cluster_relocations).
   function emptyClusterRelocations(X, labels, weights, centersOld) {
     const totals = new Array(centersOld.length).fill(0);
     labels.forEach((label, i) => { totals[label] += weights[i]; });
     const empty = [];
     totals.forEach((total, j) => { if (total === 0) empty.push(j); });
     if (empty.length === 0) return [];
-    const distance = X.map((x, i) => squaredDistance(x, centersOld[labels[i]]));
+    const distance = distancesToOwn(X, centersOld, labels);
+    if (Math.max(...distance) === 0) return [];
     const farthestFirst = X.map((_, i) => i).sort((a, b) => (distance[b] - distance[a]) || (a - b));
-    const relocations = [];
-    for (let e = 0; e < empty.length && e < farthestFirst.length; e++) {
-      const row = farthestFirst[e];
-      if (distance[row] === 0) break;
-      relocations.push([empty[e], row]);
-    }
-    return relocations;
+    return empty.slice(0, farthestFirst.length).map((cluster, e) => [cluster, farthestFirst[e]]);
   }
 
-  // Update: every centre becomes the weighted mean of its samples.
+  // Update: every centre becomes the weighted mean of its samples; a cluster
+  // still empty goes onto the heaviest cluster's centre (reference.mean_centers).
   function update(X, labels, weights, centersOld) {
     const k = centersOld.length, d = centersOld[0].length;
     const sums = centersOld.map(() => new Array(d).fill(0));
@@ -102,8 +103,11 @@ const KM = (() => {
       sums[cluster] = X[row].map((v) => w * v);
       totals[cluster] = w;
     }
-    return centersOld.map((center, j) =>
-      totals[j] > 0 ? sums[j].map((s) => s / totals[j]) : center.slice());
+    let heaviest = 0;
+    totals.forEach((total, j) => { if (total > totals[heaviest]) heaviest = j; });
+    // Times the reciprocal, as reference.mean_centers (and the fast path) computes it.
+    const centers = sums.map((s, j) => (totals[j] > 0 ? s.map((v) => v * (1 / totals[j])) : null));
+    return centers.map((c) => c || centers[heaviest].slice());
   }
 
   function inertia(X, centers, labels, weights) {
@@ -119,7 +123,7 @@ const KM = (() => {
   function lloydStages(X, centers, weights, maxIter, tol, mean) {
     const absTol = absoluteTol(X, tol), stages = [];
     const shown = (c) => shift(c, mean, +1);
-    let labels = null, reason = STOP_MAX_ITER, iteration = 0;
+    let labels = null, reason = STOP_MAX_ITER, iteration = 0, strict = false;
     for (iteration = 1; iteration <= maxIter; iteration++) {
       const newLabels = assign(X, centers);
       const nChanged = labels === null ? X.length : newLabels.filter((l, i) => l !== labels[i]).length;
@@ -135,12 +139,14 @@ const KM = (() => {
         previousCenters: shown(centers), centerShift,
         inertia: inertia(X, newCenters, updateLabels, weights), relocated });
       centers = newCenters;
-      if (nChanged === 0) { reason = STOP_UNCHANGED; labels = newLabels; break; }
       labels = newLabels;
+      // No label changed: a fixed point, unless an empty cluster was just
+      // relocated (then the final assignment below still runs).
+      if (nChanged === 0) { reason = STOP_UNCHANGED; strict = relocated.length === 0; break; }
       if (centerShift <= absTol) { reason = STOP_TOLERANCE; break; }
     }
     if (iteration > maxIter) iteration = maxIter;
-    if (reason !== STOP_UNCHANGED) {
+    if (!strict) {
       const finalLabels = assign(X, centers);
       stages.push({ kind: "assignment", iteration, labels: finalLabels, centers: shown(centers),
         inertia: inertia(X, centers, finalLabels, weights),

@@ -1,0 +1,122 @@
+"""k-means|| seeding (Bahmani et al. 2012, "Scalable K-Means++"), in memory and shared with Dask.
+
+The first candidate is a row drawn uniformly at random. Each of ``rounds``
+rounds draws every row independently with probability
+``min(1, l * w * D^2 / phi)`` (``l = OVERSAMPLING_FACTOR * k``; D the distance
+to the nearest candidate so far; phi the total weighted potential). Each
+candidate is weighted by the sample weight of the rows nearest to it, and
+greedy weighted k-means++ on the candidates picks the k centers.
+
+Every row's random number is a function of (``random_state``, round, global row
+index) only: the in-memory fit and the Dask fit (``kmeans_core.dask``, any block
+layout) draw the same rows, up to the rounding of the potential phi, which is
+summed in a different order by each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+KMEANS_PARALLEL_ROUNDS = 5
+OVERSAMPLING_FACTOR = 2.0
+
+
+def uniforms_for_rows(seed, round_index, rows):
+    """Uniform [0, 1) numbers for global row indices ``rows``, the same however rows are split.
+
+    A counter-based generator: SplitMix64's output function (Steele, Lea &
+    Flood 2014) applied to a mix of (seed, round, row), so each number depends
+    on its row's global index only, never on the block it sits in or the order
+    blocks run in.
+    """
+    with np.errstate(over="ignore"):
+        z = (np.uint64(seed) + np.uint64(round_index) * np.uint64(0xD1B54A32D192ED03)
+             + (rows.astype(np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15))
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 2.0**53)
+
+
+_NEAREST_ROWS = 4096  # rows per distance matrix: bounds the memory whatever n is
+
+
+def nearest_candidate(X, candidates):
+    """Squared distance to, and index of, the nearest of ``candidates`` for each row (float64).
+
+    Expanded form ``|c|^2 - 2 x.c + |x|^2`` (one BLAS product per 4096 rows),
+    clipped at 0: seeding only needs distances to sampling accuracy.
+    """
+    candidates = np.asarray(candidates, dtype=np.float64)
+    candidate_norms = np.einsum("ij,ij->i", candidates, candidates)
+    closest = np.empty(X.shape[0])
+    nearest = np.empty(X.shape[0], dtype=np.int64)
+    for start in range(0, X.shape[0], _NEAREST_ROWS):
+        rows = np.asarray(X[start:start + _NEAREST_ROWS], dtype=np.float64)
+        squared = (candidate_norms - 2.0 * rows @ candidates.T) \
+            + np.einsum("ij,ij->i", rows, rows)[:, None]
+        nearest[start:start + len(rows)] = np.argmin(squared, axis=1)
+        closest[start:start + len(rows)] = np.maximum(squared.min(axis=1), 0.0)
+    return closest, nearest
+
+
+def first_draws(n_samples, random_state):
+    """The draws from ``random_state`` before the rounds: the rows' key and the first row."""
+    seed = int(random_state.randint(0, 2**31 - 1)) * 2**32 + int(
+        random_state.randint(0, 2**31 - 1))
+    return seed, int(random_state.randint(n_samples))
+
+
+def centers_from_candidates(candidates, weights, n_clusters, random_state, n_samples, rows_of):
+    """Weighted greedy k-means++ on the candidates (``rows_of(indices)`` reads rows of X)."""
+    from kmeans_core._kmeans import kmeans_plusplus
+
+    if candidates.shape[0] < n_clusters:
+        # Fewer candidates than clusters (tiny or degenerate data): top up with rows
+        # drawn uniformly, weighted like the lightest candidate.
+        extra = random_state.choice(n_samples, n_clusters - candidates.shape[0], replace=False)
+        candidates = np.concatenate([candidates, rows_of(extra)])
+        weights = np.concatenate([weights, np.full(extra.size, weights[weights > 0].min())])
+    centers, _ = kmeans_plusplus(candidates, n_clusters, sample_weight=weights,
+                                 random_state=random_state)
+    return centers
+
+
+def kmeans_parallel(X, n_clusters, sample_weight, random_state,
+                    rounds=KMEANS_PARALLEL_ROUNDS, oversampling_factor=OVERSAMPLING_FACTOR):
+    """k-means|| on an in-memory (centered, validated) X; centers in X's dtype.
+
+    Parameters
+    ----------
+    X : (n_samples, n_features) float array.
+    n_clusters : int
+    sample_weight : (n_samples,) array.
+    random_state : numpy.random.RandomState
+    rounds : int
+        Oversampling rounds after the first candidate.
+    oversampling_factor : float
+        Rows drawn per round, in expectation, per cluster.
+    """
+    n_samples = X.shape[0]
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    seed, first = first_draws(n_samples, random_state)
+    oversampling = oversampling_factor * n_clusters
+    all_rows = np.arange(n_samples)
+    candidates = [X[[first]]]
+    closest, _ = nearest_candidate(X, candidates[0])
+    for round_index in range(1, rounds + 1):
+        weighted = weights * closest
+        potential = float(weighted.sum())
+        if potential == 0:
+            break
+        uniforms = uniforms_for_rows(seed, round_index, all_rows)
+        drawn = X[uniforms * potential < oversampling * weighted]
+        if drawn.shape[0]:
+            candidates.append(drawn)
+            closest = np.minimum(closest, nearest_candidate(X, drawn)[0])
+    candidates = np.concatenate(candidates)
+    _, nearest = nearest_candidate(X, candidates)
+    candidate_weights = np.bincount(nearest, weights=weights, minlength=candidates.shape[0])
+    centers = centers_from_candidates(candidates, candidate_weights, n_clusters, random_state,
+                                      n_samples, lambda rows: X[rows])
+    return centers.astype(X.dtype)

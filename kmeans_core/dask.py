@@ -1,0 +1,1100 @@
+"""K-Means on Dask collections: the in-memory fit, block by block, without gathering the data.
+
+:meth:`kmeans_core.KMeans.fit` hands a ``dask.array`` or ``dask.dataframe`` here
+(detected without importing Dask, so ``kmeans_core`` works without it).
+Every pass over the data is one Dask graph: a task per block runs the very
+numba kernel the in-memory fit runs (``_lloyd.lloyd_pass`` on a block of rows),
+and returns its per-chunk partial sums; one final task stacks those partials
+in block order and reduces them with ``_lloyd.reduce_chunks``. The shape of
+that reduction is fixed by the graph, so the answer does not depend on how
+the scheduler ran the tasks, on which worker, or on how many there were.
+
+Exactness. The in-memory fit cuts the rows into fixed chunks (``chunk_rows``
+rows for the Lloyd sums, ``CHUNK_ROWS`` for the column means, the variances
+and the inertia) and adds the chunk partials in chunk order. A block whose
+row count is a multiple of those chunk lengths produces exactly the chunks
+the in-memory fit would, so the Dask fit is then bitwise the in-memory one
+(``labels_``, ``cluster_centers_``, ``inertia_``, ``n_iter_``). Other
+layouts only regroup the same additions: centers agree to rounding and the
+labels are the same unless a point sits on a boundary to within rounding.
+
+Memory. Nothing is persisted but the labels (4 bytes a row), which the next
+iteration needs to count the labels that changed; the data are read afresh
+by each pass (from zarr, Parquet, or whatever graph built them), so a
+dataset larger than the workers' memory streams through them. Persist X
+yourself when it fits: every pass then reads memory instead of storage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import warnings
+
+import numba
+import numpy as np
+
+from kmeans_core._common import (
+    center_into,
+    column_sums_per_chunk,
+    euclidean_distances_to_centers,
+    inertia_per_chunk,
+)
+from kmeans_core._distances import center_shifts
+from kmeans_core._iterations import (
+    _converged,
+    distances_to_centers_of,
+    mean_centers,
+    squared_norms,
+    transposed,
+)
+from kmeans_core._jit import CHUNK_ROWS, chunk_rows_for, jit, n_chunks
+from kmeans_core._kmeans import ConvergenceWarning, _interoperable_class, _is_array_like
+from kmeans_core._kmeans import KMeans as _InMemoryKMeans
+from kmeans_core._kmeans_parallel import (
+    KMEANS_PARALLEL_ROUNDS,
+    OVERSAMPLING_FACTOR,
+    centers_from_candidates,
+    first_draws,
+    nearest_candidate,
+    uniforms_for_rows,
+)
+from kmeans_core._lloyd import lloyd_pass, reduce_chunks
+from kmeans_core._seeding import _weighted_draw
+from kmeans_core._validation import check_random_state, check_sample_weight
+
+__all__ = ["KMeans", "is_dask_collection"]
+
+
+def is_dask_collection(value) -> bool:
+    """True for a Dask array, DataFrame or Series; never imports Dask to find out."""
+    module = type(value).__module__ or ""
+    return module.split(".")[0] == "dask" and hasattr(value, "__dask_graph__")
+
+
+# ---------------------------------------------------------------------------
+# One thread per task
+# ---------------------------------------------------------------------------
+# Dask already runs blocks in parallel (a thread or a process per task). Left
+# alone, every task would also start numba's thread pool and OpenBLAS's, and
+# the three pools would fight for the same cores. Inside a task the kernels run
+# on the calling thread: numba's thread count is thread-local, BLAS's is
+# process-wide, so the BLAS limit is held while any task of this process runs
+# and restored when the last one ends (a plain ``with limit`` per task would
+# restore the wrong value when tasks overlap).
+
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limiter = None
+_blas_controller = None
+
+
+@contextlib.contextmanager
+def _single_threaded_task():
+    global _blas_users, _blas_limiter, _blas_controller
+    with _blas_lock:
+        if _blas_users == 0:
+            if _blas_controller is None:
+                import scipy.linalg.cython_blas  # noqa: F401  (loaded so threadpoolctl sees it)
+                from threadpoolctl import ThreadpoolController
+
+                _blas_controller = ThreadpoolController()
+            _blas_limiter = _blas_controller.limit(limits=1, user_api="blas")
+        _blas_users += 1
+    previous_threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous_threads)
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None
+
+
+# ---------------------------------------------------------------------------
+# Input: a row-blocked Dask array of numbers, its blocks and their offsets
+# ---------------------------------------------------------------------------
+
+
+class _Blocks:
+    """X as a list of row blocks (Dask delayed objects) with their global row offsets.
+
+    ``dtype`` is the float dtype the fit works in (float32 stays float32,
+    everything else numeric becomes float64, as in memory). Blocks are
+    converted inside the tasks that read them, never in the client.
+    """
+
+    def __init__(self, array, dtype):
+        self.array = array
+        self.dtype = np.dtype(dtype)
+        self.n_samples, self.n_features = (int(s) for s in array.shape)
+        row_counts = [int(c) for c in array.chunks[0]]
+        delayed_blocks = array.to_delayed().ravel()
+        # Empty blocks contribute nothing (and the kernels want at least one row).
+        kept = [b for b, rows in enumerate(row_counts) if rows > 0]
+        self.blocks = [delayed_blocks[b] for b in kept]
+        self.rows = [row_counts[b] for b in kept]
+        self.offsets = [int(o) for o in np.cumsum([0] + row_counts)[:-1][kept]] if kept else []
+
+    def __len__(self):
+        return len(self.blocks)
+
+
+def _as_float_block(block, dtype):
+    return np.ascontiguousarray(block, dtype=dtype)
+
+
+def _centered_block(block, mean, dtype):
+    # The same single subtraction, in X's dtype, as center_into's ``X[i, f] - mean[f]``.
+    return _as_float_block(block, dtype) - mean
+
+
+def _unit_weights_or(weight_block, n_rows, dtype):
+    if weight_block is None:
+        return np.ones(n_rows, dtype=dtype)
+    return np.ascontiguousarray(weight_block, dtype=dtype)
+
+
+def _dask_imports():
+    try:
+        import dask
+        import dask.array as da
+    except ImportError as exc:  # pragma: no cover - only without the extra
+        raise ImportError(
+            "Fitting a Dask collection needs dask: pip install 'kmeans-core[dask]'."
+        ) from exc
+    return dask, da
+
+
+def _as_dask_matrix(X, name="X"):
+    """X as a 2-D Dask array of numbers, chunked along rows only; ValueError otherwise.
+
+    Dask DataFrames become arrays with known block lengths (one pass to count
+    the rows of each partition). Non-numeric columns, 1-D input and unknown
+    chunk sizes are refused here, before any pass over the data.
+    """
+    _, da = _dask_imports()
+    if hasattr(X, "dtypes") and hasattr(X, "columns"):  # a Dask DataFrame
+        bad = [str(c) for c, t in X.dtypes.items() if not _numeric_dtype(t)]
+        if bad:
+            raise ValueError(
+                f"{name} must contain numbers only; these columns are not numeric: "
+                f"{', '.join(bad[:10])}{', ...' if len(bad) > 10 else ''}. Encode or drop them first."
+            )
+        X = X.to_dask_array(lengths=True)
+    elif hasattr(X, "to_dask_array"):  # a Dask Series
+        raise ValueError(
+            f"Expected a 2D array, got a 1D Dask Series for {name}: use a DataFrame with "
+            "one column (series.to_frame())."
+        )
+    if not isinstance(X, da.Array):
+        raise ValueError(  # noqa: TRY004 (the project's rule: bad input is a ValueError)
+            f"{name} must be a Dask array or DataFrame, got {type(X).__name__}.")
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2D array for {name}, got {X.ndim}D with shape {X.shape}.")
+    if any(np.isnan(c) for c in X.chunks[0]) or any(np.isnan(c) for c in X.chunks[1]):
+        raise ValueError(
+            f"{name} has unknown chunk sizes (typically from a DataFrame's .values or a boolean "
+            f"mask): call {name}.compute_chunk_sizes() first, or pass the DataFrame itself, or "
+            "df.to_dask_array(lengths=True)."
+        )
+    if not _numeric_dtype(X.dtype):
+        if X.dtype.kind == "c":
+            raise ValueError(f"Complex data not supported: {name} has dtype {X.dtype}.")
+        raise ValueError(
+            f"{name} must contain numbers only, got dtype {X.dtype}. Convert it first "
+            f"({name}.astype(float))."
+        )
+    n_samples, n_features = X.shape
+    if n_samples < 1:
+        raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}): {name} is empty.")
+    if n_features < 1:
+        raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}): {name} has no columns.")
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    return X
+
+
+def _numeric_dtype(dtype):
+    dtype = np.dtype(dtype) if not hasattr(dtype, "kind") else dtype
+    return getattr(dtype, "kind", "O") in "biuf"
+
+
+def _working_dtype(dtype):
+    return np.float32 if np.dtype(dtype) == np.float32 else np.float64
+
+
+def _weight_blocks(sample_weight, X, dtype):
+    """Per-block weights (delayed objects), or None for unit weights.
+
+    A NumPy (or list) weight vector is validated at once, as in memory; a
+    Dask one is checked in the first pass over the data.
+    """
+    _, da = _dask_imports()
+    if sample_weight is None:
+        return None, False
+    if is_dask_collection(sample_weight):
+        if hasattr(sample_weight, "to_dask_array"):
+            sample_weight = sample_weight.to_dask_array(lengths=True)
+        if sample_weight.ndim != 1:
+            raise ValueError(
+                f"sample_weight must be 1-D of shape ({X.shape[0]},), got shape "
+                f"{sample_weight.shape}."
+            )
+        if any(np.isnan(c) for c in sample_weight.chunks[0]):
+            raise ValueError("sample_weight has unknown chunk sizes: call "
+                             "sample_weight.compute_chunk_sizes() first.")
+        if sample_weight.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"sample_weight has {sample_weight.shape[0]} values but X has {X.shape[0]} "
+                f"samples; sample_weight.shape == ({sample_weight.shape[0]},), expected "
+                f"({X.shape[0]},)."
+            )
+        if not _numeric_dtype(sample_weight.dtype):
+            raise ValueError(f"sample_weight must be numeric, got dtype {sample_weight.dtype}.")
+        weights = sample_weight.rechunk((X.chunks[0],))
+        needs_check = True
+    else:
+        weights = da.from_array(check_sample_weight(sample_weight, X.shape[0], dtype),
+                                chunks=(X.chunks[0],))
+        needs_check = False
+    row_counts = [int(c) for c in X.chunks[0]]
+    delayed_weights = weights.to_delayed().ravel()
+    return [delayed_weights[b] for b, rows in enumerate(row_counts) if rows > 0], needs_check
+
+
+# ---------------------------------------------------------------------------
+# Block tasks (plain functions of NumPy arrays: what the workers run)
+# ---------------------------------------------------------------------------
+
+
+def _column_sums_block(block, dtype):
+    """Per-CHUNK_ROWS column sums (float64) of a float64 block, as in ``centered_copy``."""
+    X = _as_float_block(block, dtype)
+    chunk_sums = np.empty((n_chunks(X.shape[0]), X.shape[1]))
+    with _single_threaded_task():
+        column_sums_per_chunk(X, chunk_sums)
+    return chunk_sums
+
+
+@jit
+def _accumulate_rows_float32(X, running):
+    # NumPy's float32 ``X.mean(axis=0)`` (C order, more than one column) adds
+    # the rows one after the other into a float32 accumulator; so does this,
+    # starting from the previous blocks' total.
+    for i in range(X.shape[0]):
+        for f in range(X.shape[1]):
+            running[f] += X[i, f]
+
+
+def _running_sum_float32(previous, block):
+    X = _as_float_block(block, np.float32)
+    running = np.zeros(X.shape[1], dtype=np.float32) if previous is None else previous.copy()
+    _accumulate_rows_float32(X, running)
+    return running
+
+
+def _weight_stats_block(weight_block, offset, dtype):
+    """(all finite, n negative, first negative row, any positive) of a block of weights."""
+    weights = np.asarray(weight_block, dtype=dtype)
+    negative = np.flatnonzero(weights < 0)
+    return (
+        bool(np.isfinite(weights).all()),
+        int(negative.size),
+        int(offset + negative[0]) if negative.size else -1,
+        bool((weights > 0).any()),
+    )
+
+
+def _non_finite_block(block, offset, dtype):
+    X = _as_float_block(block, dtype)
+    finite = np.isfinite(X)
+    rows = np.flatnonzero(~finite.all(axis=1))[:6] + offset
+    return int(np.isnan(X).sum()), int(np.isinf(X).sum()), rows
+
+
+def _largest_abs_block(block, dtype):
+    return float(np.abs(_as_float_block(block, dtype)).max())
+
+
+def _center_stats_block(block, mean, dtype):
+    """Per-CHUNK_ROWS sums and sums of squares of the centered block (``center_into``)."""
+    X = _as_float_block(block, dtype)
+    chunks = n_chunks(X.shape[0])
+    out = np.empty(X.shape, dtype=X.dtype)
+    chunk_sums = np.empty((chunks, X.shape[1]))
+    chunk_squares = np.empty((chunks, X.shape[1]))
+    with _single_threaded_task():
+        center_into(X, mean, out, chunk_sums, chunk_squares)
+    return chunk_sums, chunk_squares
+
+
+def _lloyd_block(block, weight_block, previous_labels, mean, centers_t, centers_squared_norms,
+                 chunk_rows, dtype, update_centers):
+    """One Lloyd pass over a block: its new labels and per-chunk partial sums."""
+    X = _centered_block(block, mean, dtype)
+    n_rows, n_features = X.shape
+    weights = _unit_weights_or(weight_block, n_rows, dtype)
+    # Dask's results are never written in place: the previous labels are copied.
+    labels = (np.full(n_rows, -1, dtype=np.int32) if previous_labels is None
+              else np.array(previous_labels, dtype=np.int32, copy=True))
+    chunks = n_chunks(n_rows, chunk_rows)
+    n_clusters = centers_t.shape[1]
+    if update_centers:
+        chunk_sums = np.empty((chunks, n_clusters, n_features))
+        chunk_weights = np.empty((chunks, n_clusters))
+    else:
+        chunk_sums, chunk_weights = np.empty((1, 1, 1)), np.empty((1, 1))
+    chunk_inertia = np.empty(chunks)
+    chunk_changed = np.empty(chunks, dtype=np.int64)
+    with _single_threaded_task():
+        lloyd_pass(X, weights, centers_t, centers_squared_norms, labels, chunk_sums,
+                   chunk_weights, chunk_inertia, chunk_changed, chunk_rows, update_centers)
+    return labels, (chunk_sums, chunk_weights, chunk_inertia, chunk_changed)
+
+
+def _first(pair):
+    return pair[0]
+
+
+def _second(pair):
+    return pair[1]
+
+
+def _reduce_lloyd_partials(*partials):
+    """Stack the blocks' per-chunk partials in block order and add them in chunk order.
+
+    The stacked arrays are exactly the in-memory fit's chunk arrays when the
+    blocks align with its chunks, so ``reduce_chunks`` and NumPy's sums give
+    the same bits.
+    """
+    chunk_sums = np.concatenate([p[0] for p in partials])
+    chunk_weights = np.concatenate([p[1] for p in partials])
+    chunk_inertia = np.concatenate([p[2] for p in partials])
+    n_changed = int(np.concatenate([p[3] for p in partials]).sum())
+    sums = np.empty(chunk_sums.shape[1:])
+    weights = np.empty(chunk_weights.shape[1])
+    reduce_chunks(chunk_sums, chunk_weights, sums, weights)
+    return sums, weights, float(chunk_inertia.sum()), n_changed
+
+
+def _farthest_block(block, weight_block, labels, mean, centers, dtype, n_wanted, offset):
+    """The block's ``n_wanted`` rows farthest from their assigned centers (relocation candidates).
+
+    Distances as the in-memory relocation computes them, row by row with the
+    same kernel (the tie rule's direct distance), so the same bits.
+    """
+    X = _centered_block(block, mean, dtype)
+    weights = _unit_weights_or(weight_block, X.shape[0], dtype)
+    with _single_threaded_task():
+        distances = distances_to_centers_of(X, centers, labels)
+    order = np.lexsort((np.arange(X.shape[0]), -distances))[:n_wanted]
+    return (distances[order], order + offset, X[order], weights[order], labels[order])
+
+
+def _final_block(block, weight_block, labels, mean, centers, chunk_rows, dtype):
+    """Labels for the final centers (when given None) and the block's per-chunk inertia."""
+    X = _centered_block(block, mean, dtype)
+    n_rows = X.shape[0]
+    weights = _unit_weights_or(weight_block, n_rows, dtype)
+    with _single_threaded_task():
+        if labels is None:
+            labels = np.full(n_rows, -1, dtype=np.int32)
+            chunks = n_chunks(n_rows, chunk_rows)
+            lloyd_pass(X, weights, transposed(centers), squared_norms(centers), labels,
+                       np.empty((1, 1, 1)), np.empty((1, 1)), np.empty(chunks),
+                       np.empty(chunks, dtype=np.int64), chunk_rows, False)
+        chunk_inertia = np.empty(n_chunks(n_rows))
+        inertia_per_chunk(X, weights, centers, labels, chunk_inertia)
+    counts = np.bincount(labels, minlength=centers.shape[0])
+    return labels, (chunk_inertia, counts)
+
+
+def _as_list(*items):
+    return list(items)
+
+
+def _reduce_final(*partials):
+    chunk_inertia = np.concatenate([p[0] for p in partials])
+    counts = np.sum([p[1] for p in partials], axis=0)
+    return float(chunk_inertia.sum()), int((counts > 0).sum())
+
+
+def _label_mapping_block(labels_a, labels_b, n_clusters):
+    """For ``is_same_clustering``: the label of b each label of a meets (-1 none, -2 several)."""
+    mapping = np.full(n_clusters, -1, dtype=np.int64)
+    for a in range(n_clusters):
+        met = np.unique(labels_b[labels_a == a])
+        if met.size == 1:
+            mapping[a] = met[0]
+        elif met.size > 1:
+            mapping[a] = -2
+    return mapping
+
+
+def _same_clustering(*mappings):
+    mappings = np.array(mappings)
+    for column in mappings.T:
+        seen = set(column[column != -1].tolist())
+        if -2 in seen or len(seen) > 1:
+            return False
+    return True
+
+
+def _predict_block(block, centers_t, centers_squared_norms, dtype):
+    X = _as_float_block(block, dtype)
+    if not np.isfinite(X).all():
+        raise ValueError("Input X contains NaN or infinity; KMeans needs finite values.")
+    n_rows = X.shape[0]
+    labels = np.full(n_rows, -1, dtype=np.int32)
+    chunks = n_chunks(n_rows)
+    with _single_threaded_task():
+        lloyd_pass(X, np.ones(n_rows, dtype=X.dtype), centers_t, centers_squared_norms, labels,
+                   np.empty((1, 1, 1)), np.empty((1, 1)), np.empty(chunks),
+                   np.empty(chunks, dtype=np.int64), CHUNK_ROWS, False)
+    return labels
+
+
+def _transform_block(block, centers_t, dtype):
+    X = _as_float_block(block, dtype)
+    if not np.isfinite(X).all():
+        raise ValueError("Input X contains NaN or infinity; KMeans needs finite values.")
+    out = np.empty((X.shape[0], centers_t.shape[1]), dtype=X.dtype)
+    with _single_threaded_task():
+        euclidean_distances_to_centers(X, centers_t, out)
+    return out
+
+
+def _score_block(block, weight_block, centers, dtype):
+    X = _as_float_block(block, dtype)
+    if not np.isfinite(X).all():
+        raise ValueError("Input X contains NaN or infinity; KMeans needs finite values.")
+    n_rows = X.shape[0]
+    weights = _unit_weights_or(weight_block, n_rows, dtype)
+    labels = _predict_block(X, transposed(centers), squared_norms(centers), dtype)
+    chunk_inertia = np.empty(n_chunks(n_rows))
+    with _single_threaded_task():
+        inertia_per_chunk(X, weights, centers, labels, chunk_inertia)
+    return chunk_inertia
+
+
+def _negated_total(*chunk_inertias):
+    return -float(np.concatenate(chunk_inertias).sum())
+
+
+# How far the potential may fall in one k-means|| round before a separate
+# drawing pass is needed (each block returns up to this many times more rows).
+POTENTIAL_DROP_BOUND = 64.0
+
+
+# ---------------------------------------------------------------------------
+# The driver (runs in the client; every pass is one graph)
+# ---------------------------------------------------------------------------
+
+
+class _DaskFit:
+    """The state of one Dask fit: the blocks, the centering, and the passes over them."""
+
+    def __init__(self, X, sample_weight):
+        self.dask, self.da = _dask_imports()
+        self.blocks = _Blocks(X, _working_dtype(X.dtype))
+        self.dtype = self.blocks.dtype
+        self.weight_blocks, self._check_weights = _weight_blocks(sample_weight, X, self.dtype)
+        self.delayed = self.dask.delayed
+
+    def _weights_of(self, b):
+        return None if self.weight_blocks is None else self.weight_blocks[b]
+
+    def _task(self, function, *args):
+        return self.delayed(function, pure=True)(*args)
+
+    # -- the centering: the same means and variances as ``centered_copy`` --------
+
+    def prepare(self):
+        """Column means and variances (one pass for each), with the input checks of the first.
+
+        Raises the in-memory fit's errors (NaN/inf, overflow, bad weights)
+        before any iteration runs.
+        """
+        blocks, dtype = self.blocks, self.dtype
+        if dtype == np.float32 and blocks.n_features > 1:
+            running = None
+            for block in blocks.blocks:
+                running = self._task(_running_sum_float32, running, block)
+            mean_task = running
+        else:
+            # float64 as in memory. (float32 with one column: NumPy sums a
+            # single contiguous column pairwise, which no split into blocks
+            # can reproduce; these means agree with it to float32 rounding.)
+            mean_task = self._task(
+                np.concatenate, [self._task(_column_sums_block, b, dtype) for b in blocks.blocks])
+        weight_stats = []
+        if self._check_weights:
+            weight_stats = [self._task(_weight_stats_block, self.weight_blocks[b],
+                                       blocks.offsets[b], dtype) for b in range(len(blocks))]
+        sums, weight_stats = self.dask.compute(mean_task, weight_stats)
+        if dtype == np.float32 and blocks.n_features > 1:
+            # NumPy divides the float32 sums by the count in float64, then rounds.
+            mean = (sums.astype(np.float64) / blocks.n_samples).astype(np.float32)
+        else:
+            mean = (sums.sum(axis=0) / blocks.n_samples).astype(dtype)
+        if weight_stats:
+            _check_weight_stats(weight_stats)
+        if not np.isfinite(mean).all():
+            self._refuse_non_finite("its column sums overflow")
+
+        stats = self.dask.compute(
+            [self._task(_center_stats_block, b, mean, dtype) for b in blocks.blocks])[0]
+        chunk_sums = np.concatenate([s[0] for s in stats])
+        chunk_squares = np.concatenate([s[1] for s in stats])
+        residual_mean = chunk_sums.sum(axis=0) / blocks.n_samples
+        variances = np.maximum(chunk_squares.sum(axis=0) / blocks.n_samples - residual_mean**2,
+                               0.0)
+        if not np.isfinite(variances).all():
+            self._refuse_non_finite("its squared deviations overflow")
+        self.mean = mean
+        return mean, variances
+
+    def _refuse_non_finite(self, what):
+        blocks = self.blocks
+        counts = self.dask.compute([
+            self._task(_non_finite_block, blocks.blocks[b], blocks.offsets[b], self.dtype)
+            for b in range(len(blocks))])[0]
+        n_nan = sum(c[0] for c in counts)
+        n_inf = sum(c[1] for c in counts)
+        if n_nan or n_inf:
+            rows = np.concatenate([c[2] for c in counts])
+            shown = ", ".join(str(r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+            raise ValueError(
+                f"Input X contains NaN or infinity ({n_nan} NaN, {n_inf} inf, in rows {shown}); "
+                "KMeans needs finite values: drop or impute them first."
+            )
+        largest = max(self.dask.compute(
+            [self._task(_largest_abs_block, b, self.dtype) for b in blocks.blocks])[0])
+        raise ValueError(
+            f"X has values too large for K-Means in {self.dtype} ({what}; largest |x| = "
+            f"{largest:.3g}): squared distances would be infinite. Rescale X (for example "
+            "divide it by its largest absolute value) before fitting."
+        )
+
+    # -- Lloyd's iterations ------------------------------------------------------
+
+    def _persist(self, *collections):
+        return self.dask.persist(*collections)
+
+    def lloyd_run(self, centers_init, max_iter, tol, verbose=0, history=None):
+        """``_iterations.lloyd_single_run`` over the blocks; labels come back lazy (persisted)."""
+        blocks, dtype, mean = self.blocks, self.dtype, self.mean
+        n_clusters = centers_init.shape[0]
+        chunk_rows = chunk_rows_for(blocks.n_samples, n_clusters, blocks.n_features)
+        centers = np.array(centers_init, dtype=dtype, order="C", copy=True)
+        labels = [None] * len(blocks)
+        strict_convergence = False
+        for iteration in range(max_iter):
+            parts = [self._task(_lloyd_block, blocks.blocks[b], self._weights_of(b), labels[b],
+                                mean, transposed(centers), squared_norms(centers), chunk_rows,
+                                dtype, True) for b in range(len(blocks))]
+            new_labels = [self._task(_first, part) for part in parts]
+            summary = self._task(_reduce_lloyd_partials,
+                                 *[self._task(_second, part) for part in parts])
+            # One graph: the labels stay on the workers, the summary comes back.
+            *labels, summary = self._persist(*new_labels, summary)
+            sums, weights, inertia_before, n_changed = summary.compute()
+            relocated = bool((weights == 0).any()) and \
+                self._relocate_empty_clusters(centers, sums, weights, labels)
+            new_centers = mean_centers(sums, weights, dtype)
+            # The in-memory fit's own shift function: the same bits for the tol test.
+            center_shift_sq = center_shifts(new_centers, centers, np.empty(n_clusters))
+            if verbose:
+                print(f"Iteration {iteration}, inertia {inertia_before}.")
+            if history is not None:
+                history.append({"iteration": iteration, "inertia": inertia_before,
+                                "center_shift": center_shift_sq, "centers": new_centers.copy()})
+            centers = new_centers
+            strict_convergence, stop = _converged(iteration, n_changed, relocated,
+                                                  center_shift_sq, tol, verbose)
+            if stop:
+                break
+
+        finals = [self._task(_final_block, blocks.blocks[b], self._weights_of(b),
+                             labels[b] if strict_convergence else None, mean, centers,
+                             chunk_rows, dtype) for b in range(len(blocks))]
+        final_labels = [self._task(_first, part) for part in finals]
+        summary = self._task(_reduce_final, *[self._task(_second, part) for part in finals])
+        *final_labels, summary = self._persist(*final_labels, summary)
+        inertia, n_distinct = summary.compute()
+        return final_labels, inertia, centers, iteration + 1, n_distinct
+
+    def _relocate_empty_clusters(self, centers_old, sums, weights, labels):
+        """``relocate_empty_clusters`` across blocks (a second, rare, pass over the data).
+
+        Returns whether a sample was moved (as the in-memory function does).
+
+        Each block proposes its ``n_empty`` farthest rows; the farthest overall
+        (largest squared distance to its assigned center, the lowest row first
+        on ties) become the new centers, the farthest first.
+        """
+        blocks = self.blocks
+        empty = np.flatnonzero(weights == 0)
+        proposals = self.dask.compute([
+            self._task(_farthest_block, blocks.blocks[b], self._weights_of(b), labels[b],
+                       self.mean, centers_old, self.dtype, empty.size, blocks.offsets[b])
+            for b in range(len(blocks))])[0]
+        distances = np.concatenate([p[0] for p in proposals])
+        if distances.max() == 0:
+            return False
+        rows = np.concatenate([p[1] for p in proposals])
+        samples = np.concatenate([p[2] for p in proposals])
+        sample_weights = np.concatenate([p[3] for p in proposals])
+        old_labels = np.concatenate([p[4] for p in proposals])
+        farthest = np.lexsort((rows, -distances))[: empty.size]
+        for new_cluster, pick in zip(empty, farthest):
+            weight = np.float64(sample_weights[pick])
+            old_cluster = old_labels[pick]
+            sums[old_cluster] -= samples[pick] * weight
+            sums[new_cluster] = samples[pick] * weight
+            weights[new_cluster] = weight
+            weights[old_cluster] -= weight
+        return True
+
+    # -- seeding -------------------------------------------------------------------
+
+    def _rows(self, indices):
+        """Centered rows ``indices`` of X (a read of the blocks holding them only)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        order = np.argsort(indices)
+        rows = np.empty((indices.size, self.blocks.n_features), dtype=self.dtype)
+        rows[order] = np.asarray(self.blocks.array[indices[order]].compute(), dtype=self.dtype)
+        return rows - self.mean
+
+    def random_rows(self, n_clusters, random_state):
+        """``init="random"``: k distinct rows, drawn as the in-memory fit draws them.
+
+        The draw needs the weights only (n values, never X): they are gathered,
+        and the k chosen rows are read.
+        """
+        n = self.blocks.n_samples
+        if self.weight_blocks is None:
+            weights = np.ones(n, dtype=self.dtype)
+        else:
+            weights = np.concatenate(self.dask.compute(self.weight_blocks)[0]).astype(self.dtype)
+        rows = random_state.choice(n, size=n_clusters, replace=False, p=weights / weights.sum())
+        return self._rows(rows)
+
+    def _gathered_weights(self):
+        if self.weight_blocks is None:
+            return np.ones(self.blocks.n_samples, dtype=self.dtype)
+        return np.concatenate(self.dask.compute(self.weight_blocks)[0]).astype(self.dtype)
+
+    def kmeans_plusplus(self, n_clusters, random_state):
+        """Greedy k-means++ drawing the random numbers the in-memory fit draws, in order.
+
+        The first center is drawn from the (gathered) weights exactly as in
+        memory. Each next step draws ``2 + int(log k)`` targets times the
+        potential, finds the rows where the running ``sum(w * D^2)`` reaches
+        them (block totals locate the block; one task searches it), scores
+        every candidate in one pass (which also applies the previous winner to
+        the persisted ``D^2``) and keeps the best. One pass over X per center.
+        The sums are grouped by block rather than by the in-memory chunks, so a
+        target can land on a different row only when it falls within rounding
+        (~1e-16 relative) of a boundary between two rows.
+        """
+        blocks = self.blocks
+        n = blocks.n_samples
+        weights = self._gathered_weights()
+        n_local_trials = 2 + int(np.log(n_clusters))
+        if self.dtype == np.float64:
+            first = _weighted_draw(weights, weights.sum(), random_state.random_sample())
+        else:
+            first = random_state.choice(n, p=weights / weights.sum())
+        del weights
+        indices = [int(first)]
+        winner = self._rows([first])[0]
+        closest = [None] * len(blocks)
+        block_totals = None
+        for _ in range(1, n_clusters):
+            if block_totals is None:
+                # First pass: D^2 to the first center and the block potentials.
+                closest, potentials = self._plusplus_scores(closest, winner, winner[None])
+                block_totals = potentials[:, 0]
+            potential = float(block_totals.sum())
+            targets = random_state.uniform(size=n_local_trials) * potential
+            candidates = self._plusplus_search(closest, winner, block_totals, targets)
+            candidate_rows = self._rows(candidates)
+            closest, potentials = self._plusplus_scores(closest, winner, candidate_rows)
+            best = int(np.argmin(potentials.sum(axis=0)))
+            block_totals = potentials[:, best]
+            winner = candidate_rows[best]
+            indices.append(int(candidates[best]))
+        return self._rows(indices)
+
+    def _plusplus_scores(self, closest, winner, candidates):
+        blocks = self.blocks
+        parts = [self._task(_plusplus_score_block, blocks.blocks[b], self._weights_of(b),
+                            closest[b], self.mean, winner, candidates, self.dtype)
+                 for b in range(len(blocks))]
+        kept = [self._task(_first, part) for part in parts]
+        scores = self._task(_as_list, *[self._task(_second, part) for part in parts])
+        *kept, scores = self._persist(*kept, scores)
+        return kept, np.array(scores.compute())
+
+    def _plusplus_search(self, closest, winner, block_totals, targets):
+        blocks = self.blocks
+        ends = np.cumsum(block_totals)
+        holding = np.minimum(np.searchsorted(ends, targets, side="left"), len(blocks) - 1)
+        starts = ends - block_totals
+        searches = [self._task(_plusplus_search_block, blocks.blocks[b], self._weights_of(b),
+                               closest[b], self.mean, winner, self.dtype,
+                               targets[holding == b] - starts[b])
+                    for b in np.unique(holding)]
+        found = self.dask.compute(searches)[0]
+        rows = np.empty(targets.size, dtype=np.int64)
+        for b, block_rows in zip(np.unique(holding), found):
+            rows[holding == b] = block_rows + blocks.offsets[b]
+        return rows
+
+    def kmeans_parallel(self, n_clusters, random_state, rounds=KMEANS_PARALLEL_ROUNDS,
+                        oversampling_factor=OVERSAMPLING_FACTOR):
+        """k-means|| seeding (Bahmani et al. 2012, "Scalable K-Means++", Algorithm 2).
+
+        The first candidate is a row drawn uniformly at random; each of
+        ``rounds`` rounds then draws every row independently with probability
+        ``min(1, l * w * D^2 / phi)`` (``l = oversampling_factor * k``, D the
+        distance to the nearest candidate so far, phi the total weighted
+        potential); each candidate is weighted by the sample weight of the
+        rows nearest to it, and weighted greedy k-means++ on the candidates
+        (:func:`kmeans_core.kmeans_plusplus`) picks the k centers.
+
+        Every row's random number is a function of (random_state, round, global
+        row index) only, so the same ``random_state`` gives the same centers
+        whatever the block layout. Passes over X: ``rounds + 2``. A round
+        updates the distances with the previous round's draws and draws from
+        the updated ones in the same pass: not knowing the new total potential
+        yet, each block returns every row that would be drawn if the potential
+        had fallen ``POTENTIAL_DROP_BOUND`` times (at most that many times ``l``
+        rows); the client keeps those the true potential draws, and only if the
+        potential fell further does a separate drawing pass run.
+        """
+        blocks = self.blocks
+        n = blocks.n_samples
+        seed, first = first_draws(n, random_state)
+        candidates = [self._rows([first])]
+        new_candidates = candidates[0]
+        oversampling = oversampling_factor * n_clusters
+        closest = [None] * len(blocks)
+        potential = None
+        for round_index in range(rounds + 1):
+            bound = None if potential is None else potential / POTENTIAL_DROP_BOUND
+            if round_index == 1:
+                bound = potential  # the distances are up to date: the draw is exact
+            closest, potential, drawn = self._oversampling_pass(
+                closest, new_candidates, seed, round_index, oversampling, bound)
+            if potential == 0:
+                break
+            if bound is None:
+                new_candidates = new_candidates[:0]  # already in the distances
+                continue
+            if round_index > 1 and potential < bound:  # fell further than the bound allows
+                _, _, drawn = self._oversampling_pass(
+                    closest, new_candidates[:0], seed, round_index, oversampling, potential)
+            _, uniforms, weighted, rows = drawn
+            keep = uniforms * potential < oversampling * weighted
+            new_candidates = rows[keep]
+            candidates.append(new_candidates)
+        candidates = np.concatenate(candidates)
+        weights = np.sum(self.dask.compute([
+            self._task(_candidate_weights_block, blocks.blocks[b], self._weights_of(b), self.mean,
+                       candidates, self.dtype) for b in range(len(blocks))])[0], axis=0)
+        return centers_from_candidates(candidates, weights, n_clusters, random_state, n,
+                                       self._rows).astype(self.dtype)
+
+    def _oversampling_pass(self, closest, new_candidates, seed, round_index, oversampling,
+                           bound):
+        blocks = self.blocks
+        new_candidates = np.asarray(new_candidates, dtype=np.float64)
+        parts = [self._task(_oversample_block, blocks.blocks[b], self._weights_of(b), closest[b],
+                            self.mean, new_candidates, self.dtype, seed, round_index,
+                            blocks.offsets[b], oversampling, bound)
+                 for b in range(len(blocks))]
+        kept = [self._task(_first, part) for part in parts]
+        summaries = self._task(_as_list, *[self._task(_second, part) for part in parts])
+        *kept, summaries = self._persist(*kept, summaries)
+        summaries = summaries.compute()
+        potential = float(np.sum([s[0] for s in summaries]))
+        drawn = tuple(np.concatenate([s[i] for s in summaries]) for i in range(1, 5))
+        return kept, potential, drawn
+
+    def same_clustering(self, labels_a, labels_b, n_clusters):
+        mappings = [self._task(_label_mapping_block, a, b, n_clusters)
+                    for a, b in zip(labels_a, labels_b)]
+        return self._task(_same_clustering, *mappings).compute()
+
+    def labels_array(self, labels):
+        da = self.da
+        return da.concatenate([
+            da.from_delayed(block_labels, shape=(rows,), dtype=np.int32)
+            for block_labels, rows in zip(labels, self.blocks.rows)])
+
+    def centered(self):
+        """X centered on the means, as a lazy Dask array (for a callable ``init``)."""
+        return (self.blocks.array.astype(self.dtype) - self.mean)
+
+
+# --- k-means|| seeding -------------------------------------------------------------
+
+
+def _oversample_block(block, weight_block, closest, mean, new_candidates, dtype, seed,
+                      round_index, offset, oversampling, potential_bound):
+    """One k-means|| pass over a block.
+
+    Updates each row's squared distance to the nearest candidate with the
+    candidates drawn last round, and returns the block's potential
+    ``sum(w * D^2)`` with every row that would be drawn this round if the
+    total potential were ``potential_bound`` (a lower bound of it, so the rows
+    actually drawn are among them; the client filters with the true total).
+    """
+    X = _centered_block(block, mean, dtype)
+    weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
+    if new_candidates.shape[0]:
+        with _single_threaded_task():
+            distances, _ = nearest_candidate(X, new_candidates)
+        closest = distances if closest is None else np.minimum(closest, distances)
+    weighted = weights * closest
+    potential = float(weighted.sum())
+    drawn = np.zeros(0, dtype=np.int64)
+    if potential_bound is not None:
+        rows = np.arange(X.shape[0])
+        uniforms = uniforms_for_rows(seed, round_index, rows + offset)
+        drawn = np.flatnonzero(uniforms * potential_bound < oversampling * weighted)
+        uniforms = uniforms[drawn]
+    else:
+        uniforms = np.zeros(0)
+    return closest, (potential, drawn + offset, uniforms, weighted[drawn], X[drawn])
+
+
+# --- exact k-means++ -------------------------------------------------------------
+
+
+def _squared_distances_to(X, center):
+    """``sum((x - center)^2)`` per row, in float64, features added in order."""
+    squared = np.zeros(X.shape[0])
+    for f in range(X.shape[1]):
+        diff = X[:, f].astype(np.float64) - np.float64(center[f])
+        squared += diff * diff
+    return squared
+
+
+def _plusplus_closest(X, closest, winner):
+    distances = _squared_distances_to(X, winner)
+    return distances if closest is None else np.minimum(closest, distances)
+
+
+def _plusplus_search_block(block, weight_block, closest, mean, winner, dtype, targets):
+    """Rows (block-relative) where the running ``sum(w * D^2)`` first reaches each target."""
+    X = _centered_block(block, mean, dtype)
+    weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
+    running = np.cumsum(weights * _plusplus_closest(X, closest, winner))
+    found = np.searchsorted(running, targets, side="left")
+    return np.minimum(found, X.shape[0] - 1)
+
+
+def _plusplus_score_block(block, weight_block, closest, mean, winner, candidates, dtype):
+    """Apply the last winner to the block's ``D^2``; the block's potential for each candidate."""
+    X = _centered_block(block, mean, dtype)
+    weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
+    closest = _plusplus_closest(X, closest, winner)
+    potentials = np.array([
+        float(weights @ np.minimum(closest, _squared_distances_to(X, candidate)))
+        for candidate in candidates])
+    return closest, potentials
+
+
+def _candidate_weights_block(block, weight_block, mean, candidates, dtype):
+    X = _centered_block(block, mean, dtype)
+    weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
+    with _single_threaded_task():
+        _, nearest = nearest_candidate(X, candidates)
+    return np.bincount(nearest, weights=weights, minlength=candidates.shape[0])
+
+
+def _check_weight_stats(stats):
+    if not all(s[0] for s in stats):
+        raise ValueError("sample_weight contains NaN or infinity.")
+    n_negative = sum(s[1] for s in stats)
+    if n_negative:
+        first = min(s[2] for s in stats if s[1])
+        raise ValueError(
+            f"Negative values in sample_weight are not allowed ({n_negative} negative, first at "
+            f"index {first})."
+        )
+    if not any(s[3] for s in stats):
+        raise ValueError("sample_weight sums to zero: at least one sample needs a positive weight.")
+
+
+# ---------------------------------------------------------------------------
+# Entry points used by kmeans_core.KMeans
+# ---------------------------------------------------------------------------
+
+
+def fit(estimator, X, sample_weight=None):
+    """Fit ``estimator`` (a :class:`kmeans_core.KMeans`) on a Dask array or DataFrame.
+
+    Called by ``KMeans.fit``; the fitted attributes are the in-memory fit's,
+    except that ``labels_`` is a Dask array (already computed on the workers).
+    """
+    estimator._check_feature_names(X, reset=True)
+    X = _as_dask_matrix(X)
+    init = estimator.init
+    n_init = _check_params(estimator, X)
+    random_state = check_random_state(estimator.random_state)
+    run = _DaskFit(X, sample_weight)
+
+    init_centers = None
+    if _is_array_like(init):
+        init_centers = estimator._check_init_centers(init, _Shape(X.shape, run.dtype), "init")
+
+    mean, variances = run.prepare()
+    tol = float(np.mean(variances) * estimator.tol)
+    if init_centers is not None:
+        init_centers -= mean
+    if estimator.algorithm in ("hamerly", "elkan") and estimator.verbose:
+        print(f"algorithm={estimator.algorithm!r}: Dask input runs Lloyd's iterations "
+              "(bounds per block are not implemented yet); the answer is the same.")
+
+    best = None
+    for _ in range(n_init):
+        centers = _initial_centers(estimator, run, init_centers, random_state)
+        if estimator.verbose:
+            print("Initialization complete")
+        history = [] if estimator.record_history else None
+        labels, inertia, centers, n_iter, n_distinct = run.lloyd_run(
+            centers, estimator.max_iter, tol, estimator.verbose, history)
+        if best is None or (inertia < best[1] and not run.same_clustering(
+                labels, best[0], estimator.n_clusters)):
+            best = (labels, inertia, centers, n_iter, history, n_distinct)
+
+    labels, inertia, centers, n_iter, history, n_distinct = best
+    centers = centers + mean
+    if history is not None:
+        for record in history:
+            record["centers"] = record["centers"] + mean
+    if n_distinct < estimator.n_clusters:
+        warnings.warn(
+            f"Number of distinct clusters ({n_distinct}) found smaller than n_clusters "
+            f"({estimator.n_clusters}). Possibly due to duplicate points in X.",
+            _interoperable_class(ConvergenceWarning, "ConvergenceWarning"),
+            stacklevel=3,
+        )
+    estimator.cluster_centers_ = centers
+    estimator.labels_ = run.labels_array(labels)
+    estimator.inertia_ = inertia
+    estimator.n_iter_ = n_iter
+    estimator.n_features_in_ = run.blocks.n_features
+    if history is not None:
+        estimator.history_ = history
+    elif hasattr(estimator, "history_"):
+        del estimator.history_
+    return estimator
+
+
+class _Shape:
+    """Stands in for X where only its shape is read (the init checks)."""
+
+    def __init__(self, shape, dtype):
+        self.shape = tuple(int(s) for s in shape)
+        self.dtype = np.dtype(dtype)
+
+
+DASK_INITS = ("k-means||", "k-means++", "random")
+
+
+def _check_params(estimator, X):
+    """The estimator's own parameter checks (they read X's shape only)."""
+    return estimator._check_params(_Shape(X.shape, X.dtype))
+
+
+def _initial_centers(estimator, run, init_centers, random_state):
+    init = estimator.init
+    if init_centers is not None:
+        return init_centers
+    if isinstance(init, str) and init == "k-means||":
+        return run.kmeans_parallel(estimator.n_clusters, random_state)
+    if isinstance(init, str) and init == "k-means++":
+        return run.kmeans_plusplus(estimator.n_clusters, random_state)
+    if isinstance(init, str) and init == "random":
+        return run.random_rows(estimator.n_clusters, random_state)
+    if isinstance(init, str):
+        raise ValueError(  # noqa: TRY004 (the project's rule: bad input is a ValueError)
+            f"init must be 'k-means||', 'k-means++', 'random', an array of shape (n_clusters, "
+            f"n_features) or a callable, got {init!r}.")
+    centers = init(run.centered(), estimator.n_clusters, random_state=random_state)
+    if is_dask_collection(centers):
+        centers = centers.compute()
+    return estimator._check_init_centers(centers, _Shape(run.blocks.array.shape, run.dtype),
+                                         "the centers init returned")
+
+
+def _test_matrix(estimator, X):
+    estimator._check_fitted()
+    estimator._check_feature_names(X, reset=False)
+    X = _as_dask_matrix(X)
+    if X.shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {estimator.__class__.__name__} is expecting "
+            f"{estimator.n_features_in_} features as input."
+        )
+    return X
+
+
+def predict(estimator, X):
+    """Lazy labels (int32 Dask array) of the nearest fitted center of each row of X."""
+    X = _test_matrix(estimator, X)
+    dtype = _working_dtype(X.dtype)
+    centers = estimator.cluster_centers_.astype(dtype)
+    return X.map_blocks(_predict_block, transposed(centers), squared_norms(centers), dtype,
+                        dtype=np.int32, drop_axis=1)
+
+
+def transform(estimator, X):
+    """Lazy Euclidean distances (Dask array, X's float dtype) of each row to each center."""
+    X = _test_matrix(estimator, X)
+    dtype = _working_dtype(X.dtype)
+    n_clusters = estimator.cluster_centers_.shape[0]
+    return X.map_blocks(_transform_block, transposed(estimator.cluster_centers_), dtype,
+                        dtype=dtype, chunks=(X.chunks[0], (n_clusters,)))
+
+
+def score(estimator, X, sample_weight=None):
+    """Lazy opposite of the weighted inertia of X on the fitted centers (a 0-d Dask array)."""
+    dask, da = _dask_imports()
+    X = _test_matrix(estimator, X)
+    dtype = _working_dtype(X.dtype)
+    centers = estimator.cluster_centers_.astype(dtype)
+    weight_blocks, _ = _weight_blocks(sample_weight, X, dtype)
+    blocks = _Blocks(X, dtype)
+    delayed = dask.delayed
+    parts = [delayed(_score_block, pure=True)(
+        blocks.blocks[b], None if weight_blocks is None else weight_blocks[b], centers, dtype)
+        for b in range(len(blocks))]
+    return da.from_delayed(delayed(_negated_total, pure=True)(*parts), shape=(), dtype=np.float64)
+
+
+class KMeans(_InMemoryKMeans):
+    """:class:`kmeans_core.KMeans` with k-means|| as the default seeding.
+
+    The same estimator (every method accepts NumPy and Dask input alike, and
+    ``kmeans_core.KMeans`` itself fits Dask input through this module); only
+    the default ``init`` differs: ``"k-means||"``, the seeding that needs a
+    handful of passes over the data instead of one per center, which is what
+    a dataset read from storage wants. See ``docs/dask.md``.
+    """
+
+    def __init__(self, n_clusters=8, *, init="k-means||", n_init="auto", max_iter=300,
+                 tol=1e-4, verbose=0, random_state=None, copy_x=True, algorithm="auto",
+                 record_history=False):
+        super().__init__(n_clusters, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
+                         verbose=verbose, random_state=random_state, copy_x=copy_x,
+                         algorithm=algorithm, record_history=record_history)

@@ -1,0 +1,390 @@
+"""The Dask fit (kmeans_core.dask) against its oracle, the in-memory fit.
+
+Run on a real ``distributed.LocalCluster`` (two worker processes, one thread
+each, a small memory limit), plus Dask's threaded and synchronous schedulers.
+
+Tolerances. Blocks whose row counts are multiples of the in-memory chunk
+length reproduce its chunked sums exactly, so there everything is compared
+bitwise. Other layouts regroup the same additions: labels and ``n_iter_``
+must still be equal, centers and inertia agree to ``RTOL_REGROUPED`` (a few
+hundred float64 roundings, far below any meaningful difference).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+dask = pytest.importorskip("dask")
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+from kmeans_core import KMeans
+from kmeans_core import dask as kd
+from kmeans_core._jit import CHUNK_ROWS
+
+RTOL_REGROUPED = 1e-12
+# float32 centers are float64 sums rounded to float32: a regrouped sum can round
+# to the neighbouring float32.
+RTOL_REGROUPED_FLOAT32 = 2 * float(np.finfo(np.float32).eps)
+
+WORKER_MEMORY_LIMIT = 400 * 2**20
+
+
+@pytest.fixture(scope="module")
+def client():
+    # A worker's baseline (Python, NumPy, numba, distributed, zarr) is ~250 MB of
+    # the 400 MiB: no spilling, pausing only near the limit, and the nanny still
+    # kills a worker that passes 95% of it, so a fit that gathered data would fail.
+    memory_policy = {"distributed.worker.memory.target": False,
+                     "distributed.worker.memory.spill": False,
+                     "distributed.worker.memory.pause": 0.85,
+                     "distributed.scheduler.allowed-failures": 5}
+    with dask.config.set(memory_policy), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                     memory_limit=WORKER_MEMORY_LIMIT,
+                                     dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as dask_client:
+        yield dask_client
+
+
+def blobs(n=6144, d=4, k=5, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    centers = rng.uniform(-10, 10, size=(k, d))
+    X = centers[rng.integers(0, k, n)] + rng.standard_normal((n, d))
+    weights = rng.uniform(0.2, 3.0, n)
+    init = X[rng.choice(n, k, replace=False)] + 0.5
+    return X.astype(dtype), weights, init
+
+
+def in_memory(X, init, sample_weight=None, **params):
+    params.setdefault("algorithm", "lloyd")
+    return KMeans(init.shape[0], init=init, **params).fit(X, sample_weight=sample_weight)
+
+
+def assert_same_fit(fitted, reference, *, bitwise, dtype=np.float64):
+    labels = fitted.labels_
+    assert isinstance(labels, da.Array)
+    labels = labels.compute()
+    np.testing.assert_array_equal(labels, reference.labels_)
+    assert labels.dtype == reference.labels_.dtype
+    assert fitted.n_iter_ == reference.n_iter_
+    assert fitted.cluster_centers_.dtype == reference.cluster_centers_.dtype
+    if bitwise:
+        np.testing.assert_array_equal(fitted.cluster_centers_, reference.cluster_centers_)
+        assert fitted.inertia_ == reference.inertia_
+    else:
+        rtol = RTOL_REGROUPED if dtype == np.float64 else RTOL_REGROUPED_FLOAT32
+        scale = np.abs(reference.cluster_centers_).max()
+        np.testing.assert_allclose(fitted.cluster_centers_, reference.cluster_centers_,
+                                   rtol=0, atol=rtol * scale)
+        assert fitted.inertia_ == pytest.approx(reference.inertia_, rel=rtol)
+
+
+# Row blocks: aligned with the 1024-row chunks (bitwise), or not.
+LAYOUTS = {
+    "aligned": (2 * CHUNK_ROWS, True),
+    "one block": (-1, True),
+    "uneven aligned": ((CHUNK_ROWS, 3 * CHUNK_ROWS, 2 * CHUNK_ROWS), True),
+    "unaligned": (1500, False),
+    "ragged": ((100, 2900, 1, 3143), False),
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_matches_in_memory_fit_on_a_local_cluster(client, layout, dtype, weighted):
+    X, weights, init = blobs(dtype=dtype)
+    chunks, bitwise = LAYOUTS[layout]
+    weights = weights if weighted else None
+    reference = in_memory(X, init, weights)
+    dask_X = da.from_array(X, chunks=(chunks, -1))
+    # Weights in blocks of their own: the fit aligns them with X's.
+    dask_weights = None if weights is None else da.from_array(weights, chunks=1000)
+    fitted = KMeans(init.shape[0], init=init).fit(dask_X, sample_weight=dask_weights)
+    assert_same_fit(fitted, reference, bitwise=bitwise, dtype=dtype)
+
+
+@pytest.mark.parametrize("scheduler,workers", [("threads", 1), ("threads", 3),
+                                               ("synchronous", 1)])
+def test_same_answer_on_every_scheduler_and_worker_count(scheduler, workers):
+    X, weights, init = blobs(n=5000, seed=1)
+    reference = in_memory(X, init, weights)
+    with dask.config.set(scheduler=scheduler, num_workers=workers):
+        fitted = KMeans(init.shape[0], init=init).fit(
+            da.from_array(X, chunks=(1024, -1)), sample_weight=weights)
+        assert_same_fit(fitted, reference, bitwise=True)
+
+
+# DataFrame tests run on the threaded scheduler: pandas and dask.dataframe add ~70 MB
+# to a worker process, more than the memory-limited cluster's workers have to spare.
+THREADS = {"scheduler": "threads"}
+
+
+def test_integers_and_dataframes_are_read_as_in_memory():
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    X, _, init = blobs(n=4096, d=3, seed=2)
+    frame = pd.DataFrame(np.round(X * 10).astype(np.int64), columns=["a", "b", "c"])
+    reference = in_memory(frame, init * 10)
+    with dask.config.set(THREADS):
+        fitted = KMeans(init.shape[0], init=init * 10).fit(dd.from_pandas(frame, npartitions=4))
+    assert_same_fit(fitted, reference, bitwise=False)
+    np.testing.assert_array_equal(fitted.feature_names_in_, ["a", "b", "c"])
+
+
+def test_an_empty_cluster_takes_the_farthest_point_as_in_memory(client):
+    X, _, init = blobs(n=4096, d=3, k=4, seed=3)
+    init[2] = 1000.0  # nothing is nearest to it: empty after the first assignment
+    reference = in_memory(X, init)
+    assert np.abs(reference.cluster_centers_).max() < 100  # the far center did move
+    fitted = KMeans(4, init=init).fit(da.from_array(X, chunks=(1024, -1)))
+    assert_same_fit(fitted, reference, bitwise=True)
+    unaligned = KMeans(4, init=init).fit(da.from_array(X, chunks=(777, -1)))
+    assert_same_fit(unaligned, reference, bitwise=False)
+
+
+def test_farthest_points_are_chosen_across_blocks_by_the_documented_rule():
+    # Two empty clusters; the two farthest rows lie in different blocks, and
+    # a tie at the largest distance goes to the lower row index.
+    X = np.zeros((12, 1))
+    X[:, 0] = [0, 0.1, 0.2, 5, 0.1, 0, 0.3, 0.2, -5, 0.1, 0, 0.2]
+    init = np.array([[0.0], [100.0], [200.0]])
+    with dask.config.set(scheduler="synchronous"):
+        fitted = KMeans(3, init=init, max_iter=1).fit(da.from_array(X, chunks=4))
+    # Row 3 (x=5) and row 8 (x=-5) tie; row 3 goes to the first empty cluster.
+    mean_rest = (X.sum() - 5 + 5) / 10
+    np.testing.assert_allclose(fitted.cluster_centers_[:, 0], [mean_rest, 5.0, -5.0],
+                               atol=1e-12)
+
+
+def test_predict_transform_score_are_lazy_and_match_in_memory(client):
+    X, weights, init = blobs(n=3000, seed=4)
+    fitted = KMeans(init.shape[0], init=init).fit(da.from_array(X, chunks=(1024, -1)))
+    reference = in_memory(X, init)
+    dask_X = da.from_array(X, chunks=(700, -1))
+    labels = fitted.predict(dask_X)
+    distances = fitted.transform(dask_X)
+    score = fitted.score(dask_X, sample_weight=weights)
+    for result in (labels, distances, score):
+        assert isinstance(result, da.Array)
+    np.testing.assert_array_equal(labels.compute(), reference.predict(X))
+    np.testing.assert_allclose(distances.compute(), reference.transform(X), rtol=1e-12)
+    assert float(score.compute()) == pytest.approx(reference.score(X, sample_weight=weights),
+                                                   rel=1e-12)
+    np.testing.assert_array_equal(fitted.fit_predict(dask_X).compute(), reference.labels_)
+
+
+def test_verbose_and_history_as_in_memory(client, capsys):
+    X, _, init = blobs(n=2048, seed=5)
+    reference = in_memory(X, init, verbose=1, record_history=True)
+    expected = capsys.readouterr().out
+    fitted = KMeans(init.shape[0], init=init, verbose=1, record_history=True).fit(
+        da.from_array(X, chunks=(1024, -1)))
+    assert capsys.readouterr().out == expected
+    assert [h["inertia"] for h in fitted.history_] == [h["inertia"] for h in reference.history_]
+
+
+# --- bad input: the in-memory errors, before the first iteration -------------------------
+
+
+def fit_quietly(X, capsys, **params):
+    """Fit with verbose output, and check no iteration ran before the error."""
+    init = params.pop("init", np.zeros((2, X.shape[1])))
+    weights = params.pop("w", None)
+    with pytest.raises(ValueError) as error:
+        KMeans(2, init=init, verbose=1, **params).fit(X, sample_weight=weights)
+    assert "Iteration" not in capsys.readouterr().out
+    return str(error.value)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_values_are_refused_with_their_rows(client, capsys, bad):
+    X = np.arange(40.0).reshape(20, 2)
+    X[13, 1] = bad
+    message = fit_quietly(da.from_array(X, chunks=(6, -1)), capsys)
+    assert "NaN or infinity" in message and "rows 13" in message
+
+
+def test_huge_values_are_refused_as_overflow(client, capsys):
+    X = np.full((20, 2), 1e308)
+    message = fit_quietly(da.from_array(X, chunks=(6, -1)), capsys)
+    assert "too large" in message
+
+
+def test_non_numeric_input_is_refused(capsys):
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"spend": np.arange(10.0), "city": list("abcdefghij")})
+    with dask.config.set(THREADS):
+        message = fit_quietly(dd.from_pandas(frame, npartitions=2), capsys)
+    assert "city" in message and "not numeric" in message
+    strings = da.from_array(np.array([["a", "b"]] * 10), chunks=(5, -1))
+    assert "numbers only" in fit_quietly(strings, capsys)
+
+
+def test_unknown_chunk_sizes_are_refused_with_the_fix(capsys):
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    frame = dd.from_pandas(pd.DataFrame({"a": np.arange(10.0), "b": 1.0}), npartitions=2)
+    with dask.config.set(THREADS):
+        message = fit_quietly(frame.to_dask_array(), capsys)
+    assert "unknown chunk sizes" in message and "compute_chunk_sizes" in message
+
+
+def test_bad_sample_weights_are_refused(client, capsys):
+    X = da.from_array(np.arange(40.0).reshape(20, 2), chunks=(6, -1))
+    weights = np.ones(20)
+    weights[7] = -1
+    message = fit_quietly(X, capsys, w=da.from_array(weights, chunks=5))
+    assert "Negative values in sample_weight" in message and "index 7" in message
+    message = fit_quietly(X, capsys, w=da.from_array(np.zeros(20), chunks=5))
+    assert "sums to zero" in message
+    assert "expected (20,)" in fit_quietly(X, capsys, w=da.ones(19, chunks=5))
+
+
+def test_kmeans_core_imports_without_dask():
+    # A fresh interpreter where importing dask fails: kmeans_core still works.
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['dask'] = None; import numpy as np, kmeans_core; "
+            "print(kmeans_core.KMeans(2, n_init=1, random_state=0).fit(np.eye(4)).n_iter_)")
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
+                            text=True, env={**os.environ}, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+# --- out of core and faults --------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_store_larger_than_the_workers_memory_streams_through_them(client, tmp_path):
+    zarr = pytest.importorskip("zarr")
+    del zarr
+    # Twice one worker's memory limit (~5x what a worker has left beside its
+    # baseline), written block by block by the workers themselves.
+    n_features, block_rows = 8, 2**17
+    n_blocks = int(np.ceil(2.0 * WORKER_MEMORY_LIMIT / (8 * n_features * block_rows)))
+    store = str(tmp_path / "X.zarr")
+    generated = da.random.RandomState(7).standard_normal(
+        (n_blocks * block_rows, n_features), chunks=(block_rows, n_features))
+    generated.to_zarr(store, compressors=None)  # random numbers do not compress: save the CPU
+    pids_before = client.run(os.getpid)
+
+    X = da.from_zarr(store)
+    assert X.nbytes >= 2.0 * WORKER_MEMORY_LIMIT
+    init = X[:5].compute() + 0.1
+    fitted = KMeans(5, init=init, max_iter=1).fit(X)
+
+    assert client.run(os.getpid) == pids_before  # no worker was killed for memory
+    peaks = client.run(_peak_rss_bytes)
+    assert max(peaks.values()) < WORKER_MEMORY_LIMIT
+    # The oracle reads the store in this process (through the workers it would not fit).
+    reference = in_memory(X.compute(scheduler="synchronous"), init, max_iter=1)
+    assert_same_fit(fitted, reference, bitwise=True)
+
+
+def _peak_rss_bytes():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def test_a_worker_killed_mid_fit_does_not_change_the_answer(client, monkeypatch):
+    X, weights, init = blobs(n=8192, seed=8)
+    reference = in_memory(X, init, weights)
+    assert reference.n_iter_ > 3
+
+    converged = kd._converged
+    killed = []
+
+    def kill_a_worker_after_the_second_iteration(iteration, *args):
+        if iteration == 1 and not killed:
+            # The labels persisted on that worker are lost with it: the next
+            # iteration must rebuild them from their lineage.
+            address, pid = min(client.run(os.getpid).items())
+            os.kill(pid, signal.SIGKILL)
+            killed.append(address)
+        return converged(iteration, *args)
+
+    monkeypatch.setattr(kd, "_converged", kill_a_worker_after_the_second_iteration)
+    fitted = KMeans(init.shape[0], init=init).fit(
+        da.from_array(X, chunks=(1024, -1)), sample_weight=da.from_array(weights, chunks=1024))
+    assert killed
+    assert_same_fit(fitted, reference, bitwise=True)
+
+
+# --- seeding -----------------------------------------------------------------------------
+
+
+def test_kmeans_parallel_is_reproducible_and_independent_of_the_block_layout():
+    X, weights, _ = blobs(n=6000, d=3, k=6, seed=9)
+    fits = []
+    with dask.config.set(THREADS):
+        for chunks in (1024, 777, -1):
+            fits.append(kd.KMeans(6, random_state=11).fit(
+                da.from_array(X, chunks=(chunks, -1)), sample_weight=weights))
+        again = kd.KMeans(6, random_state=11).fit(da.from_array(X, chunks=(1024, -1)),
+                                                   sample_weight=weights)
+    first = fits[0]
+    np.testing.assert_array_equal(again.cluster_centers_, first.cluster_centers_)
+    for other in fits[1:]:
+        np.testing.assert_array_equal(other.labels_.compute(), first.labels_.compute())
+        np.testing.assert_allclose(other.cluster_centers_, first.cluster_centers_,
+                                   rtol=0, atol=RTOL_REGROUPED * np.abs(X).max())
+    # As good as the in-memory k-means++ fit on well-separated blobs.
+    reference = KMeans(6, random_state=0, n_init=3).fit(X, sample_weight=weights)
+    assert first.inertia_ <= 1.01 * reference.inertia_
+
+
+def test_kmeans_parallel_on_a_local_cluster_matches_the_threaded_scheduler(client):
+    X, _, _ = blobs(n=5000, d=2, k=4, seed=10)
+    fitted = kd.KMeans(4, random_state=5).fit(da.from_array(X, chunks=(1024, -1)))
+    with dask.config.set(THREADS):
+        threaded = kd.KMeans(4, random_state=5).fit(da.from_array(X, chunks=(1024, -1)))
+    np.testing.assert_array_equal(fitted.cluster_centers_, threaded.cluster_centers_)
+
+
+def test_random_init_draws_what_the_in_memory_fit_draws():
+    X, weights, _ = blobs(n=3000, seed=12)
+    reference = KMeans(5, init="random", n_init=3, random_state=4, algorithm="lloyd").fit(
+        X, sample_weight=weights)
+    with dask.config.set(THREADS):
+        fitted = KMeans(5, init="random", n_init=3, random_state=4).fit(
+            da.from_array(X, chunks=(1024, -1)), sample_weight=weights)
+    assert_same_fit(fitted, reference, bitwise=True)
+
+
+def test_the_sibling_class_defaults_to_kmeans_parallel():
+    assert kd.KMeans().init == "k-means||"
+    assert isinstance(kd.KMeans(), KMeans)
+
+
+@pytest.mark.parametrize("n_features", [3, 8])  # the in-memory seeding's two distance forms
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("chunks,bitwise", [(2 * CHUNK_ROWS, True), (1500, False)])
+def test_kmeans_plusplus_draws_what_the_in_memory_fit_draws(n_features, dtype, chunks, bitwise):
+    X, weights, _ = blobs(n=6000, d=n_features, k=6, seed=13, dtype=dtype)
+    reference = KMeans(6, random_state=7, algorithm="lloyd").fit(X, sample_weight=weights)
+    with dask.config.set(THREADS):
+        fitted = KMeans(6, random_state=7).fit(da.from_array(X, chunks=(chunks, -1)),
+                                               sample_weight=weights)
+    assert_same_fit(fitted, reference, bitwise=bitwise, dtype=dtype)
+
+
+def test_kmeans_parallel_in_memory_draws_what_the_dask_fit_draws():
+    X, weights, _ = blobs(n=5000, d=4, k=5, seed=14)
+    in_memory_fit = KMeans(5, init="k-means||", random_state=2, algorithm="lloyd").fit(
+        X, sample_weight=weights)
+    with dask.config.set(THREADS):
+        dask_fit = KMeans(5, init="k-means||", random_state=2).fit(
+            da.from_array(X, chunks=(1000, -1)), sample_weight=weights)
+    # The same rows are drawn; the potentials are summed in a different order
+    # (by block), hence centers equal to rounding rather than bitwise.
+    assert_same_fit(dask_fit, in_memory_fit, bitwise=False)
+    assert in_memory_fit.n_iter_ >= 1

@@ -1,0 +1,345 @@
+"""Each fast kernel step against the readable NumPy reference (kmeans_core.reference).
+
+One step at a time, from the same inputs: the assignment (labels, tie rule
+included), the update (weighted sums and centres, empty clusters relocated),
+the relocation choices, and the bounds Hamerly's and Elkan's kernels keep
+(they must really bound the true distances). Then the reference's own bounds
+and distance counts. Small data: every test here runs in well under a second
+once the kernels are compiled.
+
+The fast path is reached through ``kmeans_core._iterations``, the layer that
+feeds the kernels their buffers; the few calls into it are gathered in the
+helpers below, so a change of that layer is a change here only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import make_blobs
+from kmeans_core import reference
+from kmeans_core._bounds import SUMS_REFRESH
+from kmeans_core._distances import BOUND_MARGIN
+from kmeans_core._iterations import (
+    _Bounds,
+    _IterationBuffers,
+    _lloyd_pass,
+    assign_labels,
+    farthest_rows,
+    relocate_empty_clusters,
+)
+from kmeans_core._lloyd import reduce_chunks
+
+# Sums over samples are added in a fixed chunk/slot order by the fast path
+# and by np.add.at here: the same terms in another order, so they agree to
+# rounding, a few ulps per addition of the ~2500 here (relative 1e-12 is
+# ~4500 ulps). Labels and relocation choices are compared exactly.
+RTOL_SUMS = 1e-12
+
+
+# --- The fast path, step by step ----------------------------------------------------
+
+
+def fast_lloyd_step(X, weights, centers, labels):
+    """One Lloyd pass and update: (labels, sums, weights per cluster, new centres, relocated)."""
+    n_samples, n_features = X.shape
+    buffers = _IterationBuffers(n_samples, n_features, centers.shape[0])
+    labels = labels.astype(np.int32).copy()
+    _lloyd_pass(X, weights, centers, labels, buffers, True)
+    sums, totals = np.empty_like(buffers.sums), np.empty_like(buffers.weights)
+    reduce_chunks(buffers.chunk_sums, buffers.chunk_weights, sums, totals)
+    new_centers, relocated, _ = buffers.update(X, weights, centers, labels)
+    return labels, sums, totals, new_centers, relocated
+
+
+def fast_bounded_run(algorithm, X, weights, centers, n_iter):
+    """Hamerly's or Elkan's kernels for ``n_iter`` iterations, yielding after each assignment.
+
+    Yields ``(centers, labels, upper, lower, new_centers)``: the centres
+    assigned to, what the kernel kept, and the centres of the update.
+    """
+    n_samples, n_features = X.shape
+    n_clusters = centers.shape[0]
+    buffers = _IterationBuffers(n_samples, n_features, n_clusters)
+    bounds = _Bounds(algorithm, n_samples, n_clusters, buffers, n_features)
+    for iteration in range(n_iter):
+        bounds.assign(X, weights, centers, buffers, iteration == 0, SUMS_REFRESH)
+        labels = bounds.labels.copy()
+        new_centers, _, _ = buffers.update(X, weights, centers, bounds.labels)
+        yield centers, labels, bounds.upper.copy(), bounds.lower.copy(), new_centers
+        centers = new_centers
+
+
+def tie_data(d):
+    """Integer points with centres at integer positions: exact ties everywhere."""
+    rng = np.random.RandomState(d)
+    values = 4 if d < 8 else 2  # fewer values in more dimensions keep ties frequent
+    X = rng.randint(0, values, size=(300, d)).astype(np.float64)
+    centers = rng.randint(0, values, size=(6, d)).astype(np.float64)
+    return X, centers
+
+
+# --- Assignment ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("d", [1, 2, 9, 20])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_assignment_follows_the_tie_rule(d, dtype):
+    X, centers = tie_data(d)
+    X, centers = X.astype(dtype), centers.astype(dtype)
+    expected = reference.assign(X, centers)
+    # The tie rule is exercised: many rows have two centres at the same distance.
+    squared = reference.squared_distances(X, centers)
+    assert (np.sort(squared, axis=1)[:, 1] == squared.min(axis=1)).sum() > 20
+    np.testing.assert_array_equal(assign_labels(X, centers), expected)
+
+
+@pytest.mark.parametrize("d", [2, 9])
+def test_assignment_on_blobs(d):
+    X = make_blobs(2500, d, 7, seed=d)
+    centers = X[::400].copy()
+    np.testing.assert_array_equal(assign_labels(X, centers), reference.assign(X, centers))
+
+
+# --- Update: sums, centres, relocation -------------------------------------------------
+
+
+@pytest.mark.parametrize("d", [2, 9])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_update_sums_and_centres(d, weighted):
+    X = make_blobs(2500, d, 6, seed=10 + d)  # three chunks of rows, many sum slots
+    weights = (
+        np.random.RandomState(d).uniform(0.1, 3, X.shape[0]) if weighted else np.ones(X.shape[0])
+    )
+    centers = X[[0, 500, 1000, 1500, 2000, 2400]].copy()
+    labels, sums, totals, new_centers, relocated = fast_lloyd_step(
+        X, weights, centers, np.full(X.shape[0], -1)
+    )
+    expected_labels = reference.assign(X, centers)
+    np.testing.assert_array_equal(labels, expected_labels)
+    expected_sums, expected_totals = reference.cluster_sums(X, expected_labels, weights, 6)
+    np.testing.assert_allclose(sums, expected_sums, rtol=RTOL_SUMS)
+    np.testing.assert_allclose(totals, expected_totals, rtol=RTOL_SUMS)
+    assert not relocated
+    np.testing.assert_allclose(
+        new_centers,
+        reference.update(X, labels, weights, centers),
+        rtol=RTOL_SUMS,
+        atol=RTOL_SUMS * np.abs(X).max(),
+    )
+
+
+def test_update_relocates_like_the_reference():
+    """Two centres far from the data get no points: each takes a far-away sample."""
+    X = make_blobs(400, 3, 4, seed=3)
+    weights = np.random.RandomState(3).uniform(0.5, 2, 400)
+    centers = np.vstack([X[:3], [[1e3, 1e3, 1e3], [-1e3, 0, 0]]])
+    labels, _, _, new_centers, relocated = fast_lloyd_step(X, weights, centers, np.full(400, -1))
+    moves = reference.empty_cluster_relocations(X, labels, weights, centers)
+    assert relocated and [cluster for cluster, _ in moves] == [3, 4]
+    for cluster, row in moves:
+        # A relocated cluster is its one sample (to the rounding of w * x * (1 / w)).
+        np.testing.assert_allclose(new_centers[cluster], X[row], rtol=1e-15)
+    np.testing.assert_allclose(
+        new_centers, reference.update(X, labels, weights, centers), rtol=RTOL_SUMS
+    )
+
+
+# Degenerate cases where the old reference and the fast path drifted apart.
+RELOCATION_CASES = {
+    # Every sample on its centre: nothing moves; the empty cluster joins the heaviest.
+    "all on centres": ([[0, 0], [0, 0], [1, 1], [1, 1], [1, 1]], [[0, 0], [1, 1], [50, 50]]),
+    # One sample off its centre, two empty clusters: the second takes a sample
+    # at distance 0 (the lowest such row), as scikit-learn's rule does.
+    "one off centre": (
+        [[0, 0], [0, 0], [0, 0], [1, 1], [1, 1], [1, 1.2]],
+        [[0, 0], [1, 1], [50, 50], [60, 60]],
+    ),
+    # Both members of cluster 1 are taken: cluster 1 ends empty and joins the heaviest.
+    "cluster emptied": (
+        [[0, 0], [0, 0], [0, 0], [1, 1], [1, 1.2]],
+        [[0, 0], [1, 1.1], [50, 50], [60, 60]],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RELOCATION_CASES))
+def test_relocation_choices_in_degenerate_cases(case):
+    X, centers = (np.asarray(a, dtype=np.float64) for a in RELOCATION_CASES[case])
+    weights = np.ones(X.shape[0])
+    labels = reference.assign(X, centers)
+    sums, totals = reference.cluster_sums(X, labels, weights, centers.shape[0])
+    moves = reference.empty_cluster_relocations(X, labels, weights, centers)
+    fast_sums, fast_totals = sums.copy(), totals.copy()
+    relocated = relocate_empty_clusters(
+        X, weights, centers, fast_sums, fast_totals, labels.astype(np.int32)
+    )
+    assert relocated == bool(moves)
+    for cluster, row in moves:
+        sums[labels[row]] -= weights[row] * X[row]
+        totals[labels[row]] -= weights[row]
+        sums[cluster], totals[cluster] = weights[row] * X[row], weights[row]
+    np.testing.assert_array_equal(fast_sums, sums)
+    np.testing.assert_array_equal(fast_totals, totals)
+    _, _, _, new_centers, _ = fast_lloyd_step(X, weights, centers, np.full(X.shape[0], -1))
+    np.testing.assert_array_equal(new_centers, reference.update(X, labels, weights, centers))
+    if case == "all on centres":
+        assert moves == [] and (new_centers[2] == new_centers[1]).all()  # heaviest: cluster 1
+    if case == "one off centre":
+        assert moves == [(2, 5), (3, 0)]
+    if case == "cluster emptied":
+        assert moves == [(2, 3), (3, 4)] and (new_centers[1] == new_centers[0]).all()
+
+
+def test_farthest_rows_order():
+    """Largest distance first, equal distances in row order (a stable sort of -d)."""
+    rng = np.random.RandomState(0)
+    for _ in range(50):
+        distances = rng.randint(0, 5, size=rng.randint(1, 40)).astype(np.float64)
+        count = rng.randint(1, distances.size + 1)
+        expected = np.argsort(-distances, kind="stable")[:count]
+        np.testing.assert_array_equal(farthest_rows(distances, count), expected)
+
+
+# --- Bounds ---------------------------------------------------------------------------
+
+
+def assert_bounds_hold(algorithm, X, centers, labels, upper, lower, margin):
+    """``upper`` bounds the distance to the own centre from above, ``lower`` the others' from below."""
+    distances = np.sqrt(reference.squared_distances(X, centers))
+    rows = np.arange(X.shape[0])
+    own = distances[rows, labels]
+    assert np.all(upper * (1 + margin) >= own)
+    if algorithm == "hamerly":
+        others = distances.copy()
+        others[rows, labels] = np.inf
+        assert np.all(lower <= others.min(axis=1) * (1 + margin))
+    else:
+        assert np.all(lower <= distances * (1 + margin))
+
+
+@pytest.mark.parametrize("algorithm", ["hamerly", "elkan"])
+@pytest.mark.parametrize("d", [2, 9])
+def test_fast_bounds_bound_the_true_distances(algorithm, d):
+    """The kernels' bounds after each assignment, against every true distance.
+
+    The kernels keep their bounds valid up to the relative margin
+    ``BOUND_MARGIN`` they prune with (it covers the rounding of the bound
+    updates); the labels are the reference's, exactly.
+    """
+    X = make_blobs(1500, d, 8, seed=d)
+    weights = np.ones(X.shape[0])
+    pruned_something = False
+    for centers, labels, upper, lower, new_centers in fast_bounded_run(
+        algorithm, X, weights, X[:8].copy(), 8
+    ):
+        np.testing.assert_array_equal(labels, reference.assign(X, centers))
+        assert_bounds_hold(algorithm, X, centers, labels, upper, lower, BOUND_MARGIN)
+        np.testing.assert_allclose(
+            new_centers,
+            reference.update(X, labels, weights, centers),
+            rtol=RTOL_SUMS,
+            atol=RTOL_SUMS * np.abs(X).max(),
+        )
+        # Pruning happened: some bound is not an exact distance.
+        distances = np.sqrt(reference.squared_distances(X, centers))
+        pruned_something |= bool(np.any(upper > distances[np.arange(X.shape[0]), labels]))
+    assert pruned_something
+
+
+def lloyd_centers(X, centers, n_iter=30):
+    """The centres each assignment step of a reference Lloyd run starts from."""
+    return [
+        step["centers"]
+        for step in reference.lloyd_steps(X, centers, max_iter=n_iter)
+        if step["step"] == "assignment" and not step["final"]
+    ]
+
+
+@pytest.mark.parametrize("algorithm", ["hamerly", "elkan"])
+@pytest.mark.parametrize("d", [2, 5])
+def test_reference_bounds_are_exact_and_save_work(algorithm, d):
+    X = make_blobs(400, d, 6, seed=20 + d)
+    centers_per_iteration = lloyd_centers(X, X[:6].copy())
+    assert len(centers_per_iteration) > 3
+    n, k = X.shape[0], 6
+    steps = list(reference.bounds_assignments(algorithm, X, centers_per_iteration))
+    for t, ((bounds, computed, center_center), centers) in enumerate(
+        zip(steps, centers_per_iteration, strict=True)
+    ):
+        np.testing.assert_array_equal(bounds.labels, reference.assign(X, centers))
+        # Exact-looking NumPy: the bounds hold up to the rounding of one sqrt and a few
+        # additions per iteration, far below 1e-12 relative.
+        assert_bounds_hold(algorithm, X, centers, bounds.labels, bounds.upper, bounds.lower, 1e-12)
+        if t == 0:
+            assert (computed == k).all() and center_center == 0
+        else:
+            assert center_center == k * (k - 1) // 2
+            if algorithm == "hamerly":
+                # Nothing, the own centre only, or the own centre and then all k.
+                assert set(np.unique(computed)) <= {0, 1, k + 1}
+            else:
+                assert computed.max() <= k
+    later = sum(int(computed.sum()) for _, computed, _ in steps[1:])
+    assert later < 0.5 * n * k * (len(steps) - 1)  # the bounds save most of Lloyd's work
+
+
+def test_bounds_assignments_rejects_lloyd():
+    with pytest.raises(ValueError, match="algorithm"):
+        next(reference.bounds_assignments("lloyd", np.zeros((3, 2)), [np.zeros((1, 2))]))
+
+
+# --- The iteration ----------------------------------------------------------------------
+
+
+def test_relocation_with_unchanged_labels_is_not_a_fixed_point():
+    """The reference stops like the fast path: re-assign after a last relocation."""
+    from kmeans_core._iterations import lloyd_single_run
+
+    X = np.array([[2.0, 1.0], [0.0, 1.0], [0.0, 2.0], [0.0, 1.0], [2.0, 1.0]])
+    init = np.array([[1.0, 3.0], [-1.0, 2.0], [0.0, 3.0]])
+    steps = list(reference.lloyd_steps(X, init, tol=0.0))
+    assert steps[-3]["step"] == "update" and steps[-3]["relocated"]
+    assert steps[-2]["final"] and steps[-1]["reason"] == reference.STOP_UNCHANGED
+    labels, _, centers, n_iter = lloyd_single_run(X, np.ones(5), init, 300, 0.0)
+    np.testing.assert_array_equal(labels, steps[-1]["labels"])
+    np.testing.assert_array_equal(centers, steps[-1]["centers"])
+    assert n_iter == steps[-1]["n_iter"]
+
+
+def small_integer_case(seed):
+    """Few integer points (sums exact in any order), some far or repeated starting centres."""
+    rng = np.random.RandomState(seed)
+    n, d, k = rng.randint(3, 30), rng.randint(1, 4), rng.randint(2, 7)
+    X = rng.randint(0, 4, size=(n, d)).astype(np.float64)
+    init = rng.randint(-3, 8, size=(k, d)).astype(np.float64)
+    if seed % 3 == 0:
+        init[-1] = 100.0  # a centre no point is near: an empty cluster at once
+    weights = rng.randint(1, 4, n).astype(np.float64) if seed % 2 else np.ones(n)
+    return X, init, weights
+
+
+@pytest.mark.parametrize("tol", [0.0, 1e-4])
+def test_whole_runs_are_the_reference_bit_for_bit(tol):
+    """Lloyd's fast run against reference.lloyd on small integer data, 200 starts.
+
+    Integer points and weights make every sum exact whatever the order of
+    additions, so the two must agree bit for bit: labels (ties everywhere),
+    centres, the number of iterations, through empty clusters, relocations of
+    points on their centres and clusters emptied by a relocation.
+    """
+    from kmeans_core._iterations import lloyd_single_run
+
+    relocations = 0
+    for seed in range(200):
+        X, init, weights = small_integer_case(seed)
+        steps = list(reference.lloyd_steps(X, init, weights, max_iter=50, tol=tol))
+        relocations += sum(bool(s["relocated"]) for s in steps if s["step"] == "update")
+        expected = steps[-1]
+        absolute_tol = tol * np.mean(np.var(X, axis=0))
+        labels, _, centers, n_iter = lloyd_single_run(X, weights, init, 50, absolute_tol)
+        np.testing.assert_array_equal(labels, expected["labels"], err_msg=f"seed {seed}")
+        np.testing.assert_array_equal(centers, expected["centers"], err_msg=f"seed {seed}")
+        assert n_iter == expected["n_iter"], f"seed {seed}"
+    assert relocations > 100  # the degenerate rules were exercised
