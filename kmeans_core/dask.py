@@ -45,6 +45,7 @@ from kmeans_core._iterations import (
     _converged,
     distances_to_centers_of,
     mean_centers,
+    squared_distance_bound,
     squared_norms,
     transposed,
 )
@@ -327,9 +328,10 @@ def _center_stats_block(block, mean, dtype):
     out = np.empty(X.shape, dtype=X.dtype)
     chunk_sums = np.empty((chunks, X.shape[1]))
     chunk_squares = np.empty((chunks, X.shape[1]))
+    chunk_extremes = np.empty((chunks, X.shape[1]))
     with _single_threaded_task():
-        center_into(X, mean, out, chunk_sums, chunk_squares)
-    return chunk_sums, chunk_squares
+        center_into(X, mean, out, chunk_sums, chunk_squares, chunk_extremes)
+    return chunk_sums, chunk_squares, chunk_extremes.max(axis=0)
 
 
 def _lloyd_block(block, weight_block, previous_labels, mean, centers_t, centers_squared_norms,
@@ -555,6 +557,10 @@ class _DaskFit:
                                0.0)
         if not np.isfinite(variances).all():
             self._refuse_non_finite("its squared deviations overflow")
+        extremes = np.max([s[2] for s in stats], axis=0)
+        if not np.isfinite(squared_distance_bound(extremes, blocks.n_samples)):
+            self._refuse_non_finite(f"squared distances summed over its {blocks.n_features} "
+                                    f"features and {blocks.n_samples} samples would overflow")
         self.mean = mean
         return mean, variances
 

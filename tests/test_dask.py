@@ -22,9 +22,9 @@ dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
-from kmeans_core import KMeans
-from kmeans_core import dask as kd
-from kmeans_core._jit import CHUNK_ROWS
+from kmeans_core import KMeans  # noqa: E402 (after the importorskip lines)
+from kmeans_core import dask as kd  # noqa: E402 (after the importorskip lines)
+from kmeans_core._jit import CHUNK_ROWS  # noqa: E402 (after the importorskip lines)
 
 RTOL_REGROUPED = 1e-12
 # float32 centers are float64 sums rounded to float32: a regrouped sum can round
