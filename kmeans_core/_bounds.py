@@ -1,4 +1,4 @@
-"""Exact accelerated K-Means: Hamerly's and Elkan's bounds-based iterations.
+"""Exact accelerated K-Means: Hamerly's and Elkan's bounds-based block kernels.
 
 Both give the labels Lloyd's algorithm gives; they only skip distance
 computations that the triangle inequality proves useless. Per sample they keep
@@ -16,6 +16,21 @@ the distances to the others:
 After centers move by ``delta``, ``u += delta(a)`` and the lower bounds
 decrease by the shifts (Hamerly: by the largest shift of another center),
 which keeps every bound valid.
+
+``reference.hamerly_assignment`` and ``reference.elkan_assignment`` state the
+same rules in NumPy and count the distances they save;
+``tests/test_reference_oracle.py`` checks that the bounds kept here really
+bound the true distances.
+
+Kernels: :func:`hamerly_pass` (its first call, ``first=True``, rescans every
+sample: no bounds yet), :func:`first_bounds_pass` (Elkan's first iteration,
+every distance through one BLAS product per chunk) and :func:`elkan_pass`. Each
+is a block kernel with the contract of ``_lloyd.lloyd_pass`` (``docs/design.md``):
+rows in fixed chunks under ``prange``, labels written in place, per chunk the
+label changes and the new-centre sums. Bound tests use :func:`distance`, compiled
+with ``reassoc``/``contract`` (vector lanes; a few ulps relative, covered by
+``BOUND_MARGIN``); a label itself is settled by ``direct_squared_distance``,
+compiled without fastmath.
 
 Labels follow the tie rule of ``_distances.py`` exactly, as Lloyd's do: a
 sample keeps its label only when a bound beats the competing distance by the

@@ -1,17 +1,26 @@
-"""Numba kernels shared by every K-Means algorithm.
+"""Small numba kernels shared by the algorithms, the estimator and the metrics.
 
 All kernels assume prepared input: ``X`` C-contiguous float32/float64 without
 NaN, ``centers`` of the same dtype, ``labels`` int32, ``sample_weight`` of X's
-dtype. The Python layer (``_kmeans.py``) validates; nothing here checks.
+dtype. The Python layer (``_kmeans.py``, ``_iterations.py``) validates; nothing
+here checks.
 
-Determinism: every reduction over samples is split into fixed chunks of
-``CHUNK_ROWS`` rows. Each chunk writes its own slot of a partial buffer and the
-slots are summed serially in chunk order, so results are bitwise identical
-whatever the number of threads.
+Here: a chunk's rows as float64 and a row's squared norm (where every
+BLAS-ranked pass starts), the inertia per chunk, Euclidean distances to the
+centres (``transform``), label bookkeeping, and the centring pass of a fit's
+private copy.
 
-Precision: squared distances are computed directly as ``sum((x - c) ** 2)``,
-never through ``|x|^2 - 2 x.c + |c|^2``, which cancels badly (especially in
-float32). Sums over samples are accumulated in float64 for both dtypes.
+Determinism: every reduction over samples is split into fixed chunks of rows;
+each chunk writes its own slot of a partial buffer and the slots are summed
+serially in chunk order, so results are bitwise identical whatever the number
+of threads.
+
+Precision: *which* centre is nearest is decided in ``_distances.py`` (the tie
+rule: the fast paths rank by the expanded form ``|c|^2 - 2 x.c`` and settle
+near-ties by the direct distance). The *values* computed here (inertia,
+``transform``) are direct, ``sum((x - c) ** 2)``, which does not cancel as
+``|x|^2 - 2 x.c + |c|^2`` does in float32. Sums over samples are accumulated in
+float64 for both dtypes.
 """
 
 from __future__ import annotations
@@ -62,18 +71,6 @@ def squared_distances_to_centers(x_row, centers_t, out):
         for j in range(n_clusters):
             diff = value - centers_t[f, j]
             out[j] += diff * diff
-
-
-@jit
-def nearest(distances):
-    """Index and value of the smallest distance; ties go to the lowest index."""
-    best_index = 0
-    best_value = distances[0]
-    for j in range(1, distances.shape[0]):
-        if distances[j] < best_value:
-            best_value = distances[j]
-            best_index = j
-    return best_index, best_value
 
 
 # ``reassoc``/``contract`` (no ``nnan``/``ninf``): summed strictly in order,

@@ -33,6 +33,48 @@ import numpy as np
 
 _CACHE = os.environ.get("KMEANS_CORE_DISABLE_CACHE", "0") != "1"
 
+
+def _drop_stale_cache():
+    """Delete the package's numba cache when any of its sources changed since it was written.
+
+    numba keys a cached kernel on its own file's timestamp only: a kernel that
+    calls (and inlines) a function from another module keeps its old machine
+    code after that other module is edited, silently. A stamp of every
+    source's size and time, kept beside the cache, catches that: on a mismatch
+    the package's ``*.nbi``/``*.nbc`` files are removed and recompiled on use.
+    An installed release never trips it (its files do not change); an editable
+    checkout being worked on does.
+    """
+    package = os.path.dirname(os.path.abspath(__file__))
+    cache = os.path.join(package, "__pycache__")
+    try:
+        sources = sorted(name for name in os.listdir(package) if name.endswith(".py"))
+        stamp = ";".join(
+            f"{name}:{os.stat(os.path.join(package, name)).st_size}:"
+            f"{os.stat(os.path.join(package, name)).st_mtime_ns}" for name in sources)
+        stamp_path = os.path.join(cache, "kmeans_core_sources.stamp")
+        try:
+            with open(stamp_path) as handle:
+                if handle.read() == stamp:
+                    return
+        except OSError:
+            pass
+        os.makedirs(cache, exist_ok=True)
+        for name in os.listdir(cache):
+            if name.endswith((".nbi", ".nbc")):
+                try:
+                    os.remove(os.path.join(cache, name))
+                except OSError:
+                    pass  # another process got there first
+        with open(stamp_path, "w") as handle:
+            handle.write(stamp)
+    except OSError:
+        pass  # a read-only install: numba falls back to its own cache location
+
+
+if _CACHE:
+    _drop_stale_cache()
+
 _OPTIONS = dict(nogil=True, cache=_CACHE, fastmath=False, error_model="numpy")
 
 

@@ -94,9 +94,23 @@ LAYOUTS = {
 }
 
 
-@pytest.mark.parametrize("layout", list(LAYOUTS))
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("weighted", [False, True])
+def _layout_cases():
+    """Every layout x dtype x weights: an all-pairs cover in the default run, the rest slow."""
+    from allpairs import all_pairs
+
+    factors = [list(LAYOUTS), [np.float64, np.float32], [False, True]]
+    quick = {(layout, np.dtype(dtype).name, weighted)
+             for layout, dtype, weighted in all_pairs(factors)}
+    for weighted in (False, True):
+        for dtype in (np.float64, np.float32):
+            for layout in LAYOUTS:
+                marks = () if (layout, np.dtype(dtype).name, weighted) in quick \
+                    else (pytest.mark.slow,)
+                yield pytest.param(layout, dtype, weighted, marks=marks,
+                                   id=f"{weighted}-{np.dtype(dtype).name}-{layout}")
+
+
+@pytest.mark.parametrize("layout, dtype, weighted", list(_layout_cases()))
 def test_matches_in_memory_fit_on_a_local_cluster(client, layout, dtype, weighted):
     X, weights, init = blobs(dtype=dtype)
     chunks, bitwise = LAYOUTS[layout]
@@ -295,6 +309,7 @@ def _peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+@pytest.mark.slow  # seconds of processes/browser: CI runs it with -m slow
 def test_a_worker_killed_mid_fit_does_not_change_the_answer(client, monkeypatch):
     X, weights, init = blobs(n=8192, seed=8)
     reference = in_memory(X, init, weights)
@@ -342,6 +357,7 @@ def test_kmeans_parallel_is_reproducible_and_independent_of_the_block_layout():
     assert first.inertia_ <= 1.01 * reference.inertia_
 
 
+@pytest.mark.slow  # seconds of processes/browser: CI runs it with -m slow
 def test_kmeans_parallel_on_a_local_cluster_matches_the_threaded_scheduler(client):
     X, _, _ = blobs(n=5000, d=2, k=4, seed=10)
     fitted = kd.KMeans(4, random_state=5).fit(da.from_array(X, chunks=(1024, -1)))

@@ -324,6 +324,7 @@ def test_signal_while_writing_keeps_the_old_report_and_no_staging(old_report, cu
 
 
 @posix_signals
+@pytest.mark.slow  # a few seconds of subprocesses: CI runs it with -m slow
 def test_signal_during_the_swap_waits_for_it_to_finish(old_report, customers_csv):
     process = start_cli(["run", customers_csv, "--out", old_report, *QUICK], "swapping:1",
                         old_report.parent)
@@ -355,6 +356,7 @@ def test_sigkill_leaves_staging_that_the_next_run_removes(old_report, customers_
 
 
 @posix_signals
+@pytest.mark.slow  # a few seconds of subprocesses: CI runs it with -m slow
 def test_sigterm_at_random_moments_leaves_a_whole_report(old_report, customers_csv):
     """Whenever SIGTERM lands, the folder holds the old report or a whole new one, nothing else."""
     before = snapshot(old_report)
@@ -670,7 +672,8 @@ class ClosedPipe(io.TextIOBase):
         raise BrokenPipeError(32, "Broken pipe")
 
 
-@pytest.mark.parametrize("command", ["demo", "run", "assign", "teach"])
+@pytest.mark.parametrize("command", ["demo", "run", "assign",
+                                     pytest.param("teach", marks=pytest.mark.slow)])
 def test_closed_pipe_exits_quietly(tmp_path, customers_csv, model_and_table, monkeypatch, capsys,
                                    command):
     model, table = model_and_table

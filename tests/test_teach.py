@@ -410,6 +410,7 @@ def test_command_bad_input(tmp_path, capsys):
     assert not (tmp_path / "kmeans.gif").exists()
 
 
+@pytest.mark.slow  # seconds of processes/browser: CI runs it with -m slow
 def test_python_m_entry_point(tmp_path):
     result = subprocess.run(
         [sys.executable, "-W", "error", "-m", "kmeans_core.teach", "--out", str(tmp_path),

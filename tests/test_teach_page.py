@@ -168,6 +168,7 @@ def test_cli_seed_changes_the_embedded_seedings_and_is_checked(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow  # seconds of processes/browser: CI runs it with -m slow
 def test_cli_mall_errors_name_the_problem(tmp_path):
     bad = tmp_path / "mall.csv"
     bad.write_text("CustomerID,Age\n1,20\n")
@@ -273,6 +274,7 @@ def _compare_engine_with_python(js_stages, py_stages, X, where):
             assert js["tol"] == pytest.approx(py.tol, rel=ENGINE_TOL), at
 
 
+@pytest.mark.slow  # every preset x seeding x k in the browser: CI runs it with -m slow
 def test_page_engine_matches_the_python_trace_on_every_preset(page):
     """The 1e-12 test: every data set, both seedings, every k the page offers."""
     names = page.evaluate("() => kmeansPage.DATA.datasets.map((d) => d.name)")
