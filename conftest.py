@@ -26,8 +26,18 @@ collect_ignore = ["docs/make_figures.py"]
 # Packages a module of ours may import at its top level although the core install lacks them
 # (dask, the file formats...). A module that imports one that is not installed is left out of
 # the doctest run rather than failing to import; its own tests skip in the same case.
-OPTIONAL_PACKAGES = ("dask", "distributed", "zarr", "dask_ml", "polars", "pyarrow", "openpyxl",
-                     "sklearn", "faiss", "sklearnex")
+OPTIONAL_PACKAGES = (
+    "dask",
+    "distributed",
+    "zarr",
+    "dask_ml",
+    "polars",
+    "pyarrow",
+    "openpyxl",
+    "sklearn",
+    "faiss",
+    "sklearnex",
+)
 _TOP_LEVEL_IMPORT = re.compile(r"^(?:import|from)\s+(\w+)", re.MULTILINE)
 
 

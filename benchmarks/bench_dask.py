@@ -57,8 +57,10 @@ def run(n, d, k, blocks, workers, repeats, seed=0, peers=True):
     X_memory = true_centers[rng.integers(0, k, n)] + rng.standard_normal((n, d))
     init = X_memory[rng.choice(n, k, replace=False)]
     rows = []
-    with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster, \
-            Client(cluster):
+    with (
+        LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster,
+        Client(cluster),
+    ):
         X = da.from_array(X_memory, chunks=(-(-n // blocks), d)).persist()
 
         def ours_fixed():
@@ -70,20 +72,28 @@ def run(n, d, k, blocks, workers, repeats, seed=0, peers=True):
         def ours_default():
             return kd.KMeans(k, random_state=0).fit(X)
 
-        fixed = [("kmeans_core.dask (Lloyd)", ours_fixed),
-                 ("kmeans_core in memory (Lloyd)", memory_fixed)]
+        fixed = [
+            ("kmeans_core.dask (Lloyd)", ours_fixed),
+            ("kmeans_core in memory (Lloyd)", memory_fixed),
+        ]
         default = [("kmeans_core.dask, k-means||", ours_default)]
         if DaskMLKMeans is not None:
-            fixed.append(("dask-ml", lambda: DaskMLKMeans(k, init=init, tol=1e-4,
-                                                          n_init=1).fit(X)))
+            fixed.append(("dask-ml", lambda: DaskMLKMeans(k, init=init, tol=1e-4, n_init=1).fit(X)))
             default.append(("dask-ml, k-means||", lambda: DaskMLKMeans(k, random_state=0).fit(X)))
 
         for label, fit in fixed + default:
             fit()  # warm-up: compile, imports on the workers
             seconds, model = _median_time(fit, repeats)
             n_iter = int(np.max(model.n_iter_))
-            rows.append((label, "fixed init" if (label, fit) in fixed else "default",
-                         seconds, n_iter, seconds / n_iter))
+            rows.append(
+                (
+                    label,
+                    "fixed init" if (label, fit) in fixed else "default",
+                    seconds,
+                    n_iter,
+                    seconds / n_iter,
+                )
+            )
     return rows
 
 
@@ -97,8 +107,10 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     rows = run(args.n, args.d, args.k, args.blocks, args.workers, args.repeats)
-    print(f"n={args.n:,} d={args.d} k={args.k}, {args.blocks} blocks, LocalCluster "
-          f"{args.workers} workers x 1 thread, medians of {args.repeats}")
+    print(
+        f"n={args.n:,} d={args.d} k={args.k}, {args.blocks} blocks, LocalCluster "
+        f"{args.workers} workers x 1 thread, medians of {args.repeats}"
+    )
     print("| run | start | fit (s) | iterations | s / iteration |")
     print("|---|---|---|---|---|")
     for label, start, seconds, n_iter, per_iteration in rows:

@@ -76,7 +76,8 @@ def fit_row(n, d, k, repeat, with_sklearn=True):
     if with_sklearn:
         theirs_time, theirs = median_time(lambda: Theirs(k, random_state=0).fit(X), repeat)
         row.update(
-            sklearn_s=theirs_time, sklearn_steps=theirs.n_steps_,
+            sklearn_s=theirs_time,
+            sklearn_steps=theirs.n_steps_,
             speedup=theirs_time / ours_time,
             same_centers=bool(np.array_equal(ours.cluster_centers_, theirs.cluster_centers_)),
             inertia_rel_diff=abs(ours.inertia_ - theirs.inertia_) / theirs.inertia_,
@@ -118,9 +119,11 @@ def check_huge_row(n, d, k):
     theirs = Theirs(k, random_state=_ChoiceWithCachedTable(0)).fit(X)
     seconds = time.perf_counter() - start
     same = bool(np.array_equal(ours.cluster_centers_, theirs.cluster_centers_))
-    print(f"\n({n:,}, {d}, {k}) checked against scikit-learn with its batch table cached "
-          f"({seconds:.1f} s): same centers {same}, steps {theirs.n_steps_:,} / {ours.n_steps_:,}, "
-          f"inertia rel. diff {abs(ours.inertia_ - theirs.inertia_) / theirs.inertia_:.1e}")
+    print(
+        f"\n({n:,}, {d}, {k}) checked against scikit-learn with its batch table cached "
+        f"({seconds:.1f} s): same centers {same}, steps {theirs.n_steps_:,} / {ours.n_steps_:,}, "
+        f"inertia rel. diff {abs(ours.inertia_ - theirs.inertia_) / theirs.inertia_:.1e}"
+    )
 
 
 def partial_fit_rows(n, d, k, batch_rows, n_batches=60):
@@ -131,8 +134,9 @@ def partial_fit_rows(n, d, k, batch_rows, n_batches=60):
     X = blobs(n, d, k)
     rows = []
     for rows_per_batch in batch_rows:
-        batches = [X[s:s + rows_per_batch] for s in range(0, rows_per_batch * n_batches,
-                                                           rows_per_batch)]
+        batches = [
+            X[s : s + rows_per_batch] for s in range(0, rows_per_batch * n_batches, rows_per_batch)
+        ]
         result = {"batch_rows": rows_per_batch}
         for name, cls in (("ours", Ours), ("sklearn", Theirs)):
             model = cls(k, random_state=0)
@@ -145,8 +149,9 @@ def partial_fit_rows(n, d, k, batch_rows, n_batches=60):
             result[f"{name}_ms"] = 1e3 * statistics.median(times)
             result[f"{name}_centers"] = model.cluster_centers_
         result["speedup"] = result["sklearn_ms"] / result["ours_ms"]
-        result["same_centers"] = bool(np.array_equal(result.pop("ours_centers"),
-                                                     result.pop("sklearn_centers")))
+        result["same_centers"] = bool(
+            np.array_equal(result.pop("ours_centers"), result.pop("sklearn_centers"))
+        )
         rows.append(result)
     return rows
 
@@ -156,14 +161,24 @@ def main(argv=None):
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every n by this")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-huge", action="store_true", help="leave out the n=1e7 row")
-    parser.add_argument("--sklearn-huge", action="store_true",
-                        help="also run scikit-learn on the n=1e7 row (minutes)")
-    parser.add_argument("--check-huge", action="store_true",
-                        help="compare the n=1e7 answer with scikit-learn's, its batch table "
-                             "cached between steps (same draws, seconds instead of minutes)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="run both libraries on this many threads (scikit-learn's OpenMP "
-                             "and BLAS through threadpoolctl, ours through numba)")
+    parser.add_argument(
+        "--sklearn-huge",
+        action="store_true",
+        help="also run scikit-learn on the n=1e7 row (minutes)",
+    )
+    parser.add_argument(
+        "--check-huge",
+        action="store_true",
+        help="compare the n=1e7 answer with scikit-learn's, its batch table "
+        "cached between steps (same draws, seconds instead of minutes)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="run both libraries on this many threads (scikit-learn's OpenMP "
+        "and BLAS through threadpoolctl, ours through numba)",
+    )
     args = parser.parse_args(argv)
     import numba
     import sklearn
@@ -174,11 +189,15 @@ def main(argv=None):
         numba.set_num_threads(args.threads)
         limits = threadpool_limits(limits=args.threads)  # noqa: F841 (held for the whole run)
 
-    print(f"machine: {machine_description()}; numba threads {numba.get_num_threads()}; "
-          f"scikit-learn {sklearn.__version__}; scale {args.scale}; median of {args.repeat}")
+    print(
+        f"machine: {machine_description()}; numba threads {numba.get_num_threads()}; "
+        f"scikit-learn {sklearn.__version__}; scale {args.scale}; median of {args.repeat}"
+    )
     warm_up()
-    print("\n| n, d, k | scikit-learn fit (s) | ours (s) | speed-up | steps (theirs / ours) "
-          "| same centers | inertia rel. diff |")
+    print(
+        "\n| n, d, k | scikit-learn fit (s) | ours (s) | speed-up | steps (theirs / ours) "
+        "| same centers | inertia rel. diff |"
+    )
     print("|---|---|---|---|---|---|---|")
     for n, d, k in FIT_ROWS:
         huge = n >= 10_000_000
@@ -188,12 +207,18 @@ def main(argv=None):
         with_sklearn = not huge or args.sklearn_huge
         row = fit_row(n, d, k, 1 if huge else args.repeat, with_sklearn)
         if with_sklearn:
-            print(f"| {n:,}, {d}, {k} | {row['sklearn_s']:.3f} | {row['ours_s']:.3f} | "
-                  f"{row['speedup']:.1f}x | {row['sklearn_steps']:,} / {row['ours_steps']:,} | "
-                  f"{row['same_centers']} | {row['inertia_rel_diff']:.1e} |", flush=True)
+            print(
+                f"| {n:,}, {d}, {k} | {row['sklearn_s']:.3f} | {row['ours_s']:.3f} | "
+                f"{row['speedup']:.1f}x | {row['sklearn_steps']:,} / {row['ours_steps']:,} | "
+                f"{row['same_centers']} | {row['inertia_rel_diff']:.1e} |",
+                flush=True,
+            )
         else:
-            print(f"| {n:,}, {d}, {k} | not run | {row['ours_s']:.3f} | | — / "
-                  f"{row['ours_steps']:,} | | |", flush=True)
+            print(
+                f"| {n:,}, {d}, {k} | not run | {row['ours_s']:.3f} | | — / "
+                f"{row['ours_steps']:,} | | |",
+                flush=True,
+            )
     if args.check_huge:
         n, d, k = FIT_ROWS[-1]
         check_huge_row(int(n * args.scale), d, k)
@@ -203,8 +228,11 @@ def main(argv=None):
     print("| rows per batch | scikit-learn (ms) | ours (ms) | speed-up | same centers |")
     print("|---|---|---|---|---|")
     for row in partial_fit_rows(n, d, k, PARTIAL_FIT_BATCHES):
-        print(f"| {row['batch_rows']:,} | {row['sklearn_ms']:.2f} | {row['ours_ms']:.2f} | "
-              f"{row['speedup']:.1f}x | {row['same_centers']} |", flush=True)
+        print(
+            f"| {row['batch_rows']:,} | {row['sklearn_ms']:.2f} | {row['ours_ms']:.2f} | "
+            f"{row['speedup']:.1f}x | {row['same_centers']} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -58,7 +58,9 @@ def one_run(csv_path: Path, out_dir: Path, n_init: int, plots: bool) -> tuple[fl
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--n-init", type=int, default=DEFAULT_N_INIT)
     parser.add_argument("--repeat", type=int, default=1)
@@ -71,25 +73,34 @@ def main(argv=None) -> int:
         datasets.make_customers(2_000, random_state=1).to_csv(warm_csv, index=False)
         started = time.perf_counter()
         one_run(warm_csv, workdir / "warm-report", args.n_init, plots=not args.no_plots)
-        print(f"warm-up on 2,000 customers (JIT compile or cache load): {time.perf_counter() - started:.1f} s")
+        print(
+            f"warm-up on 2,000 customers (JIT compile or cache load): {time.perf_counter() - started:.1f} s"
+        )
 
         big_csv = workdir / "customers.csv"
         started = time.perf_counter()
         datasets.make_customers(args.customers, random_state=0).to_csv(big_csv, index=False)
-        print(f"generated {args.customers:,} synthetic customers in {time.perf_counter() - started:.1f} s "
-              "(not timed below)")
+        print(
+            f"generated {args.customers:,} synthetic customers in {time.perf_counter() - started:.1f} s "
+            "(not timed below)"
+        )
 
         import numba
 
-        print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, numba threads "
-              f"{numba.get_num_threads()}, Python {platform.python_version()}")
+        print(
+            f"machine: {platform.machine()}, {os.cpu_count()} CPUs, numba threads "
+            f"{numba.get_num_threads()}, Python {platform.python_version()}"
+        )
         totals = []
         for repeat in range(args.repeat):
-            total, stages, result = one_run(big_csv, workdir / f"report-{repeat}", args.n_init,
-                                            plots=not args.no_plots)
+            total, stages, result = one_run(
+                big_csv, workdir / f"report-{repeat}", args.n_init, plots=not args.no_plots
+            )
             totals.append(total)
-            print(f"\nrun {repeat + 1}: {total:.1f} s end to end, k = {result.k} "
-                  f"({result.selection.reason})")
+            print(
+                f"\nrun {repeat + 1}: {total:.1f} s end to end, k = {result.k} "
+                f"({result.selection.reason})"
+            )
             for stage, seconds in stages.items():
                 print(f"  {seconds:6.1f} s  {stage}")
             sizes = ", ".join(f"{s.name}: {s.size:,}" for s in result.segments)

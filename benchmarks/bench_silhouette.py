@@ -59,11 +59,19 @@ def best_of(function, X, labels, repeat):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", nargs="+", default=["20000x2", "200000x2"],
-                        help="n_samples x n_features cases (default: 20000x2 200000x2)")
+    parser.add_argument(
+        "--sizes",
+        nargs="+",
+        default=["20000x2", "200000x2"],
+        help="n_samples x n_features cases (default: 20000x2 200000x2)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; the best is kept")
-    parser.add_argument("--sklearn-max", type=int, default=50_000,
-                        help="largest n_samples on which scikit-learn is timed too")
+    parser.add_argument(
+        "--sklearn-max",
+        type=int,
+        default=50_000,
+        help="largest n_samples on which scikit-learn is timed too",
+    )
     args = parser.parse_args(argv)
 
     import numba
@@ -72,6 +80,7 @@ def main(argv=None):
 
     started = time.perf_counter()
     from kmeans_core import silhouette_score
+
     import_seconds = time.perf_counter() - started
 
     # Warm-up: compile (or load from numba's cache) and let scikit-learn
@@ -82,12 +91,16 @@ def main(argv=None):
     first_call = time.perf_counter() - started
     sklearn_silhouette(X_small, labels_small)
 
-    print(f"Machine: {cpu_name()}, {platform.machine()}, {os.cpu_count()} CPUs, numba threads "
-          f"{numba.get_num_threads()}; Python {platform.python_version()}, numpy "
-          f"{np.__version__}, numba {numba.__version__}, scikit-learn {sklearn.__version__}")
-    print(f"import kmeans_core (after numpy, numba, scikit-learn): {import_seconds:.2f} s; "
-          f"first silhouette call (compile or "
-          f"cache load, n=500): {first_call:.2f} s")
+    print(
+        f"Machine: {cpu_name()}, {platform.machine()}, {os.cpu_count()} CPUs, numba threads "
+        f"{numba.get_num_threads()}; Python {platform.python_version()}, numpy "
+        f"{np.__version__}, numba {numba.__version__}, scikit-learn {sklearn.__version__}"
+    )
+    print(
+        f"import kmeans_core (after numpy, numba, scikit-learn): {import_seconds:.2f} s; "
+        f"first silhouette call (compile or "
+        f"cache load, n=500): {first_call:.2f} s"
+    )
     print()
     header = f"{'n':>9} {'d':>3} {'kmeans_core s':>14} {'sklearn s':>10} {'ratio':>7} {'|diff|':>9}"
     print(header)
@@ -98,14 +111,19 @@ def main(argv=None):
         ours_seconds, ours = best_of(silhouette_score, X, labels, args.repeat)
         if n_samples <= args.sklearn_max:
             theirs_seconds, theirs = best_of(sklearn_silhouette, X, labels, args.repeat)
-            print(f"{n_samples:>9,} {n_features:>3} {ours_seconds:>14.3f} {theirs_seconds:>10.3f} "
-                  f"{ours_seconds / theirs_seconds:>7.3f} {abs(ours - theirs):>9.1e}")
+            print(
+                f"{n_samples:>9,} {n_features:>3} {ours_seconds:>14.3f} {theirs_seconds:>10.3f} "
+                f"{ours_seconds / theirs_seconds:>7.3f} {abs(ours - theirs):>9.1e}"
+            )
         else:
-            print(f"{n_samples:>9,} {n_features:>3} {ours_seconds:>14.3f} {'-':>10} {'-':>7} "
-                  f"{'-':>9}")
+            print(
+                f"{n_samples:>9,} {n_features:>3} {ours_seconds:>14.3f} {'-':>10} {'-':>7} {'-':>9}"
+            )
     print()
-    print("ratio = kmeans_core time / scikit-learn time (below 1: kmeans_core is faster); "
-          f"best of {args.repeat}.")
+    print(
+        "ratio = kmeans_core time / scikit-learn time (below 1: kmeans_core is faster); "
+        f"best of {args.repeat}."
+    )
 
 
 if __name__ == "__main__":

@@ -66,16 +66,31 @@ PAUSE_BETWEEN_PEERS_S = 0.1
 REFERENCE = "scikit-learn lloyd"  # the oracle every row's labels and inertia are checked against
 
 # The core issue's grid of (n, d, k); QUICK_GRID keeps its d and k on small n.
-CORE_GRID = [(100_000, 2, 5), (1_000_000, 2, 5), (200_000, 16, 16), (100_000, 64, 64),
-             (1_000_000, 8, 32)]
+CORE_GRID = [
+    (100_000, 2, 5),
+    (1_000_000, 2, 5),
+    (200_000, 16, 16),
+    (100_000, 64, 64),
+    (1_000_000, 8, 32),
+]
 QUICK_GRID = [(2_000, 2, 5), (10_000, 2, 5), (2_000, 16, 16), (1_000, 64, 64), (5_000, 8, 32)]
 # Issue 20's rows (n, d, k, dtype), off the hand-picked grid above.
-OFF_GRID = [(200, 2, 5, "float64"), (2_000, 2, 3, "float64"), (10_000, 8, 8, "float64"),
-            (100_000, 128, 8, "float64"), (50_000, 300, 10, "float64"),
-            (1_000_000, 8, 32, "float32"), (100_000, 2, 256, "float64"),
-            (300_000, 32, 128, "float64")]
-QUICK_OFF_GRID = [(200, 2, 5, "float64"), (2_000, 128, 8, "float64"), (5_000, 8, 32, "float32"),
-                  (3_000, 2, 128, "float64")]
+OFF_GRID = [
+    (200, 2, 5, "float64"),
+    (2_000, 2, 3, "float64"),
+    (10_000, 8, 8, "float64"),
+    (100_000, 128, 8, "float64"),
+    (50_000, 300, 10, "float64"),
+    (1_000_000, 8, 32, "float32"),
+    (100_000, 2, 256, "float64"),
+    (300_000, 32, 128, "float64"),
+]
+QUICK_OFF_GRID = [
+    (200, 2, 5, "float64"),
+    (2_000, 128, 8, "float64"),
+    (5_000, 8, 32, "float32"),
+    (3_000, 2, 128, "float64"),
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,8 +175,9 @@ class Peer:
 
 def _estimator_fit(make_estimator):
     def fit_from_init(X, init, max_iter, tol):
-        model = make_estimator(init.shape[0], init=init, n_init=1, max_iter=max_iter,
-                               tol=tol).fit(X)
+        model = make_estimator(init.shape[0], init=init, n_init=1, max_iter=max_iter, tol=tol).fit(
+            X
+        )
         return FitResult(np.asarray(model.labels_), float(model.inertia_), int(model.n_iter_))
 
     return fit_from_init
@@ -192,8 +208,15 @@ def _faiss_fit(X, init, max_iter, tol):
     n, d = X32.shape
     k = init.shape[0]
     # max_points_per_centroid: by default faiss trains on a subsample of 256 * k points.
-    kmeans = faiss.Kmeans(d, k, niter=max_iter, seed=0, verbose=False,
-                          max_points_per_centroid=max(n // k + 1, 256), min_points_per_centroid=1)
+    kmeans = faiss.Kmeans(
+        d,
+        k,
+        niter=max_iter,
+        seed=0,
+        verbose=False,
+        max_points_per_centroid=max(n // k + 1, 256),
+        min_points_per_centroid=1,
+    )
     kmeans.train(X32, init_centroids=np.ascontiguousarray(init, dtype=np.float32))
     _, labels = kmeans.index.search(X32, 1)  # a fit ends with labels, as scikit-learn's does
     labels = labels.ravel()
@@ -211,16 +234,29 @@ def _installed(module):
 def kmeans_core_peers():
     from kmeans_core._kmeans import ALGORITHMS
 
-    return [Peer(f"kmeans_core {algorithm}", "kmeans_core", algorithm,
-                 _estimator_fit(_kmeans_core_estimator(algorithm)),
-                 _kmeans_core_estimator(algorithm))
-            for algorithm in ALGORITHMS]
+    return [
+        Peer(
+            f"kmeans_core {algorithm}",
+            "kmeans_core",
+            algorithm,
+            _estimator_fit(_kmeans_core_estimator(algorithm)),
+            _kmeans_core_estimator(algorithm),
+        )
+        for algorithm in ALGORITHMS
+    ]
 
 
 def sklearn_peers():
-    return [Peer(f"scikit-learn {algorithm}", "scikit-learn", algorithm,
-                 _estimator_fit(_sklearn_estimator(algorithm)), _sklearn_estimator(algorithm))
-            for algorithm in ("lloyd", "elkan")]
+    return [
+        Peer(
+            f"scikit-learn {algorithm}",
+            "scikit-learn",
+            algorithm,
+            _estimator_fit(_sklearn_estimator(algorithm)),
+            _sklearn_estimator(algorithm),
+        )
+        for algorithm in ("lloyd", "elkan")
+    ]
 
 
 def optional_peers():
@@ -230,8 +266,7 @@ def optional_peers():
         make = _sklearn_estimator("lloyd", module="sklearnex.cluster")
         peers.append(Peer("sklearnex lloyd", "sklearnex", "lloyd", _estimator_fit(make), make))
     if _installed("faiss"):
-        peers.append(Peer("faiss", "faiss", "lloyd (float32)", _faiss_fit,
-                          fixed_iterations=True))
+        peers.append(Peer("faiss", "faiss", "lloyd (float32)", _faiss_fit, fixed_iterations=True))
     return peers
 
 
@@ -300,9 +335,18 @@ def _case_shape(case):
 
 def _skipped(section, case, peer, reason):
     n, d, k, dtype = _case_shape(case)
-    return {"section": section, "n": n, "d": d, "k": k, "dtype": dtype, "peer": peer.name,
-            "library": peer.library, "algorithm": peer.resolved_algorithm(n, d, k),
-            "status": "skipped", "reason": reason}
+    return {
+        "section": section,
+        "n": n,
+        "d": d,
+        "k": k,
+        "dtype": dtype,
+        "peer": peer.name,
+        "library": peer.library,
+        "algorithm": peer.resolved_algorithm(n, d, k),
+        "status": "skipped",
+        "reason": reason,
+    }
 
 
 def time_case(section, case, peers, args, budget, too_slow):
@@ -321,14 +365,25 @@ def time_case(section, case, peers, args, budget, too_slow):
     reference_first = sorted(peers, key=lambda peer: peer.name != REFERENCE)
     for peer in reference_first:
         if peer.name in too_slow:
-            records.append(_skipped(section, case, peer,
-                                    f"a smaller case took over {args.max_fit_seconds:g} s"))
+            records.append(
+                _skipped(
+                    section, case, peer, f"a smaller case took over {args.max_fit_seconds:g} s"
+                )
+            )
             continue
         if budget.exhausted():
             records.append(_skipped(section, case, peer, "--max-seconds budget spent"))
             continue
-        record = {"section": section, "n": n, "d": d, "k": k, "dtype": dtype, "peer": peer.name,
-                  "library": peer.library, "algorithm": peer.resolved_algorithm(n, d, k)}
+        record = {
+            "section": section,
+            "n": n,
+            "d": d,
+            "k": k,
+            "dtype": dtype,
+            "peer": peer.name,
+            "library": peer.library,
+            "algorithm": peer.resolved_algorithm(n, d, k),
+        }
         max_iter = args.max_iter
         if peer.fixed_iterations:
             done = [r for r in records if r["peer"] == REFERENCE and r["status"] == "ok"]
@@ -350,11 +405,20 @@ def time_case(section, case, peers, args, budget, too_slow):
             records.append(record)
             continue
         labels[peer.name] = result.labels
-        record.update(status="ok", best_s=min(times), median_s=statistics.median(times),
-                      times_s=times, n_iter=result.n_iter, inertia=result.inertia)
+        record.update(
+            status="ok",
+            best_s=min(times),
+            median_s=statistics.median(times),
+            times_s=times,
+            n_iter=result.n_iter,
+            inertia=result.inertia,
+        )
         records.append(record)
-        print(f"  {section:>4} n={n:<9,} d={d:<3} k={k:<3} {dtype:<7} {peer.name:<22} "
-              f"{min(times):8.4f} s  ({result.n_iter} iterations)", flush=True)
+        print(
+            f"  {section:>4} n={n:<9,} d={d:<3} k={k:<3} {dtype:<7} {peer.name:<22} "
+            f"{min(times):8.4f} s  ({result.n_iter} iterations)",
+            flush=True,
+        )
 
     position = {peer.name: i for i, peer in enumerate(peers)}
     records.sort(key=lambda record: position[record["peer"]])
@@ -362,11 +426,11 @@ def time_case(section, case, peers, args, budget, too_slow):
     for record in records:
         if record["status"] != "ok" or reference is None:
             continue
-        record["identical_labels"] = bool(np.array_equal(labels[record["peer"]],
-                                                         labels[REFERENCE]))
+        record["identical_labels"] = bool(np.array_equal(labels[record["peer"]], labels[REFERENCE]))
         record["same_n_iter"] = record["n_iter"] == reference["n_iter"]
-        record["rel_inertia_diff"] = abs(record["inertia"] - reference["inertia"]) / \
-            reference["inertia"]
+        record["rel_inertia_diff"] = (
+            abs(record["inertia"] - reference["inertia"]) / reference["inertia"]
+        )
         record["speedup_vs_reference"] = reference["best_s"] / record["best_s"]
     return records
 
@@ -438,11 +502,21 @@ def memory_child(peer_name, data_dir, max_iter, tol):
     result = peer.fit_from_init(X, init, max_iter, tol)
     seconds = time.perf_counter() - start
     peak = _proc_status_bytes("VmHWM") if exact else _max_rss_bytes()
-    print(json.dumps({"baseline_bytes": baseline, "peak_bytes": peak,
-                      "fit_extra_bytes": peak - baseline, "data_bytes": X.nbytes,
-                      "seconds": seconds, "n_iter": result.n_iter,
-                      "method": "VmHWM - VmRSS (peak reset before the fit)" if exact
-                      else "ru_maxrss after - before"}))
+    print(
+        json.dumps(
+            {
+                "baseline_bytes": baseline,
+                "peak_bytes": peak,
+                "fit_extra_bytes": peak - baseline,
+                "data_bytes": X.nbytes,
+                "seconds": seconds,
+                "n_iter": result.n_iter,
+                "method": "VmHWM - VmRSS (peak reset before the fit)"
+                if exact
+                else "ru_maxrss after - before",
+            }
+        )
+    )
 
 
 def run_memory(case, peers, args):
@@ -454,19 +528,40 @@ def run_memory(case, peers, args):
         np.save(Path(data_dir) / "init.npy", init)
         del X
         for peer in peers:
-            command = [sys.executable, "-m", "benchmarks.compare", "--memory-child", peer.name,
-                       "--data-dir", data_dir, "--max-iter", str(args.max_iter),
-                       "--tol", str(args.tol)]
-            record = {"section": "memory", "n": n, "d": d, "k": k, "peer": peer.name,
-                      "library": peer.library, "algorithm": peer.resolved_algorithm(n, d, k)}
+            command = [
+                sys.executable,
+                "-m",
+                "benchmarks.compare",
+                "--memory-child",
+                peer.name,
+                "--data-dir",
+                data_dir,
+                "--max-iter",
+                str(args.max_iter),
+                "--tol",
+                str(args.tol),
+            ]
+            record = {
+                "section": "memory",
+                "n": n,
+                "d": d,
+                "k": k,
+                "peer": peer.name,
+                "library": peer.library,
+                "algorithm": peer.resolved_algorithm(n, d, k),
+            }
             done = subprocess.run(command, capture_output=True, text=True, cwd=REPOSITORY)
             if done.returncode != 0:
-                record.update(status="error",
-                              reason=(done.stderr.strip().splitlines() or ["no output"])[-1])
+                record.update(
+                    status="error", reason=(done.stderr.strip().splitlines() or ["no output"])[-1]
+                )
             else:
                 record.update(status="ok", **json.loads(done.stdout.strip().splitlines()[-1]))
-                print(f"  memory n={n:,} d={d} k={k} {peer.name:<22} "
-                      f"+{record['fit_extra_bytes'] / 2**20:8.1f} MiB", flush=True)
+                print(
+                    f"  memory n={n:,} d={d} k={k} {peer.name:<22} "
+                    f"+{record['fit_extra_bytes'] / 2**20:8.1f} MiB",
+                    flush=True,
+                )
             records.append(record)
     reference = next((r for r in records if r["peer"] == REFERENCE and r["status"] == "ok"), None)
     for record in records:
@@ -496,17 +591,21 @@ def startup_script(library, algorithm):
         import_line, estimator = "import sklearn.cluster", "sklearn.cluster.KMeans"
     else:
         raise ValueError(f"no startup script for {library!r}")
-    lines = ["import json, time",
-             "import numpy as np",
-             "start = time.perf_counter()",
-             import_line,
-             "imported = time.perf_counter()",
-             "first_fit_s = None"]
+    lines = [
+        "import json, time",
+        "import numpy as np",
+        "start = time.perf_counter()",
+        import_line,
+        "imported = time.perf_counter()",
+        "first_fit_s = None",
+    ]
     if algorithm is not None:
-        lines += [f"X = np.random.RandomState(0).standard_normal(({n}, {d}))",
-                  "fit_start = time.perf_counter()",
-                  f"{estimator}({k}, n_init=1, random_state=0, algorithm={algorithm!r}).fit(X)",
-                  "first_fit_s = time.perf_counter() - fit_start"]
+        lines += [
+            f"X = np.random.RandomState(0).standard_normal(({n}, {d}))",
+            "fit_start = time.perf_counter()",
+            f"{estimator}({k}, n_init=1, random_state=0, algorithm={algorithm!r}).fit(X)",
+            "first_fit_s = time.perf_counter() - fit_start",
+        ]
     lines.append("print(json.dumps({'import_s': imported - start, 'first_fit_s': first_fit_s}))")
     return "\n".join(lines)
 
@@ -515,8 +614,14 @@ def run_startup_child(script, cache_dir):
     """Run ``script`` in a fresh interpreter with numba's cache in ``cache_dir``."""
     env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=env, cwd=REPOSITORY, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPOSITORY,
+        check=True,
+    )
     timings = json.loads(done.stdout.strip().splitlines()[-1])
     timings["process_s"] = time.perf_counter() - start
     return timings
@@ -532,10 +637,21 @@ def run_startup(algorithms):
             script = startup_script(library, algorithm)
             cold = run_startup_child(script, cache_dir)
             warm = run_startup_child(script, cache_dir)
-        records.append({"section": "startup", "library": library, "algorithm": algorithm,
-                        "fit": dict(zip("ndk", STARTUP_FIT)), "cold": cold, "warm": warm})
-        print(f"  startup {library} {algorithm:<8} import {warm['import_s']:.2f} s, first fit "
-              f"cold {cold['first_fit_s']:.2f} s, warm {warm['first_fit_s']:.2f} s", flush=True)
+        records.append(
+            {
+                "section": "startup",
+                "library": library,
+                "algorithm": algorithm,
+                "fit": dict(zip("ndk", STARTUP_FIT)),
+                "cold": cold,
+                "warm": warm,
+            }
+        )
+        print(
+            f"  startup {library} {algorithm:<8} import {warm['import_s']:.2f} s, first fit "
+            f"cold {cold['first_fit_s']:.2f} s, warm {warm['first_fit_s']:.2f} s",
+            flush=True,
+        )
     return records
 
 
@@ -553,10 +669,14 @@ def _inertia_diff(value):
 
 
 def timing_table(records, dtype_column=False):
-    lines = ["| n | d | k |" + (" dtype |" if dtype_column else "") + " library | algorithm "
-             "| time (s) | speed-up vs scikit-learn lloyd "
-             "| iterations | identical labels | \\|Δinertia\\| / inertia |",
-             "|---:|---:|---:|" + (":---|" if dtype_column else "") + ":---|:---|---:|---:|---:|:---:|---:|"]
+    lines = [
+        "| n | d | k |" + (" dtype |" if dtype_column else "") + " library | algorithm "
+        "| time (s) | speed-up vs scikit-learn lloyd "
+        "| iterations | identical labels | \\|Δinertia\\| / inertia |",
+        "|---:|---:|---:|"
+        + (":---|" if dtype_column else "")
+        + ":---|:---|---:|---:|---:|:---:|---:|",
+    ]
     for r in records:
         dtype = f" {r.get('dtype', 'float64')} |" if dtype_column else ""
         head = f"| {r['n']:,} | {r['d']} | {r['k']} |{dtype} {r['library']} | {r['algorithm']} |"
@@ -566,40 +686,53 @@ def timing_table(records, dtype_column=False):
         identical = {True: "yes", False: "**no**", None: "n/a"}[r.get("identical_labels")]
         speedup = f"{r['speedup_vs_reference']:.2f}×" if "speedup_vs_reference" in r else "n/a"
         diff = _inertia_diff(r["rel_inertia_diff"]) if "rel_inertia_diff" in r else "n/a"
-        lines.append(f"{head} {_seconds(r['best_s'])} | {speedup} | {r['n_iter']} | "
-                     f"{identical} | {diff} |")
+        lines.append(
+            f"{head} {_seconds(r['best_s'])} | {speedup} | {r['n_iter']} | {identical} | {diff} |"
+        )
     return "\n".join(lines)
 
 
 def memory_table(records):
-    lines = ["| library | algorithm | X (MiB) | peak extra memory of the fit (MiB) "
-             "| vs scikit-learn lloyd | fit time in the child (s) |",
-             "|:---|:---|---:|---:|---:|---:|"]
+    lines = [
+        "| library | algorithm | X (MiB) | peak extra memory of the fit (MiB) "
+        "| vs scikit-learn lloyd | fit time in the child (s) |",
+        "|:---|:---|---:|---:|---:|---:|",
+    ]
     for r in records:
         if r["status"] != "ok":
-            lines.append(f"| {r['library']} | {r['algorithm']} | {r['status']}: {r['reason']} "
-                         "| | | |")
+            lines.append(
+                f"| {r['library']} | {r['algorithm']} | {r['status']}: {r['reason']} | | | |"
+            )
             continue
         ratio = f"{r['ratio_vs_reference']:.2f}×" if "ratio_vs_reference" in r else "n/a"
-        lines.append(f"| {r['library']} | {r['algorithm']} | {r['data_bytes'] / 2**20:.1f} | "
-                     f"{r['fit_extra_bytes'] / 2**20:.1f} | {ratio} | {_seconds(r['seconds'])} |")
+        lines.append(
+            f"| {r['library']} | {r['algorithm']} | {r['data_bytes'] / 2**20:.1f} | "
+            f"{r['fit_extra_bytes'] / 2**20:.1f} | {ratio} | {_seconds(r['seconds'])} |"
+        )
     return "\n".join(lines)
 
 
 def startup_table(records):
-    lines = ["| library | algorithm | import (s) | first fit, cold cache (s) "
-             "| first fit, warm cache (s) | whole process, cold (s) | whole process, warm (s) |",
-             "|:---|:---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| library | algorithm | import (s) | first fit, cold cache (s) "
+        "| first fit, warm cache (s) | whole process, cold (s) | whole process, warm (s) |",
+        "|:---|:---|---:|---:|---:|---:|---:|",
+    ]
     for r in records:
         cold, warm = r["cold"], r["warm"]
-        lines.append(f"| {r['library']} | {r['algorithm']} | {warm['import_s']:.2f} | "
-                     f"{cold['first_fit_s']:.2f} | {warm['first_fit_s']:.2f} | "
-                     f"{cold['process_s']:.2f} | {warm['process_s']:.2f} |")
+        lines.append(
+            f"| {r['library']} | {r['algorithm']} | {warm['import_s']:.2f} | "
+            f"{cold['first_fit_s']:.2f} | {warm['first_fit_s']:.2f} | "
+            f"{cold['process_s']:.2f} | {warm['process_s']:.2f} |"
+        )
     return "\n".join(lines)
 
 
-SWEEP_AXES = {"n": ("n", "number of samples n"), "k": ("k", "number of clusters k"),
-              "d": ("d", "number of features d")}
+SWEEP_AXES = {
+    "n": ("n", "number of samples n"),
+    "k": ("k", "number of clusters k"),
+    "d": ("d", "number of features d"),
+}
 
 
 def plot_sweep(records, section, title, path):
@@ -612,8 +745,9 @@ def plot_sweep(records, section, title, path):
     key, label = SWEEP_AXES[section]
     figure, axes = plt.subplots(figsize=(7, 4.5), dpi=110)
     for peer in dict.fromkeys(r["peer"] for r in records):
-        points = sorted((r[key], r["best_s"]) for r in records
-                        if r["peer"] == peer and r["status"] == "ok")
+        points = sorted(
+            (r[key], r["best_s"]) for r in records if r["peer"] == peer and r["status"] == "ok"
+        )
         if not points:
             continue
         style = "-" if peer.startswith("kmeans_core") else "--"
@@ -644,52 +778,76 @@ def write_outputs(report, out_dir):
         f"`max_iter={settings['max_iter']}`; time = best of {settings['repeat']} "
         f"fit{'s' if settings['repeat'] > 1 else ''} after a warm-up (compile time is in the "
         "startup table). Labels and inertia are compared with scikit-learn's lloyd on the same "
-        "case." + (" faiss has no `tol`: it runs as many iterations as scikit-learn's lloyd "
-                   "needed, in float32." if any(p["library"] == "faiss" for p in report["peers"])
-                   else ""),
+        "case."
+        + (
+            " faiss has no `tol`: it runs as many iterations as scikit-learn's lloyd "
+            "needed, in float32."
+            if any(p["library"] == "faiss" for p in report["peers"])
+            else ""
+        ),
     ]
     sweeps = report["sweeps"]
     if report["grid"]:
         md += ["", "## The core grid", "", timing_table(report["grid"])]
     if report.get("off_grid"):
-        md += ["", "## Off the hand-picked grid: tiny, wide, float32, high k", "",
-               "float32 labels are compared with scikit-learn's lloyd on the same float32 data; "
-               "the two may differ where scikit-learn's own float32 and float64 runs do.", "",
-               timing_table(report["off_grid"], dtype_column=True)]
+        md += [
+            "",
+            "## Off the hand-picked grid: tiny, wide, float32, high k",
+            "",
+            "float32 labels are compared with scikit-learn's lloyd on the same float32 data; "
+            "the two may differ where scikit-learn's own float32 and float64 runs do.",
+            "",
+            timing_table(report["off_grid"], dtype_column=True),
+        ]
     for section, (key, _label) in SWEEP_AXES.items():
         if sweeps.get(section):
-            fixed = ", ".join(f"{axis}={value:,}" for axis, value in
-                              zip("ndk", (sweeps[section][0][a] for a in "ndk")) if axis != key)
+            fixed = ", ".join(
+                f"{axis}={value:,}"
+                for axis, value in zip("ndk", (sweeps[section][0][a] for a in "ndk"))
+                if axis != key
+            )
             title = f"Time against {key} ({fixed})"
             png = f"time_vs_{key}.png"
             md += ["", f"## {title}", ""]
             if any(r["status"] == "ok" for r in sweeps[section]):
-                plot_sweep(sweeps[section], section, f"{title}\n{report['machine_short']}",
-                           out_dir / png)
+                plot_sweep(
+                    sweeps[section], section, f"{title}\n{report['machine_short']}", out_dir / png
+                )
                 md += [f"![{title}]({png})", ""]
             md.append(timing_table(sweeps[section]))
     if report["memory"]:
         n, d, k = (report["memory"][0][a] for a in "ndk")
-        md += ["", f"## Peak memory of one fit (n={n:,}, d={d}, k={k})", "",
-               "Each library fits in a fresh process, after loading X; the figure is the peak "
-               "resident memory during the fit minus the resident memory just before it "
-               f"({report['memory'][0].get('method', 'see comparison.json')}), so X itself is "
-               "not counted and the copy a fit makes is. RSS, not tracemalloc, because "
-               "tracemalloc misses numba's and scikit-learn's native allocations.", "",
-               memory_table(report["memory"])]
+        md += [
+            "",
+            f"## Peak memory of one fit (n={n:,}, d={d}, k={k})",
+            "",
+            "Each library fits in a fresh process, after loading X; the figure is the peak "
+            "resident memory during the fit minus the resident memory just before it "
+            f"({report['memory'][0].get('method', 'see comparison.json')}), so X itself is "
+            "not counted and the copy a fit makes is. RSS, not tracemalloc, because "
+            "tracemalloc misses numba's and scikit-learn's native allocations.",
+            "",
+            memory_table(report["memory"]),
+        ]
     if report["startup"]:
         n, d, k = STARTUP_FIT
-        md += ["", f"## Startup (fresh process; first fit n={n:,}, d={d}, k={k})", "",
-               "Cold: `NUMBA_CACHE_DIR` points at an empty directory, so every kernel the fit "
-               "needs is compiled. Warm: a second process with the same directory. Import time "
-               "is the warm process's (numpy is imported before the clock starts). scikit-learn "
-               "has no JIT: its cold/warm columns are just its first and second process.", "",
-               startup_table(report["startup"])]
+        md += [
+            "",
+            f"## Startup (fresh process; first fit n={n:,}, d={d}, k={k})",
+            "",
+            "Cold: `NUMBA_CACHE_DIR` points at an empty directory, so every kernel the fit "
+            "needs is compiled. Warm: a second process with the same directory. Import time "
+            "is the warm process's (numpy is imported before the clock starts). scikit-learn "
+            "has no JIT: its cold/warm columns are just its first and second process.",
+            "",
+            startup_table(report["startup"]),
+        ]
     if report["errors"]:
         md += ["", "## Errors", ""] + [f"- {e}" for e in report["errors"]]
     (out_dir / "comparison.md").write_text("\n".join(md) + "\n")
-    (out_dir / "comparison.json").write_text(json.dumps(report, indent=1, default=_json_default)
-                                             + "\n")
+    (out_dir / "comparison.json").write_text(
+        json.dumps(report, indent=1, default=_json_default) + "\n"
+    )
 
 
 def _json_default(value):
@@ -707,27 +865,52 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.compare",
         description="Compare kmeans_core with scikit-learn (and faiss / scikit-learn-intelex "
-                    "when installed): Markdown table, JSON and PNG plots.")
-    parser.add_argument("--quick", action="store_true",
-                        help="small sizes, one repeat: a smoke run of every section (~1 min)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="output folder (default: benchmarks/results, or a temporary "
-                             "folder with --quick)")
-    parser.add_argument("--sections", default=",".join(SECTIONS),
-                        help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)")
-    parser.add_argument("--repeat", type=int, default=None,
-                        help="fits per case; the best is reported (default 3, 1 with --quick)")
+        "when installed): Markdown table, JSON and PNG plots.",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes, one repeat: a smoke run of every section (~1 min)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: benchmarks/results, or a temporary folder with --quick)",
+    )
+    parser.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="fits per case; the best is reported (default 3, 1 with --quick)",
+    )
     parser.add_argument("--max-iter", type=int, default=MAX_ITER)
     parser.add_argument("--tol", type=float, default=TOL)
-    parser.add_argument("--max-seconds", type=float, default=1800.0,
-                        help="wall-clock budget of the timing sections (grid, n, k, d), in "
-                             "seconds (default 1800); fits not started when it is spent are "
-                             "listed as skipped. 0 or less: no budget")
-    parser.add_argument("--max-fit-seconds", type=float, default=60.0,
-                        help="a peer whose single fit takes longer is timed once and skipped "
-                             "at the larger cases of that sweep (default 60)")
-    parser.add_argument("--no-optional", action="store_true",
-                        help="leave out faiss and scikit-learn-intelex even when installed")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=1800.0,
+        help="wall-clock budget of the timing sections (grid, n, k, d), in "
+        "seconds (default 1800); fits not started when it is spent are "
+        "listed as skipped. 0 or less: no budget",
+    )
+    parser.add_argument(
+        "--max-fit-seconds",
+        type=float,
+        default=60.0,
+        help="a peer whose single fit takes longer is timed once and skipped "
+        "at the larger cases of that sweep (default 60)",
+    )
+    parser.add_argument(
+        "--no-optional",
+        action="store_true",
+        help="leave out faiss and scikit-learn-intelex even when installed",
+    )
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -747,8 +930,9 @@ def main(argv=None):
 
     sizes = QUICK if args.quick else FULL
     args.repeat = args.repeat or sizes.repeat
-    out_dir = args.out or (Path(tempfile.mkdtemp(prefix="kmeans_compare_quick_")) if args.quick
-                           else RESULTS_DIR)
+    out_dir = args.out or (
+        Path(tempfile.mkdtemp(prefix="kmeans_compare_quick_")) if args.quick else RESULTS_DIR
+    )
     peers = all_peers(optional=not args.no_optional)
     machine = machine_description()
     extra = library_versions()
@@ -763,13 +947,25 @@ def main(argv=None):
         "machine": machine,
         "machine_short": machine.split(", Python")[0],
         "threads": thread_counts(),
-        "settings": {"quick": args.quick, "tol": args.tol, "max_iter": args.max_iter,
-                     "repeat": args.repeat, "timing": "min of repeat (median also saved)",
-                     "init": "k rows of X drawn with seed 0", "n_init": 1,
-                     "max_seconds": args.max_seconds, "max_fit_seconds": args.max_fit_seconds,
-                     "reference": REFERENCE},
+        "settings": {
+            "quick": args.quick,
+            "tol": args.tol,
+            "max_iter": args.max_iter,
+            "repeat": args.repeat,
+            "timing": "min of repeat (median also saved)",
+            "init": "k rows of X drawn with seed 0",
+            "n_init": 1,
+            "max_seconds": args.max_seconds,
+            "max_fit_seconds": args.max_fit_seconds,
+            "reference": REFERENCE,
+        },
         "peers": [{"name": p.name, "library": p.library, "algorithm": p.algorithm} for p in peers],
-        "grid": [], "off_grid": [], "sweeps": {}, "memory": [], "startup": [], "errors": [],
+        "grid": [],
+        "off_grid": [],
+        "sweeps": {},
+        "memory": [],
+        "startup": [],
+        "errors": [],
     }
     budget = Budget(args.max_seconds if args.max_seconds > 0 else None)
     if "grid" in args.sections:
@@ -777,19 +973,23 @@ def main(argv=None):
         report["grid"] = run_timings("grid", sizes.grid, peers, args, budget, growing=False)
     if "offgrid" in args.sections:
         print("Off the hand-picked grid")
-        report["off_grid"] = run_timings("offgrid", sizes.off_grid, peers, args, budget,
-                                         growing=False)
+        report["off_grid"] = run_timings(
+            "offgrid", sizes.off_grid, peers, args, budget, growing=False
+        )
     n_values, n_d, n_k = sizes.n_sweep
     k_n, k_d, k_values = sizes.k_sweep
     d_n, d_values, d_k = sizes.d_sweep
-    sweep_cases = {"n": [(n, n_d, n_k) for n in n_values],
-                   "k": [(k_n, k_d, k) for k in k_values],
-                   "d": [(d_n, d, d_k) for d in d_values]}
+    sweep_cases = {
+        "n": [(n, n_d, n_k) for n in n_values],
+        "k": [(k_n, k_d, k) for k in k_values],
+        "d": [(d_n, d, d_k) for d in d_values],
+    }
     for section, cases in sweep_cases.items():
         if section in args.sections:
             print(f"Time against {section}")
-            report["sweeps"][section] = run_timings(section, cases, peers, args, budget,
-                                                    growing=True)
+            report["sweeps"][section] = run_timings(
+                section, cases, peers, args, budget, growing=True
+            )
     if "memory" in args.sections:
         print("Peak memory")
         report["memory"] = run_memory(sizes.memory_case, peers, args)
@@ -799,13 +999,20 @@ def main(argv=None):
 
         report["startup"] = run_startup(ALGORITHMS)
 
-    all_records = report["grid"] + report["off_grid"] + sum(report["sweeps"].values(), []) + report["memory"]
-    report["errors"] = [f"{r['section']} n={r['n']} d={r['d']} k={r['k']} {r['peer']}: "
-                        f"{r['reason']}" for r in all_records if r["status"] == "error"]
+    all_records = (
+        report["grid"] + report["off_grid"] + sum(report["sweeps"].values(), []) + report["memory"]
+    )
+    report["errors"] = [
+        f"{r['section']} n={r['n']} d={r['d']} k={r['k']} {r['peer']}: {r['reason']}"
+        for r in all_records
+        if r["status"] == "error"
+    ]
     report["elapsed_s"] = time.perf_counter() - started
     write_outputs(report, out_dir)
-    print(f"Wrote {out_dir / 'comparison.md'}, comparison.json and the plots "
-          f"({report['elapsed_s']:.0f} s).")
+    print(
+        f"Wrote {out_dir / 'comparison.md'}, comparison.json and the plots "
+        f"({report['elapsed_s']:.0f} s)."
+    )
     if report["errors"]:
         print("Errors:\n  " + "\n  ".join(report["errors"]), file=sys.stderr)
         return 1

@@ -36,16 +36,27 @@ import time
 
 import numpy as np
 
-CORE_GRID = [(100_000, 2, 5), (1_000_000, 2, 5), (200_000, 16, 16), (100_000, 64, 64),
-             (1_000_000, 8, 32)]
+CORE_GRID = [
+    (100_000, 2, 5),
+    (1_000_000, 2, 5),
+    (200_000, 16, 16),
+    (100_000, 64, 64),
+    (1_000_000, 8, 32),
+]
 ACCELERATED_GRID = CORE_GRID + [(1_000_000, 2, 64)]
 DEFAULT_FIT_GRID = [(1_000_000, 8, 16), (1_000_000, 2, 5)]
 QUICK_GRID = [(20_000, 2, 5), (5_000, 16, 16)]
 # (n, d, k, dtype): where users are rather than where the kernels shine (issue 20).
-OFF_GRID = [(200, 2, 5, "float64"), (2_000, 2, 3, "float64"), (10_000, 8, 8, "float64"),
-            (100_000, 128, 8, "float64"), (50_000, 300, 10, "float64"),
-            (1_000_000, 8, 32, "float32"), (100_000, 2, 256, "float64"),
-            (300_000, 32, 128, "float64")]
+OFF_GRID = [
+    (200, 2, 5, "float64"),
+    (2_000, 2, 3, "float64"),
+    (10_000, 8, 8, "float64"),
+    (100_000, 128, 8, "float64"),
+    (50_000, 300, 10, "float64"),
+    (1_000_000, 8, 32, "float32"),
+    (100_000, 2, 256, "float64"),
+    (300_000, 32, 128, "float64"),
+]
 QUICK_OFF_GRID = [(200, 2, 5, "float64"), (5_000, 64, 8, "float32"), (5_000, 2, 64, "float64")]
 
 
@@ -81,8 +92,10 @@ def machine_description():
     import numba
     import sklearn
 
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"numpy {np.__version__}, numba {numba.__version__}, scikit-learn {sklearn.__version__}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"numpy {np.__version__}, numba {numba.__version__}, scikit-learn {sklearn.__version__}"
+    )
 
 
 def _same(ours, theirs):
@@ -94,19 +107,32 @@ def lloyd_table(grid, repeat, max_iter):
 
     from kmeans_core import KMeans
 
-    print(f"\n### Lloyd vs Lloyd (init array, n_init=1, tol=1e-4, max_iter={max_iter}, "
-          f"best of {repeat})\n")
-    print("| n | d | k | iterations | kmeans_core lloyd (s) | scikit-learn lloyd (s) "
-          "| speed-up | identical labels |")
+    print(
+        f"\n### Lloyd vs Lloyd (init array, n_init=1, tol=1e-4, max_iter={max_iter}, "
+        f"best of {repeat})\n"
+    )
+    print(
+        "| n | d | k | iterations | kmeans_core lloyd (s) | scikit-learn lloyd (s) "
+        "| speed-up | identical labels |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|:---:|")
     for n, d, k in grid:
         X, init = make_data(n, d, k)
-        ours_s, ours = best_time(lambda: KMeans(k, init=init, n_init=1, max_iter=max_iter,
-                                                algorithm="lloyd").fit(X), repeat)
-        theirs_s, theirs = best_time(lambda: SklearnKMeans(
-            k, init=init, n_init=1, max_iter=max_iter, algorithm="lloyd").fit(X), repeat)
-        print(f"| {n:,} | {d} | {k} | {ours.n_iter_} | {ours_s:.3f} | {theirs_s:.3f} | "
-              f"{theirs_s / ours_s:.2f}x | {'yes' if _same(ours, theirs) else 'NO'} |", flush=True)
+        ours_s, ours = best_time(
+            lambda: KMeans(k, init=init, n_init=1, max_iter=max_iter, algorithm="lloyd").fit(X),
+            repeat,
+        )
+        theirs_s, theirs = best_time(
+            lambda: SklearnKMeans(k, init=init, n_init=1, max_iter=max_iter, algorithm="lloyd").fit(
+                X
+            ),
+            repeat,
+        )
+        print(
+            f"| {n:,} | {d} | {k} | {ours.n_iter_} | {ours_s:.3f} | {theirs_s:.3f} | "
+            f"{theirs_s / ours_s:.2f}x | {'yes' if _same(ours, theirs) else 'NO'} |",
+            flush=True,
+        )
 
 
 def accelerated_table(grid, repeat, max_iter):
@@ -115,28 +141,44 @@ def accelerated_table(grid, repeat, max_iter):
     from kmeans_core import KMeans
     from kmeans_core._iterations import choose_algorithm
 
-    print(f"\n### Our algorithms vs scikit-learn's best (init array, n_init=1, tol=1e-4, "
-          f"max_iter={max_iter}, best of {repeat})\n")
-    print("| n | d | k | lloyd (s) | hamerly (s) | elkan (s) | auto picks | auto (s) "
-          "| sklearn lloyd (s) | sklearn elkan (s) | auto speed-up vs sklearn best "
-          "| identical labels |")
+    print(
+        f"\n### Our algorithms vs scikit-learn's best (init array, n_init=1, tol=1e-4, "
+        f"max_iter={max_iter}, best of {repeat})\n"
+    )
+    print(
+        "| n | d | k | lloyd (s) | hamerly (s) | elkan (s) | auto picks | auto (s) "
+        "| sklearn lloyd (s) | sklearn elkan (s) | auto speed-up vs sklearn best "
+        "| identical labels |"
+    )
     print("|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|:---:|")
     for n, d, k in grid:
         X, init = make_data(n, d, k)
         times, models = {}, {}
         for algorithm in ("lloyd", "hamerly", "elkan", "auto"):
-            times[algorithm], models[algorithm] = best_time(lambda: KMeans(
-                k, init=init, n_init=1, max_iter=max_iter, algorithm=algorithm).fit(X), repeat)
+            times[algorithm], models[algorithm] = best_time(
+                lambda: KMeans(k, init=init, n_init=1, max_iter=max_iter, algorithm=algorithm).fit(
+                    X
+                ),
+                repeat,
+            )
         for algorithm in ("lloyd", "elkan"):
             times["sk_" + algorithm], models["sk_" + algorithm] = best_time(
-                lambda: SklearnKMeans(k, init=init, n_init=1, max_iter=max_iter,
-                                      algorithm=algorithm).fit(X), repeat)
+                lambda: SklearnKMeans(
+                    k, init=init, n_init=1, max_iter=max_iter, algorithm=algorithm
+                ).fit(X),
+                repeat,
+            )
         sk_best = min(times["sk_lloyd"], times["sk_elkan"])
-        same = all(_same(models[a], models["sk_lloyd"]) for a in ("lloyd", "hamerly", "elkan", "auto"))
-        print(f"| {n:,} | {d} | {k} | {times['lloyd']:.3f} | {times['hamerly']:.3f} | "
-              f"{times['elkan']:.3f} | {choose_algorithm(n, d, k)} | {times['auto']:.3f} | "
-              f"{times['sk_lloyd']:.3f} | {times['sk_elkan']:.3f} | "
-              f"{sk_best / times['auto']:.2f}x | {'yes' if same else 'NO'} |", flush=True)
+        same = all(
+            _same(models[a], models["sk_lloyd"]) for a in ("lloyd", "hamerly", "elkan", "auto")
+        )
+        print(
+            f"| {n:,} | {d} | {k} | {times['lloyd']:.3f} | {times['hamerly']:.3f} | "
+            f"{times['elkan']:.3f} | {choose_algorithm(n, d, k)} | {times['auto']:.3f} | "
+            f"{times['sk_lloyd']:.3f} | {times['sk_elkan']:.3f} | "
+            f"{sk_best / times['auto']:.2f}x | {'yes' if same else 'NO'} |",
+            flush=True,
+        )
 
 
 def default_fit_table(grid, repeat):
@@ -146,8 +188,10 @@ def default_fit_table(grid, repeat):
     from kmeans_core import KMeans, kmeans_plusplus
 
     print(f"\n### Default fit: KMeans(k, random_state=0), k-means++ + auto (best of {repeat})\n")
-    print("| n | d | k | our seeding (s) | sklearn seeding (s) | our fit (s) | sklearn fit (s) "
-          "| speed-up | identical labels |")
+    print(
+        "| n | d | k | our seeding (s) | sklearn seeding (s) | our fit (s) | sklearn fit (s) "
+        "| speed-up | identical labels |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
     for n, d, k in grid:
         X, _ = make_data(n, d, k)
@@ -155,9 +199,12 @@ def default_fit_table(grid, repeat):
         seed_theirs, _ = best_time(lambda: sklearn_kmeans_plusplus(X, k, random_state=0), repeat)
         ours_s, ours = best_time(lambda: KMeans(k, random_state=0).fit(X), repeat)
         theirs_s, theirs = best_time(lambda: SklearnKMeans(k, random_state=0).fit(X), repeat)
-        print(f"| {n:,} | {d} | {k} | {seed_ours:.3f} | {seed_theirs:.3f} | {ours_s:.3f} | "
-              f"{theirs_s:.3f} | {theirs_s / ours_s:.2f}x | "
-              f"{'yes' if _same(ours, theirs) else 'NO'} |", flush=True)
+        print(
+            f"| {n:,} | {d} | {k} | {seed_ours:.3f} | {seed_theirs:.3f} | {ours_s:.3f} | "
+            f"{theirs_s:.3f} | {theirs_s / ours_s:.2f}x | "
+            f"{'yes' if _same(ours, theirs) else 'NO'} |",
+            flush=True,
+        )
 
 
 def off_grid_table(grid, repeat, max_iter, one_thread=False):
@@ -183,12 +230,16 @@ def off_grid_table(grid, repeat, max_iter, one_thread=False):
         numba.set_num_threads(1)
     limits = threadpool_limits(1) if one_thread else contextlib.nullcontext()
     how = "one thread each, CPU time" if one_thread else "wall time"
-    print(f"\n### Off the hand-picked grid: tiny, wide, float32, high k (n_init=1 for the init "
-          f"array, tol=1e-4, max_iter={max_iter}, best of {repeat}, {how}; "
-          f"ratio = ours / sklearn)\n")
-    print("| n | d | k | dtype | auto picks | auto (s) | sklearn best (s) | auto / sklearn best "
-          "| default fit (s) | sklearn default (s) | default / sklearn default "
-          "| labels agree (auto, default) |")
+    print(
+        f"\n### Off the hand-picked grid: tiny, wide, float32, high k (n_init=1 for the init "
+        f"array, tol=1e-4, max_iter={max_iter}, best of {repeat}, {how}; "
+        f"ratio = ours / sklearn)\n"
+    )
+    print(
+        "| n | d | k | dtype | auto picks | auto (s) | sklearn best (s) | auto / sklearn best "
+        "| default fit (s) | sklearn default (s) | default / sklearn default "
+        "| labels agree (auto, default) |"
+    )
     print("|---:|---:|---:|---|:---:|---:|---:|---:|---:|---:|---:|:---:|")
     with limits:
         for case in grid:
@@ -212,22 +263,30 @@ def _off_grid_row(case, repeat, max_iter, clock):
             for _ in range(fits):
                 model = make().fit(X)
             return model
+
         seconds, model = best_time(run, repeat, clock)
         return seconds / fits, model
 
     auto_s, auto = timed(lambda: KMeans(k, init=init, n_init=1, max_iter=max_iter))
-    sk_lloyd_s, sk_lloyd = timed(lambda: SklearnKMeans(k, init=init, n_init=1,
-                                                        max_iter=max_iter, algorithm="lloyd"))
-    sk_elkan_s, _ = timed(lambda: SklearnKMeans(k, init=init, n_init=1, max_iter=max_iter,
-                                                 algorithm="elkan"))
+    sk_lloyd_s, sk_lloyd = timed(
+        lambda: SklearnKMeans(k, init=init, n_init=1, max_iter=max_iter, algorithm="lloyd")
+    )
+    sk_elkan_s, _ = timed(
+        lambda: SklearnKMeans(k, init=init, n_init=1, max_iter=max_iter, algorithm="elkan")
+    )
     default_s, default = timed(lambda: KMeans(k, random_state=0))
     sk_default_s, sk_default = timed(lambda: SklearnKMeans(k, random_state=0))
     sk_best = min(sk_lloyd_s, sk_elkan_s)
-    agree = (np.mean(auto.labels_ == sk_lloyd.labels_),
-             np.mean(default.labels_ == sk_default.labels_))
-    print(f"| {n:,} | {d} | {k} | {dtype} | {choose_algorithm(n, d, k)} | {auto_s:.4f} | "
-          f"{sk_best:.4f} | {auto_s / sk_best:.2f} | {default_s:.4f} | {sk_default_s:.4f} | "
-          f"{default_s / sk_default_s:.2f} | {agree[0]:.4f}, {agree[1]:.4f} |", flush=True)
+    agree = (
+        np.mean(auto.labels_ == sk_lloyd.labels_),
+        np.mean(default.labels_ == sk_default.labels_),
+    )
+    print(
+        f"| {n:,} | {d} | {k} | {dtype} | {choose_algorithm(n, d, k)} | {auto_s:.4f} | "
+        f"{sk_best:.4f} | {auto_s / sk_best:.2f} | {default_s:.4f} | {sk_default_s:.4f} | "
+        f"{default_s / sk_default_s:.2f} | {agree[0]:.4f}, {agree[1]:.4f} |",
+        flush=True,
+    )
 
 
 def bandwidth_table(grid, repeat):
@@ -246,16 +305,22 @@ def bandwidth_table(grid, repeat):
         return total
 
     print(f"\n### Lloyd's pass against the memory-bandwidth bound (best of {repeat})\n")
-    print("| n | d | k | X size (MB) | one Lloyd pass (ms) | reading X once (ms) "
-          "| streaming bandwidth (GB/s) | pass / bound |")
+    print(
+        "| n | d | k | X size (MB) | one Lloyd pass (ms) | reading X once (ms) "
+        "| streaming bandwidth (GB/s) | pass / bound |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n, d, k in grid:
         X, init = make_data(n, d, k)
         weights = np.ones(n)
         rows = chunk_rows_for(n, k, d)
         chunks = n_chunks(n, rows)
-        buffers = (np.empty((chunks, k, d)), np.empty((chunks, k)), np.empty(chunks),
-                   np.empty(chunks, dtype=np.int64))
+        buffers = (
+            np.empty((chunks, k, d)),
+            np.empty((chunks, k)),
+            np.empty(chunks),
+            np.empty(chunks, dtype=np.int64),
+        )
         labels = np.full(n, -1, dtype=np.int32)
         flat = X.reshape(-1)
         stream_sum(flat)
@@ -264,9 +329,11 @@ def bandwidth_table(grid, repeat):
             args = (X, weights, transposed(init), squared_norms(init), labels, *buffers, rows, True)
             lloyd_pass(*args)
             pass_s, _ = best_time(lambda: lloyd_pass(*args), repeat + 2)
-        print(f"| {n:,} | {d} | {k} | {X.nbytes / 1e6:.0f} | {pass_s * 1e3:.1f} | "
-              f"{read_s * 1e3:.1f} | {X.nbytes / read_s / 1e9:.1f} | {pass_s / read_s:.1f} |",
-              flush=True)
+        print(
+            f"| {n:,} | {d} | {k} | {X.nbytes / 1e6:.0f} | {pass_s * 1e3:.1f} | "
+            f"{read_s * 1e3:.1f} | {X.nbytes / read_s / 1e9:.1f} | {pass_s / read_s:.1f} |",
+            flush=True,
+        )
 
 
 _STARTUP = (
@@ -285,8 +352,13 @@ def startup_table():
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
         for label in ("cold (empty cache: compiles)", "warm (cache filled by the run above)"):
-            out = subprocess.run([sys.executable, "-c", _STARTUP], env=env, capture_output=True,
-                                 text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", _STARTUP],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             import_s, fit_s = map(float, out.stdout.split())
             print(f"| {label} | {import_s:.2f} | {fit_s:.2f} |", flush=True)
 
@@ -296,10 +368,16 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--max-iter", type=int, default=300)
-    parser.add_argument("--one-thread", action="store_true",
-                        help="offgrid table: every library on one thread, CPU time")
-    parser.add_argument("--tables", default="lloyd,accelerated,default,offgrid,bandwidth,startup",
-                        help="comma-separated subset of the tables to print")
+    parser.add_argument(
+        "--one-thread",
+        action="store_true",
+        help="offgrid table: every library on one thread, CPU time",
+    )
+    parser.add_argument(
+        "--tables",
+        default="lloyd,accelerated,default,offgrid,bandwidth,startup",
+        help="comma-separated subset of the tables to print",
+    )
     args = parser.parse_args(argv)
     tables = set(args.tables.split(","))
 
@@ -308,8 +386,9 @@ def main(argv=None):
     X, init = make_data(2000, 2, 3)
     for algorithm in ("lloyd", "hamerly", "elkan"):
         KMeans(3, init=init, n_init=1, algorithm=algorithm).fit(X)  # warm-up: compile or load
-        KMeans(3, init=init.astype(np.float32), n_init=1,
-               algorithm=algorithm).fit(X.astype(np.float32))
+        KMeans(3, init=init.astype(np.float32), n_init=1, algorithm=algorithm).fit(
+            X.astype(np.float32)
+        )
     KMeans(3, random_state=0).fit(X)
     KMeans(3, random_state=0).fit(X.astype(np.float32))
 
@@ -317,12 +396,15 @@ def main(argv=None):
     if "lloyd" in tables:
         lloyd_table(QUICK_GRID if args.quick else CORE_GRID, args.repeat, args.max_iter)
     if "accelerated" in tables:
-        accelerated_table(QUICK_GRID if args.quick else ACCELERATED_GRID, args.repeat, args.max_iter)
+        accelerated_table(
+            QUICK_GRID if args.quick else ACCELERATED_GRID, args.repeat, args.max_iter
+        )
     if "default" in tables:
         default_fit_table(QUICK_GRID if args.quick else DEFAULT_FIT_GRID, args.repeat)
     if "offgrid" in tables:
-        off_grid_table(QUICK_OFF_GRID if args.quick else OFF_GRID, args.repeat, args.max_iter,
-                       args.one_thread)
+        off_grid_table(
+            QUICK_OFF_GRID if args.quick else OFF_GRID, args.repeat, args.max_iter, args.one_thread
+        )
     if "bandwidth" in tables:
         bandwidth_table(QUICK_GRID if args.quick else CORE_GRID, args.repeat)
     if "startup" in tables:

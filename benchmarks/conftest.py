@@ -60,25 +60,46 @@ class SuiteSizes:
 
 
 SUITE_SIZES = {
-    "quick": SuiteSizes(grid=QUICK_GRID, off_grid=QUICK_OFF_GRID, n_init_case=(2_000, 16, 16), rounds=3,
-                        startup_rounds=1, startup_algorithms=1),
-    "full": SuiteSizes(grid=CORE_GRID, off_grid=OFF_GRID, n_init_case=(200_000, 16, 16), rounds=5,
-                       startup_rounds=3, startup_algorithms=len(ALGORITHMS)),
+    "quick": SuiteSizes(
+        grid=QUICK_GRID,
+        off_grid=QUICK_OFF_GRID,
+        n_init_case=(2_000, 16, 16),
+        rounds=3,
+        startup_rounds=1,
+        startup_algorithms=1,
+    ),
+    "full": SuiteSizes(
+        grid=CORE_GRID,
+        off_grid=OFF_GRID,
+        n_init_case=(200_000, 16, 16),
+        rounds=5,
+        startup_rounds=3,
+        startup_algorithms=len(ALGORITHMS),
+    ),
 }
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("kmeans_core benchmarks")
-    group.addoption("--bench-size", choices=sorted(SUITE_SIZES), default=None,
-                    help="quick: tiny data, a smoke test (default); full: the real sizes. "
-                         "Default from $KMEANS_BENCH_SIZE, else quick.")
-    group.addoption("--bench-rounds", type=int, default=None,
-                    help="timed rounds per benchmark (default: 3 quick, 5 full)")
+    group.addoption(
+        "--bench-size",
+        choices=sorted(SUITE_SIZES),
+        default=None,
+        help="quick: tiny data, a smoke test (default); full: the real sizes. "
+        "Default from $KMEANS_BENCH_SIZE, else quick.",
+    )
+    group.addoption(
+        "--bench-rounds",
+        type=int,
+        default=None,
+        help="timed rounds per benchmark (default: 3 quick, 5 full)",
+    )
 
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "bench: a kmeans_core benchmark (benchmarks/); deselect with -m 'not bench'")
+        "markers", "bench: a kmeans_core benchmark (benchmarks/); deselect with -m 'not bench'"
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -91,7 +112,8 @@ def _size_name(config):
     name = config.getoption("--bench-size") or os.environ.get("KMEANS_BENCH_SIZE", "quick")
     if name not in SUITE_SIZES:
         raise pytest.UsageError(
-            f"KMEANS_BENCH_SIZE must be one of {sorted(SUITE_SIZES)}, got {name!r}")
+            f"KMEANS_BENCH_SIZE must be one of {sorted(SUITE_SIZES)}, got {name!r}"
+        )
     return name
 
 
@@ -101,8 +123,11 @@ def suite_sizes(config) -> SuiteSizes:
 
 def estimator_peers():
     """Peers with scikit-learn's estimator API: ours, scikit-learn's, sklearnex when installed."""
-    return [peer for peer in kmeans_core_peers() + sklearn_peers() + optional_peers()
-            if peer.make_estimator is not None]
+    return [
+        peer
+        for peer in kmeans_core_peers() + sklearn_peers() + optional_peers()
+        if peer.make_estimator is not None
+    ]
 
 
 def case_id(case):
@@ -121,7 +146,7 @@ def startup_cases(sizes):
     A cold start compiles every kernel a fit needs (seconds each), so the
     quick size keeps only the first algorithm; scikit-learn is always there.
     """
-    ours = ALGORITHMS[:sizes.startup_algorithms]
+    ours = ALGORITHMS[: sizes.startup_algorithms]
     return [("kmeans_core", algorithm) for algorithm in ours] + [("scikit-learn", "lloyd")]
 
 
@@ -141,14 +166,16 @@ def pytest_generate_tests(metafunc):
         cases = sizes.off_grid
         if "peer" in metafunc.fixturenames:
             pairs = [(case, peer) for case in cases for peer in estimator_peers()]
-            metafunc.parametrize("off_grid_case, peer", pairs,
-                                 ids=[f"{case_id(c)}-{p.test_id}" for c, p in pairs])
+            metafunc.parametrize(
+                "off_grid_case, peer", pairs, ids=[f"{case_id(c)}-{p.test_id}" for c, p in pairs]
+            )
         else:
             metafunc.parametrize("off_grid_case", cases, ids=[case_id(c) for c in cases])
     elif "case" in metafunc.fixturenames and "peer" in metafunc.fixturenames:
         pairs = [(case, peer) for case in sizes.grid for peer in estimator_peers()]
-        metafunc.parametrize("case, peer", pairs,
-                             ids=[f"{case_id(c)}-{p.test_id}" for c, p in pairs])
+        metafunc.parametrize(
+            "case, peer", pairs, ids=[f"{case_id(c)}-{p.test_id}" for c, p in pairs]
+        )
     elif "peer" in metafunc.fixturenames:
         peers = estimator_peers()
         metafunc.parametrize("peer", peers, ids=[p.test_id for p in peers])
@@ -178,8 +205,9 @@ def timed(benchmark, rounds):
     def run(group, function, *, setup=None, warmup_rounds=1, rounds=rounds, **extra_info):
         benchmark.group = group
         benchmark.extra_info.update(extra_info)
-        return benchmark.pedantic(function, setup=setup, rounds=rounds,
-                                  warmup_rounds=warmup_rounds, iterations=1)
+        return benchmark.pedantic(
+            function, setup=setup, rounds=rounds, warmup_rounds=warmup_rounds, iterations=1
+        )
 
     return run
 
@@ -249,7 +277,9 @@ def customers():
         make_customers = None
     if make_customers is not None:
         table = make_customers(200, random_state=0)
-        return (table[[income, score]].to_numpy(dtype=np.float64),
-                "segmentation.datasets.make_customers(200, random_state=0)")
+        return (
+            table[[income, score]].to_numpy(dtype=np.float64),
+            "segmentation.datasets.make_customers(200, random_state=0)",
+        )
     X, _ = make_data(200, 2, 5, seed=0)
     return X, "make_data(200, 2, 5) blobs"

@@ -20,9 +20,12 @@ from benchmarks.compare import MAX_ITER, TOL
 def test_fit_from_init(timed, benchmark, case, peer, data):
     n, d, k = case
     X, init = data
-    result = timed(f"fit n={n:,} d={d} k={k}",
-                   lambda: peer.fit_from_init(X, init, MAX_ITER, TOL),
-                   library=peer.library, algorithm=peer.resolved_algorithm(n, d, k))
+    result = timed(
+        f"fit n={n:,} d={d} k={k}",
+        lambda: peer.fit_from_init(X, init, MAX_ITER, TOL),
+        library=peer.library,
+        algorithm=peer.resolved_algorithm(n, d, k),
+    )
     benchmark.extra_info.update(n_iter=result.n_iter, inertia=result.inertia)
     assert result.labels.shape == (n,)
 
@@ -32,9 +35,12 @@ def test_fit_n_init_10(timed, benchmark, n_init_data, peer):
     (n, d, k), X = n_init_data
     model = timed(
         f"fit n_init=10 k-means++ n={n:,} d={d} k={k}",
-        lambda: peer.make_estimator(k, init="k-means++", n_init=10, random_state=0,
-                                    max_iter=MAX_ITER, tol=TOL).fit(X),
-        library=peer.library, algorithm=peer.resolved_algorithm(n, d, k))
+        lambda: peer.make_estimator(
+            k, init="k-means++", n_init=10, random_state=0, max_iter=MAX_ITER, tol=TOL
+        ).fit(X),
+        library=peer.library,
+        algorithm=peer.resolved_algorithm(n, d, k),
+    )
     benchmark.extra_info.update(inertia=float(model.inertia_))
     assert model.labels_.shape == (n,)
 
@@ -42,9 +48,12 @@ def test_fit_n_init_10(timed, benchmark, n_init_data, peer):
 def test_fit_off_grid(timed, benchmark, off_grid_case, peer, off_grid_data):
     n, d, k, dtype = off_grid_case
     X, init = off_grid_data
-    result = timed(f"fit off-grid n={n:,} d={d} k={k} {dtype}",
-                   lambda: peer.fit_from_init(X, init, MAX_ITER, TOL),
-                   library=peer.library, algorithm=peer.resolved_algorithm(n, d, k))
+    result = timed(
+        f"fit off-grid n={n:,} d={d} k={k} {dtype}",
+        lambda: peer.fit_from_init(X, init, MAX_ITER, TOL),
+        library=peer.library,
+        algorithm=peer.resolved_algorithm(n, d, k),
+    )
     benchmark.extra_info.update(n_iter=result.n_iter, inertia=result.inertia)
     assert result.labels.shape == (n,)
 
@@ -58,6 +67,9 @@ def test_default_fit_off_grid(timed, off_grid_case, off_grid_data, library):
         from kmeans_core import KMeans
     else:
         from sklearn.cluster import KMeans
-    model = timed(f"default fit off-grid n={n:,} d={d} k={k} {dtype}",
-                  lambda: KMeans(k, random_state=0).fit(X), library=library)
+    model = timed(
+        f"default fit off-grid n={n:,} d={d} k={k} {dtype}",
+        lambda: KMeans(k, random_state=0).fit(X),
+        library=library,
+    )
     assert model.cluster_centers_.dtype == X.dtype

@@ -42,12 +42,16 @@ def pytest_generate_tests(metafunc):
     size = "full" if suite_sizes(metafunc.config) is SUITE_SIZES["full"] else "quick"
     if "minibatch_case" in metafunc.fixturenames:
         cases = FIT_CASES[size]
-        metafunc.parametrize("minibatch_case", cases,
-                             ids=[f"n={n}-d={d}-k={k}" for n, d, k in cases])
+        metafunc.parametrize(
+            "minibatch_case", cases, ids=[f"n={n}-d={d}-k={k}" for n, d, k in cases]
+        )
     if "partial_fit_case" in metafunc.fixturenames:
         cases = PARTIAL_FIT_CASES[size]
-        metafunc.parametrize("partial_fit_case", cases,
-                             ids=[f"n={c[0]}-d={c[1]}-k={c[2]}-rows={rows}" for c, rows in cases])
+        metafunc.parametrize(
+            "partial_fit_case",
+            cases,
+            ids=[f"n={c[0]}-d={c[1]}-k={c[2]}-rows={rows}" for c, rows in cases],
+        )
     if "library" in metafunc.fixturenames:
         metafunc.parametrize("library", LIBRARIES)
 
@@ -62,8 +66,11 @@ def test_minibatch_fit(timed, benchmark, minibatch_case, library, sklearn_answer
     n, d, k = minibatch_case
     X = blobs(n, d, k)
     cls = estimator_class(library)
-    model = timed(f"MiniBatchKMeans fit n={n:,} d={d} k={k}",
-                  lambda: cls(k, random_state=0).fit(X), library=library)
+    model = timed(
+        f"MiniBatchKMeans fit n={n:,} d={d} k={k}",
+        lambda: cls(k, random_state=0).fit(X),
+        library=library,
+    )
     benchmark.extra_info.update(n_steps=model.n_steps_, inertia=float(model.inertia_))
     key = minibatch_case
     if key in sklearn_answers:
@@ -77,8 +84,11 @@ def test_minibatch_fit(timed, benchmark, minibatch_case, library, sklearn_answer
 def test_minibatch_partial_fit(timed, partial_fit_case, library):
     (n, d, k), rows = partial_fit_case
     X = blobs(n, d, k)
-    batches = iter([X[s:s + rows] for s in range(rows, n - rows + 1, rows)])
+    batches = iter([X[s : s + rows] for s in range(rows, n - rows + 1, rows)])
     model = estimator_class(library)(k, random_state=0).partial_fit(X[:rows])
-    timed(f"MiniBatchKMeans partial_fit rows={rows:,} d={d} k={k}",
-          lambda: model.partial_fit(next(batches)), library=library)
+    timed(
+        f"MiniBatchKMeans partial_fit rows={rows:,} d={d} k={k}",
+        lambda: model.partial_fit(next(batches)),
+        library=library,
+    )
     assert model.n_steps_ >= 2

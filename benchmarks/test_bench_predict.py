@@ -48,8 +48,11 @@ def test_wcss_given_labels(timed, case, data, library):
     X, init = data
     model = _fitted("kmeans_core", X, init)
     centers, labels = model.cluster_centers_, model.labels_
-    value = timed(f"wcss, labels given n={n:,} d={d} k={k}",
-                  _wcss_given_labels(library, X, centers, labels), library=library)
+    value = timed(
+        f"wcss, labels given n={n:,} d={d} k={k}",
+        _wcss_given_labels(library, X, centers, labels),
+        library=library,
+    )
     assert np.isclose(value, model.inertia_, rtol=1e-6)
 
 
@@ -75,6 +78,9 @@ def test_predict_one_row(timed, library):
     X, init = make_data(200, 2, 5)
     model = _fitted(library, X, init)
     row = X[:1]
-    labels = timed("predict one row (model fitted on n=200 d=2 k=5)",
-                   lambda: model.predict(row), library=library)
+    labels = timed(
+        "predict one row (model fitted on n=200 d=2 k=5)",
+        lambda: model.predict(row),
+        library=library,
+    )
     assert labels.shape == (1,)

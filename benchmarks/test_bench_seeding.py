@@ -18,8 +18,9 @@ def test_kmeans_plusplus(timed, case, data, library):
     n, d, k = case
     X, _ = data
     seed = _seeder(library)
-    centers, indices = timed(f"kmeans++ seeding n={n:,} d={d} k={k}",
-                             lambda: seed(X, k, random_state=0), library=library)
+    centers, indices = timed(
+        f"kmeans++ seeding n={n:,} d={d} k={k}", lambda: seed(X, k, random_state=0), library=library
+    )
     assert centers.shape == (k, d) and indices.shape == (k,)
 
 
@@ -29,6 +30,9 @@ def test_kmeans_plusplus_off_grid(timed, off_grid_case, off_grid_data, library):
     n, d, k, dtype = off_grid_case
     X, _ = off_grid_data
     seed = _seeder(library)
-    centers, indices = timed(f"kmeans++ seeding off-grid n={n:,} d={d} k={k} {dtype}",
-                             lambda: seed(X, k, random_state=0), library=library)
+    centers, indices = timed(
+        f"kmeans++ seeding off-grid n={n:,} d={d} k={k} {dtype}",
+        lambda: seed(X, k, random_state=0),
+        library=library,
+    )
     assert centers.dtype == X.dtype and indices.shape == (k,)

@@ -20,8 +20,12 @@ from benchmarks.compare import run_startup_child, startup_script
 @pytest.mark.parametrize("library", ["kmeans_core", "scikit-learn"])
 def test_import(timed, benchmark, sizes, tmp_path, library):
     script = startup_script(library, None)
-    timings = timed("startup: fresh process, import", lambda: run_startup_child(script, tmp_path),
-                    rounds=sizes.startup_rounds, library=library)
+    timings = timed(
+        "startup: fresh process, import",
+        lambda: run_startup_child(script, tmp_path),
+        rounds=sizes.startup_rounds,
+        library=library,
+    )
     benchmark.extra_info.update(timings)
 
 
@@ -35,9 +39,15 @@ def test_first_fit_cold_cache(timed, benchmark, sizes, tmp_path, cold_start):
         cache_dir.mkdir()
         return (script, cache_dir), {}
 
-    timings = timed("startup: fresh process, import + first fit, cold numba cache",
-                    run_startup_child, setup=empty_cache, warmup_rounds=0,
-                    rounds=sizes.startup_rounds, library=library, algorithm=algorithm)
+    timings = timed(
+        "startup: fresh process, import + first fit, cold numba cache",
+        run_startup_child,
+        setup=empty_cache,
+        warmup_rounds=0,
+        rounds=sizes.startup_rounds,
+        library=library,
+        algorithm=algorithm,
+    )
     benchmark.extra_info.update(timings)
 
 
@@ -45,7 +55,12 @@ def test_first_fit_warm_cache(timed, benchmark, sizes, tmp_path, warm_start):
     library, algorithm = warm_start
     script = startup_script(library, algorithm)
     run_startup_child(script, tmp_path)  # fills the cache (not timed)
-    timings = timed("startup: fresh process, import + first fit, warm numba cache",
-                    lambda: run_startup_child(script, tmp_path), warmup_rounds=0,
-                    rounds=sizes.startup_rounds, library=library, algorithm=algorithm)
+    timings = timed(
+        "startup: fresh process, import + first fit, warm numba cache",
+        lambda: run_startup_child(script, tmp_path),
+        warmup_rounds=0,
+        rounds=sizes.startup_rounds,
+        library=library,
+        algorithm=algorithm,
+    )
     benchmark.extra_info.update(timings)

@@ -70,14 +70,23 @@ def figure_objective(out):
     ax = fig.add_subplot()
     for point, label in zip(X, final.labels):
         center = final.centers[label]
-        ax.plot([point[0], center[0]], [point[1], center[1]], color=colors[label], lw=0.6,
-                alpha=0.6)
+        ax.plot(
+            [point[0], center[0]], [point[1], center[1]], color=colors[label], lw=0.6, alpha=0.6
+        )
     ax.scatter(X[:, 0], X[:, 1], c=colors[final.labels], s=10, zorder=2)
-    ax.scatter(final.centers[:, 0], final.centers[:, 1], marker="X", s=160, c="black",
-               edgecolors="white", zorder=3)
+    ax.scatter(
+        final.centers[:, 0],
+        final.centers[:, 1],
+        marker="X",
+        s=160,
+        c="black",
+        edgecolors="white",
+        zorder=3,
+    )
     ax.set_aspect("equal")
-    ax.set_title(f"inertia = sum of the squared lengths of these segments = {final.inertia:.1f}",
-                 fontsize=10)
+    ax.set_title(
+        f"inertia = sum of the squared lengths of these segments = {final.inertia:.1f}", fontsize=10
+    )
     print(f"objective: inertia {final.inertia:.1f}")
     return [_save(fig, out, "objective.png")]
 
@@ -93,8 +102,10 @@ def figure_two_steps(out):
     plot_stage(assignment, X, axes[0])
     plot_stage(update, X, axes[1])
     plot_inertia(stages, axes[2])
-    print(f"two_steps: {stages[-1].n_iter} iterations, inertia after each stage:",
-          ", ".join(f"{s.inertia:.1f}" for s in stages if s.kind in ("assignment", "update")))
+    print(
+        f"two_steps: {stages[-1].n_iter} iterations, inertia after each stage:",
+        ", ".join(f"{s.inertia:.1f}" for s in stages if s.kind in ("assignment", "update")),
+    )
     return [_save(fig, out, "two_steps.png")]
 
 
@@ -115,8 +126,10 @@ def figure_seeding(out):
         if stage.index == 0:
             title = "1/6: first center, drawn uniformly"
         else:
-            title = (f"{stage.index + 1}/6: chance ∝ D², {len(stage.candidates)} candidates,\n"
-                     f"potential {seeding[stage.index - 1].inertia:.0f} → {stage.inertia:.0f}")
+            title = (
+                f"{stage.index + 1}/6: chance ∝ D², {len(stage.candidates)} candidates,\n"
+                f"potential {seeding[stage.index - 1].inertia:.0f} → {stage.inertia:.0f}"
+            )
         plot_stage(stage, X, ax, title=title)
     print("seeding: potentials", [round(s.inertia) for s in seeding])
     return [_save(fig, out, "seeding.png")]
@@ -142,10 +155,12 @@ def figure_restarts(out):
         ax.scatter(X[:, 0], X[:, 1], c=colors[model.labels_], s=10)
         ax.scatter(*model.cluster_centers_.T, marker="X", s=150, c="black", edgecolors="white")
         ax.set_aspect("equal")
-        ax.set_title(f"random init, {name} of 100 seeds: inertia {model.inertia_:.0f}",
-                     fontsize=10)
-    ratio = [random_inertia / optimum, plusplus_inertia / optimum,
-             np.array([m.inertia_ for m in restarted]) / optimum]
+        ax.set_title(f"random init, {name} of 100 seeds: inertia {model.inertia_:.0f}", fontsize=10)
+    ratio = [
+        random_inertia / optimum,
+        plusplus_inertia / optimum,
+        np.array([m.inertia_ for m in restarted]) / optimum,
+    ]
     bins = np.linspace(1, max(r.max() for r in ratio) * 1.02, 30)
     axes[2].hist(ratio[0], bins=bins, alpha=0.6, label="random init, 1 run")
     axes[2].hist(ratio[1], bins=bins, alpha=0.6, label="k-means++, 1 run")
@@ -155,8 +170,10 @@ def figure_restarts(out):
     axes[2].legend(fontsize=8)
     axes[2].set_title("Where 100 runs end", fontsize=10)
     share = [float(np.mean(r < 1 + 1e-6)) for r in ratio]
-    print(f"restarts: reached the best inertia: random {share[0]:.0%}, k-means++ {share[1]:.0%}, "
-          f"random with n_init=10 {share[2]:.0%}; worst random {worst.inertia_ / optimum:.1f}x")
+    print(
+        f"restarts: reached the best inertia: random {share[0]:.0%}, k-means++ {share[1]:.0%}, "
+        f"random with n_init=10 {share[2]:.0%}; worst random {worst.inertia_ / optimum:.1f}x"
+    )
     return [_save(fig, out, "restarts.png")]
 
 
@@ -199,8 +216,9 @@ def figure_scaling(out):
     scaled = KMeans(2, random_state=0).fit(standardized)
     colors = cluster_colors(2)
     fig = Figure(figsize=(10.0, 4.0), layout="constrained")
-    for ax, model, name in zip(fig.subplots(1, 2), (raw, scaled),
-                               ("raw features", "standardized features")):
+    for ax, model, name in zip(
+        fig.subplots(1, 2), (raw, scaled), ("raw features", "standardized features")
+    ):
         ax.scatter(X[:, 0], X[:, 1], c=colors[model.labels_], s=10)
         agreement = max(np.mean(model.labels_ == groups), np.mean(model.labels_ != groups))
         ax.set_title(f"K-Means on {name}: {agreement:.0%} match the age groups", fontsize=10)
@@ -220,8 +238,9 @@ def figure_failures(out):
         colors = cluster_colors(k)
         axes[row, 0].scatter(X[:, 0], X[:, 1], c=colors[groups], s=8)
         axes[row, 0].set_title(f"'{name}': the groups the data came from", fontsize=10)
-        plot_stage(_final_stage(X, model), X, axes[row, 1],
-                   title=f"K-Means, k={k} (best of 10 runs)")
+        plot_stage(
+            _final_stage(X, model), X, axes[row, 1], title=f"K-Means, k={k} (best of 10 runs)"
+        )
         axes[row, 0].set_aspect("equal")
         axes[row, 0].set_xlim(axes[row, 1].get_xlim())
         axes[row, 0].set_ylim(axes[row, 1].get_ylim())
@@ -230,21 +249,31 @@ def figure_failures(out):
 
 def _final_stage(X, model):
     """A Converged stage built from a fitted KMeans, to draw it like the stepper's result."""
-    return teach.Converged(n_iter=model.n_iter_, reason="", labels=model.labels_,
-                           centers=model.cluster_centers_, inertia=model.inertia_, tol=0.0)
+    return teach.Converged(
+        n_iter=model.n_iter_,
+        reason="",
+        labels=model.labels_,
+        centers=model.cluster_centers_,
+        inertia=model.inertia_,
+        tol=0.0,
+    )
 
 
 def figure_distance_counts(out):
     """Distances computed per iteration: Lloyd against Hamerly and Elkan."""
     X, _ = _many_blobs()
-    counts = [distance_counts(X, 15, algorithm=name, random_state=0)
-              for name in ("lloyd", "hamerly", "elkan")]
+    counts = [
+        distance_counts(X, 15, algorithm=name, random_state=0)
+        for name in ("lloyd", "hamerly", "elkan")
+    ]
     fig = Figure(figsize=(7.0, 4.2), layout="constrained")
     plot_distance_counts(counts, fig.add_subplot())
     for result in counts:
         share = result.point_center.sum() / (result.lloyd_per_iteration * len(result.point_center))
-        print(f"distance_counts: {result.algorithm}: {len(result.point_center)} iterations, "
-              f"{result.point_center.sum():,} distances ({share:.0%} of Lloyd's)")
+        print(
+            f"distance_counts: {result.algorithm}: {len(result.point_center)} iterations, "
+            f"{result.point_center.sum():,} distances ({share:.0%} of Lloyd's)"
+        )
     return [_save(fig, out, "distance_counts.png")]
 
 
@@ -276,8 +305,9 @@ ALL = {
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=FIGURES, help=f"default: {FIGURES}")
-    parser.add_argument("--only", choices=sorted(ALL), action="append",
-                        help="make only this figure (repeatable)")
+    parser.add_argument(
+        "--only", choices=sorted(ALL), action="append", help="make only this figure (repeatable)"
+    )
     parser.add_argument("--list", action="store_true", help="list the figures and exit")
     args = parser.parse_args(argv)
     if args.list:

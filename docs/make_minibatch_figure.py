@@ -48,8 +48,9 @@ def full_kmeans_trace(X, init, max_iter=100):
     """
     KMeans(len(init), init=init, n_init=1, max_iter=2).fit(X[:1000])  # compile first
     start = time.perf_counter()
-    model = KMeans(len(init), init=init, n_init=1, max_iter=max_iter, algorithm="lloyd",
-                   record_history=True).fit(X)
+    model = KMeans(
+        len(init), init=init, n_init=1, max_iter=max_iter, algorithm="lloyd", record_history=True
+    ).fit(X)
     seconds = time.perf_counter() - start
     inertias = [record["inertia"] for record in model.history_] + [model.inertia_]
     times = seconds * np.arange(1, len(inertias) + 1) / len(inertias)
@@ -63,8 +64,9 @@ def minibatch_trace(X, init, n_steps=300, every=5, batch_size=1024, random_state
     ``fit`` made visible. Only the steps are timed, not the evaluation.
     """
     rng = np.random.RandomState(random_state)
-    model = MiniBatchKMeans(len(init), init=init, batch_size=batch_size, random_state=0,
-                            compute_labels=False)
+    model = MiniBatchKMeans(
+        len(init), init=init, batch_size=batch_size, random_state=0, compute_labels=False
+    )
     elapsed, trace = 0.0, []
     for step in range(n_steps):
         batch = X[rng.randint(0, len(X), batch_size)]
@@ -97,10 +99,21 @@ def main(argv=None):
     ax_time, ax_rate, ax_reassign = fig.subplots(1, 3)
 
     ax_time.plot(full[:, 0], full[:, 1], "o-", ms=3, label="full K-Means (1 point = 1 iteration)")
-    ax_time.plot([t for t, *_ in mini], [inertia for _, inertia, *_ in mini], "-", lw=1.5,
-                 label="mini-batch, 1,024 rows per step")
-    ax_time.plot([default_seconds], [default_fit.inertia_], "*", ms=12, color="tab:green",
-                 label=f"MiniBatchKMeans().fit: {default_fit.n_steps_} steps, with labels")
+    ax_time.plot(
+        [t for t, *_ in mini],
+        [inertia for _, inertia, *_ in mini],
+        "-",
+        lw=1.5,
+        label="mini-batch, 1,024 rows per step",
+    )
+    ax_time.plot(
+        [default_seconds],
+        [default_fit.inertia_],
+        "*",
+        ms=12,
+        color="tab:green",
+        label=f"MiniBatchKMeans().fit: {default_fit.n_steps_} steps, with labels",
+    )
     ax_time.axhline(final_full.inertia_, color="grey", ls=":", lw=1, label="full K-Means converged")
     ax_time.set_xscale("log")
     ax_time.set_xlabel("seconds (log scale)")
@@ -128,12 +141,19 @@ def main(argv=None):
     ax_reassign.scatter(Y[::20, 0], Y[::20, 1], s=2, color="lightgrey")
     outcomes = {}
     for ratio, marker, color in ((0.0, "x", "tab:red"), (0.01, "o", "tab:blue")):
-        model = MiniBatchKMeans(8, init=bad_init, batch_size=1024, random_state=0,
-                                reassignment_ratio=ratio).fit(Y)
+        model = MiniBatchKMeans(
+            8, init=bad_init, batch_size=1024, random_state=0, reassignment_ratio=ratio
+        ).fit(Y)
         outcomes[ratio] = model.inertia_
-        ax_reassign.scatter(*model.cluster_centers_.T, marker=marker, s=60, color=color,
-                            facecolors="none" if marker == "o" else None, linewidths=1.8,
-                            label=f"reassignment_ratio={ratio}: inertia {model.inertia_:,.0f}")
+        ax_reassign.scatter(
+            *model.cluster_centers_.T,
+            marker=marker,
+            s=60,
+            color=color,
+            facecolors="none" if marker == "o" else None,
+            linewidths=1.8,
+            label=f"reassignment_ratio={ratio}: inertia {model.inertia_:,.0f}",
+        )
     ax_reassign.scatter(*bad_init.T, marker="+", s=40, color="black", label="initial centers")
     ax_reassign.set_title("Reassignment rescues starved centers")
     ax_reassign.legend(fontsize=7, loc="upper left")
@@ -145,13 +165,19 @@ def main(argv=None):
     fig.savefig(path, dpi=DPI)
     print(f"wrote {path}")
     within = next((t for t, inertia, *_ in mini if inertia <= 1.05 * final_full.inertia_), None)
-    print(f"full K-Means: {final_full.n_iter_} iterations, {full[-1, 0]:.3f} s, "
-          f"inertia {final_full.inertia_:,.0f}")
-    print(f"mini-batch steps: within 5% of it after {within} s; inertia {mini[-1][1]:,.0f} "
-          f"after {mini[-1][2]} steps, {mini[-1][0]:.3f} s")
-    print(f"MiniBatchKMeans().fit: {default_fit.n_steps_} steps, {default_seconds:.3f} s, "
-          f"inertia {default_fit.inertia_:,.0f} "
-          f"({default_fit.inertia_ / final_full.inertia_:.3f} x full)")
+    print(
+        f"full K-Means: {final_full.n_iter_} iterations, {full[-1, 0]:.3f} s, "
+        f"inertia {final_full.inertia_:,.0f}"
+    )
+    print(
+        f"mini-batch steps: within 5% of it after {within} s; inertia {mini[-1][1]:,.0f} "
+        f"after {mini[-1][2]} steps, {mini[-1][0]:.3f} s"
+    )
+    print(
+        f"MiniBatchKMeans().fit: {default_fit.n_steps_} steps, {default_seconds:.3f} s, "
+        f"inertia {default_fit.inertia_:,.0f} "
+        f"({default_fit.inertia_ / final_full.inertia_:.3f} x full)"
+    )
     print(f"reassignment: inertia without {outcomes[0.0]:,.0f}, with {outcomes[0.01]:,.0f}")
 
 

@@ -21,8 +21,14 @@ from kmeans_core._kmeans import (
     wcss,
 )
 
-__all__ = ["KMeans", "kmeans_plusplus", "assign_to_centers", "wcss", "ConvergenceWarning",
-           "NotFittedError"]
+__all__ = [
+    "KMeans",
+    "kmeans_plusplus",
+    "assign_to_centers",
+    "wcss",
+    "ConvergenceWarning",
+    "NotFittedError",
+]
 
 # --- model selection and cluster metrics (issue 5) are exported below this line ---
 from kmeans_core._knee import find_knee  # noqa: E402

@@ -65,7 +65,7 @@ from kmeans_core._jit import jit, jit_parallel
 from kmeans_core._lloyd import sum_slot_rows
 
 # What a pass does with the per-chunk new-center sums (``sums_mode``):
-SUMS_NONE = 0     # nothing (the final re-assignment)
+SUMS_NONE = 0  # nothing (the final re-assignment)
 SUMS_REFRESH = 1  # recompute the slots of the clusters whose membership changed in the chunk
 
 
@@ -87,8 +87,20 @@ def distance(X, i, centers, j):
 
 
 @jit
-def refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk, slot_rows, touched,
-                       slot_sums, slot_weights, chunk_sums, chunk_weights):
+def refresh_chunk_sums(
+    X,
+    sample_weight,
+    labels,
+    start,
+    stop,
+    chunk,
+    slot_rows,
+    touched,
+    slot_sums,
+    slot_weights,
+    chunk_sums,
+    chunk_weights,
+):
     """Recompute the sum slots marked in ``touched``, then the chunk sums they feed.
 
     ``touched`` is (slot of the chunk, cluster): those slots are re-summed,
@@ -158,9 +170,21 @@ def _direct_distance(rows, r, centers_t, j):
 
 
 @jit_parallel
-def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels, upper, lower,
-                      slot_sums, slot_weights, chunk_sums, chunk_weights, chunk_changed,
-                      chunk_rows):
+def first_bounds_pass(
+    X,
+    sample_weight,
+    centers_t,
+    centers_squared_norms,
+    labels,
+    upper,
+    lower,
+    slot_sums,
+    slot_weights,
+    chunk_sums,
+    chunk_weights,
+    chunk_changed,
+    chunk_rows,
+):
     """Labels from every center, ``upper`` exact, the lower bounds, and every sum slot.
 
     ``lower`` is either 1-D (Hamerly: distance to the second-nearest center)
@@ -181,8 +205,9 @@ def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels
             i = start + r
             row_norm = row_squared_norm(rows, r)
             slack = slack_factor * (row_norm + largest_norm)
-            label, _, other = nearest_center(rows, r, cross, centers_t, centers_squared_norms,
-                                             slack)
+            label, _, other = nearest_center(
+                rows, r, cross, centers_t, centers_squared_norms, slack
+            )
             labels[i] = label
             upper[i] = _direct_distance(rows, r, centers_t, label)
             if lower.ndim == 1:
@@ -190,11 +215,23 @@ def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels
             else:
                 for j in range(n_clusters):
                     lower[i, j] = np.sqrt(
-                        max(centers_squared_norms[j] - 2.0 * cross[r, j] + row_norm - slack, 0.0))
+                        max(centers_squared_norms[j] - 2.0 * cross[r, j] + row_norm - slack, 0.0)
+                    )
                 lower[i, label] = upper[i]
-        refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk, slot_rows,
-                           np.ones((n_slots, n_clusters), dtype=np.bool_), slot_sums,
-                           slot_weights, chunk_sums, chunk_weights)
+        refresh_chunk_sums(
+            X,
+            sample_weight,
+            labels,
+            start,
+            stop,
+            chunk,
+            slot_rows,
+            np.ones((n_slots, n_clusters), dtype=np.bool_),
+            slot_sums,
+            slot_weights,
+            chunk_sums,
+            chunk_weights,
+        )
         chunk_changed[chunk] = stop - start
 
 
@@ -202,9 +239,25 @@ def first_bounds_pass(X, sample_weight, centers_t, centers_squared_norms, labels
 
 
 @jit_parallel
-def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separation, shifts,
-                 labels, upper, lower, slot_sums, slot_weights, chunk_sums, chunk_weights,
-                 chunk_changed, chunk_rows, first, sums_mode):
+def hamerly_pass(
+    X,
+    sample_weight,
+    centers_t,
+    centers_squared_norms,
+    half_separation,
+    shifts,
+    labels,
+    upper,
+    lower,
+    slot_sums,
+    slot_weights,
+    chunk_sums,
+    chunk_weights,
+    chunk_changed,
+    chunk_rows,
+    first,
+    sums_mode,
+):
     """One assignment step with Hamerly's bounds.
 
     Each chunk works in three phases:
@@ -278,8 +331,9 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
                 i = rescan[r]
                 row_norm = row_squared_norm(rows, r)
                 slack = slack_factor * (row_norm + largest_norm)
-                label, own, other = nearest_center(rows, r, cross, centers_t,
-                                                   centers_squared_norms, slack)
+                label, own, other = nearest_center(
+                    rows, r, cross, centers_t, centers_squared_norms, slack
+                )
                 # Both bounds from the expansion, widened by the slack so they stay valid.
                 upper[i] = np.sqrt(max(own + row_norm + slack, 0.0))
                 lower[i] = np.sqrt(max(other + row_norm - slack, 0.0))
@@ -290,17 +344,45 @@ def hamerly_pass(X, sample_weight, centers_t, centers_squared_norms, half_separa
                     _touch(touched, i - start, slot_rows, old_label, label)
         chunk_changed[chunk] = changed
         if sums_mode == SUMS_REFRESH:
-            refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk, slot_rows, touched,
-                               slot_sums, slot_weights, chunk_sums, chunk_weights)
+            refresh_chunk_sums(
+                X,
+                sample_weight,
+                labels,
+                start,
+                stop,
+                chunk,
+                slot_rows,
+                touched,
+                slot_sums,
+                slot_weights,
+                chunk_sums,
+                chunk_weights,
+            )
 
 
 # --- Elkan --------------------------------------------------------------------------
 
 
 @jit_parallel
-def elkan_pass(X, sample_weight, centers, centers_t, half_center_distances, half_separation,
-               shifts, labels, upper, lower, slot_sums, slot_weights, chunk_sums, chunk_weights,
-               chunk_changed, chunk_rows, sums_mode):
+def elkan_pass(
+    X,
+    sample_weight,
+    centers,
+    centers_t,
+    half_center_distances,
+    half_separation,
+    shifts,
+    labels,
+    upper,
+    lower,
+    slot_sums,
+    slot_weights,
+    chunk_sums,
+    chunk_weights,
+    chunk_changed,
+    chunk_rows,
+    sums_mode,
+):
     """One assignment step with Elkan's bounds; ``lower`` has shape (n_samples, n_clusters).
 
     The bounds are first moved by the last center shifts (``u += shift(own)``,
@@ -329,15 +411,19 @@ def elkan_pass(X, sample_weight, centers, centers_t, half_center_distances, half
                 for j in range(n_clusters):
                     if j == new_label:
                         continue
-                    if upper[i] * widen < lower[i, j] or \
-                            upper[i] * widen < half_center_distances[new_label, j]:
+                    if (
+                        upper[i] * widen < lower[i, j]
+                        or upper[i] * widen < half_center_distances[new_label, j]
+                    ):
                         continue
                     if not tight:
                         upper[i] = distance(X, i, centers, new_label)
                         lower[i, new_label] = upper[i]
                         tight = True
-                        if upper[i] * widen < lower[i, j] or \
-                                upper[i] * widen < half_center_distances[new_label, j]:
+                        if (
+                            upper[i] * widen < lower[i, j]
+                            or upper[i] * widen < half_center_distances[new_label, j]
+                        ):
                             continue
                     dist = distance(X, i, centers, j)
                     lower[i, j] = dist
@@ -352,8 +438,20 @@ def elkan_pass(X, sample_weight, centers, centers_t, half_center_distances, half
                 _touch(touched, i - start, slot_rows, label, new_label)
         chunk_changed[chunk] = changed
         if sums_mode == SUMS_REFRESH:
-            refresh_chunk_sums(X, sample_weight, labels, start, stop, chunk, slot_rows, touched,
-                               slot_sums, slot_weights, chunk_sums, chunk_weights)
+            refresh_chunk_sums(
+                X,
+                sample_weight,
+                labels,
+                start,
+                stop,
+                chunk,
+                slot_rows,
+                touched,
+                slot_sums,
+                slot_weights,
+                chunk_sums,
+                chunk_weights,
+            )
 
 
 @jit

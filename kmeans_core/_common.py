@@ -157,6 +157,20 @@ def column_sums_per_chunk(X, chunk_sums):
 
 
 @jit_parallel
+def column_extremes_per_chunk(X, chunk_extremes):
+    """Per-chunk largest ``|x|`` of each column (float64), without a temporary copy of X."""
+    n_samples, n_features = X.shape
+    for chunk in prange(chunk_extremes.shape[0]):
+        start = chunk * CHUNK_ROWS
+        stop = min(start + CHUNK_ROWS, n_samples)
+        for f in range(n_features):
+            chunk_extremes[chunk, f] = 0.0
+        for i in range(start, stop):
+            for f in range(n_features):
+                chunk_extremes[chunk, f] = max(chunk_extremes[chunk, f], abs(np.float64(X[i, f])))
+
+
+@jit_parallel
 def center_into(X, mean, out, chunk_sums, chunk_squares, chunk_extremes):
     """``out = X - mean`` (in X's dtype), with per-chunk column sums, sums of squares and max |.|.
 

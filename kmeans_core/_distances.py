@@ -120,8 +120,7 @@ def nearest_center(rows, r, cross, centers_t, centers_squared_norms, slack):
     """
     label, best, second = nearest_two_from_cross(cross, r, centers_squared_norms)
     if second - best <= 2.0 * slack:
-        resolved = resolve_near_tie(rows, r, cross, centers_t, centers_squared_norms, best,
-                                    slack)
+        resolved = resolve_near_tie(rows, r, cross, centers_t, centers_squared_norms, best, slack)
         if resolved != label:
             # Every other centre, the E-argmin included, has E >= best.
             own = centers_squared_norms[resolved] - 2.0 * cross[r, resolved]

@@ -137,8 +137,11 @@ def centered_copy(X):
     if not np.isfinite(variances).all():
         _refuse_overflow(X, "its squared deviations overflow")
     if not np.isfinite(squared_distance_bound(chunk_extremes.max(axis=0), n_samples)):
-        _refuse_overflow(X, f"squared distances summed over its {n_features} features and "
-                            f"{n_samples} samples would overflow")
+        _refuse_overflow(
+            X,
+            f"squared distances summed over its {n_features} features and "
+            f"{n_samples} samples would overflow",
+        )
     return X_centered, mean, variances
 
 
@@ -252,15 +255,19 @@ def _converged(iteration, n_changed, relocated, center_shift_sq, tol, verbose):
     if n_changed == 0:
         if verbose:
             if relocated:
-                print(f"Converged at iteration {iteration}: no label changed (after an "
-                      "empty-cluster relocation: the labels are re-assigned).")
+                print(
+                    f"Converged at iteration {iteration}: no label changed (after an "
+                    "empty-cluster relocation: the labels are re-assigned)."
+                )
             else:
                 print(f"Converged at iteration {iteration}: strict convergence.")
         return not relocated, True
     if center_shift_sq <= tol:
         if verbose:
-            print(f"Converged at iteration {iteration}: center shift {center_shift_sq} "
-                  f"within tolerance {tol}.")
+            print(
+                f"Converged at iteration {iteration}: center shift {center_shift_sq} "
+                f"within tolerance {tol}."
+            )
         return False, True
     return False, False
 
@@ -291,8 +298,9 @@ class _IterationBuffers:
         total squared shift (``self.shifts`` holds each center's shift).
         """
         reduce_chunks(self.chunk_sums, self.chunk_weights, self.sums, self.weights)
-        relocated = relocate_empty_clusters(X, sample_weight, centers, self.sums, self.weights,
-                                            labels)
+        relocated = relocate_empty_clusters(
+            X, sample_weight, centers, self.sums, self.weights, labels
+        )
         new_centers = mean_centers(self.sums, self.weights, X.dtype)
         center_shift_sq = center_shifts(new_centers, centers, self.shifts)
         return new_centers, relocated, center_shift_sq
@@ -323,42 +331,68 @@ def lloyd_single_run(X, sample_weight, centers_init, max_iter, tol, verbose=0, h
             # Small input: the whole run in one kernel call (same bits; see
             # ``_lloyd.py``), unless a cluster empties (then rerun below).
             n_iter = lloyd_run_compiled(
-                X, sample_weight, centers, labels, buffers.chunk_sums, buffers.chunk_weights,
-                buffers.chunk_inertia, buffers.chunk_changed, buffers.chunk_rows, buffers.sums,
-                buffers.weights, buffers.shifts, max_iter, tol)
+                X,
+                sample_weight,
+                centers,
+                labels,
+                buffers.chunk_sums,
+                buffers.chunk_weights,
+                buffers.chunk_inertia,
+                buffers.chunk_changed,
+                buffers.chunk_rows,
+                buffers.sums,
+                buffers.weights,
+                buffers.shifts,
+                max_iter,
+                tol,
+            )
             if n_iter > 0:
                 return labels, inertia_of(X, sample_weight, centers, labels), centers, n_iter
             centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
             labels[:] = -1
-        return _lloyd_iterations(X, sample_weight, centers, labels, max_iter, tol, verbose,
-                                 history, buffers)
+        return _lloyd_iterations(
+            X, sample_weight, centers, labels, max_iter, tol, verbose, history, buffers
+        )
 
 
 def _lloyd_pass(X, sample_weight, centers, labels, buffers, update_centers):
-    lloyd_pass(X, sample_weight, transposed(centers), squared_norms(centers), labels,
-               buffers.chunk_sums, buffers.chunk_weights, buffers.chunk_inertia,
-               buffers.chunk_changed, buffers.chunk_rows, update_centers)
+    lloyd_pass(
+        X,
+        sample_weight,
+        transposed(centers),
+        squared_norms(centers),
+        labels,
+        buffers.chunk_sums,
+        buffers.chunk_weights,
+        buffers.chunk_inertia,
+        buffers.chunk_changed,
+        buffers.chunk_rows,
+        update_centers,
+    )
 
 
-def _lloyd_iterations(X, sample_weight, centers, labels, max_iter, tol, verbose, history,
-                      buffers):
+def _lloyd_iterations(X, sample_weight, centers, labels, max_iter, tol, verbose, history, buffers):
     strict_convergence = False
     for iteration in range(max_iter):
         _lloyd_pass(X, sample_weight, centers, labels, buffers, True)
-        new_centers, relocated, center_shift_sq = buffers.update(X, sample_weight, centers,
-                                                                 labels)
+        new_centers, relocated, center_shift_sq = buffers.update(X, sample_weight, centers, labels)
         if verbose:
             print(f"Iteration {iteration}, inertia {buffers.chunk_inertia.sum()}.")
         if history is not None:
             history.append(
-                {"iteration": iteration, "inertia": float(buffers.chunk_inertia.sum()),
-                 "center_shift": center_shift_sq, "centers": new_centers.copy()}
+                {
+                    "iteration": iteration,
+                    "inertia": float(buffers.chunk_inertia.sum()),
+                    "center_shift": center_shift_sq,
+                    "centers": new_centers.copy(),
+                }
             )
         centers = new_centers
 
         # At iteration 0 every label changes (they start at -1), as in scikit-learn.
-        strict_convergence, stop = _converged(iteration, buffers.chunk_changed.sum(),
-                                              relocated, center_shift_sq, tol, verbose)
+        strict_convergence, stop = _converged(
+            iteration, buffers.chunk_changed.sum(), relocated, center_shift_sq, tol, verbose
+        )
         if stop:
             break
 
@@ -369,8 +403,9 @@ def _lloyd_iterations(X, sample_weight, centers, labels, max_iter, tol, verbose,
     return labels, inertia, centers, iteration + 1
 
 
-def bounded_single_run(algorithm, X, sample_weight, centers_init, max_iter, tol, verbose=0,
-                       history=None):
+def bounded_single_run(
+    algorithm, X, sample_weight, centers_init, max_iter, tol, verbose=0, history=None
+):
     """One run of Hamerly's or Elkan's algorithm from ``centers_init``.
 
     The same iteration as :func:`lloyd_single_run` (same stopping rules, same
@@ -385,8 +420,9 @@ def bounded_single_run(algorithm, X, sample_weight, centers_init, max_iter, tol,
     bounds = _Bounds(algorithm, n_samples, n_clusters, buffers, n_features)
     centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
     with single_threaded_blas():
-        return _bounded_iterations(X, sample_weight, centers, buffers, bounds, max_iter, tol,
-                                   verbose, history)
+        return _bounded_iterations(
+            X, sample_weight, centers, buffers, bounds, max_iter, tol, verbose, history
+        )
 
 
 class _Bounds:
@@ -410,8 +446,14 @@ class _Bounds:
         """One assignment step; ``buffers.shifts``: how far each center moved since the last."""
         centers64 = centers.astype(np.float64)
         centers_t = transposed(centers64)
-        slots = (self.slot_sums, self.slot_weights, buffers.chunk_sums, buffers.chunk_weights,
-                 buffers.chunk_changed, buffers.chunk_rows)
+        slots = (
+            self.slot_sums,
+            self.slot_weights,
+            buffers.chunk_sums,
+            buffers.chunk_weights,
+            buffers.chunk_changed,
+            buffers.chunk_rows,
+        )
         if self.elkan:
             center_separations(centers64, self.half_center_distances, self.half_separation)
         else:
@@ -419,37 +461,74 @@ class _Bounds:
         if not self.elkan:
             # The first pass rescans every sample (measured faster than the direct
             # upper bounds of first_bounds_pass).
-            hamerly_pass(X, sample_weight, centers_t, squared_norms(centers64),
-                         self.half_separation, buffers.shifts, self.labels, self.upper,
-                         self.lower, *slots, first, sums_mode)
+            hamerly_pass(
+                X,
+                sample_weight,
+                centers_t,
+                squared_norms(centers64),
+                self.half_separation,
+                buffers.shifts,
+                self.labels,
+                self.upper,
+                self.lower,
+                *slots,
+                first,
+                sums_mode,
+            )
         elif first:
-            first_bounds_pass(X, sample_weight, centers_t, squared_norms(centers64), self.labels,
-                              self.upper, self.lower, *slots)
+            first_bounds_pass(
+                X,
+                sample_weight,
+                centers_t,
+                squared_norms(centers64),
+                self.labels,
+                self.upper,
+                self.lower,
+                *slots,
+            )
         else:
-            elkan_pass(X, sample_weight, centers64, centers_t, self.half_center_distances,
-                       self.half_separation, buffers.shifts, self.labels, self.upper,
-                       self.lower, *slots, sums_mode)
+            elkan_pass(
+                X,
+                sample_weight,
+                centers64,
+                centers_t,
+                self.half_center_distances,
+                self.half_separation,
+                buffers.shifts,
+                self.labels,
+                self.upper,
+                self.lower,
+                *slots,
+                sums_mode,
+            )
 
 
-def _bounded_iterations(X, sample_weight, centers, buffers, bounds, max_iter, tol, verbose,
-                        history):
+def _bounded_iterations(
+    X, sample_weight, centers, buffers, bounds, max_iter, tol, verbose, history
+):
     labels = bounds.labels
     strict_convergence = False
     for iteration in range(max_iter):
         bounds.assign(X, sample_weight, centers, buffers, iteration == 0, SUMS_REFRESH)
-        new_centers, relocated, center_shift_sq = buffers.update(X, sample_weight, centers,
-                                                                 labels)
+        new_centers, relocated, center_shift_sq = buffers.update(X, sample_weight, centers, labels)
         if verbose or history is not None:
             # Bounds never compute every distance: the inertia is computed on request only.
             inertia_before = inertia_of(X, sample_weight, centers, labels)
             if verbose:
                 print(f"Iteration {iteration}, inertia {inertia_before}.")
             if history is not None:
-                history.append({"iteration": iteration, "inertia": inertia_before,
-                                "center_shift": center_shift_sq, "centers": new_centers.copy()})
+                history.append(
+                    {
+                        "iteration": iteration,
+                        "inertia": inertia_before,
+                        "center_shift": center_shift_sq,
+                        "centers": new_centers.copy(),
+                    }
+                )
         centers = new_centers
-        strict_convergence, stop = _converged(iteration, buffers.chunk_changed.sum(),
-                                              relocated, center_shift_sq, tol, verbose)
+        strict_convergence, stop = _converged(
+            iteration, buffers.chunk_changed.sum(), relocated, center_shift_sq, tol, verbose
+        )
         if stop:
             break
 
@@ -530,8 +609,10 @@ def choose_algorithm(n_samples, n_features, n_clusters, budget_bytes=None):
     """
     if n_clusters < AUTO_HAMERLY_MIN_CLUSTERS and n_features < AUTO_HAMERLY_MIN_FEATURES:
         return "lloyd"
-    if budget_bytes is not None and \
-            memory_needed_bytes("hamerly", n_samples, n_features, n_clusters) > budget_bytes:
+    if (
+        budget_bytes is not None
+        and memory_needed_bytes("hamerly", n_samples, n_features, n_clusters) > budget_bytes
+    ):
         return "lloyd"
     return "hamerly"
 

@@ -51,7 +51,9 @@ def _drop_stale_cache():
         sources = sorted(name for name in os.listdir(package) if name.endswith(".py"))
         stamp = ";".join(
             f"{name}:{os.stat(os.path.join(package, name)).st_size}:"
-            f"{os.stat(os.path.join(package, name)).st_mtime_ns}" for name in sources)
+            f"{os.stat(os.path.join(package, name)).st_mtime_ns}"
+            for name in sources
+        )
         stamp_path = os.path.join(cache, "kmeans_core_sources.stamp")
         try:
             with open(stamp_path) as handle:
@@ -152,8 +154,9 @@ def _blas_lib_controllers():
         from threadpoolctl import ThreadpoolController
 
         _blas_controller = ThreadpoolController()
-        _blas_libraries = [library for library in _blas_controller.lib_controllers
-                           if library.user_api == "blas"]
+        _blas_libraries = [
+            library for library in _blas_controller.lib_controllers if library.user_api == "blas"
+        ]
     return _blas_libraries
 
 

@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 
 from kmeans_core._common import (
+    column_extremes_per_chunk,
     euclidean_distances_to_centers,
     is_same_clustering,
     n_distinct_labels,
@@ -41,7 +42,7 @@ from kmeans_core._iterations import (
     squared_distance_bound,
     transposed,
 )
-from kmeans_core._jit import prefaulted_empty, threads_for
+from kmeans_core._jit import n_chunks, prefaulted_empty, threads_for
 from kmeans_core._seeding import greedy_kmeans_plusplus, random_choice_init
 from kmeans_core._validation import (
     borrowed_random_state,
@@ -102,8 +103,15 @@ def _check_n_clusters(n_clusters, n_samples, name="n_clusters"):
         )
 
 
-def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None, random_state=None,
-                    n_local_trials=None):
+def kmeans_plusplus(
+    X,
+    n_clusters,
+    *,
+    sample_weight=None,
+    x_squared_norms=None,
+    random_state=None,
+    n_local_trials=None,
+):
     """Choose initial centers with greedy k-means++.
 
     Draws the same random numbers as :func:`sklearn.cluster.kmeans_plusplus`,
@@ -163,8 +171,9 @@ def kmeans_plusplus(X, n_clusters, *, sample_weight=None, x_squared_norms=None, 
     row_norms = _check_squared_norms(x_squared_norms, X)
     check_distance_range(X)
     with threads_for(X.shape[0]), borrowed_random_state(random_state) as random_state:
-        return greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials,
-                                      row_norms)
+        return greedy_kmeans_plusplus(
+            X, n_clusters, sample_weight, random_state, n_local_trials, row_norms
+        )
 
 
 def _check_squared_norms(x_squared_norms, X):
@@ -187,7 +196,10 @@ def _check_squared_norms(x_squared_norms, X):
 
 def check_distance_range(X):
     """Refuse data whose squared distances, summed over samples, would overflow float64."""
-    extremes = np.abs(X).max(axis=0).astype(np.float64)
+    chunk_extremes = np.empty((n_chunks(X.shape[0]), X.shape[1]))
+    with threads_for(X.shape[0]):
+        column_extremes_per_chunk(X, chunk_extremes)
+    extremes = chunk_extremes.max(axis=0)
     if not np.isfinite(squared_distance_bound(extremes, X.shape[0])):
         raise ValueError(
             f"X has values too large for K-Means (largest |x| = {extremes.max():.3g} over "
@@ -283,11 +295,10 @@ def wcss(X, centers, labels=None, sample_weight=None):
     X = check_array(X)
     centers = check_array(centers, name="centers", dtype=X.dtype)
     if centers.shape[1] != X.shape[1]:
-        raise ValueError(
-            f"centers has {centers.shape[1]} features but X has {X.shape[1]}."
-        )
-    sample_weight, weight_exponent = check_sample_weight(sample_weight, X.shape[0], X.dtype,
-                                                         rescale=True)
+        raise ValueError(f"centers has {centers.shape[1]} features but X has {X.shape[1]}.")
+    sample_weight, weight_exponent = check_sample_weight(
+        sample_weight, X.shape[0], X.dtype, rescale=True
+    )
     if labels is not None:
         labels = _check_labels(labels, X.shape[0], centers.shape[0])
     with threads_for(X.shape[0]):
@@ -315,8 +326,11 @@ def _check_labels(labels, n_samples, n_clusters):
     if labels.shape != (n_samples,):
         raise ValueError(f"labels must have shape ({n_samples},) to match X, got {labels.shape}.")
     if labels.dtype.kind not in "iu":
-        integral = labels.dtype.kind == "f" and np.all(np.isfinite(labels)) \
+        integral = (
+            labels.dtype.kind == "f"
+            and np.all(np.isfinite(labels))
             and np.all(labels == np.round(labels))
+        )
         if not integral:
             raise ValueError(f"labels must be integers, got dtype {labels.dtype}.")
     if labels.min() < 0 or labels.max() >= n_clusters:
@@ -537,8 +551,12 @@ class KMeans:
         if isinstance(self.n_init, str):
             if self.n_init != "auto":
                 raise ValueError(f"n_init must be 'auto' or an int >= 1, got {self.n_init!r}.")
-            n_init = 1 if (isinstance(init, str) and init in ("k-means++", "k-means||")) \
-                or _is_array_like(init) else 10
+            n_init = (
+                1
+                if (isinstance(init, str) and init in ("k-means++", "k-means||"))
+                or _is_array_like(init)
+                else 10
+            )
         elif isinstance(self.n_init, numbers.Integral) and not isinstance(self.n_init, bool):
             if self.n_init < 1:
                 raise ValueError(f"n_init must be >= 1, got {self.n_init}.")
@@ -557,11 +575,18 @@ class KMeans:
 
     def _check_params(self, X):
         _check_n_clusters(self.n_clusters, X.shape[0])
-        if not isinstance(self.max_iter, numbers.Integral) or isinstance(self.max_iter, bool) \
-                or self.max_iter < 1:
+        if (
+            not isinstance(self.max_iter, numbers.Integral)
+            or isinstance(self.max_iter, bool)
+            or self.max_iter < 1
+        ):
             raise ValueError(f"max_iter must be an int >= 1, got {self.max_iter!r}.")
-        if not isinstance(self.tol, numbers.Real) or isinstance(self.tol, bool) \
-                or not np.isfinite(self.tol) or self.tol < 0:
+        if (
+            not isinstance(self.tol, numbers.Real)
+            or isinstance(self.tol, bool)
+            or not np.isfinite(self.tol)
+            or self.tol < 0
+        ):
             raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}.")
         if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:
             raise ValueError(f"verbose must be an int >= 0, got {self.verbose!r}.")
@@ -591,7 +616,10 @@ class KMeans:
             if self.algorithm in ("elkan", "hamerly"):
                 warnings.warn(
                     f"algorithm='{self.algorithm}' doesn't make sense for a single cluster. "
-                    "Using 'lloyd' instead.", RuntimeWarning, stacklevel=3)
+                    "Using 'lloyd' instead.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
             return "lloyd"
         budget = memory_budget_bytes()
         if self.algorithm == "auto":
@@ -662,7 +690,9 @@ class KMeans:
             missing = sorted(set(fitted) - set(names))
             message = "The feature names should match those that were passed during fit.\n"
             if unexpected:
-                message += "Feature names unseen at fit time:\n" + "".join(f"- {n}\n" for n in unexpected)
+                message += "Feature names unseen at fit time:\n" + "".join(
+                    f"- {n}\n" for n in unexpected
+                )
             if missing:
                 message += "Feature names seen at fit time, yet now missing:\n" + "".join(
                     f"- {n}\n" for n in missing
@@ -747,8 +777,9 @@ class KMeans:
         n_init = self._check_params(X)
         # Weights far from 1 are rescaled by an exact power of two (the same
         # centers and labels); the inertia is scaled back at the end.
-        sample_weight, weight_exponent = check_sample_weight(sample_weight, X.shape[0], X.dtype,
-                                                             rescale=True)
+        sample_weight, weight_exponent = check_sample_weight(
+            sample_weight, X.shape[0], X.dtype, rescale=True
+        )
 
         init_centers = None
         if _is_array_like(self.init):
@@ -770,11 +801,12 @@ class KMeans:
             history = [] if self.record_history else None
             if algorithm == "lloyd":
                 labels, inertia, centers, n_iter = lloyd_single_run(
-                    X, sample_weight, centers, self.max_iter, tol, self.verbose, history)
+                    X, sample_weight, centers, self.max_iter, tol, self.verbose, history
+                )
             else:
                 labels, inertia, centers, n_iter = bounded_single_run(
-                    algorithm, X, sample_weight, centers, self.max_iter, tol, self.verbose,
-                    history)
+                    algorithm, X, sample_weight, centers, self.max_iter, tol, self.verbose, history
+                )
             # Keep a run only if it is better and not the same partition relabelled
             # (rounding can make a relabelled twin look marginally better).
             if best is None or (
@@ -849,16 +881,19 @@ class KMeans:
             )
         # The attribute scikit-learn's own estimators keep it in, so its
         # Pipeline and ColumnTransformer see the setting.
-        self._sklearn_output_config = {**getattr(self, "_sklearn_output_config", {}),
-                                       "transform": transform}
+        self._sklearn_output_config = {
+            **getattr(self, "_sklearn_output_config", {}),
+            "transform": transform,
+        }
         return self
 
     def _output_container(self):
         chosen = getattr(self, "_sklearn_output_config", {}).get("transform")
         if chosen is None:
             sklearn = sys.modules.get("sklearn")  # only when the caller uses scikit-learn
-            chosen = sklearn.get_config().get("transform_output", "default") if sklearn \
-                else "default"
+            chosen = (
+                sklearn.get_config().get("transform_output", "default") if sklearn else "default"
+            )
         return chosen
 
     def _wrap_output(self, distances, X_original):
@@ -869,14 +904,18 @@ class KMeans:
         if container == "pandas":
             import pandas as pd
 
-            index = X_original.index if hasattr(X_original, "iloc") \
-                and len(X_original.index) == distances.shape[0] else None
+            index = (
+                X_original.index
+                if hasattr(X_original, "iloc") and len(X_original.index) == distances.shape[0]
+                else None
+            )
             return pd.DataFrame(distances, columns=columns, index=index)
         try:
             import polars as pl
         except ImportError as exc:
             raise ValueError(
-                "set_output(transform='polars') needs polars: pip install polars") from exc
+                "set_output(transform='polars') needs polars: pip install polars"
+            ) from exc
         return pl.DataFrame(distances, schema=columns)
 
     # -- using a fitted model ---------------------------------------------------
@@ -910,8 +949,12 @@ class KMeans:
         fit, the centers as they are now are used.
         """
         frame = getattr(self, "_fit_frame", None)
-        if frame is not None and len(frame) == 3 and X.dtype == frame[1].dtype \
-                and np.array_equal(frame[2], self.cluster_centers_):
+        if (
+            frame is not None
+            and len(frame) == 3
+            and X.dtype == frame[1].dtype
+            and np.array_equal(frame[2], self.cluster_centers_)
+        ):
             mean, centered_centers, _ = frame
             return assign_labels(X - mean, centered_centers)
         return assign_labels(X, self.cluster_centers_.astype(X.dtype, copy=False))
@@ -958,13 +1001,15 @@ class KMeans:
 
             return on_dask.score(self, X, sample_weight)
         X = self._check_test_data(X)
-        sample_weight, weight_exponent = check_sample_weight(sample_weight, X.shape[0], X.dtype,
-                                                             rescale=True)
+        sample_weight, weight_exponent = check_sample_weight(
+            sample_weight, X.shape[0], X.dtype, rescale=True
+        )
         centers = self.cluster_centers_.astype(X.dtype, copy=False)
         with threads_for(X.shape[0]):
             labels = self._assign(X)
-            return -_unscaled_inertia(inertia_of(X, sample_weight, centers, labels),
-                                      weight_exponent)
+            return -_unscaled_inertia(
+                inertia_of(X, sample_weight, centers, labels), weight_exponent
+            )
 
     def get_feature_names_out(self, input_features=None):
         """Names of the transformed columns: ``kmeans0``, ``kmeans1``, ...
@@ -990,14 +1035,16 @@ class KMeans:
                     f"({self.n_features_in_}), got {len(input_features)}"
                 )
         prefix = self.__class__.__name__.lower()
-        return np.asarray([f"{prefix}{i}" for i in range(self.cluster_centers_.shape[0])],
-                          dtype=object)
+        return np.asarray(
+            [f"{prefix}{i}" for i in range(self.cluster_centers_.shape[0])], dtype=object
+        )
 
 
 def _is_dask_collection(value):
     """True for a Dask array or DataFrame (see ``kmeans_core.dask``); never imports Dask."""
-    return (type(value).__module__ or "").split(".")[0] == "dask" \
-        and hasattr(value, "__dask_graph__")
+    return (type(value).__module__ or "").split(".")[0] == "dask" and hasattr(
+        value, "__dask_graph__"
+    )
 
 
 def _is_array_like(value):

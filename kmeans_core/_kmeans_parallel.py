@@ -30,8 +30,11 @@ def uniforms_for_rows(seed, round_index, rows):
     blocks run in.
     """
     with np.errstate(over="ignore"):
-        z = (np.uint64(seed) + np.uint64(round_index) * np.uint64(0xD1B54A32D192ED03)
-             + (rows.astype(np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15))
+        z = (
+            np.uint64(seed)
+            + np.uint64(round_index) * np.uint64(0xD1B54A32D192ED03)
+            + (rows.astype(np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+        )
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         z = z ^ (z >> np.uint64(31))
@@ -52,18 +55,18 @@ def nearest_candidate(X, candidates):
     closest = np.empty(X.shape[0])
     nearest = np.empty(X.shape[0], dtype=np.int64)
     for start in range(0, X.shape[0], _NEAREST_ROWS):
-        rows = np.asarray(X[start:start + _NEAREST_ROWS], dtype=np.float64)
-        squared = (candidate_norms - 2.0 * rows @ candidates.T) \
-            + np.einsum("ij,ij->i", rows, rows)[:, None]
-        nearest[start:start + len(rows)] = np.argmin(squared, axis=1)
-        closest[start:start + len(rows)] = np.maximum(squared.min(axis=1), 0.0)
+        rows = np.asarray(X[start : start + _NEAREST_ROWS], dtype=np.float64)
+        squared = (candidate_norms - 2.0 * rows @ candidates.T) + np.einsum("ij,ij->i", rows, rows)[
+            :, None
+        ]
+        nearest[start : start + len(rows)] = np.argmin(squared, axis=1)
+        closest[start : start + len(rows)] = np.maximum(squared.min(axis=1), 0.0)
     return closest, nearest
 
 
 def first_draws(n_samples, random_state):
     """The draws from ``random_state`` before the rounds: the rows' key and the first row."""
-    seed = int(random_state.randint(0, 2**31 - 1)) * 2**32 + int(
-        random_state.randint(0, 2**31 - 1))
+    seed = int(random_state.randint(0, 2**31 - 1)) * 2**32 + int(random_state.randint(0, 2**31 - 1))
     return seed, int(random_state.randint(n_samples))
 
 
@@ -77,13 +80,20 @@ def centers_from_candidates(candidates, weights, n_clusters, random_state, n_sam
         extra = random_state.choice(n_samples, n_clusters - candidates.shape[0], replace=False)
         candidates = np.concatenate([candidates, rows_of(extra)])
         weights = np.concatenate([weights, np.full(extra.size, weights[weights > 0].min())])
-    centers, _ = kmeans_plusplus(candidates, n_clusters, sample_weight=weights,
-                                 random_state=random_state)
+    centers, _ = kmeans_plusplus(
+        candidates, n_clusters, sample_weight=weights, random_state=random_state
+    )
     return centers
 
 
-def kmeans_parallel(X, n_clusters, sample_weight, random_state,
-                    rounds=KMEANS_PARALLEL_ROUNDS, oversampling_factor=OVERSAMPLING_FACTOR):
+def kmeans_parallel(
+    X,
+    n_clusters,
+    sample_weight,
+    random_state,
+    rounds=KMEANS_PARALLEL_ROUNDS,
+    oversampling_factor=OVERSAMPLING_FACTOR,
+):
     """k-means|| on an in-memory (centered, validated) X; centers in X's dtype.
 
     Parameters
@@ -117,6 +127,7 @@ def kmeans_parallel(X, n_clusters, sample_weight, random_state,
     candidates = np.concatenate(candidates)
     _, nearest = nearest_candidate(X, candidates)
     candidate_weights = np.bincount(nearest, weights=weights, minlength=candidates.shape[0])
-    centers = centers_from_candidates(candidates, candidate_weights, n_clusters, random_state,
-                                      n_samples, lambda rows: X[rows])
+    centers = centers_from_candidates(
+        candidates, candidate_weights, n_clusters, random_state, n_samples, lambda rows: X[rows]
+    )
     return centers.astype(X.dtype)

@@ -55,9 +55,7 @@ def _check_xy(x, y):
     except (TypeError, ValueError) as exc:
         raise ValueError(f"x and y must be 1-D arrays of numbers: {exc}") from exc
     if x_values.ndim != 1 or y_values.ndim != 1:
-        raise ValueError(
-            f"x and y must be 1-D, got shapes {x_values.shape} and {y_values.shape}."
-        )
+        raise ValueError(f"x and y must be 1-D, got shapes {x_values.shape} and {y_values.shape}.")
     if x_values.shape != y_values.shape:
         raise ValueError(
             f"x and y must be the same length, got {x_values.shape[0]} and {y_values.shape[0]}."

@@ -99,8 +99,15 @@ def lloyd_pass(
             row_norm = row_squared_norm(rows, r)
             if second - best <= 2.0 * slack_factor * (row_norm + largest_norm):
                 # Rare: another center within rounding of the best; the tie rule decides.
-                label = resolve_near_tie(rows, r, cross, centers_t, centers_squared_norms,
-                                         best, slack_factor * (row_norm + largest_norm))
+                label = resolve_near_tie(
+                    rows,
+                    r,
+                    cross,
+                    centers_t,
+                    centers_squared_norms,
+                    best,
+                    slack_factor * (row_norm + largest_norm),
+                )
                 best = centers_squared_norms[label] - 2.0 * cross[r, label]
             if labels[i] != label:
                 changed += 1
@@ -205,10 +212,30 @@ def centers_layout(centers, centers_t, centers_squared_norms):
         centers_squared_norms[j] = norm
 
 
+# The pass as a serial kernel for the compiled run: the same source and arithmetic
+# (no fastmath: no reordering), ``prange`` run as ``range``. Calling the parallel
+# kernel from a serial one would compile its parallel loop again inside the caller:
+# 6 s more of a first fit on a fresh machine, for inputs that run on one thread anyway.
+_lloyd_pass_serial = jit(lloyd_pass.py_func)
+
+
 @jit
-def lloyd_run_compiled(X, sample_weight, centers, labels, chunk_sums, chunk_weights,
-                       chunk_inertia, chunk_changed, chunk_rows, sums, weights, shifts,
-                       max_iter, tol):
+def lloyd_run_compiled(
+    X,
+    sample_weight,
+    centers,
+    labels,
+    chunk_sums,
+    chunk_weights,
+    chunk_inertia,
+    chunk_changed,
+    chunk_rows,
+    sums,
+    weights,
+    shifts,
+    max_iter,
+    tol,
+):
     """Lloyd iterations from ``centers`` (updated in place) until convergence, in one call.
 
     The steps and stopping rules of ``_iterations.lloyd_single_run`` with
@@ -226,8 +253,19 @@ def lloyd_run_compiled(X, sample_weight, centers, labels, chunk_sums, chunk_weig
     for iteration in range(max_iter):
         n_iter = iteration + 1
         centers_layout(centers, centers_t, centers_squared_norms)
-        lloyd_pass(X, sample_weight, centers_t, centers_squared_norms, labels, chunk_sums,
-                   chunk_weights, chunk_inertia, chunk_changed, chunk_rows, True)
+        _lloyd_pass_serial(
+            X,
+            sample_weight,
+            centers_t,
+            centers_squared_norms,
+            labels,
+            chunk_sums,
+            chunk_weights,
+            chunk_inertia,
+            chunk_changed,
+            chunk_rows,
+            True,
+        )
         reduce_chunks(chunk_sums, chunk_weights, sums, weights)
         for j in range(n_clusters):
             if weights[j] == 0.0:
@@ -242,6 +280,17 @@ def lloyd_run_compiled(X, sample_weight, centers, labels, chunk_sums, chunk_weig
             break
     if not strict_convergence:
         centers_layout(centers, centers_t, centers_squared_norms)
-        lloyd_pass(X, sample_weight, centers_t, centers_squared_norms, labels, chunk_sums,
-                   chunk_weights, chunk_inertia, chunk_changed, chunk_rows, False)
+        _lloyd_pass_serial(
+            X,
+            sample_weight,
+            centers_t,
+            centers_squared_norms,
+            labels,
+            chunk_sums,
+            chunk_weights,
+            chunk_inertia,
+            chunk_changed,
+            chunk_rows,
+            False,
+        )
     return n_iter

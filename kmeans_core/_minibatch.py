@@ -154,11 +154,24 @@ def _sklearn_gemm_distances_kernel(centers, rows, start, stop, out):
         n_clusters, n_features = centers.shape
         scalars = np.empty(2, dtype=centers.dtype)
         scalars[0] = -2  # alpha
-        scalars[1] = 1   # beta
+        scalars[1] = 1  # beta
         block = rows[start:stop]
-        xxgemm(kind, transposed, not_transposed, n_clusters, stop - start, n_features,
-               scalars[0:1].ctypes, centers.ctypes, n_features, block.ctypes, n_features,
-               scalars[1:2].ctypes, out.ctypes, n_clusters)
+        xxgemm(
+            kind,
+            transposed,
+            not_transposed,
+            n_clusters,
+            stop - start,
+            n_features,
+            scalars[0:1].ctypes,
+            centers.ctypes,
+            n_features,
+            block.ctypes,
+            n_features,
+            scalars[1:2].ctypes,
+            out.ctypes,
+            n_clusters,
+        )
 
     return impl
 
@@ -196,8 +209,14 @@ def labels_and_inertia_serial(rows, weights, centers, centers_c, centers_squared
     """
     n_rows = rows.shape[0]
     for start in range(0, n_rows, LABEL_CHUNK_ROWS):
-        label_rows(rows, centers_c, centers_squared_norms, labels, start,
-                   min(start + LABEL_CHUNK_ROWS, n_rows))
+        label_rows(
+            rows,
+            centers_c,
+            centers_squared_norms,
+            labels,
+            start,
+            min(start + LABEL_CHUNK_ROWS, n_rows),
+        )
     zero, _, _ = _typed_constants(rows)
     inertia = zero
     for i in range(n_rows):
@@ -213,13 +232,15 @@ def label_all_rows(X, centers_c, centers_squared_norms, labels):
         start = chunk * CHUNK_ROWS
         stop = min(start + CHUNK_ROWS, n_samples)
         for sub in range(start, stop, LABEL_CHUNK_ROWS):
-            label_rows(X, centers_c, centers_squared_norms, labels, sub,
-                       min(sub + LABEL_CHUNK_ROWS, stop))
+            label_rows(
+                X, centers_c, centers_squared_norms, labels, sub, min(sub + LABEL_CHUNK_ROWS, stop)
+            )
 
 
 @jit
-def minibatch_step(batch, weights, centers_old, centers_new, centers_c, centers_squared_norms,
-                   counts, labels):
+def minibatch_step(
+    batch, weights, centers_old, centers_new, centers_c, centers_squared_norms, counts, labels
+):
     """One mini-batch step: label with the old centers, then move each center.
 
     For every center ``j`` that receives weight ``W_j > 0`` from the batch,
@@ -238,8 +259,9 @@ def minibatch_step(batch, weights, centers_old, centers_new, centers_c, centers_
     """
     n_rows, n_features = batch.shape
     n_clusters = centers_old.shape[0]
-    inertia = labels_and_inertia_serial(batch, weights, centers_old, centers_c,
-                                        centers_squared_norms, labels)
+    inertia = labels_and_inertia_serial(
+        batch, weights, centers_old, centers_c, centers_squared_norms, labels
+    )
     zero, one, _ = _typed_constants(batch)
     batch_weight = np.full(n_clusters, zero)
     for i in range(n_rows):
@@ -340,8 +362,9 @@ def one_blas_thread():
 
         with single_threaded_blas():  # builds _jit's controller with SciPy's BLAS loaded
             pass
-        _blas_libraries = [lib for lib in _jit._blas_controller.lib_controllers
-                           if lib.user_api == "blas"]
+        _blas_libraries = [
+            lib for lib in _jit._blas_controller.lib_controllers if lib.user_api == "blas"
+        ]
     previous = [lib.num_threads for lib in _blas_libraries]
     for lib, threads in zip(_blas_libraries, previous):
         if threads != 1:
@@ -352,7 +375,6 @@ def one_blas_thread():
         for lib, threads in zip(_blas_libraries, previous):
             if threads != 1:
                 lib.set_num_threads(threads)
-
 
 
 class _RowSampler:
@@ -415,8 +437,12 @@ def _check_int(value, name, minimum, allow_none=False):
 
 
 def _check_real(value, name):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) \
-            or not np.isfinite(value) or value < 0:
+    if (
+        not isinstance(value, numbers.Real)
+        or isinstance(value, bool)
+        or not np.isfinite(value)
+        or value < 0
+    ):
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
 
 
@@ -608,7 +634,8 @@ default="k-means++"
         _check_real(self.reassignment_ratio, "reassignment_ratio")
         if not isinstance(self.compute_labels, (bool, np.bool_)):
             raise ValueError(  # noqa: TRY004 (the project rule: bad parameters are ValueErrors)
-                f"compute_labels must be True or False, got {self.compute_labels!r}.")
+                f"compute_labels must be True or False, got {self.compute_labels!r}."
+            )
         init = self.init
         if isinstance(init, str):
             if init not in ("k-means++", "random"):
@@ -681,8 +708,8 @@ default="k-means++"
             centers = init_array.copy()
         else:
             centers = self._check_init_centers(
-                init(X, self.n_clusters, random_state=random_state), X,
-                "the centers init returned")
+                init(X, self.n_clusters, random_state=random_state), X, "the centers init returned"
+            )
         return np.ascontiguousarray(centers, dtype=X.dtype)
 
     def _random_reassign(self):
@@ -699,8 +726,9 @@ default="k-means++"
         # One thread: a batch is too small for a parallel region to pay (on a
         # busy 2-core machine starting one cost ~5 ms, against 0.4 ms for the
         # whole step at d=64, k=64).
-        inertia = minibatch_step(batch, weights, centers, centers_new, centers_c, norms,
-                                 self._counts, labels)
+        inertia = minibatch_step(
+            batch, weights, centers, centers_new, centers_c, norms, self._counts, labels
+        )
         if reassign and self.reassignment_ratio > 0:
             self._reassign(batch, centers_new, random_state)
         return float(inertia)
@@ -718,7 +746,7 @@ default="k-means++"
         n_rows = batch.shape[0]
         to_reassign = counts < self.reassignment_ratio * counts.max()
         if to_reassign.sum() > 0.5 * n_rows:
-            to_reassign[np.argsort(counts)[int(0.5 * n_rows):]] = False
+            to_reassign[np.argsort(counts)[int(0.5 * n_rows) :]] = False
         n_reassigns = to_reassign.sum()
         if n_reassigns:
             new_rows = random_state.choice(n_rows, replace=False, size=n_reassigns)
@@ -741,8 +769,10 @@ default="k-means++"
             alpha = min(self._batch_size * 2.0 / (n_samples + 1), 1)
             self._ewa_inertia = self._ewa_inertia * (1 - alpha) + batch_inertia * alpha
         if self.verbose:
-            print(f"Minibatch step {step}/{n_steps}: mean batch inertia: {batch_inertia}, "
-                  f"ewa inertia: {self._ewa_inertia}")
+            print(
+                f"Minibatch step {step}/{n_steps}: mean batch inertia: {batch_inertia}, "
+                f"ewa inertia: {self._ewa_inertia}"
+            )
         if self._tol > 0.0 and centers_squared_diff <= self._tol:
             if self.verbose:
                 print(f"Converged (small centers change) at step {step}/{n_steps}")
@@ -812,15 +842,21 @@ default="k-means++"
         with one_blas_thread():
             for step in range(n_steps):
                 sampler.draw(random_state, X, indices, batch)
-                batch_inertia = self._step(batch, unit_weights, centers, centers_new, labels,
-                                           random_state, self._random_reassign())
+                batch_inertia = self._step(
+                    batch,
+                    unit_weights,
+                    centers,
+                    centers_new,
+                    labels,
+                    random_state,
+                    self._random_reassign(),
+                )
                 if self._tol > 0.0:
                     centers_squared_diff = np.sum((centers_new - centers) ** 2)
                 else:
                     centers_squared_diff = 0
                 centers, centers_new = centers_new, centers
-                if self._converged(step, n_steps, n_samples, centers_squared_diff,
-                                   batch_inertia):
+                if self._converged(step, n_steps, n_samples, centers_squared_diff, batch_inertia):
                     break
 
         self.cluster_centers_ = centers
@@ -834,8 +870,7 @@ default="k-means++"
         else:
             if hasattr(self, "labels_"):
                 del self.labels_
-            ewa = self._ewa_inertia if self._ewa_inertia is not None else \
-                batch_inertia / batch_size
+            ewa = self._ewa_inertia if self._ewa_inertia is not None else batch_inertia / batch_size
             self.inertia_ = float(ewa * np.sum(sample_weight))
         return self
 
@@ -852,8 +887,9 @@ default="k-means++"
             centers = self._initial_centers(X, sample_weight, init_array, random_state)
             centers_c, norms = _centers_layout(centers)
             with one_blas_thread():
-                inertia = labels_and_inertia_serial(X_valid, weights_valid, centers, centers_c,
-                                                    norms, labels_valid)
+                inertia = labels_and_inertia_serial(
+                    X_valid, weights_valid, centers, centers_c, norms, labels_valid
+                )
             if self.verbose:
                 print(f"Inertia for init {init_index + 1}/{self._n_init}: {inertia}")
             if best_inertia is None or inertia < best_inertia:
@@ -901,18 +937,27 @@ default="k-means++"
             if not has_centers:
                 self._check_params(X)
                 init_array = self._validated_init_array(X)
-                self.cluster_centers_ = self._initial_centers(X, sample_weight, init_array,
-                                                              self._random_state)
+                self.cluster_centers_ = self._initial_centers(
+                    X, sample_weight, init_array, self._random_state
+                )
                 self._counts = np.zeros(self.n_clusters, dtype=X.dtype)
                 self._n_since_last_reassign = 0
                 self.n_features_in_ = X.shape[1]
             labels = np.empty(X.shape[0], dtype=np.int32)
-            self._step(X, sample_weight, self.cluster_centers_, self.cluster_centers_,
-                       labels, self._random_state, self._random_reassign())
+            self._step(
+                X,
+                sample_weight,
+                self.cluster_centers_,
+                self.cluster_centers_,
+                labels,
+                self._random_state,
+                self._random_reassign(),
+            )
             if self.compute_labels:
                 self.labels_ = _labels_in_dtype(X, self.cluster_centers_)
-                self.inertia_ = _inertia_float64(X, sample_weight, self.cluster_centers_,
-                                                 self.labels_)
+                self.inertia_ = _inertia_float64(
+                    X, sample_weight, self.cluster_centers_, self.labels_
+                )
         self.n_steps_ += 1
         return self
 
@@ -1026,8 +1071,10 @@ def partial_fit_stream(model, chunks: Iterable, *, sample_weight=None, max_rows=
         n_rows = len(X)
         step = n_rows if max_rows is None else max_rows
         for start in range(0, n_rows, max(step, 1)):
-            piece = X[start:start + step] if not hasattr(X, "iloc") else X.iloc[start:start + step]
-            piece_weights = None if weights is None else np.asarray(weights)[start:start + step]
+            piece = (
+                X[start : start + step] if not hasattr(X, "iloc") else X.iloc[start : start + step]
+            )
+            piece_weights = None if weights is None else np.asarray(weights)[start : start + step]
             model.partial_fit(piece, sample_weight=piece_weights)
         n_chunks_seen += 1
     if n_chunks_seen == 0:

@@ -220,8 +220,16 @@ def _chunk_cross_terms(X, start, stop, lanes_t):
 # distances themselves come from ``_expanded_squared_distance``, compiled
 # without them, so each distance keeps scikit-learn's order of operations.
 @jit_parallel(fastmath={"reassoc", "contract"})
-def expanded_scoring_pass(X, all_row_norms, sample_weight, closest_sq, lanes_t, lanes_squared_norms,
-                          winner_lane, chunk_potentials):
+def expanded_scoring_pass(
+    X,
+    all_row_norms,
+    sample_weight,
+    closest_sq,
+    lanes_t,
+    lanes_squared_norms,
+    winner_lane,
+    chunk_potentials,
+):
     """Apply lane ``winner_lane`` to ``closest_sq`` (none if negative), then score the other lanes.
 
     ``lanes_t`` (n_features, n_lanes) holds the step's centers as columns:
@@ -258,8 +266,17 @@ def expanded_scoring_pass(X, all_row_norms, sample_weight, closest_sq, lanes_t, 
 
 
 @jit
-def expanded_search(X, all_row_norms, sample_weight, closest_sq, lanes_t, lanes_squared_norms, lane,
-                    chunk_totals, targets):
+def expanded_search(
+    X,
+    all_row_norms,
+    sample_weight,
+    closest_sq,
+    lanes_t,
+    lanes_squared_norms,
+    lane,
+    chunk_totals,
+    targets,
+):
     """:func:`exact_search` for the expanded scorer: the pending winner is ``lanes_t[:, lane]``.
 
     The target's chunk recomputes its cross terms with the very product the
@@ -335,12 +352,19 @@ class _ExactScorer:
         self.winner = X[first_center].copy()
 
     def search(self, targets):
-        return exact_search(self.X, self.sample_weight, self.closest_sq, self.winner,
-                            self.chunk_totals, targets)
+        return exact_search(
+            self.X, self.sample_weight, self.closest_sq, self.winner, self.chunk_totals, targets
+        )
 
     def score(self, candidates, chunk_potentials):
-        exact_scoring_pass(self.X, self.sample_weight, self.closest_sq, self.winner,
-                           self.X[candidates], chunk_potentials)
+        exact_scoring_pass(
+            self.X,
+            self.sample_weight,
+            self.closest_sq,
+            self.winner,
+            self.X[candidates],
+            chunk_potentials,
+        )
         self.candidates = candidates
 
     def choose(self, best, chunk_potentials):
@@ -362,8 +386,16 @@ class _ExpandedScorer:
         self.row_norms = row_norms
         self._use_lanes(X[[first_center]])
         totals = np.empty((n_chunks(X.shape[0]), 1))
-        expanded_scoring_pass(X, self.row_norms, sample_weight, self.closest_sq, self.lanes_t,
-                              self.lanes_squared_norms, -1, totals)
+        expanded_scoring_pass(
+            X,
+            self.row_norms,
+            sample_weight,
+            self.closest_sq,
+            self.lanes_t,
+            self.lanes_squared_norms,
+            -1,
+            totals,
+        )
         self.chunk_totals = totals[:, 0].copy()
         # closest_sq already holds the first center; re-applying lane 0 changes nothing.
         self.winner_lane = 0
@@ -373,15 +405,31 @@ class _ExpandedScorer:
         self.lanes_squared_norms = np.einsum("ij,ij->i", centers, centers)
 
     def search(self, targets):
-        return expanded_search(self.X, self.row_norms, self.sample_weight, self.closest_sq,
-                               self.lanes_t, self.lanes_squared_norms, self.winner_lane,
-                               self.chunk_totals, targets)
+        return expanded_search(
+            self.X,
+            self.row_norms,
+            self.sample_weight,
+            self.closest_sq,
+            self.lanes_t,
+            self.lanes_squared_norms,
+            self.winner_lane,
+            self.chunk_totals,
+            targets,
+        )
 
     def score(self, candidates, chunk_potentials):
         winner = self.lanes_t[:, self.winner_lane]
         self._use_lanes(np.vstack([winner[np.newaxis], self.X[candidates]]))
-        expanded_scoring_pass(self.X, self.row_norms, self.sample_weight, self.closest_sq,
-                              self.lanes_t, self.lanes_squared_norms, 0, chunk_potentials)
+        expanded_scoring_pass(
+            self.X,
+            self.row_norms,
+            self.sample_weight,
+            self.closest_sq,
+            self.lanes_t,
+            self.lanes_squared_norms,
+            0,
+            chunk_potentials,
+        )
 
     def choose(self, best, chunk_potentials):
         self.chunk_totals = chunk_potentials[:, best].copy()
@@ -393,8 +441,9 @@ class _ExpandedScorer:
 _EXACT_SCORER_MAX_FEATURES = 4
 
 
-def _greedy_kmeans_plusplus_float64(X, n_clusters, sample_weight, random_state, n_local_trials,
-                                    row_norms):
+def _greedy_kmeans_plusplus_float64(
+    X, n_clusters, sample_weight, random_state, n_local_trials, row_norms
+):
     """Greedy k-means++ on float64 data: one numba pass over X per center.
 
     Sums are chunked (fixed order) rather than sequential, which moves the
@@ -470,8 +519,8 @@ def _upcast_squared_norms(X):
     """
     norms = np.empty(X.shape[0])
     for start in range(0, X.shape[0], _NORM_BLOCK_ROWS):
-        block = X[start:start + _NORM_BLOCK_ROWS].astype(np.float64)
-        norms[start:start + _NORM_BLOCK_ROWS] = np.einsum("ij,ij->i", block, block)
+        block = X[start : start + _NORM_BLOCK_ROWS].astype(np.float64)
+        norms[start : start + _NORM_BLOCK_ROWS] = np.einsum("ij,ij->i", block, block)
     return norms
 
 
@@ -494,8 +543,7 @@ def float32_candidate_distances(X, row_norms, candidates_t, candidate_norms, clo
     for chunk in prange((n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS):
         start = chunk * CHUNK_ROWS
         stop = min(start + CHUNK_ROWS, n_samples)
-        cross = _chunk_cross_terms(X[start:stop].astype(np.float64), 0, stop - start,
-                                   candidates_t)
+        cross = _chunk_cross_terms(X[start:stop].astype(np.float64), 0, stop - start, candidates_t)
         # Views indexed from 0: the sweeps below then vectorize.
         norms = row_norms[start:stop]
         closest = closest_sq[start:stop]
@@ -545,9 +593,14 @@ def _greedy_kmeans_plusplus_float32(X, n_clusters, sample_weight, random_state, 
     def distances_to(rows, closest_sq, out):
         candidates = X[rows].astype(np.float64)
         with single_threaded_blas():
-            float32_candidate_distances(X, row_norms, np.ascontiguousarray(candidates.T),
-                                        np.einsum("ij,ij->i", candidates, candidates),
-                                        closest_sq, out)
+            float32_candidate_distances(
+                X,
+                row_norms,
+                np.ascontiguousarray(candidates.T),
+                np.einsum("ij,ij->i", candidates, candidates),
+                closest_sq,
+                out,
+            )
         return out
 
     # Shapes follow scikit-learn's ((1, n) here, a matrix-vector product) so the
@@ -572,8 +625,9 @@ def _greedy_kmeans_plusplus_float32(X, n_clusters, sample_weight, random_state, 
     return X[indices].copy(), indices
 
 
-def greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=None,
-                           row_norms=None):
+def greedy_kmeans_plusplus(
+    X, n_clusters, sample_weight, random_state, n_local_trials=None, row_norms=None
+):
     """Greedy k-means++ (Arthur & Vassilvitskii 2007, with local trials).
 
     The first center is a sample drawn with probability proportional to its
@@ -604,10 +658,12 @@ def greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_t
         n_local_trials = 2 + int(np.log(n_clusters))
     if X.dtype == np.float64:
         return _greedy_kmeans_plusplus_float64(
-            X, n_clusters, sample_weight, random_state, n_local_trials, row_norms)
+            X, n_clusters, sample_weight, random_state, n_local_trials, row_norms
+        )
 
-    return _greedy_kmeans_plusplus_float32(X, n_clusters, sample_weight, random_state,
-                                           n_local_trials)
+    return _greedy_kmeans_plusplus_float32(
+        X, n_clusters, sample_weight, random_state, n_local_trials
+    )
 
 
 def random_choice_init(X, n_clusters, sample_weight, random_state):

@@ -97,7 +97,9 @@ def check_array(X, *, name="X", dtype=None, copy=False, check_finite=True, estim
                 "Reshape your data either using array.reshape(-1, 1) if your data has a single "
                 "feature or array.reshape(1, -1) if it contains a single sample."
             )
-        raise ValueError(f"Expected a 2D array for {name}, got {array.ndim}D with shape {array.shape}.")
+        raise ValueError(
+            f"Expected a 2D array for {name}, got {array.ndim}D with shape {array.shape}."
+        )
     n_samples, n_features = array.shape
     if n_samples < 1:
         raise ValueError(
@@ -111,7 +113,11 @@ def check_array(X, *, name="X", dtype=None, copy=False, check_finite=True, estim
         )
     if dtype is None:
         dtype = array.dtype if array.dtype in FLOAT_DTYPES else np.float64
-    result = np.array(array, dtype=dtype, order="C", copy=True) if copy else np.ascontiguousarray(array, dtype=dtype)
+    result = (
+        np.array(array, dtype=dtype, order="C", copy=True)
+        if copy
+        else np.ascontiguousarray(array, dtype=dtype)
+    )
     if check_finite:
         check_all_finite(result, name=name, estimator=estimator)
     return result
@@ -152,17 +158,20 @@ def check_sample_weight(sample_weight, n_samples, dtype, *, rescale=False):
         ones = np.ones(n_samples, dtype=dtype)
         return (ones, 0) if rescale else ones
     if isinstance(sample_weight, numbers.Number) and not isinstance(sample_weight, bool):
-        if isinstance(sample_weight, numbers.Complex) and not isinstance(sample_weight,
-                                                                         numbers.Real):
-            raise ValueError(f"sample_weight must be real, got the complex value {sample_weight!r}.")
+        if isinstance(sample_weight, numbers.Complex) and not isinstance(
+            sample_weight, numbers.Real
+        ):
+            raise ValueError(
+                f"sample_weight must be real, got the complex value {sample_weight!r}."
+            )
         weights = np.full(n_samples, sample_weight, dtype=np.float64)
     else:
-        raw = np.asarray(sample_weight) if not hasattr(sample_weight, "dtype") \
-            else sample_weight
+        raw = np.asarray(sample_weight) if not hasattr(sample_weight, "dtype") else sample_weight
         kind = getattr(raw, "dtype", np.dtype(object)).kind
         if kind == "c":
             raise ValueError(
-                f"sample_weight must be real numbers, got complex values (dtype {raw.dtype}).")
+                f"sample_weight must be real numbers, got complex values (dtype {raw.dtype})."
+            )
         if kind == "O" and any(isinstance(v, complex) for v in np.ravel(raw)):
             raise ValueError("sample_weight must be real numbers, got complex values.")
         try:

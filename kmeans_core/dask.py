@@ -193,7 +193,8 @@ def _as_dask_matrix(X, name="X"):
         )
     if not isinstance(X, da.Array):
         raise ValueError(  # noqa: TRY004 (the project's rule: bad input is a ValueError)
-            f"{name} must be a Dask array or DataFrame, got {type(X).__name__}.")
+            f"{name} must be a Dask array or DataFrame, got {type(X).__name__}."
+        )
     if X.ndim != 2:
         raise ValueError(f"Expected a 2D array for {name}, got {X.ndim}D with shape {X.shape}.")
     if any(np.isnan(c) for c in X.chunks[0]) or any(np.isnan(c) for c in X.chunks[1]):
@@ -246,8 +247,10 @@ def _weight_blocks(sample_weight, X, dtype):
                 f"{sample_weight.shape}."
             )
         if any(np.isnan(c) for c in sample_weight.chunks[0]):
-            raise ValueError("sample_weight has unknown chunk sizes: call "
-                             "sample_weight.compute_chunk_sizes() first.")
+            raise ValueError(
+                "sample_weight has unknown chunk sizes: call "
+                "sample_weight.compute_chunk_sizes() first."
+            )
         if sample_weight.shape[0] != X.shape[0]:
             raise ValueError(
                 f"sample_weight has {sample_weight.shape[0]} values but X has {X.shape[0]} "
@@ -259,8 +262,9 @@ def _weight_blocks(sample_weight, X, dtype):
         weights = sample_weight.rechunk((X.chunks[0],))
         needs_check = True
     else:
-        weights = da.from_array(check_sample_weight(sample_weight, X.shape[0], dtype),
-                                chunks=(X.chunks[0],))
+        weights = da.from_array(
+            check_sample_weight(sample_weight, X.shape[0], dtype), chunks=(X.chunks[0],)
+        )
         needs_check = False
     row_counts = [int(c) for c in X.chunks[0]]
     delayed_weights = weights.to_delayed().ravel()
@@ -334,15 +338,27 @@ def _center_stats_block(block, mean, dtype):
     return chunk_sums, chunk_squares, chunk_extremes.max(axis=0)
 
 
-def _lloyd_block(block, weight_block, previous_labels, mean, centers_t, centers_squared_norms,
-                 chunk_rows, dtype, update_centers):
+def _lloyd_block(
+    block,
+    weight_block,
+    previous_labels,
+    mean,
+    centers_t,
+    centers_squared_norms,
+    chunk_rows,
+    dtype,
+    update_centers,
+):
     """One Lloyd pass over a block: its new labels and per-chunk partial sums."""
     X = _centered_block(block, mean, dtype)
     n_rows, n_features = X.shape
     weights = _unit_weights_or(weight_block, n_rows, dtype)
     # Dask's results are never written in place: the previous labels are copied.
-    labels = (np.full(n_rows, -1, dtype=np.int32) if previous_labels is None
-              else np.array(previous_labels, dtype=np.int32, copy=True))
+    labels = (
+        np.full(n_rows, -1, dtype=np.int32)
+        if previous_labels is None
+        else np.array(previous_labels, dtype=np.int32, copy=True)
+    )
     chunks = n_chunks(n_rows, chunk_rows)
     n_clusters = centers_t.shape[1]
     if update_centers:
@@ -353,8 +369,19 @@ def _lloyd_block(block, weight_block, previous_labels, mean, centers_t, centers_
     chunk_inertia = np.empty(chunks)
     chunk_changed = np.empty(chunks, dtype=np.int64)
     with _single_threaded_task():
-        lloyd_pass(X, weights, centers_t, centers_squared_norms, labels, chunk_sums,
-                   chunk_weights, chunk_inertia, chunk_changed, chunk_rows, update_centers)
+        lloyd_pass(
+            X,
+            weights,
+            centers_t,
+            centers_squared_norms,
+            labels,
+            chunk_sums,
+            chunk_weights,
+            chunk_inertia,
+            chunk_changed,
+            chunk_rows,
+            update_centers,
+        )
     return labels, (chunk_sums, chunk_weights, chunk_inertia, chunk_changed)
 
 
@@ -406,9 +433,19 @@ def _final_block(block, weight_block, labels, mean, centers, chunk_rows, dtype):
         if labels is None:
             labels = np.full(n_rows, -1, dtype=np.int32)
             chunks = n_chunks(n_rows, chunk_rows)
-            lloyd_pass(X, weights, transposed(centers), squared_norms(centers), labels,
-                       np.empty((1, 1, 1)), np.empty((1, 1)), np.empty(chunks),
-                       np.empty(chunks, dtype=np.int64), chunk_rows, False)
+            lloyd_pass(
+                X,
+                weights,
+                transposed(centers),
+                squared_norms(centers),
+                labels,
+                np.empty((1, 1, 1)),
+                np.empty((1, 1)),
+                np.empty(chunks),
+                np.empty(chunks, dtype=np.int64),
+                chunk_rows,
+                False,
+            )
         chunk_inertia = np.empty(n_chunks(n_rows))
         inertia_per_chunk(X, weights, centers, labels, chunk_inertia)
     counts = np.bincount(labels, minlength=centers.shape[0])
@@ -454,9 +491,19 @@ def _predict_block(block, centers_t, centers_squared_norms, dtype):
     labels = np.full(n_rows, -1, dtype=np.int32)
     chunks = n_chunks(n_rows)
     with _single_threaded_task():
-        lloyd_pass(X, np.ones(n_rows, dtype=X.dtype), centers_t, centers_squared_norms, labels,
-                   np.empty((1, 1, 1)), np.empty((1, 1)), np.empty(chunks),
-                   np.empty(chunks, dtype=np.int64), CHUNK_ROWS, False)
+        lloyd_pass(
+            X,
+            np.ones(n_rows, dtype=X.dtype),
+            centers_t,
+            centers_squared_norms,
+            labels,
+            np.empty((1, 1, 1)),
+            np.empty((1, 1)),
+            np.empty(chunks),
+            np.empty(chunks, dtype=np.int64),
+            CHUNK_ROWS,
+            False,
+        )
     return labels
 
 
@@ -532,11 +579,14 @@ class _DaskFit:
             # single contiguous column pairwise, which no split into blocks
             # can reproduce; these means agree with it to float32 rounding.)
             mean_task = self._task(
-                np.concatenate, [self._task(_column_sums_block, b, dtype) for b in blocks.blocks])
+                np.concatenate, [self._task(_column_sums_block, b, dtype) for b in blocks.blocks]
+            )
         weight_stats = []
         if self._check_weights:
-            weight_stats = [self._task(_weight_stats_block, self.weight_blocks[b],
-                                       blocks.offsets[b], dtype) for b in range(len(blocks))]
+            weight_stats = [
+                self._task(_weight_stats_block, self.weight_blocks[b], blocks.offsets[b], dtype)
+                for b in range(len(blocks))
+            ]
         sums, weight_stats = self.dask.compute(mean_task, weight_stats)
         if dtype == np.float32 and blocks.n_features > 1:
             # NumPy divides the float32 sums by the count in float64, then rounds.
@@ -549,26 +599,31 @@ class _DaskFit:
             self._refuse_non_finite("its column sums overflow")
 
         stats = self.dask.compute(
-            [self._task(_center_stats_block, b, mean, dtype) for b in blocks.blocks])[0]
+            [self._task(_center_stats_block, b, mean, dtype) for b in blocks.blocks]
+        )[0]
         chunk_sums = np.concatenate([s[0] for s in stats])
         chunk_squares = np.concatenate([s[1] for s in stats])
         residual_mean = chunk_sums.sum(axis=0) / blocks.n_samples
-        variances = np.maximum(chunk_squares.sum(axis=0) / blocks.n_samples - residual_mean**2,
-                               0.0)
+        variances = np.maximum(chunk_squares.sum(axis=0) / blocks.n_samples - residual_mean**2, 0.0)
         if not np.isfinite(variances).all():
             self._refuse_non_finite("its squared deviations overflow")
         extremes = np.max([s[2] for s in stats], axis=0)
         if not np.isfinite(squared_distance_bound(extremes, blocks.n_samples)):
-            self._refuse_non_finite(f"squared distances summed over its {blocks.n_features} "
-                                    f"features and {blocks.n_samples} samples would overflow")
+            self._refuse_non_finite(
+                f"squared distances summed over its {blocks.n_features} "
+                f"features and {blocks.n_samples} samples would overflow"
+            )
         self.mean = mean
         return mean, variances
 
     def _refuse_non_finite(self, what):
         blocks = self.blocks
-        counts = self.dask.compute([
-            self._task(_non_finite_block, blocks.blocks[b], blocks.offsets[b], self.dtype)
-            for b in range(len(blocks))])[0]
+        counts = self.dask.compute(
+            [
+                self._task(_non_finite_block, blocks.blocks[b], blocks.offsets[b], self.dtype)
+                for b in range(len(blocks))
+            ]
+        )[0]
         n_nan = sum(c[0] for c in counts)
         n_inf = sum(c[1] for c in counts)
         if n_nan or n_inf:
@@ -578,8 +633,11 @@ class _DaskFit:
                 f"Input X contains NaN or infinity ({n_nan} NaN, {n_inf} inf, in rows {shown}); "
                 "KMeans needs finite values: drop or impute them first."
             )
-        largest = max(self.dask.compute(
-            [self._task(_largest_abs_block, b, self.dtype) for b in blocks.blocks])[0])
+        largest = max(
+            self.dask.compute(
+                [self._task(_largest_abs_block, b, self.dtype) for b in blocks.blocks]
+            )[0]
+        )
         raise ValueError(
             f"X has values too large for K-Means in {self.dtype} ({what}; largest |x| = "
             f"{largest:.3g}): squared distances would be infinite. Rescale X (for example "
@@ -600,34 +658,65 @@ class _DaskFit:
         labels = [None] * len(blocks)
         strict_convergence = False
         for iteration in range(max_iter):
-            parts = [self._task(_lloyd_block, blocks.blocks[b], self._weights_of(b), labels[b],
-                                mean, transposed(centers), squared_norms(centers), chunk_rows,
-                                dtype, True) for b in range(len(blocks))]
+            parts = [
+                self._task(
+                    _lloyd_block,
+                    blocks.blocks[b],
+                    self._weights_of(b),
+                    labels[b],
+                    mean,
+                    transposed(centers),
+                    squared_norms(centers),
+                    chunk_rows,
+                    dtype,
+                    True,
+                )
+                for b in range(len(blocks))
+            ]
             new_labels = [self._task(_first, part) for part in parts]
-            summary = self._task(_reduce_lloyd_partials,
-                                 *[self._task(_second, part) for part in parts])
+            summary = self._task(
+                _reduce_lloyd_partials, *[self._task(_second, part) for part in parts]
+            )
             # One graph: the labels stay on the workers, the summary comes back.
             *labels, summary = self._persist(*new_labels, summary)
             sums, weights, inertia_before, n_changed = summary.compute()
-            relocated = bool((weights == 0).any()) and \
-                self._relocate_empty_clusters(centers, sums, weights, labels)
+            relocated = bool((weights == 0).any()) and self._relocate_empty_clusters(
+                centers, sums, weights, labels
+            )
             new_centers = mean_centers(sums, weights, dtype)
             # The in-memory fit's own shift function: the same bits for the tol test.
             center_shift_sq = center_shifts(new_centers, centers, np.empty(n_clusters))
             if verbose:
                 print(f"Iteration {iteration}, inertia {inertia_before}.")
             if history is not None:
-                history.append({"iteration": iteration, "inertia": inertia_before,
-                                "center_shift": center_shift_sq, "centers": new_centers.copy()})
+                history.append(
+                    {
+                        "iteration": iteration,
+                        "inertia": inertia_before,
+                        "center_shift": center_shift_sq,
+                        "centers": new_centers.copy(),
+                    }
+                )
             centers = new_centers
-            strict_convergence, stop = _converged(iteration, n_changed, relocated,
-                                                  center_shift_sq, tol, verbose)
+            strict_convergence, stop = _converged(
+                iteration, n_changed, relocated, center_shift_sq, tol, verbose
+            )
             if stop:
                 break
 
-        finals = [self._task(_final_block, blocks.blocks[b], self._weights_of(b),
-                             labels[b] if strict_convergence else None, mean, centers,
-                             chunk_rows, dtype) for b in range(len(blocks))]
+        finals = [
+            self._task(
+                _final_block,
+                blocks.blocks[b],
+                self._weights_of(b),
+                labels[b] if strict_convergence else None,
+                mean,
+                centers,
+                chunk_rows,
+                dtype,
+            )
+            for b in range(len(blocks))
+        ]
         final_labels = [self._task(_first, part) for part in finals]
         summary = self._task(_reduce_final, *[self._task(_second, part) for part in finals])
         *final_labels, summary = self._persist(*final_labels, summary)
@@ -645,10 +734,22 @@ class _DaskFit:
         """
         blocks = self.blocks
         empty = np.flatnonzero(weights == 0)
-        proposals = self.dask.compute([
-            self._task(_farthest_block, blocks.blocks[b], self._weights_of(b), labels[b],
-                       self.mean, centers_old, self.dtype, empty.size, blocks.offsets[b])
-            for b in range(len(blocks))])[0]
+        proposals = self.dask.compute(
+            [
+                self._task(
+                    _farthest_block,
+                    blocks.blocks[b],
+                    self._weights_of(b),
+                    labels[b],
+                    self.mean,
+                    centers_old,
+                    self.dtype,
+                    empty.size,
+                    blocks.offsets[b],
+                )
+                for b in range(len(blocks))
+            ]
+        )[0]
         distances = np.concatenate([p[0] for p in proposals])
         if distances.max() == 0:
             return False
@@ -739,9 +840,19 @@ class _DaskFit:
 
     def _plusplus_scores(self, closest, winner, candidates):
         blocks = self.blocks
-        parts = [self._task(_plusplus_score_block, blocks.blocks[b], self._weights_of(b),
-                            closest[b], self.mean, winner, candidates, self.dtype)
-                 for b in range(len(blocks))]
+        parts = [
+            self._task(
+                _plusplus_score_block,
+                blocks.blocks[b],
+                self._weights_of(b),
+                closest[b],
+                self.mean,
+                winner,
+                candidates,
+                self.dtype,
+            )
+            for b in range(len(blocks))
+        ]
         kept = [self._task(_first, part) for part in parts]
         scores = self._task(_as_list, *[self._task(_second, part) for part in parts])
         *kept, scores = self._persist(*kept, scores)
@@ -752,18 +863,32 @@ class _DaskFit:
         ends = np.cumsum(block_totals)
         holding = np.minimum(np.searchsorted(ends, targets, side="left"), len(blocks) - 1)
         starts = ends - block_totals
-        searches = [self._task(_plusplus_search_block, blocks.blocks[b], self._weights_of(b),
-                               closest[b], self.mean, winner, self.dtype,
-                               targets[holding == b] - starts[b])
-                    for b in np.unique(holding)]
+        searches = [
+            self._task(
+                _plusplus_search_block,
+                blocks.blocks[b],
+                self._weights_of(b),
+                closest[b],
+                self.mean,
+                winner,
+                self.dtype,
+                targets[holding == b] - starts[b],
+            )
+            for b in np.unique(holding)
+        ]
         found = self.dask.compute(searches)[0]
         rows = np.empty(targets.size, dtype=np.int64)
         for b, block_rows in zip(np.unique(holding), found):
             rows[holding == b] = block_rows + blocks.offsets[b]
         return rows
 
-    def kmeans_parallel(self, n_clusters, random_state, rounds=KMEANS_PARALLEL_ROUNDS,
-                        oversampling_factor=OVERSAMPLING_FACTOR):
+    def kmeans_parallel(
+        self,
+        n_clusters,
+        random_state,
+        rounds=KMEANS_PARALLEL_ROUNDS,
+        oversampling_factor=OVERSAMPLING_FACTOR,
+    ):
         """k-means|| seeding (Bahmani et al. 2012, "Scalable K-Means++", Algorithm 2).
 
         The first candidate is a row drawn uniformly at random; each of
@@ -797,7 +922,8 @@ class _DaskFit:
             if round_index == 1:
                 bound = potential  # the distances are up to date: the draw is exact
             closest, potential, drawn = self._oversampling_pass(
-                closest, new_candidates, seed, round_index, oversampling, bound)
+                closest, new_candidates, seed, round_index, oversampling, bound
+            )
             if potential == 0:
                 break
             if bound is None:
@@ -805,26 +931,53 @@ class _DaskFit:
                 continue
             if round_index > 1 and potential < bound:  # fell further than the bound allows
                 _, _, drawn = self._oversampling_pass(
-                    closest, new_candidates[:0], seed, round_index, oversampling, potential)
+                    closest, new_candidates[:0], seed, round_index, oversampling, potential
+                )
             _, uniforms, weighted, rows = drawn
             keep = uniforms * potential < oversampling * weighted
             new_candidates = rows[keep]
             candidates.append(new_candidates)
         candidates = np.concatenate(candidates)
-        weights = np.sum(self.dask.compute([
-            self._task(_candidate_weights_block, blocks.blocks[b], self._weights_of(b), self.mean,
-                       candidates, self.dtype) for b in range(len(blocks))])[0], axis=0)
-        return centers_from_candidates(candidates, weights, n_clusters, random_state, n,
-                                       self._rows).astype(self.dtype)
+        weights = np.sum(
+            self.dask.compute(
+                [
+                    self._task(
+                        _candidate_weights_block,
+                        blocks.blocks[b],
+                        self._weights_of(b),
+                        self.mean,
+                        candidates,
+                        self.dtype,
+                    )
+                    for b in range(len(blocks))
+                ]
+            )[0],
+            axis=0,
+        )
+        return centers_from_candidates(
+            candidates, weights, n_clusters, random_state, n, self._rows
+        ).astype(self.dtype)
 
-    def _oversampling_pass(self, closest, new_candidates, seed, round_index, oversampling,
-                           bound):
+    def _oversampling_pass(self, closest, new_candidates, seed, round_index, oversampling, bound):
         blocks = self.blocks
         new_candidates = np.asarray(new_candidates, dtype=np.float64)
-        parts = [self._task(_oversample_block, blocks.blocks[b], self._weights_of(b), closest[b],
-                            self.mean, new_candidates, self.dtype, seed, round_index,
-                            blocks.offsets[b], oversampling, bound)
-                 for b in range(len(blocks))]
+        parts = [
+            self._task(
+                _oversample_block,
+                blocks.blocks[b],
+                self._weights_of(b),
+                closest[b],
+                self.mean,
+                new_candidates,
+                self.dtype,
+                seed,
+                round_index,
+                blocks.offsets[b],
+                oversampling,
+                bound,
+            )
+            for b in range(len(blocks))
+        ]
         kept = [self._task(_first, part) for part in parts]
         summaries = self._task(_as_list, *[self._task(_second, part) for part in parts])
         *kept, summaries = self._persist(*kept, summaries)
@@ -834,26 +987,41 @@ class _DaskFit:
         return kept, potential, drawn
 
     def same_clustering(self, labels_a, labels_b, n_clusters):
-        mappings = [self._task(_label_mapping_block, a, b, n_clusters)
-                    for a, b in zip(labels_a, labels_b)]
+        mappings = [
+            self._task(_label_mapping_block, a, b, n_clusters) for a, b in zip(labels_a, labels_b)
+        ]
         return self._task(_same_clustering, *mappings).compute()
 
     def labels_array(self, labels):
         da = self.da
-        return da.concatenate([
-            da.from_delayed(block_labels, shape=(rows,), dtype=np.int32)
-            for block_labels, rows in zip(labels, self.blocks.rows)])
+        return da.concatenate(
+            [
+                da.from_delayed(block_labels, shape=(rows,), dtype=np.int32)
+                for block_labels, rows in zip(labels, self.blocks.rows)
+            ]
+        )
 
     def centered(self):
         """X centered on the means, as a lazy Dask array (for a callable ``init``)."""
-        return (self.blocks.array.astype(self.dtype) - self.mean)
+        return self.blocks.array.astype(self.dtype) - self.mean
 
 
 # --- k-means|| seeding -------------------------------------------------------------
 
 
-def _oversample_block(block, weight_block, closest, mean, new_candidates, dtype, seed,
-                      round_index, offset, oversampling, potential_bound):
+def _oversample_block(
+    block,
+    weight_block,
+    closest,
+    mean,
+    new_candidates,
+    dtype,
+    seed,
+    round_index,
+    offset,
+    oversampling,
+    potential_bound,
+):
     """One k-means|| pass over a block.
 
     Updates each row's squared distance to the nearest candidate with the
@@ -912,9 +1080,12 @@ def _plusplus_score_block(block, weight_block, closest, mean, winner, candidates
     X = _centered_block(block, mean, dtype)
     weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
     closest = _plusplus_closest(X, closest, winner)
-    potentials = np.array([
-        float(weights @ np.minimum(closest, _squared_distances_to(X, candidate)))
-        for candidate in candidates])
+    potentials = np.array(
+        [
+            float(weights @ np.minimum(closest, _squared_distances_to(X, candidate)))
+            for candidate in candidates
+        ]
+    )
     return closest, potentials
 
 
@@ -967,8 +1138,10 @@ def fit(estimator, X, sample_weight=None):
     if init_centers is not None:
         init_centers -= mean
     if estimator.algorithm in ("hamerly", "elkan") and estimator.verbose:
-        print(f"algorithm={estimator.algorithm!r}: Dask input runs Lloyd's iterations "
-              "(bounds per block are not implemented yet); the answer is the same.")
+        print(
+            f"algorithm={estimator.algorithm!r}: Dask input runs Lloyd's iterations "
+            "(bounds per block are not implemented yet); the answer is the same."
+        )
 
     best = None
     for _ in range(n_init):
@@ -977,9 +1150,11 @@ def fit(estimator, X, sample_weight=None):
             print("Initialization complete")
         history = [] if estimator.record_history else None
         labels, inertia, centers, n_iter, n_distinct = run.lloyd_run(
-            centers, estimator.max_iter, tol, estimator.verbose, history)
-        if best is None or (inertia < best[1] and not run.same_clustering(
-                labels, best[0], estimator.n_clusters)):
+            centers, estimator.max_iter, tol, estimator.verbose, history
+        )
+        if best is None or (
+            inertia < best[1] and not run.same_clustering(labels, best[0], estimator.n_clusters)
+        ):
             best = (labels, inertia, centers, n_iter, history, n_distinct)
 
     labels, inertia, centers, n_iter, history, n_distinct = best
@@ -1035,12 +1210,14 @@ def _initial_centers(estimator, run, init_centers, random_state):
     if isinstance(init, str):
         raise ValueError(  # noqa: TRY004 (the project's rule: bad input is a ValueError)
             f"init must be 'k-means||', 'k-means++', 'random', an array of shape (n_clusters, "
-            f"n_features) or a callable, got {init!r}.")
+            f"n_features) or a callable, got {init!r}."
+        )
     centers = init(run.centered(), estimator.n_clusters, random_state=random_state)
     if is_dask_collection(centers):
         centers = centers.compute()
-    return estimator._check_init_centers(centers, _Shape(run.blocks.array.shape, run.dtype),
-                                         "the centers init returned")
+    return estimator._check_init_centers(
+        centers, _Shape(run.blocks.array.shape, run.dtype), "the centers init returned"
+    )
 
 
 def _test_matrix(estimator, X):
@@ -1060,8 +1237,14 @@ def predict(estimator, X):
     X = _test_matrix(estimator, X)
     dtype = _working_dtype(X.dtype)
     centers = estimator.cluster_centers_.astype(dtype)
-    return X.map_blocks(_predict_block, transposed(centers), squared_norms(centers), dtype,
-                        dtype=np.int32, drop_axis=1)
+    return X.map_blocks(
+        _predict_block,
+        transposed(centers),
+        squared_norms(centers),
+        dtype,
+        dtype=np.int32,
+        drop_axis=1,
+    )
 
 
 def transform(estimator, X):
@@ -1069,8 +1252,13 @@ def transform(estimator, X):
     X = _test_matrix(estimator, X)
     dtype = _working_dtype(X.dtype)
     n_clusters = estimator.cluster_centers_.shape[0]
-    return X.map_blocks(_transform_block, transposed(estimator.cluster_centers_), dtype,
-                        dtype=dtype, chunks=(X.chunks[0], (n_clusters,)))
+    return X.map_blocks(
+        _transform_block,
+        transposed(estimator.cluster_centers_),
+        dtype,
+        dtype=dtype,
+        chunks=(X.chunks[0], (n_clusters,)),
+    )
 
 
 def score(estimator, X, sample_weight=None):
@@ -1082,9 +1270,12 @@ def score(estimator, X, sample_weight=None):
     weight_blocks, _ = _weight_blocks(sample_weight, X, dtype)
     blocks = _Blocks(X, dtype)
     delayed = dask.delayed
-    parts = [delayed(_score_block, pure=True)(
-        blocks.blocks[b], None if weight_blocks is None else weight_blocks[b], centers, dtype)
-        for b in range(len(blocks))]
+    parts = [
+        delayed(_score_block, pure=True)(
+            blocks.blocks[b], None if weight_blocks is None else weight_blocks[b], centers, dtype
+        )
+        for b in range(len(blocks))
+    ]
     return da.from_delayed(delayed(_negated_total, pure=True)(*parts), shape=(), dtype=np.float64)
 
 
@@ -1098,9 +1289,29 @@ class KMeans(_InMemoryKMeans):
     a dataset read from storage wants. See ``docs/dask.md``.
     """
 
-    def __init__(self, n_clusters=8, *, init="k-means||", n_init="auto", max_iter=300,
-                 tol=1e-4, verbose=0, random_state=None, copy_x=True, algorithm="auto",
-                 record_history=False):
-        super().__init__(n_clusters, init=init, n_init=n_init, max_iter=max_iter, tol=tol,
-                         verbose=verbose, random_state=random_state, copy_x=copy_x,
-                         algorithm=algorithm, record_history=record_history)
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means||",
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        verbose=0,
+        random_state=None,
+        copy_x=True,
+        algorithm="auto",
+        record_history=False,
+    ):
+        super().__init__(
+            n_clusters,
+            init=init,
+            n_init=n_init,
+            max_iter=max_iter,
+            tol=tol,
+            verbose=verbose,
+            random_state=random_state,
+            copy_x=copy_x,
+            algorithm=algorithm,
+            record_history=record_history,
+        )

@@ -125,16 +125,23 @@ class WardComparison:
         options = dict(ax=ax, color_threshold=cut, above_threshold_color="#7f7f7f")
         n_samples = self.ward_labels.size
         if n_samples > max_leaves:
-            options.update(truncate_mode="lastp", p=max_leaves, show_leaf_counts=True,
-                           leaf_rotation=90)
+            options.update(
+                truncate_mode="lastp", p=max_leaves, show_leaf_counts=True, leaf_rotation=90
+            )
         options.update(dendrogram_kwargs)
         dendrogram(self.linkage, **options)
-        ax.axhline(cut, color="#d62728", linestyle="--", linewidth=1,
-                   label=f"cut into {self.n_clusters} clusters")
+        ax.axhline(
+            cut,
+            color="#d62728",
+            linestyle="--",
+            linewidth=1,
+            label=f"cut into {self.n_clusters} clusters",
+        )
         ax.set_ylabel("Ward merge distance")
         ax.set_xlabel("samples (leaf counts in brackets)" if n_samples > max_leaves else "samples")
-        ax.set_title(f"Ward's hierarchical clustering (ARI with K-Means = {self.ari:.3f})",
-                     fontsize=10)
+        ax.set_title(
+            f"Ward's hierarchical clustering (ARI with K-Means = {self.ari:.3f})", fontsize=10
+        )
         ax.legend(fontsize=8)
         return ax
 
@@ -149,8 +156,11 @@ def _check_labels(kmeans_labels, n_samples):
             "they must be the same length."
         )
     if labels.dtype.kind not in "iu":
-        whole = labels.dtype.kind == "f" and np.isfinite(labels).all() \
+        whole = (
+            labels.dtype.kind == "f"
+            and np.isfinite(labels).all()
             and (labels == np.round(labels)).all()
+        )
         if whole:
             labels = labels.astype(np.int64)
         else:
@@ -244,8 +254,11 @@ def ward_comparison(X, kmeans_labels, n_clusters=None):
     labels = _check_labels(kmeans_labels, n_samples)
     if n_clusters is None:
         n_clusters = int(np.unique(labels).size)
-    elif isinstance(n_clusters, bool) or not isinstance(n_clusters, numbers.Integral) \
-            or not 1 <= n_clusters <= n_samples:
+    elif (
+        isinstance(n_clusters, bool)
+        or not isinstance(n_clusters, numbers.Integral)
+        or not 1 <= n_clusters <= n_samples
+    ):
         raise ValueError(
             f"n_clusters must be an integer in 1..n_samples={n_samples}, got {n_clusters!r}."
         )
@@ -267,8 +280,8 @@ def ward_comparison(X, kmeans_labels, n_clusters=None):
     all_labels = np.union1d(labels, ward_labels)
     kmeans_sizes = pd.Series(labels).value_counts().reindex(all_labels, fill_value=0)
     ward_sizes = pd.Series(ward_labels).value_counts().reindex(all_labels, fill_value=0)
-    shared = pd.Series(labels[labels == ward_labels]).value_counts().reindex(
-        all_labels, fill_value=0
+    shared = (
+        pd.Series(labels[labels == ward_labels]).value_counts().reindex(all_labels, fill_value=0)
     )
     index = pd.Index(all_labels, name="cluster")
     sizes = pd.DataFrame(
@@ -279,9 +292,7 @@ def ward_comparison(X, kmeans_labels, n_clusters=None):
         },
         index=index,
     )
-    contingency = pd.crosstab(
-        pd.Series(labels, name="kmeans"), pd.Series(ward_labels, name="ward")
-    )
+    contingency = pd.crosstab(pd.Series(labels, name="kmeans"), pd.Series(ward_labels, name="ward"))
     return WardComparison(
         linkage=tree,
         ward_labels=ward_labels,

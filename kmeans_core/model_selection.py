@@ -145,7 +145,10 @@ class ChooseKResult:
         names = self._curve_names()
         if ax is None:
             _, axes = plt.subplots(
-                1, len(names), figsize=(4.2 * len(names), 3.4), squeeze=False,
+                1,
+                len(names),
+                figsize=(4.2 * len(names), 3.4),
+                squeeze=False,
                 constrained_layout=True,
             )
             axes = axes[0]
@@ -169,19 +172,41 @@ class ChooseKResult:
         used = name == self._method_curve()
         color = "#1f77b4" if used else "#7f7f7f"
         if name == "gap" and "gap_se" in self.scores:
-            ax.errorbar(self.k_values[defined], values[defined],
-                        yerr=self.scores["gap_se"][defined], fmt="o-", color=color,
-                        capsize=3, label="Gap(k) ± s(k)")
+            ax.errorbar(
+                self.k_values[defined],
+                values[defined],
+                yerr=self.scores["gap_se"][defined],
+                fmt="o-",
+                color=color,
+                capsize=3,
+                label="Gap(k) ± s(k)",
+            )
         else:
-            ax.plot(self.k_values[defined], values[defined], "o-", color=color,
-                    label=_SCORE_TITLES[name])
+            ax.plot(
+                self.k_values[defined],
+                values[defined],
+                "o-",
+                color=color,
+                label=_SCORE_TITLES[name],
+            )
         if self.k is not None:
-            ax.axvline(self.k, color="#d62728", linestyle="--", linewidth=1,
-                       label=f"chosen k = {self.k} ({self.method})")
+            ax.axvline(
+                self.k,
+                color="#d62728",
+                linestyle="--",
+                linewidth=1,
+                label=f"chosen k = {self.k} ({self.method})",
+            )
             where = np.flatnonzero(self.k_values == self.k)
             if where.size and np.isfinite(values[where[0]]):
-                ax.plot([self.k], [values[where[0]]], "o", color="#d62728", markersize=9,
-                        fillstyle="none")
+                ax.plot(
+                    [self.k],
+                    [values[where[0]]],
+                    "o",
+                    color="#d62728",
+                    markersize=9,
+                    fillstyle="none",
+                )
         ax.set_xlabel("number of clusters k")
         ax.set_ylabel(_SCORE_TITLES[name])
         ax.set_xticks(self.k_values)
@@ -210,8 +235,7 @@ def _check_k_range(k_range, n_samples):
     if not values:
         raise ValueError("k_range is empty: give at least one number of clusters.")
     bad = [
-        v for v in values
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral)
+        v for v in values if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral)
     ]
     if bad:
         raise ValueError(f"k_range must contain integers only, got {bad[0]!r}.")
@@ -404,18 +428,21 @@ def _select_extreme(k_values, values, method):
     undefined = k_values[~np.isfinite(values)]
     note = (
         f" ({label} is undefined at k={', '.join(str(u) for u in undefined)})"
-        if undefined.size else ""
+        if undefined.size
+        else ""
     )
-    return k, (
-        f"k={k} has the {word} {label} ({values[best]:.4g}) among {_span(k_values)}{note}."
-    )
+    return k, (f"k={k} has the {word} {label} ({values[best]:.4g}) among {_span(k_values)}{note}.")
 
 
 def _select_gap(k_values, gap, standard_error):
     for position in range(k_values.size - 1):
         here, following, se = gap[position], gap[position + 1], standard_error[position + 1]
-        if np.isfinite(here) and np.isfinite(following) and np.isfinite(se) \
-                and here >= following - se:
+        if (
+            np.isfinite(here)
+            and np.isfinite(following)
+            and np.isfinite(se)
+            and here >= following - se
+        ):
             k, k_next = int(k_values[position]), int(k_values[position + 1])
             return k, (
                 f"k={k} is the smallest k with Gap(k) >= Gap(k+1) - s(k+1) (Tibshirani, "
@@ -556,7 +583,11 @@ def choose_k(
         )
 
     models = _fit_each_k(
-        X, k_values, sample_weight=sample_weight, random_state=random_state, n_init=n_init,
+        X,
+        k_values,
+        sample_weight=sample_weight,
+        random_state=random_state,
+        n_init=n_init,
         kmeans_params=kmeans_params,
     )
     inertia = np.array([models[int(k)].inertia_ for k in k_values], dtype=np.float64)
@@ -568,13 +599,23 @@ def choose_k(
         silhouette_seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     label_names = [name for name in wanted if name != "gap"]
     result_scores = _label_scores(
-        X, models, k_values, label_names,
-        silhouette_sample_size=silhouette_sample_size, silhouette_seed=silhouette_seed,
+        X,
+        models,
+        k_values,
+        label_names,
+        silhouette_sample_size=silhouette_sample_size,
+        silhouette_seed=silhouette_seed,
     )
     if "gap" in wanted:
         gap, standard_error = _gap(
-            X, k_values, inertia, sample_weight=sample_weight, n_refs=n_refs,
-            random_state=random_state, n_init=n_init, kmeans_params=kmeans_params,
+            X,
+            k_values,
+            inertia,
+            sample_weight=sample_weight,
+            n_refs=n_refs,
+            random_state=random_state,
+            n_init=n_init,
+            kmeans_params=kmeans_params,
         )
         result_scores["gap"] = gap
         result_scores["gap_se"] = standard_error
@@ -591,13 +632,20 @@ def choose_k(
     else:
         k, reason = _select_extreme(k_values, ordered[method], method)
     return ChooseKResult(
-        k_values=k_values, inertia=inertia, scores=ordered, k=k, method=method,
-        reason=reason, models=models, S=float(S),
+        k_values=k_values,
+        inertia=inertia,
+        scores=ordered,
+        k=k,
+        method=method,
+        reason=reason,
+        models=models,
+        S=float(S),
     )
 
 
-def elbow(X, k_range=range(1, 11), *, sample_weight=None, random_state=0, n_init="auto",
-          **kmeans_params):
+def elbow(
+    X, k_range=range(1, 11), *, sample_weight=None, random_state=0, n_init="auto", **kmeans_params
+):
     """WCSS (inertia) for each k: the data of an elbow plot.
 
     Each k is fitted once with ``n_init`` restarts (the best run kept), on X
@@ -641,14 +689,26 @@ def elbow(X, k_range=range(1, 11), *, sample_weight=None, random_state=0, n_init
     """
     X, k_values, sample_weight = _prepare(X, k_range, sample_weight, kmeans_params, "elbow")
     models = _fit_each_k(
-        X, k_values, sample_weight=sample_weight, random_state=random_state, n_init=n_init,
+        X,
+        k_values,
+        sample_weight=sample_weight,
+        random_state=random_state,
+        n_init=n_init,
         kmeans_params=kmeans_params,
     )
     return k_values, np.array([models[int(k)].inertia_ for k in k_values], dtype=np.float64)
 
 
-def gap_statistic(X, k_range=range(1, 11), *, n_refs=10, random_state=0, n_init="auto",
-                  sample_weight=None, **kmeans_params):
+def gap_statistic(
+    X,
+    k_range=range(1, 11),
+    *,
+    n_refs=10,
+    random_state=0,
+    n_init="auto",
+    sample_weight=None,
+    **kmeans_params,
+):
     """Gap statistic and its standard error per k (Tibshirani, Walther & Hastie, 2001).
 
     ``Gap(k) = E*[log W*_k] - log W_k``: how much smaller the WCSS of X is
@@ -689,12 +749,22 @@ def gap_statistic(X, k_range=range(1, 11), *, n_refs=10, random_state=0, n_init=
     n_refs = _check_positive_int(n_refs, "n_refs")
     X, k_values, sample_weight = _prepare(X, k_range, sample_weight, kmeans_params, "gap_statistic")
     models = _fit_each_k(
-        X, k_values, sample_weight=sample_weight, random_state=random_state, n_init=n_init,
+        X,
+        k_values,
+        sample_weight=sample_weight,
+        random_state=random_state,
+        n_init=n_init,
         kmeans_params=kmeans_params,
     )
     inertia = np.array([models[int(k)].inertia_ for k in k_values], dtype=np.float64)
     gap, standard_error = _gap(
-        X, k_values, inertia, sample_weight=sample_weight, n_refs=n_refs,
-        random_state=random_state, n_init=n_init, kmeans_params=kmeans_params,
+        X,
+        k_values,
+        inertia,
+        sample_weight=sample_weight,
+        n_refs=n_refs,
+        random_state=random_state,
+        n_init=n_init,
+        kmeans_params=kmeans_params,
     )
     return k_values, gap, standard_error

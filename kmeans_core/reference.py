@@ -77,8 +77,7 @@ def squared_distances(X, centers):
     return total
 
 
-def kmeans_plusplus_steps(X, n_clusters, sample_weight=None, random_state=0,
-                          n_local_trials=None):
+def kmeans_plusplus_steps(X, n_clusters, sample_weight=None, random_state=0, n_local_trials=None):
     """Greedy k-means++, one center at a time (a generator).
 
     Yields one dict per chosen center, in order, so a reader (or
@@ -98,8 +97,11 @@ def kmeans_plusplus_steps(X, n_clusters, sample_weight=None, random_state=0,
     * ``potential``: ``sum(w * D^2)`` once the chosen center is added (the
       inertia of the centers chosen so far).
     """
-    rng = random_state if isinstance(random_state, np.random.RandomState) \
+    rng = (
+        random_state
+        if isinstance(random_state, np.random.RandomState)
         else np.random.RandomState(random_state)
+    )
     n_samples = X.shape[0]
     weights = np.ones(n_samples) if sample_weight is None else np.asarray(sample_weight, float)
     if n_local_trials is None:
@@ -111,10 +113,15 @@ def kmeans_plusplus_steps(X, n_clusters, sample_weight=None, random_state=0,
     # closest[i] = squared distance of sample i to its nearest chosen center.
     closest = squared_distances(X, X[[first]])[:, 0]
     first_potential = (weights * closest).sum()
-    yield {"index": 0, "chosen": first, "candidates": np.array([first]),
-           "probabilities": first_probabilities,
-           "candidate_potentials": np.array([first_potential]),
-           "closest": closest, "potential": first_potential}
+    yield {
+        "index": 0,
+        "chosen": first,
+        "candidates": np.array([first]),
+        "probabilities": first_probabilities,
+        "candidate_potentials": np.array([first_potential]),
+        "closest": closest,
+        "potential": first_potential,
+    }
 
     for index in range(1, n_clusters):
         # 2. Draw candidates with probability proportional to weight * closest
@@ -139,12 +146,20 @@ def kmeans_plusplus_steps(X, n_clusters, sample_weight=None, random_state=0,
             candidate_potentials.append(candidate_potential)
             if candidate_potential < best_potential:
                 best_potential, best_candidate, best_closest = (
-                    candidate_potential, candidate, closest_if_added)
+                    candidate_potential,
+                    candidate,
+                    closest_if_added,
+                )
         closest = best_closest
-        yield {"index": index, "chosen": best_candidate, "candidates": candidates,
-               "probabilities": probabilities,
-               "candidate_potentials": np.asarray(candidate_potentials),
-               "closest": closest, "potential": best_potential}
+        yield {
+            "index": index,
+            "chosen": best_candidate,
+            "candidates": candidates,
+            "probabilities": probabilities,
+            "candidate_potentials": np.asarray(candidate_potentials),
+            "closest": closest,
+            "potential": best_potential,
+        }
 
 
 def kmeans_plusplus(X, n_clusters, sample_weight=None, random_state=0, n_local_trials=None):
@@ -321,8 +336,14 @@ def lloyd_steps(X, centers_init, sample_weight=None, max_iter=300, tol=1e-4):
     for iteration in range(1, max_iter + 1):  # noqa: B007 (n_iter is the last iteration)
         new_labels = assign(X, centers)
         n_changed = int(np.count_nonzero(new_labels != labels))
-        yield {"step": "assignment", "iteration": iteration, "labels": new_labels,
-               "centers": centers, "n_changed": n_changed, "final": False}
+        yield {
+            "step": "assignment",
+            "iteration": iteration,
+            "labels": new_labels,
+            "centers": centers,
+            "n_changed": n_changed,
+            "final": False,
+        }
 
         relocated = empty_cluster_relocations(X, new_labels, weights, centers)
         new_centers = update(X, new_labels, weights, centers)
@@ -330,9 +351,15 @@ def lloyd_steps(X, centers_init, sample_weight=None, max_iter=300, tol=1e-4):
         update_labels = new_labels.copy()
         for cluster, row in relocated:
             update_labels[row] = cluster
-        yield {"step": "update", "iteration": iteration, "centers": new_centers,
-               "previous_centers": centers, "labels": update_labels, "center_shift": shift,
-               "relocated": relocated}
+        yield {
+            "step": "update",
+            "iteration": iteration,
+            "centers": new_centers,
+            "previous_centers": centers,
+            "labels": update_labels,
+            "center_shift": shift,
+            "relocated": relocated,
+        }
 
         centers, labels = new_centers, new_labels
         if n_changed == 0:
@@ -345,12 +372,23 @@ def lloyd_steps(X, centers_init, sample_weight=None, max_iter=300, tol=1e-4):
     if not strict:
         # The last update moved the centers: re-assign so the labels match them.
         final_labels = assign(X, centers)
-        yield {"step": "assignment", "iteration": iteration, "labels": final_labels,
-               "centers": centers, "n_changed": int(np.count_nonzero(final_labels != labels)),
-               "final": True}
+        yield {
+            "step": "assignment",
+            "iteration": iteration,
+            "labels": final_labels,
+            "centers": centers,
+            "n_changed": int(np.count_nonzero(final_labels != labels)),
+            "final": True,
+        }
         labels = final_labels
-    yield {"step": "converged", "n_iter": iteration, "reason": reason, "labels": labels,
-           "centers": centers, "tol": float(tol)}
+    yield {
+        "step": "converged",
+        "n_iter": iteration,
+        "reason": reason,
+        "labels": labels,
+        "centers": centers,
+        "tol": float(tol),
+    }
 
 
 def lloyd(X, centers_init, sample_weight=None, max_iter=300, tol=1e-4):
@@ -512,12 +550,15 @@ def elkan_assignment(X, centers, previous_centers, bounds):
     tight = np.zeros(n_samples, dtype=bool)
     for j in range(k):
         # Samples for which center j could be nearer than their own.
-        candidate = active & (labels != j) & (upper >= lower[:, j]) \
+        candidate = (
+            active
+            & (labels != j)
+            & (upper >= lower[:, j])
             & (upper >= half_center_distances[labels, j])
+        )
         tighten = np.flatnonzero(candidate & ~tight)
         if tighten.size:
-            upper[tighten] = np.sqrt(distances_to_own_centers(X[tighten], centers,
-                                                              labels[tighten]))
+            upper[tighten] = np.sqrt(distances_to_own_centers(X[tighten], centers, labels[tighten]))
             lower[tighten, labels[tighten]] = upper[tighten]
             tight[tighten] = True
             computed[tighten] += 1

@@ -105,26 +105,59 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
             "(k-means++ seeding, then assignment and update steps until convergence, with "
             "the inertia curve beside it)."
         ),
-        epilog="data sets:\n" + "\n".join(
-            f"  {name:9s} {description}" for name, (_, description) in TEACHING_DATA.items()),
+        epilog="data sets:\n"
+        + "\n".join(
+            f"  {name:9s} {description}" for name, (_, description) in TEACHING_DATA.items()
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--out", required=True, type=Path, metavar="DIR",
-                        help="folder to write into (created if needed)")
-    parser.add_argument("--data", choices=sorted(TEACHING_DATA), default="blobs",
-                        help="built-in data set (default: blobs)")
-    parser.add_argument("--n-clusters", "-k", type=int, default=4, metavar="K",
-                        help="number of clusters (default: 4)")
-    parser.add_argument("--n-samples", type=int, default=300, metavar="N",
-                        help="number of points (default: 300)")
-    parser.add_argument("--init", choices=["k-means++", "random"], default="k-means++",
-                        help="how the first centers are chosen (default: k-means++)")
-    parser.add_argument("--seed", type=int, default=0, metavar="S",
-                        help="random seed of the data and the seeding (default: 0)")
-    parser.add_argument("--fps", type=_positive_float, default=1.5, metavar="F",
-                        help="frames per second (default: 1.5)")
-    parser.add_argument("--stage-figures", action="store_true",
-                        help="also write one PNG per stage into OUT/stages/")
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="folder to write into (created if needed)",
+    )
+    parser.add_argument(
+        "--data",
+        choices=sorted(TEACHING_DATA),
+        default="blobs",
+        help="built-in data set (default: blobs)",
+    )
+    parser.add_argument(
+        "--n-clusters",
+        "-k",
+        type=int,
+        default=4,
+        metavar="K",
+        help="number of clusters (default: 4)",
+    )
+    parser.add_argument(
+        "--n-samples", type=int, default=300, metavar="N", help="number of points (default: 300)"
+    )
+    parser.add_argument(
+        "--init",
+        choices=["k-means++", "random"],
+        default="k-means++",
+        help="how the first centers are chosen (default: k-means++)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="random seed of the data and the seeding (default: 0)",
+    )
+    parser.add_argument(
+        "--fps",
+        type=_positive_float,
+        default=1.5,
+        metavar="F",
+        help="frames per second (default: 1.5)",
+    )
+    parser.add_argument(
+        "--stage-figures", action="store_true", help="also write one PNG per stage into OUT/stages/"
+    )
     return parser
 
 
@@ -150,16 +183,22 @@ def main(argv=None, prog: str = PROG) -> int:
     title = f"K-Means on '{args.data}', k={args.n_clusters}"
     # Income against age cannot share one scale; every other data set can.
     equal_aspect = args.data != "scales"
-    written = [teach_plots.write_animation(stages, X, args.out / "kmeans.gif", fps=args.fps,
-                                           title=title, equal_aspect=equal_aspect)]
+    written = [
+        teach_plots.write_animation(
+            stages, X, args.out / "kmeans.gif", fps=args.fps, title=title, equal_aspect=equal_aspect
+        )
+    ]
     if args.stage_figures:
-        written += teach_plots.save_stage_figures(stages, X, args.out / "stages", title=title,
-                                                  equal_aspect=equal_aspect)
+        written += teach_plots.save_stage_figures(
+            stages, X, args.out / "stages", title=title, equal_aspect=equal_aspect
+        )
     for path in written:
         print(path)
     final = stages[-1]
-    print(f"{len(stages)} stages; converged after {final.n_iter} iterations "
-          f"({final.reason}), inertia {final.inertia:.4g}.")
+    print(
+        f"{len(stages)} stages; converged after {final.n_iter} iterations "
+        f"({final.reason}), inertia {final.inertia:.4g}."
+    )
     return 0
 
 

@@ -19,8 +19,14 @@ from kmeans_core import reference
 from kmeans_core._validation import check_array
 from kmeans_core.teach_steps import kmeans_steps
 
-__all__ = ["DistanceCounts", "distance_counts", "DISTANCE_COUNTERS",
-           "count_lloyd", "count_hamerly", "count_elkan"]
+__all__ = [
+    "DistanceCounts",
+    "distance_counts",
+    "DISTANCE_COUNTERS",
+    "count_lloyd",
+    "count_hamerly",
+    "count_elkan",
+]
 
 
 # ---------------------------------------------------------------------------
@@ -72,15 +78,20 @@ def count_lloyd(X, centers_per_iteration):
     iteration, the signature every entry of :data:`DISTANCE_COUNTERS` follows.
     """
     n_samples = X.shape[0]
-    return [(n_samples * centers.shape[0], 0, reference.assign(X, centers))
-            for centers in centers_per_iteration]
+    return [
+        (n_samples * centers.shape[0], 0, reference.assign(X, centers))
+        for centers in centers_per_iteration
+    ]
 
 
 def _count_bounds(algorithm, X, centers_per_iteration):
     """Totals per iteration of :func:`kmeans_core.reference.bounds_assignments`."""
-    return [(int(computed.sum()), center_center, bounds.labels)
-            for bounds, computed, center_center
-            in reference.bounds_assignments(algorithm, X, centers_per_iteration)]
+    return [
+        (int(computed.sum()), center_center, bounds.labels)
+        for bounds, computed, center_center in reference.bounds_assignments(
+            algorithm, X, centers_per_iteration
+        )
+    ]
 
 
 def count_hamerly(X, centers_per_iteration):
@@ -174,10 +185,18 @@ def distance_counts(
             f"algorithm must be one of {sorted(DISTANCE_COUNTERS)}, got {algorithm!r}."
         )
     X_checked = check_array(X, dtype=np.float64, estimator="distance_counts")
-    stages = kmeans_steps(X_checked, n_clusters, init=init, sample_weight=sample_weight,
-                          random_state=random_state, max_iter=max_iter, tol=tol)
-    centers_per_iteration = [stage.centers for stage in stages
-                             if stage.kind == "assignment" and not stage.final]
+    stages = kmeans_steps(
+        X_checked,
+        n_clusters,
+        init=init,
+        sample_weight=sample_weight,
+        random_state=random_state,
+        max_iter=max_iter,
+        tol=tol,
+    )
+    centers_per_iteration = [
+        stage.centers for stage in stages if stage.kind == "assignment" and not stage.final
+    ]
     per_iteration = DISTANCE_COUNTERS[algorithm](X_checked, centers_per_iteration)
     return DistanceCounts(
         algorithm=algorithm,

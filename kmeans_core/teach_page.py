@@ -106,18 +106,37 @@ def _uniform_noise(rng):
 
 #: Preset 2-D data sets: name -> (maker(rng) -> X, title, what it teaches, default k).
 PAGE_DATASETS = {
-    "blobs": (_separated_blobs, "Well-separated blobs",
-              "Four round, well-separated groups: the case K-Means is made for.", 4),
-    "unequal": (_unequal, "Unequal sizes",
-                ("One large spread-out group beside two small tight ones: the inertia prefers "
-                "to split the big group."), 3),
-    "anisotropic": (_anisotropic, "Anisotropic",
-                    ("Stretched, tilted groups: Voronoi cells are cut by straight bisectors, so "
-                    "long clusters get cut across."), 3),
-    "rings": (_rings, "Rings",
-              "Two concentric rings: not convex, so no k finds them.", 2),
-    "noise": (_uniform_noise, "Uniform noise",
-              "No structure at all: K-Means still returns k tidy cells.", 5),
+    "blobs": (
+        _separated_blobs,
+        "Well-separated blobs",
+        "Four round, well-separated groups: the case K-Means is made for.",
+        4,
+    ),
+    "unequal": (
+        _unequal,
+        "Unequal sizes",
+        (
+            "One large spread-out group beside two small tight ones: the inertia prefers "
+            "to split the big group."
+        ),
+        3,
+    ),
+    "anisotropic": (
+        _anisotropic,
+        "Anisotropic",
+        (
+            "Stretched, tilted groups: Voronoi cells are cut by straight bisectors, so "
+            "long clusters get cut across."
+        ),
+        3,
+    ),
+    "rings": (_rings, "Rings", "Two concentric rings: not convex, so no k finds them.", 2),
+    "noise": (
+        _uniform_noise,
+        "Uniform noise",
+        "No structure at all: K-Means still returns k tidy cells.",
+        5,
+    ),
 }
 
 
@@ -225,8 +244,10 @@ def distance_marks(algorithm: str, X, centers_per_iteration) -> list:
         raise ValueError(f"algorithm must be one of {sorted(_MARKERS)}, got {algorithm!r}.")
     X = check_array(X, dtype=np.float64, estimator="distance_marks")
     # The rules and the counts are the reference's (teach.distance_counts sums them).
-    return [(computed, bounds.labels.copy()) for bounds, computed, _
-            in reference.bounds_assignments(algorithm, X, centers_per_iteration)]
+    return [
+        (computed, bounds.labels.copy())
+        for bounds, computed, _ in reference.bounds_assignments(algorithm, X, centers_per_iteration)
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -245,37 +266,70 @@ def _floats(array):
 
 
 def _trace(X, n_clusters, init, random_state):
-    stages = list(teach.kmeans_steps(X, n_clusters, init=init, random_state=random_state,
-                                     max_iter=MAX_ITER, tol=TOL))
-    centers_per_iteration = [stage.centers for stage in stages
-                             if stage.kind == "assignment" and not stage.final]
-    marks = {algorithm: iter(distance_marks(algorithm, X, centers_per_iteration))
-             for algorithm in _MARKERS}
+    stages = list(
+        teach.kmeans_steps(
+            X, n_clusters, init=init, random_state=random_state, max_iter=MAX_ITER, tol=TOL
+        )
+    )
+    centers_per_iteration = [
+        stage.centers for stage in stages if stage.kind == "assignment" and not stage.final
+    ]
+    marks = {
+        algorithm: iter(distance_marks(algorithm, X, centers_per_iteration))
+        for algorithm in _MARKERS
+    }
     out = []
     for stage in stages:
         if stage.kind == "seeding":
-            out.append({"kind": "seeding", "index": stage.index, "chosen": stage.chosen,
-                        "candidates": stage.candidates.tolist(),
-                        "candidate_potentials": _floats(stage.candidate_potentials),
-                        "inertia": stage.inertia})
+            out.append(
+                {
+                    "kind": "seeding",
+                    "index": stage.index,
+                    "chosen": stage.chosen,
+                    "candidates": stage.candidates.tolist(),
+                    "candidate_potentials": _floats(stage.candidate_potentials),
+                    "inertia": stage.inertia,
+                }
+            )
         elif stage.kind == "assignment":
-            entry = {"kind": "assignment", "iteration": stage.iteration,
-                     "labels": _code(stage.labels), "centers": _floats(stage.centers),
-                     "inertia": stage.inertia, "n_changed": stage.n_changed,
-                     "final": stage.final}
+            entry = {
+                "kind": "assignment",
+                "iteration": stage.iteration,
+                "labels": _code(stage.labels),
+                "centers": _floats(stage.centers),
+                "inertia": stage.inertia,
+                "n_changed": stage.n_changed,
+                "final": stage.final,
+            }
             if not stage.final:
-                entry["marks"] = {algorithm: _code(next(iterator)[0])
-                                  for algorithm, iterator in marks.items()}
+                entry["marks"] = {
+                    algorithm: _code(next(iterator)[0]) for algorithm, iterator in marks.items()
+                }
             out.append(entry)
         elif stage.kind == "update":
-            out.append({"kind": "update", "iteration": stage.iteration,
-                        "labels": _code(stage.labels), "centers": _floats(stage.centers),
-                        "center_shift": stage.center_shift, "inertia": stage.inertia,
-                        "relocated": [list(pair) for pair in stage.relocated]})
+            out.append(
+                {
+                    "kind": "update",
+                    "iteration": stage.iteration,
+                    "labels": _code(stage.labels),
+                    "centers": _floats(stage.centers),
+                    "center_shift": stage.center_shift,
+                    "inertia": stage.inertia,
+                    "relocated": [list(pair) for pair in stage.relocated],
+                }
+            )
         else:
-            out.append({"kind": "converged", "n_iter": stage.n_iter, "reason": stage.reason,
-                        "labels": _code(stage.labels), "centers": _floats(stage.centers),
-                        "inertia": stage.inertia, "tol": stage.tol})
+            out.append(
+                {
+                    "kind": "converged",
+                    "n_iter": stage.n_iter,
+                    "reason": stage.reason,
+                    "labels": _code(stage.labels),
+                    "centers": _floats(stage.centers),
+                    "inertia": stage.inertia,
+                    "tol": stage.tol,
+                }
+            )
     return out
 
 
@@ -297,26 +351,58 @@ def page_data(mall=None, random_state: int = 0) -> dict:
         ``title``, ``description``, ``default_k``, ``X`` and
         ``traces[init][str(k)]``, a list of stages.
     """
-    if not isinstance(random_state, (int, np.integer)) or isinstance(random_state, bool) \
-            or not 0 <= random_state < 2**32:
-        raise ValueError(f"random_state (--seed) must be an int in [0, 2**32), got {random_state!r}.")
-    sets = [(name, page_dataset(name), title, description, default_k)
-            for name, (_, title, description, default_k) in PAGE_DATASETS.items()]
+    if (
+        not isinstance(random_state, (int, np.integer))
+        or isinstance(random_state, bool)
+        or not 0 <= random_state < 2**32
+    ):
+        raise ValueError(
+            f"random_state (--seed) must be an int in [0, 2**32), got {random_state!r}."
+        )
+    sets = [
+        (name, page_dataset(name), title, description, default_k)
+        for name, (_, title, description, default_k) in PAGE_DATASETS.items()
+    ]
     if mall is not None:
         mall_X = read_mall(mall)
-        sets.append(("mall", mall_X, "Mall customers",
-                     (f"The Mall Customers table: annual income (k$) against spending score "
-                     f"(1-100), {mall_X.shape[0]} customers."), 5))
+        sets.append(
+            (
+                "mall",
+                mall_X,
+                "Mall customers",
+                (
+                    f"The Mall Customers table: annual income (k$) against spending score "
+                    f"(1-100), {mall_X.shape[0]} customers."
+                ),
+                5,
+            )
+        )
     datasets = []
     for name, X, title, description, default_k in sets:
-        traces = {init: {str(k): _trace(X, k, init, int(random_state)) for k in K_CHOICES}
-                  for init in INITS}
+        traces = {
+            init: {str(k): _trace(X, k, init, int(random_state)) for k in K_CHOICES}
+            for init in INITS
+        }
         axes = list(MALL_COLUMNS) if name == "mall" else ["x", "y"]
-        datasets.append({"name": name, "title": title, "description": description,
-                         "default_k": default_k, "axes": axes, "X": _floats(X),
-                         "traces": traces})
-    return {"datasets": datasets, "k_choices": list(K_CHOICES), "inits": list(INITS),
-            "tol": TOL, "max_iter": MAX_ITER, "random_state": int(random_state)}
+        datasets.append(
+            {
+                "name": name,
+                "title": title,
+                "description": description,
+                "default_k": default_k,
+                "axes": axes,
+                "X": _floats(X),
+                "traces": traces,
+            }
+        )
+    return {
+        "datasets": datasets,
+        "k_choices": list(K_CHOICES),
+        "inits": list(INITS),
+        "tol": TOL,
+        "max_iter": MAX_ITER,
+        "random_state": int(random_state),
+    }
 
 
 def _asset(name: str) -> str:
@@ -328,9 +414,11 @@ def render_page(data: dict) -> str:
     # "</" inside a <script> element would end it early; JSON allows "<\/".
     payload = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
     page = _asset("page.html")
-    for marker, text in (("/*__STYLE__*/", _asset("page.css")),
-                         ("/*__SCRIPT__*/", _asset("page.js")),
-                         ("/*__DATA__*/", payload)):
+    for marker, text in (
+        ("/*__STYLE__*/", _asset("page.css")),
+        ("/*__SCRIPT__*/", _asset("page.js")),
+        ("/*__DATA__*/", payload),
+    ):
         if page.count(marker) != 1:
             raise RuntimeError(f"page.html must hold {marker} exactly once")  # a packaging bug
         page = page.replace(marker, text)
@@ -382,19 +470,31 @@ EXIT_BAD_INPUT = 2
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     """The argument parser of ``kmeans-teach``."""
     parser = argparse.ArgumentParser(
-        prog=prog, description="Teaching material for K-Means, made by kmeans_core.")
+        prog=prog, description="Teaching material for K-Means, made by kmeans_core."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     page = commands.add_parser(
-        "page", help="write the interactive K-Means page (one self-contained HTML file)",
+        "page",
+        help="write the interactive K-Means page (one self-contained HTML file)",
         description="Write one self-contained HTML page (no network needed) in which a learner "
-                    "steps through K-Means: seeding with the D^2 probabilities, assignment and "
-                    "update half-steps, Voronoi regions, the WCSS, convergence, and the "
-                    "distances the bounds of Hamerly and Elkan skip.")
+        "steps through K-Means: seeding with the D^2 probabilities, assignment and "
+        "update half-steps, Voronoi regions, the WCSS, convergence, and the "
+        "distances the bounds of Hamerly and Elkan skip.",
+    )
     page.add_argument("output", type=Path, help="the HTML file to write (e.g. lesson.html)")
-    page.add_argument("--mall", type=Path, metavar="PATH",
-                      help="Mall_Customers.csv: adds its income/score table as a data set")
-    page.add_argument("--seed", type=int, default=0, metavar="S",
-                      help="random seed of the embedded seedings (default: 0)")
+    page.add_argument(
+        "--mall",
+        type=Path,
+        metavar="PATH",
+        help="Mall_Customers.csv: adds its income/score table as a data set",
+    )
+    page.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="random seed of the embedded seedings (default: 0)",
+    )
     return parser
 
 

@@ -147,8 +147,12 @@ def plot_stage(stage, X, ax=None, *, regions=True, equal_aspect=True, limits=Non
     low, high = limits if limits is not None else _limits(X)
     n_clusters = stage.n_clusters if stage.kind == "seeding" else stage.centers.shape[0]
     colors = cluster_colors(n_clusters)
-    draw = {"seeding": _draw_seeding, "assignment": _draw_assignment,
-            "update": _draw_update, "converged": _draw_converged}[stage.kind]
+    draw = {
+        "seeding": _draw_seeding,
+        "assignment": _draw_assignment,
+        "update": _draw_update,
+        "converged": _draw_converged,
+    }[stage.kind]
     default_title = draw(ax, stage, X, colors, regions, (low, high))
     ax.set_xlim(low[0], high[0])
     ax.set_ylim(low[1], high[1])
@@ -159,9 +163,16 @@ def plot_stage(stage, X, ax=None, *, regions=True, equal_aspect=True, limits=Non
 
 
 def _draw_centers(ax, centers, *, faded=False):
-    ax.scatter(centers[:, 0], centers[:, 1], marker="X", s=150 if not faded else 90,
-               c="black" if not faded else "0.6", edgecolors="white", linewidths=1.2,
-               zorder=5)
+    ax.scatter(
+        centers[:, 0],
+        centers[:, 1],
+        marker="X",
+        s=150 if not faded else 90,
+        c="black" if not faded else "0.6",
+        edgecolors="white",
+        linewidths=1.2,
+        zorder=5,
+    )
 
 
 def _draw_regions(ax, centers, colors, limits):
@@ -170,13 +181,22 @@ def _draw_regions(ax, centers, colors, limits):
     low, high = limits
     xs = np.linspace(low[0], high[0], _GRID_POINTS)
     ys = np.linspace(low[1], high[1], _GRID_POINTS)
-    grid = np.column_stack([np.repeat(xs[None, :], len(ys), 0).ravel(),
-                            np.repeat(ys[:, None], len(xs), 1).ravel()])
+    grid = np.column_stack(
+        [np.repeat(xs[None, :], len(ys), 0).ravel(), np.repeat(ys[:, None], len(xs), 1).ravel()]
+    )
     owner = reference.assign(grid, centers).reshape(len(ys), len(xs))
-    ax.imshow(owner, extent=(low[0], high[0], low[1], high[1]), origin="lower",
-              cmap=ListedColormap(colors[: centers.shape[0]]), vmin=-0.5,
-              vmax=centers.shape[0] - 0.5, alpha=0.13, interpolation="nearest", aspect="auto",
-              zorder=0)
+    ax.imshow(
+        owner,
+        extent=(low[0], high[0], low[1], high[1]),
+        origin="lower",
+        cmap=ListedColormap(colors[: centers.shape[0]]),
+        vmin=-0.5,
+        vmax=centers.shape[0] - 0.5,
+        alpha=0.13,
+        interpolation="nearest",
+        aspect="auto",
+        zorder=0,
+    )
 
 
 def _draw_points(ax, X, labels, colors):
@@ -190,24 +210,53 @@ def _draw_seeding(ax, stage, X, colors, regions, limits):
         ax.scatter(X[:, 0], X[:, 1], c="0.55", s=14, linewidths=0, zorder=2)
     else:
         scaled = probabilities / probabilities.max()
-        ax.scatter(X[:, 0], X[:, 1], c=scaled, cmap="YlOrRd", vmin=-0.15, vmax=1.0,
-                   s=8 + 70 * scaled, linewidths=0.3, edgecolors="0.5", zorder=2)
+        ax.scatter(
+            X[:, 0],
+            X[:, 1],
+            c=scaled,
+            cmap="YlOrRd",
+            vmin=-0.15,
+            vmax=1.0,
+            s=8 + 70 * scaled,
+            linewidths=0.3,
+            edgecolors="0.5",
+            zorder=2,
+        )
     if stage.index > 0:
         _draw_centers(ax, stage.centers[:-1])
     candidates = X[stage.candidates]
-    ax.scatter(candidates[:, 0], candidates[:, 1], s=220, facecolors="none",
-               edgecolors="black", linewidths=1.2, zorder=4)
+    ax.scatter(
+        candidates[:, 0],
+        candidates[:, 1],
+        s=220,
+        facecolors="none",
+        edgecolors="black",
+        linewidths=1.2,
+        zorder=4,
+    )
     chosen = X[stage.chosen]
-    ax.scatter([chosen[0]], [chosen[1]], marker="*", s=420, c=[colors[stage.index]],
-               edgecolors="black", linewidths=1.0, zorder=6)
+    ax.scatter(
+        [chosen[0]],
+        [chosen[1]],
+        marker="*",
+        s=420,
+        c=[colors[stage.index]],
+        edgecolors="black",
+        linewidths=1.0,
+        zorder=6,
+    )
     position = f"Seeding {stage.index + 1}/{stage.n_clusters}"
     if stage.index == 0:
         return f"{position}: the first center, drawn at random\n(in proportion to weight)"
     if stage.method == "random":
-        return (f"{position}: drawn at random among the points left\n"
-                "(in proportion to weight; D² plays no part)")
-    return (f"{position}: {len(stage.candidates)} candidates drawn with chance ∝ D²\n"
-            "(bigger, redder = likelier); the star lowers Σ w·D² most")
+        return (
+            f"{position}: drawn at random among the points left\n"
+            "(in proportion to weight; D² plays no part)"
+        )
+    return (
+        f"{position}: {len(stage.candidates)} candidates drawn with chance ∝ D²\n"
+        "(bigger, redder = likelier); the star lowers Σ w·D² most"
+    )
 
 
 def _draw_assignment(ax, stage, X, colors, regions, limits):
@@ -216,10 +265,14 @@ def _draw_assignment(ax, stage, X, colors, regions, limits):
     _draw_points(ax, X, stage.labels, colors)
     _draw_centers(ax, stage.centers)
     if stage.final:
-        return (f"Final assignment: labels match the final centers\n"
-                f"{stage.n_changed} changed · inertia {stage.inertia:.4g}")
-    return (f"Iteration {stage.iteration} · assign: each point joins its nearest center\n"
-            f"{stage.n_changed} labels changed · inertia {stage.inertia:.4g}")
+        return (
+            f"Final assignment: labels match the final centers\n"
+            f"{stage.n_changed} changed · inertia {stage.inertia:.4g}"
+        )
+    return (
+        f"Iteration {stage.iteration} · assign: each point joins its nearest center\n"
+        f"{stage.n_changed} labels changed · inertia {stage.inertia:.4g}"
+    )
 
 
 def _draw_update(ax, stage, X, colors, regions, limits):
@@ -227,16 +280,29 @@ def _draw_update(ax, stage, X, colors, regions, limits):
     _draw_centers(ax, stage.previous_centers, faded=True)
     for old, new in zip(stage.previous_centers, stage.centers):
         if np.any(old != new):
-            ax.annotate("", xy=new, xytext=old, zorder=4,
-                        arrowprops=dict(arrowstyle="-|>", color="black", lw=1.4,
-                                        shrinkA=0, shrinkB=4))
+            ax.annotate(
+                "",
+                xy=new,
+                xytext=old,
+                zorder=4,
+                arrowprops=dict(arrowstyle="-|>", color="black", lw=1.4, shrinkA=0, shrinkB=4),
+            )
     _draw_centers(ax, stage.centers)
     for cluster, row in stage.relocated:
-        ax.scatter([X[row, 0]], [X[row, 1]], s=300, facecolors="none",
-                   edgecolors=[colors[cluster]], linewidths=2.0, zorder=6)
+        ax.scatter(
+            [X[row, 0]],
+            [X[row, 1]],
+            s=300,
+            facecolors="none",
+            edgecolors=[colors[cluster]],
+            linewidths=2.0,
+            zorder=6,
+        )
     note = f" · {len(stage.relocated)} empty cluster(s) relocated" if stage.relocated else ""
-    return (f"Iteration {stage.iteration} · update: each center moves to its points' mean\n"
-            f"center shift² {stage.center_shift:.3g} · inertia {stage.inertia:.4g}{note}")
+    return (
+        f"Iteration {stage.iteration} · update: each center moves to its points' mean\n"
+        f"center shift² {stage.center_shift:.3g} · inertia {stage.inertia:.4g}{note}"
+    )
 
 
 def _draw_converged(ax, stage, X, colors, regions, limits):
@@ -244,8 +310,10 @@ def _draw_converged(ax, stage, X, colors, regions, limits):
         _draw_regions(ax, stage.centers, colors, limits)
     _draw_points(ax, X, stage.labels, colors)
     _draw_centers(ax, stage.centers)
-    return (f"Converged after {stage.n_iter} iteration{'s' if stage.n_iter > 1 else ''} "
-            f"({stage.reason})\ninertia {stage.inertia:.4g}")
+    return (
+        f"Converged after {stage.n_iter} iteration{'s' if stage.n_iter > 1 else ''} "
+        f"({stage.reason})\ninertia {stage.inertia:.4g}"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -326,18 +394,32 @@ def _plot_iteration_inertia(ax, stages, position):
     done = np.array([where <= position for _, _, _, where in points])
     ax.plot(xs, values, color="0.85", lw=1.5, zorder=1)
     ax.plot(xs[done], values[done], color="tab:blue", lw=1.5, zorder=2)
-    for kind, marker, name in (("assignment", "o", "after assign"),
-                               ("update", "s", "after update")):
+    for kind, marker, name in (
+        ("assignment", "o", "after assign"),
+        ("update", "s", "after update"),
+    ):
         mask = np.array([k == kind for _, _, k, _ in points])
-        ax.scatter(xs[mask & ~done], values[mask & ~done], marker=marker, s=28, c="0.85",
-                   zorder=2)
-        ax.scatter(xs[mask & done], values[mask & done], marker=marker, s=28,
-                   c="tab:blue" if kind == "assignment" else "tab:orange", zorder=3,
-                   label=name)
+        ax.scatter(xs[mask & ~done], values[mask & ~done], marker=marker, s=28, c="0.85", zorder=2)
+        ax.scatter(
+            xs[mask & done],
+            values[mask & done],
+            marker=marker,
+            s=28,
+            c="tab:blue" if kind == "assignment" else "tab:orange",
+            zorder=3,
+            label=name,
+        )
     now = [i for i, (_, _, _, where) in enumerate(points) if where == position]
     if now:
-        ax.scatter(xs[now], values[now], s=160, facecolors="none", edgecolors="black",
-                   linewidths=1.5, zorder=4)
+        ax.scatter(
+            xs[now],
+            values[now],
+            s=160,
+            facecolors="none",
+            edgecolors="black",
+            linewidths=1.5,
+            zorder=4,
+        )
     ax.set_xlabel("iteration", fontsize=9)
     ax.set_ylabel("inertia Σ w·‖x − c‖²", fontsize=9)
     ax.set_title("Inertia never rises", fontsize=_STAGE_TITLE_SIZE)
@@ -365,18 +447,27 @@ def _draw_frame(fig, stages, position, X, limits, title, regions, equal_aspect):
     fig.clear()
     # A fixed layout, the same for every frame: the panels do not jump between
     # frames, and it draws in about half the time of a constrained layout.
-    left, right = fig.subplots(1, 2, gridspec_kw={
-        "width_ratios": [1.15, 1.0], "left": 0.065, "right": 0.985, "bottom": 0.11,
-        "top": 0.80 if title else 0.86, "wspace": 0.22})
-    plot_stage(stages[position], X, left, regions=regions, equal_aspect=equal_aspect,
-               limits=limits)
+    left, right = fig.subplots(
+        1,
+        2,
+        gridspec_kw={
+            "width_ratios": [1.15, 1.0],
+            "left": 0.065,
+            "right": 0.985,
+            "bottom": 0.11,
+            "top": 0.80 if title else 0.86,
+            "wspace": 0.22,
+        },
+    )
+    plot_stage(stages[position], X, left, regions=regions, equal_aspect=equal_aspect, limits=limits)
     plot_inertia(stages, right, current=position)
     if title:
         fig.suptitle(title, fontsize=11)
 
 
-def save_stage_figures(stages, X, out_dir, *, dpi=80, prefix="stage", title=None,
-                       regions=True, equal_aspect=True):
+def save_stage_figures(
+    stages, X, out_dir, *, dpi=80, prefix="stage", title=None, regions=True, equal_aspect=True
+):
     """Write one PNG per stage (the stage beside the inertia panel).
 
     Parameters
@@ -417,8 +508,9 @@ def save_stage_figures(stages, X, out_dir, *, dpi=80, prefix="stage", title=None
     return written
 
 
-def write_animation(stages, X, path, *, fps=1.5, dpi=72, title=None, hold_last=3,
-                    regions=True, equal_aspect=True):
+def write_animation(
+    stages, X, path, *, fps=1.5, dpi=72, title=None, hold_last=3, regions=True, equal_aspect=True
+):
     """Write the whole run as an animated GIF (matplotlib's Pillow writer).
 
     One frame per stage, in order: the seeding steps (with the potential
@@ -503,22 +595,29 @@ def plot_distance_counts(counts, ax=None, *, log=True):
         raise ValueError("counts is empty: pass one or more distance_counts(...) results.")
     if ax is None:
         ax = _figure((6.0, 4.0)).add_subplot()
-    styles = {"lloyd": ("o", "tab:gray"), "hamerly": ("s", "tab:blue"),
-              "elkan": ("^", "tab:green")}
+    styles = {"lloyd": ("o", "tab:gray"), "hamerly": ("s", "tab:blue"), "elkan": ("^", "tab:green")}
     for result in counts:
         marker, color = styles.get(result.algorithm, ("D", None))
         iterations = np.arange(1, len(result.point_center) + 1)
         total = int(result.point_center.sum())
         share = total / (result.lloyd_per_iteration * len(result.point_center))
-        ax.plot(iterations, np.maximum(result.point_center, 0.5), marker=marker, color=color,
-                ms=4, label=f"{result.algorithm}: {total:,} in all ({share:.0%} of Lloyd's)")
+        ax.plot(
+            iterations,
+            np.maximum(result.point_center, 0.5),
+            marker=marker,
+            color=color,
+            ms=4,
+            label=f"{result.algorithm}: {total:,} in all ({share:.0%} of Lloyd's)",
+        )
     ax.set_xlabel("iteration")
     ax.set_ylabel("sample-to-center distances computed")
     if log:
         ax.set_yscale("log")
     first = counts[0]
-    ax.set_title(f"Distance computations, n={first.n_samples}, k={first.n_clusters}",
-                 fontsize=_STAGE_TITLE_SIZE)
+    ax.set_title(
+        f"Distance computations, n={first.n_samples}, k={first.n_clusters}",
+        fontsize=_STAGE_TITLE_SIZE,
+    )
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
     return ax
@@ -550,8 +649,9 @@ def plot_history(history, axes=None):
     inertia_ax.set_xlabel("iteration")
     inertia_ax.set_ylabel("inertia (after assignment)")
     shifts = np.array([record["center_shift"] for record in history])
-    shift_ax.semilogy(iterations, np.maximum(shifts, np.finfo(float).tiny), "s-", ms=4,
-                      color="tab:orange")
+    shift_ax.semilogy(
+        iterations, np.maximum(shifts, np.finfo(float).tiny), "s-", ms=4, color="tab:orange"
+    )
     shift_ax.set_xlabel("iteration")
     shift_ax.set_ylabel("center shift² (total)")
     for ax in axes:

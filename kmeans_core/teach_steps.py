@@ -237,8 +237,12 @@ def _prepare(X, n_clusters, init, sample_weight, max_iter, tol, function):
             "least one sample per cluster."
         )
     max_iter = _check_positive_int(max_iter, "max_iter")
-    if not isinstance(tol, numbers.Real) or isinstance(tol, bool) or not np.isfinite(tol) \
-            or tol < 0:
+    if (
+        not isinstance(tol, numbers.Real)
+        or isinstance(tol, bool)
+        or not np.isfinite(tol)
+        or tol < 0
+    ):
         raise ValueError(f"tol must be a finite number >= 0, got {tol!r}.")
     weights = check_sample_weight(sample_weight, n_samples, np.float64)
     return X, n_clusters, init, weights, max_iter, float(tol)
@@ -322,7 +326,8 @@ default="k-means++"
     (2, 'labels unchanged', array([1, 1, 0, 0, 0]))
     """
     X, n_clusters, init, weights, max_iter, tol = _prepare(
-        X, n_clusters, init, sample_weight, max_iter, tol, "kmeans_steps")
+        X, n_clusters, init, sample_weight, max_iter, tol, "kmeans_steps"
+    )
     if n_local_trials is not None:
         n_local_trials = _check_positive_int(n_local_trials, "n_local_trials")
     random_state = check_random_state(random_state)
@@ -351,8 +356,9 @@ def _steps(X, n_clusters, init, weights, random_state, max_iter, tol, n_local_tr
 
 def _kmeans_plusplus_stages(centered, n_clusters, weights, random_state, n_local_trials, mean):
     chosen = []
-    for step in reference.kmeans_plusplus_steps(centered, n_clusters, weights, random_state,
-                                                n_local_trials):
+    for step in reference.kmeans_plusplus_steps(
+        centered, n_clusters, weights, random_state, n_local_trials
+    ):
         chosen.append(step["chosen"])
         yield SeedingStep(
             index=step["index"],
@@ -374,8 +380,9 @@ def _random_stages(centered, n_clusters, weights, random_state, n_local_trials, 
     c-th row is that of drawing it among the rows not yet chosen, by weight
     (the same distribution, told one row at a time).
     """
-    rows = random_state.choice(centered.shape[0], size=n_clusters, replace=False,
-                               p=weights / weights.sum())
+    rows = random_state.choice(
+        centered.shape[0], size=n_clusters, replace=False, p=weights / weights.sum()
+    )
     available = weights.copy()
     closest = None
     for index, row in enumerate(rows):

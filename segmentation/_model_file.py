@@ -82,8 +82,9 @@ def checksum_of(description: dict) -> str:
     re-made from a parsed file is byte for byte the text that was hashed.
     """
     content = {key: value for key, value in description.items() if key != CHECKSUM_FIELD}
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                           allow_nan=False)
+    canonical = json.dumps(
+        content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -169,8 +170,9 @@ def parse_model_bytes(data: bytes, source: str, *, verify_checksum: bool = True)
             f"{MAX_NESTING} levels, so it is not a model written by kmeans-segment"
         )
     try:
-        description = json.loads(text, parse_constant=_refuse_constant,
-                                 object_pairs_hook=_refuse_repeated_keys)
+        description = json.loads(
+            text, parse_constant=_refuse_constant, object_pairs_hook=_refuse_repeated_keys
+        )
     except _FieldError as error:
         raise SegmentationError(f"{where} is not a valid model: it {error}") from None
     except json.JSONDecodeError as error:
@@ -270,8 +272,9 @@ def _numbers(value, path: str, length: int, length_of: str) -> np.ndarray:
     items = _list(value, path, non_empty=False)
     if len(items) != length:
         raise _FieldError(path, f"has {len(items)} value(s) but the model has {length} {length_of}")
-    return np.array([_finite_number(item, f"{path}[{i}]") for i, item in enumerate(items)],
-                    dtype=np.float64)
+    return np.array(
+        [_finite_number(item, f"{path}[{i}]") for i, item in enumerate(items)], dtype=np.float64
+    )
 
 
 def _object(value, path: str, fields: dict[str, tuple[bool, Callable]]) -> dict:
@@ -282,8 +285,9 @@ def _object(value, path: str, fields: dict[str, tuple[bool, Callable]]) -> dict:
     if unknown:
         shown = ", ".join(repr(key)[:40] for key in unknown[:5])
         known = ", ".join(fields)
-        raise _FieldError(path or "the file",
-                          f"has unknown field(s) {shown}; known fields: {known}")
+        raise _FieldError(
+            path or "the file", f"has unknown field(s) {shown}; known fields: {known}"
+        )
     for key, (required, check) in fields.items():
         field_path = f"{path}.{key}" if path else key
         if key not in value:
@@ -297,8 +301,9 @@ def _object(value, path: str, fields: dict[str, tuple[bool, Callable]]) -> dict:
 def _check_format(value, path: str) -> None:
     if value != MODEL_FORMAT:
         raise _FieldError(
-            path, f"is {_describe(value)}, expected {MODEL_FORMAT!r}: not a segmentation model "
-            "of this version"
+            path,
+            f"is {_describe(value)}, expected {MODEL_FORMAT!r}: not a segmentation model "
+            "of this version",
         )
 
 
@@ -320,8 +325,10 @@ def _choices(allowed):
     def check(value, path: str) -> None:
         for i, item in enumerate(_list(value, path)):
             if item not in allowed:
-                raise _FieldError(f"{path}[{i}]", f"is {_describe(item)}, expected one of "
-                                                  f"{', '.join(allowed)}")
+                raise _FieldError(
+                    f"{path}[{i}]", f"is {_describe(item)}, expected one of {', '.join(allowed)}"
+                )
+
     return check
 
 
@@ -357,10 +364,9 @@ def _check_method(value, path: str) -> None:
     from segmentation.scaling import SCALE_CHOICES
 
     if value not in SCALE_CHOICES:
-        raise _FieldError(path,
-                          f"is {_describe(value)}, expected one of {', '.join(SCALE_CHOICES)}")
-
-
+        raise _FieldError(
+            path, f"is {_describe(value)}, expected one of {', '.join(SCALE_CHOICES)}"
+        )
 
 
 def _check_number_list(value, path: str) -> None:
@@ -412,8 +418,9 @@ def _check_segments(value, path: str) -> None:
 
 def _check_checksum_text(value, path: str) -> None:
     if not isinstance(value, str) or not _CHECKSUM_PATTERN.fullmatch(value):
-        raise _FieldError(path,
-                          f"must be 'sha256:' and 64 hexadecimal digits, not {_describe(value)}")
+        raise _FieldError(
+            path, f"must be 'sha256:' and 64 hexadecimal digits, not {_describe(value)}"
+        )
 
 
 #: Top-level fields of a model file: name -> (required, check). The checks see
@@ -432,8 +439,9 @@ def _check_agreements(description: dict) -> None:
     """What no single field can show: lengths, numbering and centres agree with each other."""
     from segmentation.features import Feature
 
-    features = [Feature(f["column"], f.get("role"), tuple(f["categories"]))
-                for f in description["features"]]
+    features = [
+        Feature(f["column"], f.get("role"), tuple(f["categories"])) for f in description["features"]
+    ]
     expected_columns = [name for feature in features for name in feature.encoded_columns]
     if description["feature_columns"] != expected_columns:
         raise _FieldError(
@@ -449,24 +457,28 @@ def _check_agreements(description: dict) -> None:
     logged = np.zeros(n_columns, dtype=bool)
     for field in ("transforms", "column_methods"):
         if field in scaler and len(scaler[field]) != n_columns:
-            raise _FieldError(f"scaler.{field}", f"has {len(scaler[field])} value(s) but the "
-                                                 f"model has {n_columns} {columns_word}")
+            raise _FieldError(
+                f"scaler.{field}",
+                f"has {len(scaler[field])} value(s) but the model has {n_columns} {columns_word}",
+            )
     if "transforms" in scaler:
         logged = np.array([t == "log1p" for t in scaler["transforms"]], dtype=bool)
     not_positive = np.flatnonzero(scale <= 0)
     if len(not_positive):
         i = int(not_positive[0])
-        raise _FieldError(f"scaler.scale[{i}]",
-                          f"is {float(scale[i])!r}; every scale must be positive "
-                          f"(it divides feature column {expected_columns[i]!r})")
+        raise _FieldError(
+            f"scaler.scale[{i}]",
+            f"is {float(scale[i])!r}; every scale must be positive "
+            f"(it divides feature column {expected_columns[i]!r})",
+        )
 
     segments = description["segments"]
     k = len(segments)
     numbers = [segment["number"] for segment in segments]
     if sorted(numbers) != list(range(1, k + 1)):
         raise _FieldError(
-            "segments", f"are numbered {sorted(numbers)}; {k} segment(s) must be numbered "
-            f"1 to {k}, each once"
+            "segments",
+            f"are numbered {sorted(numbers)}; {k} segment(s) must be numbered 1 to {k}, each once",
         )
     names = [segment["name"] for segment in segments]
     if len(set(names)) != k:
@@ -475,10 +487,12 @@ def _check_agreements(description: dict) -> None:
     centers = np.empty((k, n_columns))
     for i, segment in enumerate(segments):
         path = f"segments[{i}]"
-        centers[i] = _numbers(segment["center_scaled"], f"{path}.center_scaled",
-                              n_columns, columns_word)
-        original = _numbers(segment["center_original"], f"{path}.center_original",
-                            n_columns, columns_word)
+        centers[i] = _numbers(
+            segment["center_scaled"], f"{path}.center_scaled", n_columns, columns_word
+        )
+        original = _numbers(
+            segment["center_original"], f"{path}.center_original", n_columns, columns_word
+        )
         # Both were written from the same floats by the same formula, so they
         # agree to rounding; a larger gap means one of them was changed.
         if "mean_original" in segment:
@@ -489,8 +503,9 @@ def _check_agreements(description: dict) -> None:
             tolerance = 1e-12 * (np.abs(center) + scale).max()
             matches = np.allclose(original, expected, rtol=1e-9, atol=tolerance)
         if not matches:
-            raise _FieldError(f"{path}.center_original",
-                              "does not match center_scaled through the scaler")
+            raise _FieldError(
+                f"{path}.center_original", "does not match center_scaled through the scaler"
+            )
     if k > 1 and len(np.unique(centers, axis=0)) < k:
         raise _FieldError("segments", "have two identical centres (center_scaled)")
 

@@ -151,7 +151,7 @@ def _write_marker(folder: Path, files: list[str]) -> None:
         "written": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "files": sorted(files),
         "note": "This folder is a report written by kmeans-segment; a new run into it replaces "
-                "it as a whole. Keep your own files elsewhere.",
+        "it as a whole. Keep your own files elsewhere.",
     }
     (folder / MARKER_NAME).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
 
@@ -251,9 +251,14 @@ def _folder_lock(target: Path):
 def _leftovers(target: Path, suffix: str) -> list[Path]:
     prefix = f".{target.name}."
     try:
-        return [p for p in target.parent.iterdir()
-                if p.name.startswith(prefix) and p.name.endswith(suffix) and p.is_dir()
-                and not p.is_symlink()]
+        return [
+            p
+            for p in target.parent.iterdir()
+            if p.name.startswith(prefix)
+            and p.name.endswith(suffix)
+            and p.is_dir()
+            and not p.is_symlink()
+        ]
     except OSError:
         return []
 
@@ -267,28 +272,37 @@ def _is_ours_or_empty(folder: Path) -> bool:
 
 def _recover_interrupted(target: Path) -> None:
     """Tidy what a killed run into ``target`` left behind (call with the lock held)."""
-    set_aside = sorted((p for p in _leftovers(target, _ASIDE_SUFFIX) if _read_marker(p)),
-                       key=lambda p: p.stat().st_mtime)
+    set_aside = sorted(
+        (p for p in _leftovers(target, _ASIDE_SUFFIX) if _read_marker(p)),
+        key=lambda p: p.stat().st_mtime,
+    )
     if set_aside and not target.exists():
         restored = set_aside.pop()
         os.rename(restored, target)
         warnings.warn(
             f"restored the previous report in {str(target)!r}, which an interrupted run had set "
-            f"aside as {restored.name!r}", ReportFolderWarning, stacklevel=4)
+            f"aside as {restored.name!r}",
+            ReportFolderWarning,
+            stacklevel=4,
+        )
     stale = set_aside + [p for p in _leftovers(target, _STAGING_SUFFIX) if _is_ours_or_empty(p)]
     for folder in stale:
         shutil.rmtree(folder, ignore_errors=True)
     if stale:
         warnings.warn(
             f"removed {len(stale)} unfinished folder(s) left beside {str(target)!r} by an "
-            f"interrupted run: {_names(p.name for p in stale)}", ReportFolderWarning, stacklevel=4)
+            f"interrupted run: {_names(p.name for p in stale)}",
+            ReportFolderWarning,
+            stacklevel=4,
+        )
 
 
 @contextlib.contextmanager
 def _signals_held():
     """Hold SIGINT and SIGTERM back (they arrive when the block ends), where the OS allows it."""
-    can_block = (hasattr(signal, "pthread_sigmask")
-                 and threading.current_thread() is threading.main_thread())
+    can_block = (
+        hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    )
     if not can_block:
         yield
         return
@@ -300,8 +314,9 @@ def _signals_held():
 
 
 def _new_folder_beside(target: Path) -> Path:
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=_STAGING_SUFFIX,
-                                    dir=target.parent))
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=_STAGING_SUFFIX, dir=target.parent)
+    )
     # mkdtemp makes the folder private (0700); the report folder it becomes should
     # get the permissions any new folder gets under the user's umask.
     staging.chmod(0o777 & ~_current_umask())
@@ -327,7 +342,8 @@ def replacing_folder(out_dir, protect=()):
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise SegmentationError(
-            f"cannot create the folder {str(target.parent)!r} for the report: {error}") from error
+            f"cannot create the folder {str(target.parent)!r} for the report: {error}"
+        ) from error
     with _folder_lock(target):
         _recover_interrupted(target)
         check_report_folder(out_dir, protect)
@@ -337,8 +353,11 @@ def replacing_folder(out_dir, protect=()):
             # Marked at once, so a staging folder a killed run leaves is known as ours.
             _write_marker(staging, [])
             yield staging
-            written = [p.relative_to(staging).as_posix() for p in staging.rglob("*")
-                       if p.is_file() and p.name != MARKER_NAME]
+            written = [
+                p.relative_to(staging).as_posix()
+                for p in staging.rglob("*")
+                if p.is_file() and p.name != MARKER_NAME
+            ]
             _write_marker(staging, written)
             pause_for_tests("staged")
             with _signals_held():
@@ -395,7 +414,7 @@ def check_table_target(path, protect=(), *, owned_header_tail=("Segment", "Segme
     if target.exists():
         header = _csv_header(target)
         tail = list(owned_header_tail)
-        if header is None or header[-len(tail):] != tail:
+        if header is None or header[-len(tail) :] != tail:
             raise SegmentationError(
                 f"output file {str(path)!r} already exists and is not an earlier output of "
                 f"kmeans-segment assign (its header does not end with {', '.join(tail)}); "
@@ -429,8 +448,9 @@ def replacing_file(path):
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=_STAGING_SUFFIX,
-                                             dir=target.parent)
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=_STAGING_SUFFIX, dir=target.parent
+    )
     os.close(descriptor)
     try:
         os.chmod(temporary, 0o666 & ~_current_umask())  # mkstemp's 0600 is for secrets

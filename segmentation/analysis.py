@@ -263,7 +263,9 @@ def _check_parameters(k, scale, n_init, k_range, outliers="keep") -> list[int]:
             try:
                 k = int(k)
             except ValueError:
-                raise SegmentationError(f"k must be 'auto' or a positive integer, not {k!r}") from None
+                raise SegmentationError(
+                    f"k must be 'auto' or a positive integer, not {k!r}"
+                ) from None
     if not isinstance(k, str) and (
         isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1
     ):
@@ -288,6 +290,7 @@ def _silhouette_sample(n_customers: int, requested) -> int | None:
 
 def _reason(requested, elbow_k, silhouette_k, silhouette_at) -> tuple[int, str]:
     """Pick k and say why: the elbow decides, the silhouette is the check."""
+
     def sil(k):
         value = silhouette_at(k)
         return f"{value:.2f}" if np.isfinite(value) else "undefined"
@@ -298,7 +301,9 @@ def _reason(requested, elbow_k, silhouette_k, silhouette_at) -> tuple[int, str]:
         if elbow_k is not None:
             parts.append(f"For comparison, the elbow of the WCSS curve is at k = {elbow_k}")
             if silhouette_k is not None:
-                parts[-1] += f" and the silhouette peaks at k = {silhouette_k} ({sil(silhouette_k)})."
+                parts[-1] += (
+                    f" and the silhouette peaks at k = {silhouette_k} ({sil(silhouette_k)})."
+                )
             else:
                 parts[-1] += "."
         return k, " ".join(parts)
@@ -311,7 +316,9 @@ def _reason(requested, elbow_k, silhouette_k, silhouette_at) -> tuple[int, str]:
         )
     if silhouette_k is None or silhouette_k == elbow_k:
         agreement = (
-            f" and the silhouette also peaks there ({sil(elbow_k)})" if silhouette_k == elbow_k else ""
+            f" and the silhouette also peaks there ({sil(elbow_k)})"
+            if silhouette_k == elbow_k
+            else ""
         )
         return elbow_k, f"The elbow (knee) of the WCSS curve is at k = {elbow_k}{agreement}."
     return elbow_k, (
@@ -531,7 +538,9 @@ def segment_customers(
                 f"{OUTLIER_THRESHOLD}); they are not in the results."
             )
             table = table.with_rows(~flagged, note)
-            matrix = type(matrix)(table, matrix.features, matrix.values.loc[~flagged].reset_index(drop=True))
+            matrix = type(matrix)(
+                table, matrix.features, matrix.values.loc[~flagged].reset_index(drop=True)
+            )
             flagged = np.zeros(table.n_customers, dtype=bool)
         fit_rows = ~flagged
         scaler = fit_scaling(matrix.values, matrix.features, scale, fit_rows=fit_rows)
@@ -556,13 +565,18 @@ def segment_customers(
     compare_curves = len(k_values) >= 3
     description = (
         f"fitting K-Means for k = {k_values[0]}..{k_values[-1]} ({n_init} restarts each)"
-        if compare_curves else f"fitting K-Means for k = {requested} ({n_init} restarts)"
+        if compare_curves
+        else f"fitting K-Means for k = {requested} ({n_init} restarts)"
     )
     with step(description):
         if compare_curves:
             selection, fitted = _choose_k(
-                scaled_fit, k_values, requested,
-                random_state=random_state, n_init=n_init, silhouette_sample_size=sample,
+                scaled_fit,
+                k_values,
+                requested,
+                random_state=random_state,
+                n_init=n_init,
+                silhouette_sample_size=sample,
             )
         else:
             selection, fitted = _fit_single(scaled_fit, requested, random_state, n_init)
@@ -581,8 +595,20 @@ def segment_customers(
 
     with step("naming and profiling the segments"):
         return _present(
-            table, matrix, scaler, scaled, selection, fitted, labels_all, flagged, outlier_rows,
-            scores, labels, outliers, random_state, n_init,
+            table,
+            matrix,
+            scaler,
+            scaled,
+            selection,
+            fitted,
+            labels_all,
+            flagged,
+            outlier_rows,
+            scores,
+            labels,
+            outliers,
+            random_state,
+            n_init,
         )
 
 
@@ -647,7 +673,9 @@ def _check_labels(labels, k) -> dict[int, str]:
     if labels is None:
         return {}
     if not isinstance(labels, dict):
-        raise SegmentationError(f"labels must map segment numbers to names, not {type(labels).__name__}")
+        raise SegmentationError(
+            f"labels must map segment numbers to names, not {type(labels).__name__}"
+        )
     checked = {}
     for number, name in labels.items():
         try:
@@ -664,8 +692,22 @@ def _check_labels(labels, k) -> dict[int, str]:
     return checked
 
 
-def _present(table, matrix, scaler, scaled, selection, fitted, labels_all, flagged, outlier_rows,
-             stability, user_labels, outlier_policy, random_state, n_init):
+def _present(
+    table,
+    matrix,
+    scaler,
+    scaled,
+    selection,
+    fitted,
+    labels_all,
+    flagged,
+    outlier_rows,
+    stability,
+    user_labels,
+    outlier_policy,
+    random_state,
+    n_init,
+):
     """Renumber the clusters in a stable order, then name and profile them."""
     features = matrix.features
     columns = list(matrix.values.columns)
@@ -675,7 +717,9 @@ def _present(table, matrix, scaler, scaled, selection, fitted, labels_all, flagg
     # definition for cards, profile, names, drivers and plots. Customers flagged as extreme
     # count in the sizes but not in the means (nor medians, shares, overall figures):
     # one balance of 66 million would otherwise make a whole segment look rich.
-    typical = matrix.values.loc[~flagged].reindex(matrix.values.index) if flagged.any() else matrix.values
+    typical = (
+        matrix.values.loc[~flagged].reindex(matrix.values.index) if flagged.any() else matrix.values
+    )
     population_mean = typical.mean()
     population_std = typical.std(ddof=0)
     cluster_means = typical.groupby(labels_all).mean().reindex(range(k))
@@ -698,12 +742,16 @@ def _present(table, matrix, scaler, scaled, selection, fitted, labels_all, flagg
     names = [renamed.get(number, label.name) for number, label in enumerate(generated, start=1)]
     if len(set(names)) < len(names):
         repeated = sorted({n for n in names if names.count(n) > 1})
-        raise SegmentationError(f"labels: segment names must differ; repeated: {', '.join(repeated)}")
+        raise SegmentationError(
+            f"labels: segment names must differ; repeated: {', '.join(repeated)}"
+        )
 
     customers = table.frame.copy()
     customers[SEGMENT_COLUMN] = segment_numbers
     # A categorical column: a million customers share k strings instead of holding a million.
-    customers[SEGMENT_NAME_COLUMN] = pd.Categorical.from_codes(segment_numbers - 1, categories=names)
+    customers[SEGMENT_NAME_COLUMN] = pd.Categorical.from_codes(
+        segment_numbers - 1, categories=names
+    )
     if flagged.any():
         customers["Outlier"] = flagged
     profile, overall = profile_segments(

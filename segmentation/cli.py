@@ -78,7 +78,8 @@ def _k_argument(text: str):
         return _positive_int(text)
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(
-            f"must be 'auto' or a positive integer, not {text!r}") from None
+            f"must be 'auto' or a positive integer, not {text!r}"
+        ) from None
 
 
 def _positive_int(text: str) -> int:
@@ -98,148 +99,234 @@ def _add_analysis_options(parser: argparse.ArgumentParser, *, with_features: boo
 
     if with_features:
         parser.add_argument(
-            "--features", nargs="+", metavar="FEATURE",
+            "--features",
+            nargs="+",
+            metavar="FEATURE",
             help="columns to segment on: the keywords income, spending, age, gender, or column "
-                 "names (quote names with spaces; commas also separate), or 'all' (every numeric "
-                 "column except IDs, plus text columns with few values as categories). "
-                 "Default: income spending",
+            "names (quote names with spaces; commas also separate), or 'all' (every numeric "
+            "column except IDs, plus text columns with few values as categories). "
+            "Default: income spending",
         )
         parser.add_argument(
-            "--categorical", nargs="+", metavar="COLUMN",
+            "--categorical",
+            nargs="+",
+            metavar="COLUMN",
             help="columns to one-hot encode (each counts like one numeric column); text "
-                 "columns with few values are encoded without being named",
+            "columns with few values are encoded without being named",
         )
         parser.add_argument(
-            "--dates", nargs="+", metavar="COLUMN",
+            "--dates",
+            nargs="+",
+            metavar="COLUMN",
             help="date columns to use as their age in days (e.g. customer-since -> tenure)",
         )
     parser.add_argument(
-        "--outliers", choices=OUTLIER_POLICIES, default="flag",
+        "--outliers",
+        choices=OUTLIER_POLICIES,
+        default="flag",
         help=f"extreme customers (robust z-score above {OUTLIER_THRESHOLD:g}): 'flag' (default) "
-             "leaves them out of fitting, then assigns and lists them; 'exclude' drops them; "
-             "'keep' treats them like everyone",
+        "leaves them out of fitting, then assigns and lists them; 'exclude' drops them; "
+        "'keep' treats them like everyone",
     )
     parser.add_argument(
-        "--labels", metavar="FILE",
+        "--labels",
+        metavar="FILE",
         help="rename segments: a CSV with columns Segment,Name (or a JSON object "
-             "{\"1\": \"name\", ...}); the names go into model.json and 'assign'",
+        '{"1": "name", ...}); the names go into model.json and \'assign\'',
     )
     parser.add_argument(
-        "--k", type=_k_argument, default="auto", metavar="auto|N",
+        "--k",
+        type=_k_argument,
+        default="auto",
+        metavar="auto|N",
         help="number of segments, or 'auto' (default): the elbow of WCSS over k = 1..10, "
-             "checked against the silhouette",
+        "checked against the silhouette",
     )
     parser.add_argument(
-        "--scale", choices=SCALE_CHOICES, default="auto",
+        "--scale",
+        choices=SCALE_CHOICES,
+        default="auto",
         help=f"feature scaling before clustering (default: auto = log1p for never-negative "
-             f"columns with skewness above {SKEW_THRESHOLD:g}, standard otherwise); results "
-             "are always reported in the original units",
+        f"columns with skewness above {SKEW_THRESHOLD:g}, standard otherwise); results "
+        "are always reported in the original units",
     )
-    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                        help=f"report folder (default: ./{DEFAULT_OUT})")
-    parser.add_argument("--n-init", type=_positive_int, default=DEFAULT_N_INIT, metavar="N",
-                        help=f"K-Means restarts per k (default: {DEFAULT_N_INIT})")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="random seed; the same input and seed give the same segments (default: 0)")
-    parser.add_argument("--compare-hierarchical", action="store_true",
-                        help="also cluster with Ward's hierarchical method and add the dendrogram, "
-                             "adjusted Rand index and side-by-side sizes to the report")
+    parser.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"report folder (default: ./{DEFAULT_OUT})",
+    )
+    parser.add_argument(
+        "--n-init",
+        type=_positive_int,
+        default=DEFAULT_N_INIT,
+        metavar="N",
+        help=f"K-Means restarts per k (default: {DEFAULT_N_INIT})",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="random seed; the same input and seed give the same segments (default: 0)",
+    )
+    parser.add_argument(
+        "--compare-hierarchical",
+        action="store_true",
+        help="also cluster with Ward's hierarchical method and add the dendrogram, "
+        "adjusted Rand index and side-by-side sizes to the report",
+    )
     parser.add_argument("--no-plots", action="store_true", help="skip the pictures (faster)")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="show progress on stderr (default: when stderr is a terminal)")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show progress on stderr (default: when stderr is a terminal)",
+    )
 
 
 def _add_reading_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sep", metavar="SEP",
-                        help="field separator of a text file: comma, semicolon, tab, pipe or one "
-                             "character (default: detected)")
-    parser.add_argument("--decimal", choices=(".", ","),
-                        help="decimal mark of a text file (default: detected)")
-    parser.add_argument("--encoding", metavar="NAME",
-                        help="text encoding, e.g. utf-8, cp1252, latin-1 (default: detected)")
+    parser.add_argument(
+        "--sep",
+        metavar="SEP",
+        help="field separator of a text file: comma, semicolon, tab, pipe or one "
+        "character (default: detected)",
+    )
+    parser.add_argument(
+        "--decimal", choices=(".", ","), help="decimal mark of a text file (default: detected)"
+    )
+    parser.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="text encoding, e.g. utf-8, cp1252, latin-1 (default: detected)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``kmeans-segment``."""
     parser = _OneLineParser(
-        prog=PROG, description=_DESCRIPTION, epilog=_EPILOG,
+        prog=PROG,
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
     commands.required = True
 
     demo = commands.add_parser(
-        "demo", help="segment built-in synthetic customers and write a report",
+        "demo",
+        help="segment built-in synthetic customers and write a report",
         description="Generate a synthetic customer table with the classic schema (CustomerID, "
-                    "Gender, Age, Annual Income (k$), Spending Score (1-100)) and five groups, "
-                    "segment it, write the report and print a summary.",
+        "Gender, Age, Annual Income (k$), Spending Score (1-100)) and five groups, "
+        "segment it, write the report and print a summary.",
     )
-    demo.add_argument("--customers", type=_positive_int, default=200, metavar="N",
-                      help="number of synthetic customers (default: 200)")
+    demo.add_argument(
+        "--customers",
+        type=_positive_int,
+        default=200,
+        metavar="N",
+        help="number of synthetic customers (default: 200)",
+    )
     _add_analysis_options(demo, with_features=True)
 
     run = commands.add_parser(
-        "run", help="segment a customer table (CSV or Parquet) and write a report",
+        "run",
+        help="segment a customer table (CSV or Parquet) and write a report",
         description="Segment the customers in FILE and write a report folder. Recognises the "
-                    "classic columns (CustomerID, Gender or Genre, Age, Annual Income (k$), "
-                    "Spending Score (1-100)) by name; other numeric columns can be named with "
-                    "--features.",
+        "classic columns (CustomerID, Gender or Genre, Age, Annual Income (k$), "
+        "Spending Score (1-100)) by name; other numeric columns can be named with "
+        "--features.",
     )
-    run.add_argument("file", metavar="FILE",
-                     help="customer table: .csv/.tsv/.txt (separator, decimal mark and encoding "
-                          "detected), .parquet or .xlsx")
+    run.add_argument(
+        "file",
+        metavar="FILE",
+        help="customer table: .csv/.tsv/.txt (separator, decimal mark and encoding "
+        "detected), .parquet or .xlsx",
+    )
     _add_analysis_options(run, with_features=True)
     _add_reading_options(run)
-    run.add_argument("--id-column", metavar="COLUMN",
-                     help="the customer-ID column, if not recognised by name (never a feature)")
-    run.add_argument("--role", action="append", metavar="ROLE=COLUMN",
-                     help="give a column a business role (income, spending, age, gender, recency, "
-                          "frequency, monetary) so segments get suggested actions; repeatable")
-    run.add_argument("--drop-missing", action="store_true",
-                     help="drop customers with missing values in the features (default: refuse them)")
-    run.add_argument("--strict", action="store_true",
-                     help="treat out-of-range values (score outside 1-100, negative income or age) "
-                          "as errors instead of warnings")
+    run.add_argument(
+        "--id-column",
+        metavar="COLUMN",
+        help="the customer-ID column, if not recognised by name (never a feature)",
+    )
+    run.add_argument(
+        "--role",
+        action="append",
+        metavar="ROLE=COLUMN",
+        help="give a column a business role (income, spending, age, gender, recency, "
+        "frequency, monetary) so segments get suggested actions; repeatable",
+    )
+    run.add_argument(
+        "--drop-missing",
+        action="store_true",
+        help="drop customers with missing values in the features (default: refuse them)",
+    )
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat out-of-range values (score outside 1-100, negative income or age) "
+        "as errors instead of warnings",
+    )
 
     rfm = commands.add_parser(
-        "rfm", help="segment customers by recency, frequency and monetary value of their purchases",
+        "rfm",
+        help="segment customers by recency, frequency and monetary value of their purchases",
         description="Build recency (days since the last purchase), frequency (number of purchases) "
-                    "and monetary value (total spent) per customer from a transactions table (one "
-                    "row per purchase), segment them, and name the segments with the usual RFM "
-                    "personas (Champions, Loyal Customers, At Risk, Hibernating ...).",
+        "and monetary value (total spent) per customer from a transactions table (one "
+        "row per purchase), segment them, and name the segments with the usual RFM "
+        "personas (Champions, Loyal Customers, At Risk, Hibernating ...).",
     )
-    rfm.add_argument("file", metavar="FILE", nargs="?",
-                     help="transactions: .csv/.tsv/.txt, .parquet or .xlsx (or --demo)")
+    rfm.add_argument(
+        "file",
+        metavar="FILE",
+        nargs="?",
+        help="transactions: .csv/.tsv/.txt, .parquet or .xlsx (or --demo)",
+    )
     rfm.add_argument("--customer", metavar="COLUMN", help="the customer column")
     rfm.add_argument("--date", metavar="COLUMN", help="the purchase-date column")
     rfm.add_argument("--amount", metavar="COLUMN", help="the amount column")
-    rfm.add_argument("--as-of", metavar="DATE",
-                     help="count recency to this date (default: the day after the last purchase)")
-    rfm.add_argument("--demo", action="store_true",
-                     help="use built-in synthetic transactions (segmentation.datasets.make_transactions)")
-    rfm.add_argument("--drop-missing", action="store_true",
-                     help="drop purchases with a missing customer, date or amount (default: refuse)")
+    rfm.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="count recency to this date (default: the day after the last purchase)",
+    )
+    rfm.add_argument(
+        "--demo",
+        action="store_true",
+        help="use built-in synthetic transactions (segmentation.datasets.make_transactions)",
+    )
+    rfm.add_argument(
+        "--drop-missing",
+        action="store_true",
+        help="drop purchases with a missing customer, date or amount (default: refuse)",
+    )
     _add_analysis_options(rfm, with_features=False)
     _add_reading_options(rfm)
 
     assign = commands.add_parser(
-        "assign", help="put new customers into the segments of a saved model",
+        "assign",
+        help="put new customers into the segments of a saved model",
         description="Assign each customer in FILE to the nearest segment of MODEL (the model.json "
-                    "of a report folder). Writes the table with 'Segment' and 'Segment Name' "
-                    "columns added, to --out or to standard output.",
+        "of a report folder). Writes the table with 'Segment' and 'Segment Name' "
+        "columns added, to --out or to standard output.",
     )
     assign.add_argument("model", metavar="MODEL", help="model.json from a report folder")
     assign.add_argument("file", metavar="FILE", help="new customers: .csv, .tsv, .parquet or .xlsx")
-    assign.add_argument("--out", metavar="FILE", help="write the CSV here (default: standard output)")
-    assign.add_argument("--drop-missing", action="store_true",
-                        help="leave out customers with a missing value in a feature the model "
-                             "needs, and say how many (default: refuse them)")
+    assign.add_argument(
+        "--out", metavar="FILE", help="write the CSV here (default: standard output)"
+    )
+    assign.add_argument(
+        "--drop-missing",
+        action="store_true",
+        help="leave out customers with a missing value in a feature the model "
+        "needs, and say how many (default: refuse them)",
+    )
     _add_reading_options(assign)
 
     # Handled by kmeans_core.teach (see main); listed here so --help shows it.
     commands.add_parser(
-        "teach", help="watch K-Means work step by step: write an animated GIF "
-                      "(kmeans-segment teach --help)",
+        "teach",
+        help="watch K-Means work step by step: write an animated GIF (kmeans-segment teach --help)",
         add_help=False,
     )
     return parser
@@ -267,8 +354,12 @@ def _segment_and_report(data, args) -> int:
         from segmentation.rfm import segment_rfm
 
         run = segment_rfm
-        extra = {"customer": args.customer, "date": args.date, "amount": args.amount,
-                 "as_of": args.as_of}
+        extra = {
+            "customer": args.customer,
+            "date": args.date,
+            "amount": args.amount,
+            "as_of": args.as_of,
+        }
     result = run(
         data,
         **extra,
@@ -292,13 +383,16 @@ def _segment_and_report(data, args) -> int:
         with progress.step("comparing with Ward's hierarchical clustering"):
             comparison = compare.compare_hierarchical(result, random_state=args.seed)
     with progress.step(f"writing the report to {args.out}"):
-        written = export.write_report(result, args.out, comparison=comparison,
-                                      plots=not args.no_plots, protect=protect)
+        written = export.write_report(
+            result, args.out, comparison=comparison, plots=not args.no_plots, protect=protect
+        )
     print(report.render_summary(result, comparison))
     print()
     print(f"Report: {written['html']}")
-    print(f"Summary: {written['markdown']}; customers with segments: {written['customers']}; "
-          f"model: {written['model']}")
+    print(
+        f"Summary: {written['markdown']}; customers with segments: {written['customers']}; "
+        f"model: {written['model']}"
+    )
     return 0
 
 
@@ -355,7 +449,7 @@ def _read_labels(path) -> dict[int, str]:
             raise SegmentationError(f"cannot read labels file {str(path)!r}: {error}") from error
         if not isinstance(labels, dict):
             raise SegmentationError(
-                f"labels file {str(path)!r} must hold an object like {{\"1\": \"Bargain hunters\"}}"
+                f'labels file {str(path)!r} must hold an object like {{"1": "Bargain hunters"}}'
             )
         return labels
     frame, _ = read_table(path)
@@ -417,7 +511,7 @@ def _write_csv_to_stdout(frame) -> None:
     # BrokenPipeError rather than losing the rest silently.
     while remaining:
         written = buffer.write(remaining)
-        remaining = remaining[written if written is not None else 0:]
+        remaining = remaining[written if written is not None else 0 :]
     buffer.flush()
 
 
@@ -481,9 +575,11 @@ def _drop_incomplete(customers, model):
     needed = [f.column for f in model.features if f.column in customers.columns]
     incomplete = customers[needed].isna().any(axis=1).to_numpy()
     if incomplete.any():
-        print(f"{PROG}: note: left out {int(incomplete.sum())} of {len(customers):,} customers "
-              f"with missing values in the model's columns ({format_rows(incomplete.nonzero()[0])})",
-              file=sys.stderr)
+        print(
+            f"{PROG}: note: left out {int(incomplete.sum())} of {len(customers):,} customers "
+            f"with missing values in the model's columns ({format_rows(incomplete.nonzero()[0])})",
+            file=sys.stderr,
+        )
     kept = customers.loc[~incomplete].reset_index(drop=True)
     if len(kept) == 0:
         raise SegmentationError("every customer has a missing value in a column the model needs")
@@ -542,7 +638,9 @@ def _main(argv: list[str]) -> int:
             if issubclass(warning.category, _USER_WARNINGS):
                 print(f"{PROG}: warning: {_one_line(warning.message)}", file=sys.stderr)
             else:
-                warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
         return status
     except (SegmentationError, ValueError) as error:
         print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)

@@ -85,7 +85,11 @@ def compare_hierarchical(
         When ``max_customers`` is below 2, or ``kmeans_core.hierarchy`` is not
         available.
     """
-    if isinstance(max_customers, bool) or not isinstance(max_customers, (int, np.integer)) or max_customers < 2:
+    if (
+        isinstance(max_customers, bool)
+        or not isinstance(max_customers, (int, np.integer))
+        or max_customers < 2
+    ):
         raise SegmentationError(f"max_customers must be an integer >= 2, not {max_customers!r}")
     try:
         from kmeans_core.hierarchy import ward_comparison
@@ -125,6 +129,9 @@ def _sizes_by_segment(sizes: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     table.insert(
         0,
         "Name",
-        [names[n - 1] if n <= len(names) else "(Ward cluster with no K-Means match)" for n in table.index],
+        [
+            names[n - 1] if n <= len(names) else "(Ward cluster with no K-Means match)"
+            for n in table.index
+        ],
     )
     return table

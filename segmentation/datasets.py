@@ -85,7 +85,11 @@ def make_customers(
     >>> customers.attrs["source"]
     'synthetic customers (segmentation.datasets.make_customers, 200 rows, seed 0)'
     """
-    if isinstance(n_customers, bool) or not isinstance(n_customers, (int, np.integer)) or n_customers < 1:
+    if (
+        isinstance(n_customers, bool)
+        or not isinstance(n_customers, (int, np.integer))
+        or n_customers < 1
+    ):
         raise ValueError(f"n_customers must be a positive integer, not {n_customers!r}")
     rng = np.random.default_rng(random_state)
     sizes = _group_sizes(int(n_customers))
@@ -183,8 +187,9 @@ def make_wide_customers(
         "BALANCE": balance.round(2),
         "PURCHASES": purchases.round(2),
         "CASH_ADVANCE": cash_advance.round(2),
-        "CREDIT_LIMIT": (1.5 * balance + 0.8 * purchases + 1_000 * rng.lognormal(0, 0.3, n_customers))
-        .round(-2),
+        "CREDIT_LIMIT": (
+            1.5 * balance + 0.8 * purchases + 1_000 * rng.lognormal(0, 0.3, n_customers)
+        ).round(-2),
         "PAYMENTS": (0.9 * purchases + 0.3 * balance * rng.lognormal(0, 0.4, n_customers)).round(2),
         "PURCHASES_TRX": rng.poisson(purchases / 90 + 0.5),
     }
@@ -198,8 +203,9 @@ def make_wide_customers(
     customers = pd.DataFrame(columns)
     plans = np.array(["Basic", "Classic", "Gold", "Platinum"])
     usual = of(6)
-    customers["Plan"] = np.where(rng.random(n_customers) < 0.8, usual,
-                                 plans[rng.integers(0, 4, n_customers)])
+    customers["Plan"] = np.where(
+        rng.random(n_customers) < 0.8, usual, plans[rng.integers(0, 4, n_customers)]
+    )
     since = pd.Timestamp("2025-12-31") - pd.to_timedelta(np.round(tenure_years * 365.25), unit="D")
     customers["Customer Since"] = since.strftime("%Y-%m-%d")
     if n_outliers:
@@ -256,10 +262,17 @@ def make_transactions(
         days_back = last_back + rng.integers(0, max(window, 1), size=count)
         amounts = amount * rng.lognormal(0, 0.6, size=count)
         for back, value in zip(days_back, amounts):
-            rows.append((f"K{1000 + number}", (last_day - pd.Timedelta(days=int(back))).date().isoformat(),
-                         round(float(value), 2)))
+            rows.append(
+                (
+                    f"K{1000 + number}",
+                    (last_day - pd.Timedelta(days=int(back))).date().isoformat(),
+                    round(float(value), 2),
+                )
+            )
     frame = pd.DataFrame(rows, columns=["Customer", "Date", "Amount"])
-    frame = frame.sample(frac=1.0, random_state=int(rng.integers(0, 2**31 - 1))).reset_index(drop=True)
+    frame = frame.sample(frac=1.0, random_state=int(rng.integers(0, 2**31 - 1))).reset_index(
+        drop=True
+    )
     frame.attrs["source"] = (
         f"synthetic transactions (segmentation.datasets.make_transactions, {n_customers} customers, "
         f"seed {random_state})"

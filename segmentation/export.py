@@ -26,8 +26,16 @@ from segmentation._errors import SegmentationError
 from segmentation.model import SegmentModel
 from segmentation.profile import with_overall_row
 
-__all__ = ["write_report", "write_model", "read_model", "write_table", "write_assigned",
-           "check_report_folder", "check_table_target", "REPORT_FILES"]
+__all__ = [
+    "write_report",
+    "write_model",
+    "read_model",
+    "write_table",
+    "write_assigned",
+    "check_report_folder",
+    "check_table_target",
+    "REPORT_FILES",
+]
 
 #: The checks :func:`write_report` and :func:`write_assigned` make on their
 #: target, for callers that want to fail fast (before a long analysis).
@@ -43,8 +51,18 @@ REPORT_FILES = (
     "k_selection.csv",
     "model.json",
     "hierarchy_sizes.csv",
-    *(f"plots/{stem}.png" for stem in
-      ("elbow", "silhouette", "segments", "scatter_matrix", "pca", "profile", "dendrogram")),
+    *(
+        f"plots/{stem}.png"
+        for stem in (
+            "elbow",
+            "silhouette",
+            "segments",
+            "scatter_matrix",
+            "pca",
+            "profile",
+            "dendrogram",
+        )
+    ),
 )
 
 
@@ -53,8 +71,9 @@ def write_table(frame, path, index: bool = False) -> None:
     frame.to_csv(path, index=index)
 
 
-def write_report(result, out_dir, *, comparison=None, plots: bool = True,
-                 protect=()) -> dict[str, Path]:
+def write_report(
+    result, out_dir, *, comparison=None, plots: bool = True, protect=()
+) -> dict[str, Path]:
     """Write the report, tables, model and plots of a segmentation to a folder.
 
     Parameters
@@ -114,9 +133,13 @@ def write_report(result, out_dir, *, comparison=None, plots: bool = True,
             written[kind] = name
         _output.pause_for_tests("writing")
         write_table(result.customers, staging / "customers.csv")
-        write_table(with_overall_row(result.profile, result.overall), staging / "profile.csv", index=True)
+        write_table(
+            with_overall_row(result.profile, result.overall), staging / "profile.csv", index=True
+        )
         write_table(result.selection.to_frame(), staging / "k_selection.csv", index=True)
-        written.update(customers="customers.csv", profile="profile.csv", k_selection="k_selection.csv")
+        written.update(
+            customers="customers.csv", profile="profile.csv", k_selection="k_selection.csv"
+        )
         if comparison is not None:
             write_table(comparison.sizes, staging / "hierarchy_sizes.csv", index=True)
             written["hierarchy_sizes"] = "hierarchy_sizes.csv"

@@ -137,7 +137,9 @@ class Feature:
     def to_dict(self) -> dict:
         """A JSON-ready description."""
         description = {
-            "column": str(self.column), "role": self.role, "categories": list(self.categories)
+            "column": str(self.column),
+            "role": self.role,
+            "categories": list(self.categories),
         }
         if self.is_date:
             description["reference_date"] = self.reference_date
@@ -147,7 +149,9 @@ class Feature:
     def from_dict(cls, description: dict) -> Feature:
         """Rebuild a feature from :meth:`to_dict` output."""
         return cls(
-            description["column"], description.get("role"), tuple(description["categories"]),
+            description["column"],
+            description.get("role"),
+            tuple(description["categories"]),
             description.get("reference_date"),
         )
 
@@ -254,9 +258,7 @@ def _check_ranges(table: CustomerTable, strict: bool) -> CustomerTable:
         outside = ((numbers < low) | (numbers > high)).to_numpy().nonzero()[0]
         if not len(outside):
             continue
-        message = (
-            f"column {column!r} has {len(outside)} value(s) {what} at {format_rows(outside)}"
-        )
+        message = f"column {column!r} has {len(outside)} value(s) {what} at {format_rows(outside)}"
         if strict:
             raise SegmentationError(message)
         warnings.warn(message + "; they are kept", DataQualityWarning, stacklevel=3)
@@ -329,8 +331,10 @@ def _all_requests(table: CustomerTable, categorical, dates) -> tuple[list[str], 
             chosen.append(column)
     note = f"Features: all usable columns ({len(chosen)})"
     if codes:
-        note += (f"; taken as categories (whole-number codes with at most "
-                 f"{MAX_CODE_CATEGORIES} values): {', '.join(map(str, codes))}")
+        note += (
+            f"; taken as categories (whole-number codes with at most "
+            f"{MAX_CODE_CATEGORIES} values): {', '.join(map(str, codes))}"
+        )
     note += f"; left out: {', '.join(map(str, skipped))}." if skipped else "."
     return chosen, note, codes
 
@@ -365,7 +369,7 @@ def _age_in_days(dates: pd.Series, reference: pd.Timestamp) -> np.ndarray:
 
 
 def _kind_of(table, column, role, categorical, dates) -> str:
-    """"numeric", "category" or "date" for a resolved feature column."""
+    """Whether a resolved feature column is "numeric", "category" or "date"."""
     if column in dates:
         return "date"
     if role == "gender" or column in categorical:
@@ -452,7 +456,9 @@ def build_features(
         requests = list(features) + categorical_requests + date_requests
     elif categorical_requests or date_requests:
         classic = "income" in table.roles and "spending" in table.roles
-        requests = (list(DEFAULT_FEATURES) if classic else []) + categorical_requests + date_requests
+        requests = (
+            (list(DEFAULT_FEATURES) if classic else []) + categorical_requests + date_requests
+        )
     else:
         requests = list(_default_requests(table))
     if not requests:
@@ -705,7 +711,9 @@ class Scaler:
     def to_dict(self) -> dict:
         """A JSON-ready description."""
         description = {
-            "method": self.method, "center": self.center.tolist(), "scale": self.scale.tolist()
+            "method": self.method,
+            "center": self.center.tolist(),
+            "scale": self.scale.tolist(),
         }
         if self.transforms:
             description["transforms"] = list(self.transforms)

@@ -135,8 +135,11 @@ class SegmentModel:
                     "center_scaled": self.centers[number - 1].tolist(),
                     "center_original": original.loc[number].tolist(),
                     "generated_name": generated_name,
-                    **({} if self.means is None
-                       else {"mean_original": [float(v) for v in self.means[number - 1]]}),
+                    **(
+                        {}
+                        if self.means is None
+                        else {"mean_original": [float(v) for v in self.means[number - 1]]}
+                    ),
                 }
                 for number, name, description, action, generated_name in zip(
                     self.segment_numbers, self.names, self.descriptions, self.actions, generated
@@ -174,13 +177,17 @@ class SegmentModel:
             descriptions=[s["description"] for s in segments],
             actions=[s["action"] for s in segments],
             generated_names=[s.get("generated_name", s["name"]) for s in segments],
-            means=(np.array([s["mean_original"] for s in segments], dtype=np.float64)
-                   if all("mean_original" in s for s in segments) else None),
+            means=(
+                np.array([s["mean_original"] for s in segments], dtype=np.float64)
+                if all("mean_original" in s for s in segments)
+                else None
+            ),
         )
 
     @classmethod
-    def from_json(cls, text: str | bytes, *, source: str = "<model text>",
-                  verify_checksum: bool = True) -> SegmentModel:
+    def from_json(
+        cls, text: str | bytes, *, source: str = "<model text>", verify_checksum: bool = True
+    ) -> SegmentModel:
         """Rebuild a model from :meth:`to_json` text.
 
         Size, nesting depth, schema and (unless ``verify_checksum=False``) the
@@ -209,7 +216,7 @@ def _nearest_center(centers: np.ndarray, scaled: np.ndarray) -> np.ndarray:
     """
     from kmeans_core import assign_to_centers
 
-    labels = assign_to_centers(np.asarray(scaled, dtype=np.float64),
-                               np.asarray(centers, dtype=np.float64))
+    labels = assign_to_centers(
+        np.asarray(scaled, dtype=np.float64), np.asarray(centers, dtype=np.float64)
+    )
     return np.asarray(labels, dtype=np.int64)
-

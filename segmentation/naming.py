@@ -124,24 +124,51 @@ RFM_ROLES = ("recency", "frequency", "monetary")
 # (recency level, frequency-or-monetary level) -> (name, description, action). Recency is
 # days since the last purchase, so a *low* recency is a recent customer.
 _RFM_PERSONAS = {
-    (-1, 1): ("Champions", "Bought recently, buy often and spend the most.",
-              "Reward them: early access, loyalty perks; ask for reviews and referrals."),
-    (-1, 0): ("Potential Loyalists", "Recent customers with average frequency and spend.",
-              "Offer membership or loyalty programmes and recommend related products."),
-    (-1, -1): ("New Customers", "Bought recently but rarely and for little so far.",
-               "Onboarding: welcome series and an incentive for the second purchase."),
-    (0, 1): ("Loyal Customers", "Buy often and spend well, not necessarily very recently.",
-             "Up-sell higher-value products and keep them engaged with personal offers."),
-    (0, 0): ("Need Attention", "Average recency, frequency and spend.",
-             "Limited-time offers and recommendations based on past purchases."),
-    (0, -1): ("About to Sleep", "Not very recent, few purchases, low spend.",
-              "Share popular products and discounts to reconnect before they lapse."),
-    (1, 1): ("At Risk", "Used to buy often and spend a lot, but not for a long time.",
-             "Win them back: personal emails, renewals, what is new since they left."),
-    (1, 0): ("Slipping Away", "Average frequency and spend, but long since the last purchase.",
-             "Reactivation campaign with a time-limited incentive."),
-    (1, -1): ("Hibernating", "Long since the last purchase, few purchases and low spend.",
-              "Low-cost reactivation only; do not over-invest."),
+    (-1, 1): (
+        "Champions",
+        "Bought recently, buy often and spend the most.",
+        "Reward them: early access, loyalty perks; ask for reviews and referrals.",
+    ),
+    (-1, 0): (
+        "Potential Loyalists",
+        "Recent customers with average frequency and spend.",
+        "Offer membership or loyalty programmes and recommend related products.",
+    ),
+    (-1, -1): (
+        "New Customers",
+        "Bought recently but rarely and for little so far.",
+        "Onboarding: welcome series and an incentive for the second purchase.",
+    ),
+    (0, 1): (
+        "Loyal Customers",
+        "Buy often and spend well, not necessarily very recently.",
+        "Up-sell higher-value products and keep them engaged with personal offers.",
+    ),
+    (0, 0): (
+        "Need Attention",
+        "Average recency, frequency and spend.",
+        "Limited-time offers and recommendations based on past purchases.",
+    ),
+    (0, -1): (
+        "About to Sleep",
+        "Not very recent, few purchases, low spend.",
+        "Share popular products and discounts to reconnect before they lapse.",
+    ),
+    (1, 1): (
+        "At Risk",
+        "Used to buy often and spend a lot, but not for a long time.",
+        "Win them back: personal emails, renewals, what is new since they left.",
+    ),
+    (1, 0): (
+        "Slipping Away",
+        "Average frequency and spend, but long since the last purchase.",
+        "Reactivation campaign with a time-limited incentive.",
+    ),
+    (1, -1): (
+        "Hibernating",
+        "Long since the last purchase, few purchases and low spend.",
+        "Low-cost reactivation only; do not over-invest.",
+    ),
 }
 
 
@@ -193,7 +220,8 @@ def _categorical_standing(feature, shares: dict, population_shares: dict) -> _St
     """Standing from the share of each category in the segment and the population."""
     top = max(shares, key=lambda category: (shares[category], category))
     strength = max(
-        abs(shares[c] - population_shares[c]) / np.sqrt(population_shares[c] * (1 - population_shares[c]))
+        abs(shares[c] - population_shares[c])
+        / np.sqrt(population_shares[c] * (1 - population_shares[c]))
         if 0 < population_shares[c] < 1
         else 0.0
         for c in shares
@@ -241,7 +269,9 @@ def _standings(
                 column = feature.encoded_columns[0]
                 standings.append(
                     _numeric_standing(
-                        feature, float(row[column]), float(population_mean[column]),
+                        feature,
+                        float(row[column]),
+                        float(population_mean[column]),
                         float(population_std[column]),
                     )
                 )
@@ -403,7 +433,7 @@ def _redundant_pairs(features: Sequence[Feature], correlation) -> frozenset:
     pairs = set()
     numeric = [(i, f.encoded_columns[0]) for i, f in enumerate(features) if not f.is_categorical]
     for a, (i, first) in enumerate(numeric):
-        for j, second in numeric[a + 1:]:
+        for j, second in numeric[a + 1 :]:
             if first in correlation.index and second in correlation.columns:
                 value = correlation.loc[first, second]
                 if np.isfinite(value) and abs(value) > REDUNDANT_CORRELATION:
@@ -451,7 +481,9 @@ def name_segments(
     ['Low Income, High Spending', 'High Income, Low Spending']
     """
     all_standings = _standings(features, centroids, population_mean, population_std)
-    names = _unique_names(all_standings, _anchors(features), _redundant_pairs(features, correlation))
+    names = _unique_names(
+        all_standings, _anchors(features), _redundant_pairs(features, correlation)
+    )
     if _is_rfm(features):
         personas = [_rfm_persona(standings, features)[0] for standings in all_standings]
         counts = {p: personas.count(p) for p in personas}
@@ -510,8 +542,15 @@ def segment_drivers(
         scored.sort(key=lambda item: -item[0])
         for rank, (_, label, value, mean, z) in enumerate(scored[:top], start=1):
             rows.append(
-                {"Segment": number, "Driver": rank, "Feature": label, "Segment mean": value,
-                 "Overall mean": mean, "z": z}
+                {
+                    "Segment": number,
+                    "Driver": rank,
+                    "Feature": label,
+                    "Segment mean": value,
+                    "Overall mean": mean,
+                    "z": z,
+                }
             )
-    return pd.DataFrame(rows, columns=["Segment", "Driver", "Feature", "Segment mean",
-                                       "Overall mean", "z"])
+    return pd.DataFrame(
+        rows, columns=["Segment", "Driver", "Feature", "Segment mean", "Overall mean", "z"]
+    )

@@ -78,12 +78,25 @@ def plot_elbow(selection, ax=None):
     ax.plot(ks, wcss, "o-", color="#1f77b4", label="WCSS")
     if selection.k in ks:
         chosen = list(ks).index(selection.k)
-        ax.plot([selection.k], [wcss[chosen]], "o", markersize=14, markerfacecolor="none",
-                markeredgecolor=_CHOSEN_COLOR, markeredgewidth=2, label=f"chosen k = {selection.k}")
+        ax.plot(
+            [selection.k],
+            [wcss[chosen]],
+            "o",
+            markersize=14,
+            markerfacecolor="none",
+            markeredgecolor=_CHOSEN_COLOR,
+            markeredgewidth=2,
+            label=f"chosen k = {selection.k}",
+        )
     ax.axvline(selection.k, color=_CHOSEN_COLOR, linestyle="--", linewidth=1)
     if selection.elbow_k is not None and selection.elbow_k != selection.k:
-        ax.axvline(selection.elbow_k, color="grey", linestyle=":", linewidth=1,
-                   label=f"elbow at k = {selection.elbow_k}")
+        ax.axvline(
+            selection.elbow_k,
+            color="grey",
+            linestyle=":",
+            linewidth=1,
+            label=f"elbow at k = {selection.elbow_k}",
+        )
     ax.set_xticks(ks)
     ax.set_xlabel("number of segments k")
     ax.set_ylabel("within-cluster sum of squares (scaled units)")
@@ -110,8 +123,16 @@ def plot_silhouette(selection, ax=None):
     ax.plot(ks[defined], silhouette[defined], "o-", color="#2ca02c", label="mean silhouette")
     if selection.k in ks and np.isfinite(silhouette[list(ks).index(selection.k)]):
         value = silhouette[list(ks).index(selection.k)]
-        ax.plot([selection.k], [value], "o", markersize=14, markerfacecolor="none",
-                markeredgecolor=_CHOSEN_COLOR, markeredgewidth=2, label=f"chosen k = {selection.k}")
+        ax.plot(
+            [selection.k],
+            [value],
+            "o",
+            markersize=14,
+            markerfacecolor="none",
+            markeredgecolor=_CHOSEN_COLOR,
+            markeredgewidth=2,
+            label=f"chosen k = {selection.k}",
+        )
     ax.axvline(selection.k, color=_CHOSEN_COLOR, linestyle="--", linewidth=1)
     ax.set_xticks(ks)
     ax.set_xlabel("number of segments k")
@@ -135,7 +156,9 @@ def _numeric_columns(result) -> list[str]:
     return [f.encoded_columns[0] for f in result.features if not f.is_categorical]
 
 
-def plot_segments(result, x: str | None = None, y: str | None = None, ax=None, max_points=MAX_POINTS):
+def plot_segments(
+    result, x: str | None = None, y: str | None = None, ax=None, max_points=MAX_POINTS
+):
     """The customers in the plane of two features, coloured by segment, centroids marked.
 
     Parameters
@@ -168,23 +191,47 @@ def plot_segments(result, x: str | None = None, y: str | None = None, ax=None, m
     labels = result.labels[rows]
     xs = result.feature_values[x].to_numpy()[rows]
     # With a single feature, spread the points vertically at random so they can be seen.
-    ys = (result.feature_values[y].to_numpy()[rows] if y is not None
-          else np.random.default_rng(0).uniform(-1, 1, len(rows)))
+    ys = (
+        result.feature_values[y].to_numpy()[rows]
+        if y is not None
+        else np.random.default_rng(0).uniform(-1, 1, len(rows))
+    )
     colors = segment_colors(result.k)
     point_size = 18 if len(rows) <= 2_000 else 4
     for segment in result.segments:
         members = labels == segment.number
-        ax.scatter(xs[members], ys[members], s=point_size, color=colors[segment.number - 1],
-                   alpha=0.75, linewidths=0,
-                   label=f"{segment.number}. {segment.name} ({segment.size:,})")
+        ax.scatter(
+            xs[members],
+            ys[members],
+            s=point_size,
+            color=colors[segment.number - 1],
+            alpha=0.75,
+            linewidths=0,
+            label=f"{segment.number}. {segment.name} ({segment.size:,})",
+        )
     for segment in result.segments:
         cx = segment.centroid[x]
         cy = segment.centroid[y] if y is not None else 0.0
-        ax.scatter([cx], [cy], marker="X", s=180, color=colors[segment.number - 1],
-                   edgecolors="black", linewidths=1.2, zorder=3)
-        ax.annotate(segment.name, (cx, cy), xytext=(0, 12), textcoords="offset points",
-                    ha="center", fontsize=8, fontweight="bold",
-                    bbox=dict(boxstyle="round,pad=0.2", facecolor="white", alpha=0.8, linewidth=0))
+        ax.scatter(
+            [cx],
+            [cy],
+            marker="X",
+            s=180,
+            color=colors[segment.number - 1],
+            edgecolors="black",
+            linewidths=1.2,
+            zorder=3,
+        )
+        ax.annotate(
+            segment.name,
+            (cx, cy),
+            xytext=(0, 12),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+            fontweight="bold",
+            bbox=dict(boxstyle="round,pad=0.2", facecolor="white", alpha=0.8, linewidth=0),
+        )
     ax.set_xlabel(x)
     ax.set_ylabel(y if y is not None else "(random vertical spread)")
     title = f"{result.k} customer segments"
@@ -193,7 +240,13 @@ def plot_segments(result, x: str | None = None, y: str | None = None, ax=None, m
     if len(rows) < len(result.labels):
         title += f" (random {len(rows):,} of {len(result.labels):,} customers shown)"
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="best", frameon=True, framealpha=0.85, markerscale=2 if point_size < 10 else 1)
+    ax.legend(
+        fontsize=8,
+        loc="best",
+        frameon=True,
+        framealpha=0.85,
+        markerscale=2 if point_size < 10 else 1,
+    )
     return ax
 
 
@@ -269,9 +322,15 @@ def plot_pca(result, ax=None, max_points=MAX_POINTS):
     point_size = 14 if len(rows) <= 2_000 else 4
     for segment in result.segments:
         members = labels == segment.number
-        ax.scatter(projected[rows][members, 0], projected[rows][members, 1], s=point_size,
-                   color=colors[segment.number - 1], alpha=0.7, linewidths=0,
-                   label=f"{segment.number}. {segment.name} ({segment.size:,})")
+        ax.scatter(
+            projected[rows][members, 0],
+            projected[rows][members, 1],
+            s=point_size,
+            color=colors[segment.number - 1],
+            alpha=0.7,
+            linewidths=0,
+            label=f"{segment.number}. {segment.name} ({segment.size:,})",
+        )
     ax.set_xlabel(f"first principal component ({explained[0]:.0%} of the variance)")
     ax.set_ylabel(f"second principal component ({explained[1]:.0%} of the variance)")
     title = f"{result.k} segments, all {result.feature_values.shape[1]} feature columns"
@@ -318,13 +377,24 @@ def plot_scatter_matrix(result, max_points=2_500, max_columns=MAX_MATRIX_COLUMNS
             if i == j:
                 edges = np.histogram_bin_edges(values[:, j], bins=20)
                 for segment in result.segments:
-                    ax.hist(values[labels == segment.number, j], bins=edges, histtype="step",
-                            color=colors[segment.number - 1], linewidth=1.2)
+                    ax.hist(
+                        values[labels == segment.number, j],
+                        bins=edges,
+                        histtype="step",
+                        color=colors[segment.number - 1],
+                        linewidth=1.2,
+                    )
             else:
                 for segment in result.segments:
                     members = labels == segment.number
-                    ax.scatter(values[members, j], values[members, i], s=3,
-                               color=colors[segment.number - 1], alpha=0.6, linewidths=0)
+                    ax.scatter(
+                        values[members, j],
+                        values[members, i],
+                        s=3,
+                        color=colors[segment.number - 1],
+                        alpha=0.6,
+                        linewidths=0,
+                    )
             if i == n - 1:
                 ax.set_xlabel(columns[j], fontsize=8)
             else:
@@ -335,15 +405,29 @@ def plot_scatter_matrix(result, max_points=2_500, max_columns=MAX_MATRIX_COLUMNS
                 ax.set_yticklabels([])
             ax.tick_params(labelsize=7)
     handles = [
-        Line2D([], [], marker="o", linestyle="", color=colors[s.number - 1],
-                                label=f"{s.number}. {s.name}")
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            color=colors[s.number - 1],
+            label=f"{s.number}. {s.name}",
+        )
         for s in result.segments
     ]
-    figure.legend(handles=handles, loc="outside upper center", ncols=min(3, result.k), fontsize=8,
-                  frameon=False)
+    figure.legend(
+        handles=handles,
+        loc="outside upper center",
+        ncols=min(3, result.k),
+        fontsize=8,
+        frameon=False,
+    )
     if n < result.feature_values.shape[1]:
-        figure.suptitle(f"The {n} of {result.feature_values.shape[1]} feature columns that "
-                        "separate the segments most", fontsize=10)
+        figure.suptitle(
+            f"The {n} of {result.feature_values.shape[1]} feature columns that "
+            "separate the segments most",
+            fontsize=10,
+        )
     return figure
 
 
@@ -370,7 +454,9 @@ def plot_profile_bars(result) -> Figure:
     for ax, column in zip(axes, columns):
         means = [s.centroid[column] for s in result.segments]
         ax.bar(numbers, means, color=colors[: len(numbers)])
-        ax.axhline(overall[column], color="black", linestyle="--", linewidth=1, label="all customers")
+        ax.axhline(
+            overall[column], color="black", linestyle="--", linewidth=1, label="all customers"
+        )
         ax.set_title(column if "=" not in column else f"share {column}", fontsize=10)
         ax.set_xticks(numbers)
         ax.set_xlabel("segment")

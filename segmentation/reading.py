@@ -54,8 +54,14 @@ SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "latin-1")
 #: File extensions read, and how.
 FILE_TYPES = {
-    ".csv": "text", ".txt": "text", ".tsv": "text", ".tab": "text",
-    ".parquet": "parquet", ".pq": "parquet", ".xlsx": "excel", ".xlsm": "excel",
+    ".csv": "text",
+    ".txt": "text",
+    ".tsv": "text",
+    ".tab": "text",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
 }
 # Lines looked at to guess the separator and decimal mark.
 _SNIFF_LINES = 200
@@ -64,8 +70,15 @@ _DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$")
 _NUMBER_WITH_POINT = re.compile(r"^[+-]?\d*\.\d+$")
 _THOUSANDS_POINT = re.compile(r"(^|[^\d.])\d{1,3}(\.\d{3})+,\d")
 _SPOKEN_SEPARATORS = {
-    "comma": ",", ",": ",", "semicolon": ";", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t",
-    "pipe": "|", "|": "|",
+    "comma": ",",
+    ",": ",",
+    "semicolon": ";",
+    ";": ";",
+    "tab": "\t",
+    "\\t": "\t",
+    "\t": "\t",
+    "pipe": "|",
+    "|": "|",
 }
 
 
@@ -91,12 +104,16 @@ class ReadInfo:
     def describe(self) -> str:
         """One sentence for the report: "UTF-8, separator ';' (detected), decimal comma"."""
         if self.file_type != "text":
-            return {"parquet": "Parquet file", "excel": "Excel workbook (first sheet)"}[self.file_type]
+            return {"parquet": "Parquet file", "excel": "Excel workbook (first sheet)"}[
+                self.file_type
+            ]
 
         def how(what):
             return "detected" if what in self.detected else "given"
 
-        encoding = {"utf-8-sig": "UTF-8 with byte-order mark"}.get(self.encoding, self.encoding.upper())
+        encoding = {"utf-8-sig": "UTF-8 with byte-order mark"}.get(
+            self.encoding, self.encoding.upper()
+        )
         return (
             f"text, encoding {encoding} ({how('encoding')}), "
             f"separator {SEPARATORS.get(self.separator, repr(self.separator))} ({how('separator')}), "
@@ -163,8 +180,10 @@ def _sniff_decimal(text: str, separator: str) -> str:
     width = max(len(row) for row in rows)
     for column in range(width):
         cells = [row[column].strip() for row in rows if column < len(row) and row[column].strip()]
-        if cells and any(_DECIMAL_COMMA.match(c) for c in cells) and not any(
-            _NUMBER_WITH_POINT.match(c) for c in cells
+        if (
+            cells
+            and any(_DECIMAL_COMMA.match(c) for c in cells)
+            and not any(_NUMBER_WITH_POINT.match(c) for c in cells)
         ):
             return ","
     return "."
@@ -251,8 +270,12 @@ def _read_text(path: Path, sep, decimal, encoding) -> tuple[pd.DataFrame, ReadIn
         # pandas reads the file itself with the encoding found (faster than parsing a copy
         # of the decoded text).
         frame = pd.read_csv(
-            path, sep=separator, decimal=decimal_mark, thousands=thousands,
-            skipinitialspace=True, encoding=used_encoding,
+            path,
+            sep=separator,
+            decimal=decimal_mark,
+            thousands=thousands,
+            skipinitialspace=True,
+            encoding=used_encoding,
         )
     except pd.errors.EmptyDataError as error:
         raise SegmentationError(f"input file {str(path)!r} is empty") from error

@@ -116,7 +116,9 @@ def _features_sentence(result) -> str:
     how = result.model.scaler.method
     rule = (
         f" (scale={how}: log1p for never-negative columns with skewness above "
-        f"{SKEW_THRESHOLD:g}, standard otherwise)" if how == "auto" else f" (scale={how})"
+        f"{SKEW_THRESHOLD:g}, standard otherwise)"
+        if how == "auto"
+        else f" (scale={how})"
     )
     return (
         f"Features: {columns}. Scaling{rule}: {_scaling_words(result)}. K-Means (kmeans_core, "
@@ -132,8 +134,12 @@ def _drivers_table(result) -> pd.DataFrame:
             "Segment": drivers["Segment"].astype(int),
             "Name": [result.segments[n - 1].name for n in drivers["Segment"]],
             "Driver": drivers["Feature"],
-            "Segment mean": [_number(v, f) for v, f in zip(drivers["Segment mean"], drivers["Feature"])],
-            "Overall mean": [_number(v, f) for v, f in zip(drivers["Overall mean"], drivers["Feature"])],
+            "Segment mean": [
+                _number(v, f) for v, f in zip(drivers["Segment mean"], drivers["Feature"])
+            ],
+            "Overall mean": [
+                _number(v, f) for v, f in zip(drivers["Overall mean"], drivers["Feature"])
+            ],
             "z": [f"{z:+.2f}" for z in drivers["z"]],
         }
     )
@@ -156,8 +162,10 @@ def _outlier_sentence(result) -> str:
     n = len(result.outliers)
     listed = f" (the first {OUTLIERS_LISTED} are listed)" if n > OUTLIERS_LISTED else ""
     if result.outlier_policy == "flag":
-        what = ("were left out of fitting, then assigned to their nearest segment; "
-                "customers.csv marks them in its Outlier column")
+        what = (
+            "were left out of fitting, then assigned to their nearest segment; "
+            "customers.csv marks them in its Outlier column"
+        )
     else:
         what = "were left out of fitting and of the results"
     return (
@@ -200,11 +208,14 @@ def render_summary(result, comparison=None) -> str:
     numeric = [f.encoded_columns[0] for f in result.features if not f.is_categorical]
     numeric = numeric[:4]  # the console line stays readable; the report has every column
     for segment in result.segments:
-        means = ", ".join(f"{column} {format_value(segment.centroid[column])}" for column in numeric)
-        stable = (f"  stability {segment.stability:.2f}" if np.isfinite(segment.stability) else "")
+        means = ", ".join(
+            f"{column} {format_value(segment.centroid[column])}" for column in numeric
+        )
+        stable = f"  stability {segment.stability:.2f}" if np.isfinite(segment.stability) else ""
         lines.append(
             f"  {segment.number}. {segment.name:<{width}}  {segment.size:>9,} ({segment.share:5.1%})"
-            + stable + (f"  {means}" if means else "")
+            + stable
+            + (f"  {means}" if means else "")
         )
     if result.outliers is not None and len(result.outliers):
         lines += ["", _outlier_sentence(result)]
@@ -266,11 +277,23 @@ def render_markdown(result, image_paths: Mapping[str, str] = None, comparison=No
         ]
     out += ["## Profile", "", _markdown_table(_profile_with_overall(result)), ""]
     if result.drivers is not None and len(result.drivers):
-        out += ["## Drivers", "", _DRIVERS_TEXT, "",
-                _markdown_table(_drivers_table(result).set_index("Segment")), ""]
+        out += [
+            "## Drivers",
+            "",
+            _DRIVERS_TEXT,
+            "",
+            _markdown_table(_drivers_table(result).set_index("Segment")),
+            "",
+        ]
     if result.outliers is not None and len(result.outliers):
-        out += ["## Extreme customers", "", _outlier_sentence(result), "",
-                _markdown_table(_outlier_table(result).set_index("Row")), ""]
+        out += [
+            "## Extreme customers",
+            "",
+            _outlier_sentence(result),
+            "",
+            _markdown_table(_outlier_table(result).set_index("Row")),
+            "",
+        ]
     if result.scaling is not None and len(result.scaling):
         out += ["## Scaling", "", _markdown_table(_scaling_table(result).set_index("Feature")), ""]
     for stem in ("profile", "pca", "scatter_matrix"):
@@ -345,7 +368,9 @@ def _card_means(result, segment) -> str:
     items = "".join(
         f"<li>{html.escape(str(feature))}: {_number(mean, feature)} "
         f"(all: {_number(overall, feature)})</li>"
-        for feature, mean, overall in zip(rows["Feature"], rows["Segment mean"], rows["Overall mean"])
+        for feature, mean, overall in zip(
+            rows["Feature"], rows["Segment mean"], rows["Overall mean"]
+        )
     )
     return f'<ul class="means">{items}</ul>'
 
@@ -386,13 +411,19 @@ def render_html(result, images: Mapping[str, bytes] = None, comparison=None) -> 
         f"{esc(_reading(result))} {esc(_features_sentence(result))}</p>",
     ]
     if result.notes:
-        body.append('<div class="note"><strong>Data notes</strong><ul>'
-                    + "".join(f"<li>{esc(n)}</li>" for n in result.notes) + "</ul></div>")
+        body.append(
+            '<div class="note"><strong>Data notes</strong><ul>'
+            + "".join(f"<li>{esc(n)}</li>" for n in result.notes)
+            + "</ul></div>"
+        )
     body.append(_img(images, "segments") + _img(images, "pca"))
     body.append("<h2>Segments</h2>")
     if result.warnings:
-        body.append('<div class="note"><strong>Warnings</strong><ul>'
-                    + "".join(f"<li>{esc(w)}</li>" for w in result.warnings) + "</ul></div>")
+        body.append(
+            '<div class="note"><strong>Warnings</strong><ul>'
+            + "".join(f"<li>{esc(w)}</li>" for w in result.warnings)
+            + "</ul></div>"
+        )
     body.append('<div class="cards">')
     for segment in result.segments:
         r, g, b, _ = (int(255 * c) for c in colors[segment.number - 1])
@@ -429,7 +460,7 @@ def render_html(result, images: Mapping[str, bytes] = None, comparison=None) -> 
         body.append(_html_table(comparison.sizes))
         body.append(_img(images, "dendrogram"))
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>Customer segmentation: {result.k} segments</title><style>{_CSS}</style></head>"
         "<body>\n" + "\n".join(part for part in body if part) + "\n</body></html>\n"
     )

@@ -122,8 +122,9 @@ def rfm_table(
                 f"{int(incomplete.sum())} purchase(s) have a missing customer, date or amount at "
                 f"{format_rows(incomplete.nonzero()[0])}; fix them or drop them (--drop-missing)"
             )
-        notes.append(f"Dropped {int(incomplete.sum())} purchases with a missing customer, date "
-                     "or amount.")
+        notes.append(
+            f"Dropped {int(incomplete.sum())} purchases with a missing customer, date or amount."
+        )
         frame = frame.loc[~incomplete]
     if as_of is None:
         reference = frame[date].max().normalize() + pd.Timedelta(days=1)
@@ -131,7 +132,9 @@ def rfm_table(
         try:
             reference = pd.Timestamp(as_of)
         except ValueError:
-            raise SegmentationError(f"as_of {as_of!r} is not a date; write it as YYYY-MM-DD") from None
+            raise SegmentationError(
+                f"as_of {as_of!r} is not a date; write it as YYYY-MM-DD"
+            ) from None
         if reference < frame[date].max():
             raise SegmentationError(
                 f"as_of {reference.date()} is before the latest purchase "
@@ -202,8 +205,9 @@ def segment_rfm(
         transactions, sep=sep, decimal=decimal, encoding=encoding, with_info=True
     )
     frame.attrs["source"] = source
-    table = rfm_table(frame, customer=customer, date=date, amount=amount, as_of=as_of,
-                      missing=missing)
+    table = rfm_table(
+        frame, customer=customer, date=date, amount=amount, as_of=as_of, missing=missing
+    )
     if info is not None:
         table = CustomerTable(table.frame, table.roles, table.source, table.notes, info.describe())
     return segment_customers(table, features=list(RFM_COLUMNS.values()), **options)

@@ -125,7 +125,7 @@ def fit_scaling(
     position = 0
     for feature in features:
         width = len(feature.encoded_columns)
-        block = array[:, position:position + width]
+        block = array[:, position : position + width]
         position += width
         if feature.is_categorical:
             if method == "none":
@@ -150,9 +150,7 @@ def fit_scaling(
         scales.append(scale if scale > 0 else 1.0)
         transforms.append("log1p" if chosen == "log" else "identity")
         methods.append(chosen)
-    return Scaler(
-        method, np.array(centers), np.array(scales), tuple(transforms), tuple(methods)
-    )
+    return Scaler(method, np.array(centers), np.array(scales), tuple(transforms), tuple(methods))
 
 
 def describe_scaling(scaler: Scaler, columns: Sequence[str], values: pd.DataFrame) -> pd.DataFrame:

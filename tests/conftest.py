@@ -45,5 +45,7 @@ def make_blobs(n, d, k, seed=0, dtype=np.float64, spread=3.0):
     """Gaussian blobs around k random centers, with unequal feature scales."""
     rng = np.random.RandomState(seed)
     centers = rng.uniform(-spread * k, spread * k, size=(max(k, 1), d))
-    X = centers[rng.randint(max(k, 1), size=n)] + rng.standard_normal((n, d)) * rng.uniform(0.5, 2, d)
+    X = centers[rng.randint(max(k, 1), size=n)] + rng.standard_normal((n, d)) * rng.uniform(
+        0.5, 2, d
+    )
     return X.astype(dtype)

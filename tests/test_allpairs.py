@@ -8,14 +8,22 @@ from allpairs import all_pairs
 def _every_pair_is_covered(factors, cases, valid):
     for i, j in itertools.combinations(range(len(factors)), 2):
         for a, b in itertools.product(factors[i], factors[j]):
-            possible = any(case[i] == a and case[j] == b
-                           for case in itertools.product(*factors) if valid(case))
+            possible = any(
+                case[i] == a and case[j] == b for case in itertools.product(*factors) if valid(case)
+            )
             present = any(case[i] == a and case[j] == b for case in cases)
             assert present == possible, (i, a, j, b)
 
 
 def test_covers_every_pair_and_is_much_smaller_than_the_product():
-    factors = [[1, 10, 100], [1, 2, 5, 50], [1, 2, 5], ["f32", "f64"], [False, True], ["a", "b", "c"]]
+    factors = [
+        [1, 10, 100],
+        [1, 2, 5, 50],
+        [1, 2, 5],
+        ["f32", "f64"],
+        [False, True],
+        ["a", "b", "c"],
+    ]
     cases = all_pairs(factors)
     _every_pair_is_covered(factors, cases, lambda case: True)
     product_size = len(list(itertools.product(*factors)))

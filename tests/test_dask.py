@@ -39,15 +39,23 @@ def client():
     # A worker's baseline (Python, NumPy, numba, distributed, zarr) is ~250 MB of
     # the 400 MiB: no spilling, pausing only near the limit, and the nanny still
     # kills a worker that passes 95% of it, so a fit that gathered data would fail.
-    memory_policy = {"distributed.worker.memory.target": False,
-                     "distributed.worker.memory.spill": False,
-                     "distributed.worker.memory.pause": 0.85,
-                     "distributed.scheduler.allowed-failures": 5}
-    with dask.config.set(memory_policy), \
-            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                     memory_limit=WORKER_MEMORY_LIMIT,
-                                     dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as dask_client:
+    memory_policy = {
+        "distributed.worker.memory.target": False,
+        "distributed.worker.memory.spill": False,
+        "distributed.worker.memory.pause": 0.85,
+        "distributed.scheduler.allowed-failures": 5,
+    }
+    with (
+        dask.config.set(memory_policy),
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=WORKER_MEMORY_LIMIT,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as dask_client,
+    ):
         yield dask_client
 
 
@@ -79,8 +87,9 @@ def assert_same_fit(fitted, reference, *, bitwise, dtype=np.float64):
     else:
         rtol = RTOL_REGROUPED if dtype == np.float64 else RTOL_REGROUPED_FLOAT32
         scale = np.abs(reference.cluster_centers_).max()
-        np.testing.assert_allclose(fitted.cluster_centers_, reference.cluster_centers_,
-                                   rtol=0, atol=rtol * scale)
+        np.testing.assert_allclose(
+            fitted.cluster_centers_, reference.cluster_centers_, rtol=0, atol=rtol * scale
+        )
         assert fitted.inertia_ == pytest.approx(reference.inertia_, rel=rtol)
 
 
@@ -99,15 +108,22 @@ def _layout_cases():
     from allpairs import all_pairs
 
     factors = [list(LAYOUTS), [np.float64, np.float32], [False, True]]
-    quick = {(layout, np.dtype(dtype).name, weighted)
-             for layout, dtype, weighted in all_pairs(factors)}
+    quick = {
+        (layout, np.dtype(dtype).name, weighted) for layout, dtype, weighted in all_pairs(factors)
+    }
     for weighted in (False, True):
         for dtype in (np.float64, np.float32):
             for layout in LAYOUTS:
-                marks = () if (layout, np.dtype(dtype).name, weighted) in quick \
-                    else (pytest.mark.slow,)
-                yield pytest.param(layout, dtype, weighted, marks=marks,
-                                   id=f"{weighted}-{np.dtype(dtype).name}-{layout}")
+                marks = (
+                    () if (layout, np.dtype(dtype).name, weighted) in quick else (pytest.mark.slow,)
+                )
+                yield pytest.param(
+                    layout,
+                    dtype,
+                    weighted,
+                    marks=marks,
+                    id=f"{weighted}-{np.dtype(dtype).name}-{layout}",
+                )
 
 
 @pytest.mark.parametrize("layout, dtype, weighted", list(_layout_cases()))
@@ -123,14 +139,14 @@ def test_matches_in_memory_fit_on_a_local_cluster(client, layout, dtype, weighte
     assert_same_fit(fitted, reference, bitwise=bitwise, dtype=dtype)
 
 
-@pytest.mark.parametrize("scheduler,workers", [("threads", 1), ("threads", 3),
-                                               ("synchronous", 1)])
+@pytest.mark.parametrize("scheduler,workers", [("threads", 1), ("threads", 3), ("synchronous", 1)])
 def test_same_answer_on_every_scheduler_and_worker_count(scheduler, workers):
     X, weights, init = blobs(n=5000, seed=1)
     reference = in_memory(X, init, weights)
     with dask.config.set(scheduler=scheduler, num_workers=workers):
         fitted = KMeans(init.shape[0], init=init).fit(
-            da.from_array(X, chunks=(1024, -1)), sample_weight=weights)
+            da.from_array(X, chunks=(1024, -1)), sample_weight=weights
+        )
         assert_same_fit(fitted, reference, bitwise=True)
 
 
@@ -172,8 +188,7 @@ def test_farthest_points_are_chosen_across_blocks_by_the_documented_rule():
         fitted = KMeans(3, init=init, max_iter=1).fit(da.from_array(X, chunks=4))
     # Row 3 (x=5) and row 8 (x=-5) tie; row 3 goes to the first empty cluster.
     mean_rest = (X.sum() - 5 + 5) / 10
-    np.testing.assert_allclose(fitted.cluster_centers_[:, 0], [mean_rest, 5.0, -5.0],
-                               atol=1e-12)
+    np.testing.assert_allclose(fitted.cluster_centers_[:, 0], [mean_rest, 5.0, -5.0], atol=1e-12)
 
 
 def test_predict_transform_score_are_lazy_and_match_in_memory(client):
@@ -188,8 +203,9 @@ def test_predict_transform_score_are_lazy_and_match_in_memory(client):
         assert isinstance(result, da.Array)
     np.testing.assert_array_equal(labels.compute(), reference.predict(X))
     np.testing.assert_allclose(distances.compute(), reference.transform(X), rtol=1e-12)
-    assert float(score.compute()) == pytest.approx(reference.score(X, sample_weight=weights),
-                                                   rel=1e-12)
+    assert float(score.compute()) == pytest.approx(
+        reference.score(X, sample_weight=weights), rel=1e-12
+    )
     np.testing.assert_array_equal(fitted.fit_predict(dask_X).compute(), reference.labels_)
 
 
@@ -198,7 +214,8 @@ def test_verbose_and_history_as_in_memory(client, capsys):
     reference = in_memory(X, init, verbose=1, record_history=True)
     expected = capsys.readouterr().out
     fitted = KMeans(init.shape[0], init=init, verbose=1, record_history=True).fit(
-        da.from_array(X, chunks=(1024, -1)))
+        da.from_array(X, chunks=(1024, -1))
+    )
     assert capsys.readouterr().out == expected
     assert [h["inertia"] for h in fitted.history_] == [h["inertia"] for h in reference.history_]
 
@@ -266,10 +283,18 @@ def test_kmeans_core_imports_without_dask():
     import subprocess
     import sys
 
-    code = ("import sys; sys.modules['dask'] = None; import numpy as np, kmeans_core; "
-            "print(kmeans_core.KMeans(2, n_init=1, random_state=0).fit(np.eye(4)).n_iter_)")
-    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
-                            text=True, env={**os.environ}, timeout=120)
+    code = (
+        "import sys; sys.modules['dask'] = None; import numpy as np, kmeans_core; "
+        "print(kmeans_core.KMeans(2, n_init=1, random_state=0).fit(np.eye(4)).n_iter_)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -286,7 +311,8 @@ def test_a_store_larger_than_the_workers_memory_streams_through_them(client, tmp
     n_blocks = int(np.ceil(2.0 * WORKER_MEMORY_LIMIT / (8 * n_features * block_rows)))
     store = str(tmp_path / "X.zarr")
     generated = da.random.RandomState(7).standard_normal(
-        (n_blocks * block_rows, n_features), chunks=(block_rows, n_features))
+        (n_blocks * block_rows, n_features), chunks=(block_rows, n_features)
+    )
     generated.to_zarr(store, compressors=None)  # random numbers do not compress: save the CPU
     pids_before = client.run(os.getpid)
 
@@ -329,7 +355,8 @@ def test_a_worker_killed_mid_fit_does_not_change_the_answer(client, monkeypatch)
 
     monkeypatch.setattr(kd, "_converged", kill_a_worker_after_the_second_iteration)
     fitted = KMeans(init.shape[0], init=init).fit(
-        da.from_array(X, chunks=(1024, -1)), sample_weight=da.from_array(weights, chunks=1024))
+        da.from_array(X, chunks=(1024, -1)), sample_weight=da.from_array(weights, chunks=1024)
+    )
     assert killed
     assert_same_fit(fitted, reference, bitwise=True)
 
@@ -342,16 +369,24 @@ def test_kmeans_parallel_is_reproducible_and_independent_of_the_block_layout():
     fits = []
     with dask.config.set(THREADS):
         for chunks in (1024, 777, -1):
-            fits.append(kd.KMeans(6, random_state=11).fit(
-                da.from_array(X, chunks=(chunks, -1)), sample_weight=weights))
-        again = kd.KMeans(6, random_state=11).fit(da.from_array(X, chunks=(1024, -1)),
-                                                   sample_weight=weights)
+            fits.append(
+                kd.KMeans(6, random_state=11).fit(
+                    da.from_array(X, chunks=(chunks, -1)), sample_weight=weights
+                )
+            )
+        again = kd.KMeans(6, random_state=11).fit(
+            da.from_array(X, chunks=(1024, -1)), sample_weight=weights
+        )
     first = fits[0]
     np.testing.assert_array_equal(again.cluster_centers_, first.cluster_centers_)
     for other in fits[1:]:
         np.testing.assert_array_equal(other.labels_.compute(), first.labels_.compute())
-        np.testing.assert_allclose(other.cluster_centers_, first.cluster_centers_,
-                                   rtol=0, atol=RTOL_REGROUPED * np.abs(X).max())
+        np.testing.assert_allclose(
+            other.cluster_centers_,
+            first.cluster_centers_,
+            rtol=0,
+            atol=RTOL_REGROUPED * np.abs(X).max(),
+        )
     # As good as the in-memory k-means++ fit on well-separated blobs.
     reference = KMeans(6, random_state=0, n_init=3).fit(X, sample_weight=weights)
     assert first.inertia_ <= 1.01 * reference.inertia_
@@ -369,10 +404,12 @@ def test_kmeans_parallel_on_a_local_cluster_matches_the_threaded_scheduler(clien
 def test_random_init_draws_what_the_in_memory_fit_draws():
     X, weights, _ = blobs(n=3000, seed=12)
     reference = KMeans(5, init="random", n_init=3, random_state=4, algorithm="lloyd").fit(
-        X, sample_weight=weights)
+        X, sample_weight=weights
+    )
     with dask.config.set(THREADS):
         fitted = KMeans(5, init="random", n_init=3, random_state=4).fit(
-            da.from_array(X, chunks=(1024, -1)), sample_weight=weights)
+            da.from_array(X, chunks=(1024, -1)), sample_weight=weights
+        )
     assert_same_fit(fitted, reference, bitwise=True)
 
 
@@ -388,18 +425,21 @@ def test_kmeans_plusplus_draws_what_the_in_memory_fit_draws(n_features, dtype, c
     X, weights, _ = blobs(n=6000, d=n_features, k=6, seed=13, dtype=dtype)
     reference = KMeans(6, random_state=7, algorithm="lloyd").fit(X, sample_weight=weights)
     with dask.config.set(THREADS):
-        fitted = KMeans(6, random_state=7).fit(da.from_array(X, chunks=(chunks, -1)),
-                                               sample_weight=weights)
+        fitted = KMeans(6, random_state=7).fit(
+            da.from_array(X, chunks=(chunks, -1)), sample_weight=weights
+        )
     assert_same_fit(fitted, reference, bitwise=bitwise, dtype=dtype)
 
 
 def test_kmeans_parallel_in_memory_draws_what_the_dask_fit_draws():
     X, weights, _ = blobs(n=5000, d=4, k=5, seed=14)
     in_memory_fit = KMeans(5, init="k-means||", random_state=2, algorithm="lloyd").fit(
-        X, sample_weight=weights)
+        X, sample_weight=weights
+    )
     with dask.config.set(THREADS):
         dask_fit = KMeans(5, init="k-means||", random_state=2).fit(
-            da.from_array(X, chunks=(1000, -1)), sample_weight=weights)
+            da.from_array(X, chunks=(1000, -1)), sample_weight=weights
+        )
     # The same rows are drawn; the potentials are summed in a different order
     # (by block), hence centers equal to rounding rather than bitwise.
     assert_same_fit(dask_fit, in_memory_fit, bitwise=False)

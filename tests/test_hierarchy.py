@@ -23,10 +23,12 @@ def blobs(k=3, per_cluster=30, spread=1.0, seed=0):
     rng = np.random.RandomState(seed)
     centers = rng.uniform(-30, 30, size=(k, 2))
     sizes = per_cluster + 7 * np.arange(k)  # unequal sizes, so the table is informative
-    return np.vstack([
-        center + spread * rng.standard_normal((size, 2))
-        for center, size in zip(centers, sizes, strict=True)
-    ])
+    return np.vstack(
+        [
+            center + spread * rng.standard_normal((size, 2))
+            for center, size in zip(centers, sizes, strict=True)
+        ]
+    )
 
 
 def test_separated_blobs_agree_completely():
@@ -153,7 +155,8 @@ def test_exported_from_package():
 
 
 def test_docstring_examples():
-    failures, attempted = doctest.testmod(kmeans_core.hierarchy,
-                                          optionflags=doctest.NORMALIZE_WHITESPACE)
+    failures, attempted = doctest.testmod(
+        kmeans_core.hierarchy, optionflags=doctest.NORMALIZE_WHITESPACE
+    )
     assert attempted > 0
     assert failures == 0

@@ -37,8 +37,11 @@ with warnings.catch_warnings():
         _name = getattr(_check, "func", _check).__name__
         if "array_api" in _name:
             continue
-        _marks = ([pytest.mark.xfail(strict=True, reason=EXPECTED_FAILED_CHECKS[_name])]
-                  if _name in EXPECTED_FAILED_CHECKS else [])
+        _marks = (
+            [pytest.mark.xfail(strict=True, reason=EXPECTED_FAILED_CHECKS[_name])]
+            if _name in EXPECTED_FAILED_CHECKS
+            else []
+        )
         _COMMON_CHECKS.append(pytest.param(_estimator, _check, id=_name, marks=_marks))
 
 
@@ -52,13 +55,21 @@ def test_sklearn_common_checks(estimator, check):
 # --- dtypes and input forms ------------------------------------------------
 
 
-@pytest.mark.parametrize("dtype, expected", [
-    (np.float64, np.float64), (np.float32, np.float32), (np.int64, np.float64),
-    (np.int32, np.float64), (np.bool_, np.float64),
-])
+@pytest.mark.parametrize(
+    "dtype, expected",
+    [
+        (np.float64, np.float64),
+        (np.float32, np.float32),
+        (np.int64, np.float64),
+        (np.int32, np.float64),
+        (np.bool_, np.float64),
+    ],
+)
 def test_dtype_policy(dtype, expected):
-    X = (np.random.RandomState(0).uniform(0, 2, size=(200, 3)) * (dtype != np.bool_) * 30
-         + (np.random.RandomState(1).rand(200, 3) > 0.5)).astype(dtype)
+    X = (
+        np.random.RandomState(0).uniform(0, 2, size=(200, 3)) * (dtype != np.bool_) * 30
+        + (np.random.RandomState(1).rand(200, 3) > 0.5)
+    ).astype(dtype)
     model = KMeans(3, random_state=0).fit(X)
     assert model.cluster_centers_.dtype == expected
     assert model.transform(X).dtype == expected
@@ -114,11 +125,18 @@ def test_hand_worked_example():
     model = KMeans(2, random_state=0).fit(X)
     np.testing.assert_array_equal(model.labels_, [1, 1, 1, 0, 0, 0])
     np.testing.assert_array_equal(model.cluster_centers_, [[10, 2], [1, 2]])
-    assert model.inertia_ == 16.0   # 4 points at distance 2, squared, and 2 on their center
-    assert model.n_iter_ == 2       # one update, then a pass where no label changes
+    assert model.inertia_ == 16.0  # 4 points at distance 2, squared, and 2 on their center
+    assert model.n_iter_ == 2  # one update, then a pass where no label changes
     assert wcss(X, model.cluster_centers_) == 16.0
-    assert wcss(X, model.cluster_centers_, np.array([1, 1, 1, 0, 0, 0]),
-                sample_weight=[1, 1, 1, 1, 1, 3]) == 24.0
+    assert (
+        wcss(
+            X,
+            model.cluster_centers_,
+            np.array([1, 1, 1, 0, 0, 0]),
+            sample_weight=[1, 1, 1, 1, 1, 3],
+        )
+        == 24.0
+    )
 
 
 def test_sample_weight_scaling_invariance():
@@ -186,16 +204,19 @@ def test_repr_and_params_roundtrip():
 X_GOOD = make_blobs(50, 2, 3, seed=7)
 
 
-@pytest.mark.parametrize("X, match", [
-    (np.array([[1.0, np.nan], [2.0, 3.0]]), r"NaN or infinity \(1 NaN, 0 inf, in rows 0\)"),
-    (np.array([[1.0, 2.0], [np.inf, 3.0]]), r"NaN or infinity \(0 NaN, 1 inf, in rows 1\)"),
-    (np.empty((0, 2)), "0 sample"),
-    (np.empty((3, 0)), "0 feature"),
-    (np.arange(5.0), "Expected a 2D array, got a 1D array"),
-    (np.ones((2, 2, 2)), "Expected a 2D array for X, got 3D"),
-    ([["a", "b"], ["c", "d"]], "must contain numbers only"),
-    ("not data", "must be a 2-D array"),
-])
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.array([[1.0, np.nan], [2.0, 3.0]]), r"NaN or infinity \(1 NaN, 0 inf, in rows 0\)"),
+        (np.array([[1.0, 2.0], [np.inf, 3.0]]), r"NaN or infinity \(0 NaN, 1 inf, in rows 1\)"),
+        (np.empty((0, 2)), "0 sample"),
+        (np.empty((3, 0)), "0 feature"),
+        (np.arange(5.0), "Expected a 2D array, got a 1D array"),
+        (np.ones((2, 2, 2)), "Expected a 2D array for X, got 3D"),
+        ([["a", "b"], ["c", "d"]], "must contain numbers only"),
+        ("not data", "must be a 2-D array"),
+    ],
+)
 def test_bad_X_is_a_clear_value_error(X, match):
     with pytest.raises(ValueError, match=match):
         KMeans(1).fit(X)
@@ -212,10 +233,13 @@ def test_nan_is_found_in_the_centering_pass_for_every_dtype(dtype):
         KMeans(2).fit(X)
 
 
-@pytest.mark.parametrize("X, match", [
-    (np.array([[1e308, 0.0], [1.5e308, 1.0], [-1e308, 2.0]]), "column sums overflow"),
-    (np.array([[1e200, 0.0], [-1e200, 1.0], [0.0, 2.0]]), "squared deviations overflow"),
-])
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.array([[1e308, 0.0], [1.5e308, 1.0], [-1e308, 2.0]]), "column sums overflow"),
+        (np.array([[1e200, 0.0], [-1e200, 1.0], [0.0, 2.0]]), "squared deviations overflow"),
+    ],
+)
 def test_values_too_large_to_square_are_refused(X, match):
     with pytest.raises(ValueError, match=match + r".*largest \|x\| = .*Rescale X"):
         KMeans(2).fit(X)
@@ -230,35 +254,47 @@ def test_fit_centers_a_private_copy_of_contiguous_float64_input():
     np.testing.assert_array_equal(X, X_before)
 
 
-@pytest.mark.parametrize("params, match", [
-    (dict(n_clusters=0), "n_clusters must be >= 1"),
-    (dict(n_clusters=2.5), "n_clusters must be an int"),
-    (dict(n_clusters=51), r"n_samples=50 should be >= n_clusters=51"),
-    (dict(n_init=0), "n_init must be >= 1"),
-    (dict(n_init="many"), "n_init must be 'auto'"),
-    (dict(max_iter=0), "max_iter must be an int >= 1"),
-    (dict(tol=-1.0), "tol must be a finite number >= 0"),
-    (dict(algorithm="fast"), "algorithm must be one of"),
-    (dict(init="kmeans++"), "init must be 'k-means\\+\\+', 'random'"),
-    (dict(init=np.zeros((2, 2))), r"initial centers \(2, 2\) does not match the number of clusters 3"),
-    (dict(init=np.zeros((3, 5))), r"does not match the number of features of the data 2"),
-    (dict(init=np.full((3, 2), np.nan)), "init contains NaN"),
-    (dict(random_state="seed"), "random_state must be None, an int or a numpy.random.RandomState"),
-    (dict(random_state=np.random.default_rng(0)), "Generator draws a different sequence"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(n_clusters=0), "n_clusters must be >= 1"),
+        (dict(n_clusters=2.5), "n_clusters must be an int"),
+        (dict(n_clusters=51), r"n_samples=50 should be >= n_clusters=51"),
+        (dict(n_init=0), "n_init must be >= 1"),
+        (dict(n_init="many"), "n_init must be 'auto'"),
+        (dict(max_iter=0), "max_iter must be an int >= 1"),
+        (dict(tol=-1.0), "tol must be a finite number >= 0"),
+        (dict(algorithm="fast"), "algorithm must be one of"),
+        (dict(init="kmeans++"), "init must be 'k-means\\+\\+', 'random'"),
+        (
+            dict(init=np.zeros((2, 2))),
+            r"initial centers \(2, 2\) does not match the number of clusters 3",
+        ),
+        (dict(init=np.zeros((3, 5))), r"does not match the number of features of the data 2"),
+        (dict(init=np.full((3, 2), np.nan)), "init contains NaN"),
+        (
+            dict(random_state="seed"),
+            "random_state must be None, an int or a numpy.random.RandomState",
+        ),
+        (dict(random_state=np.random.default_rng(0)), "Generator draws a different sequence"),
+    ],
+)
 def test_bad_parameters_are_clear_value_errors(params, match):
     params = {"n_clusters": 3, **params}
     with pytest.raises(ValueError, match=match):
         KMeans(**params).fit(X_GOOD)
 
 
-@pytest.mark.parametrize("weights, match", [
-    (-np.ones(50), "Negative values in sample_weight"),
-    (np.ones(49), "sample_weight has 49 values but X has 50 samples"),
-    (np.ones((50, 1)), r"sample_weight must be 1-D"),
-    (np.zeros(50), "sums to zero"),
-    (np.full(50, np.nan), "sample_weight contains NaN"),
-])
+@pytest.mark.parametrize(
+    "weights, match",
+    [
+        (-np.ones(50), "Negative values in sample_weight"),
+        (np.ones(49), "sample_weight has 49 values but X has 50 samples"),
+        (np.ones((50, 1)), r"sample_weight must be 1-D"),
+        (np.zeros(50), "sums to zero"),
+        (np.full(50, np.nan), "sample_weight contains NaN"),
+    ],
+)
 def test_bad_sample_weight(weights, match):
     with pytest.raises(ValueError, match=match):
         KMeans(3).fit(X_GOOD, sample_weight=weights)
@@ -301,13 +337,19 @@ def test_array_init_with_n_init_warns():
     assert model.n_iter_ >= 1
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: kmeans_plusplus(X_GOOD, 0), "n_clusters must be >= 1"),
-    (lambda: kmeans_plusplus(X_GOOD, 3, n_local_trials=0), "n_local_trials"),
-    (lambda: wcss(X_GOOD, np.zeros((3, 3))), "centers has 3 features but X has 2"),
-    (lambda: wcss(X_GOOD, np.zeros((3, 2)), labels=np.full(50, 3)), r"labels must lie in 0..2"),
-    (lambda: wcss(X_GOOD, np.zeros((3, 2)), labels=np.zeros(10, dtype=int)), "labels must have shape"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: kmeans_plusplus(X_GOOD, 0), "n_clusters must be >= 1"),
+        (lambda: kmeans_plusplus(X_GOOD, 3, n_local_trials=0), "n_local_trials"),
+        (lambda: wcss(X_GOOD, np.zeros((3, 3))), "centers has 3 features but X has 2"),
+        (lambda: wcss(X_GOOD, np.zeros((3, 2)), labels=np.full(50, 3)), r"labels must lie in 0..2"),
+        (
+            lambda: wcss(X_GOOD, np.zeros((3, 2)), labels=np.zeros(10, dtype=int)),
+            "labels must have shape",
+        ),
+    ],
+)
 def test_function_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
@@ -343,8 +385,9 @@ def test_bitwise_identical_for_any_thread_count():
     results = []
     for threads in ("1", "2"):
         env = {**os.environ, "NUMBA_NUM_THREADS": threads}
-        done = subprocess.run([sys.executable, "-c", _FIT_SCRIPT], env=env, capture_output=True,
-                              text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", _FIT_SCRIPT], env=env, capture_output=True, text=True, check=True
+        )
         results.append(json.loads(done.stdout))
     assert results[0]["threads"] == 1 and results[1]["threads"] == 2
     assert len(results[0]) == 9

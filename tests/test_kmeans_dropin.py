@@ -41,8 +41,9 @@ def test_kmeans_plusplus_signature_is_sklearns():
 
     ours = inspect.signature(kmeans_plusplus).parameters
     theirs = inspect.signature(sklearn_kmeans_plusplus).parameters
-    assert [(p.name, p.kind, p.default) for p in ours.values()] == \
-        [(p.name, p.kind, p.default) for p in theirs.values()]
+    assert [(p.name, p.kind, p.default) for p in ours.values()] == [
+        (p.name, p.kind, p.default) for p in theirs.values()
+    ]
 
 
 @pytest.mark.parametrize("n_features", [2, 8])
@@ -58,19 +59,23 @@ def test_kmeans_plusplus_uses_the_given_squared_norms(n_features, dtype, offset)
     norms = (X.astype(np.float64) ** 2).sum(axis=1) + offset
     for seed in range(5):
         ours = kmeans_plusplus(X, 6, x_squared_norms=norms, random_state=seed)
-        theirs = sklearn_kmeans_plusplus(X, 6, x_squared_norms=norms.astype(dtype),
-                                         random_state=seed)
+        theirs = sklearn_kmeans_plusplus(
+            X, 6, x_squared_norms=norms.astype(dtype), random_state=seed
+        )
         np.testing.assert_array_equal(ours[1], theirs[1])
         np.testing.assert_array_equal(ours[0], theirs[0])
 
 
-@pytest.mark.parametrize("norms, match", [
-    (np.ones(10), r"x_squared_norms must have one value per row of X: expected shape \(50,\)"),
-    (np.ones((50, 1)), r"x_squared_norms must have one value per row"),
-    (np.full(50, np.nan), "x_squared_norms must be finite"),
-    (-np.ones(50), "x_squared_norms must be finite and non-negative"),
-    (np.array(["a"] * 50), "x_squared_norms must be real numbers"),
-])
+@pytest.mark.parametrize(
+    "norms, match",
+    [
+        (np.ones(10), r"x_squared_norms must have one value per row of X: expected shape \(50,\)"),
+        (np.ones((50, 1)), r"x_squared_norms must have one value per row"),
+        (np.full(50, np.nan), "x_squared_norms must be finite"),
+        (-np.ones(50), "x_squared_norms must be finite and non-negative"),
+        (np.array(["a"] * 50), "x_squared_norms must be real numbers"),
+    ],
+)
 def test_kmeans_plusplus_rejects_bad_squared_norms(norms, match):
     X = make_blobs(50, 3, 2)
     with pytest.raises(ValueError, match=match):
@@ -81,9 +86,12 @@ def test_kmeans_plusplus_rejects_bad_squared_norms(norms, match):
 
 
 def _fit_all(X, init, sample_weight=None, **params):
-    return {algorithm: KMeans(init.shape[0], init=init, n_init=1, algorithm=algorithm,
-                              **params).fit(X, sample_weight=sample_weight)
-            for algorithm in ALGORITHMS}
+    return {
+        algorithm: KMeans(init.shape[0], init=init, n_init=1, algorithm=algorithm, **params).fit(
+            X, sample_weight=sample_weight
+        )
+        for algorithm in ALGORITHMS
+    }
 
 
 def _assert_same_bits(models):
@@ -168,8 +176,9 @@ def test_issue_tie_case_elkan_equals_lloyd():
 
 
 def test_set_output_pandas_and_feature_names():
-    X = pd.DataFrame(make_blobs(60, 3, 3), columns=["a", "b", "c"],
-                     index=[f"row{i}" for i in range(60)])
+    X = pd.DataFrame(
+        make_blobs(60, 3, 3), columns=["a", "b", "c"], index=[f"row{i}" for i in range(60)]
+    )
     model = KMeans(3, random_state=0).set_output(transform="pandas")
     out = model.fit_transform(X)
     assert isinstance(out, pd.DataFrame)
@@ -245,12 +254,14 @@ def test_yellowbrick_visualizers_accept_it():
         assert elbow.elbow_value_ == 4
         # Explicit colors: yellowbrick 1.5's default colormap lookup fails on
         # current matplotlib, whatever the estimator.
-        silhouette = SilhouetteVisualizer(wrap(KMeans(4, random_state=0)),
-                                          colors=["C0", "C1", "C2", "C3"])
+        silhouette = SilhouetteVisualizer(
+            wrap(KMeans(4, random_state=0)), colors=["C0", "C1", "C2", "C3"]
+        )
         silhouette.fit(X)
         plt.close("all")
     assert silhouette.silhouette_score_ == pytest.approx(
-        silhouette_score(X, KMeans(4, random_state=0).fit_predict(X)), rel=1e-12)
+        silhouette_score(X, KMeans(4, random_state=0).fit_predict(X)), rel=1e-12
+    )
 
 
 # --- 6. A public assignment function ----------------------------------------------
@@ -266,13 +277,16 @@ def test_assign_to_centers_matches_predict_and_distances():
     np.testing.assert_allclose(distances, model.transform(X).min(axis=1), rtol=1e-12)
 
 
-@pytest.mark.parametrize("X, centers, match", [
-    ([[0.0, 1.0]], [[0.0]], "centers has 1 features but X has 2"),
-    ([[np.nan, 1.0]], [[0.0, 0.0]], "contains NaN"),
-    ([[0.0, 1.0]], [[np.inf, 0.0]], "Input centers contains NaN or infinity"),
-    ([[0.0, 1.0]], [], "centers"),
-    ([0.0, 1.0], [[0.0, 0.0]], "Expected a 2D array"),
-])
+@pytest.mark.parametrize(
+    "X, centers, match",
+    [
+        ([[0.0, 1.0]], [[0.0]], "centers has 1 features but X has 2"),
+        ([[np.nan, 1.0]], [[0.0, 0.0]], "contains NaN"),
+        ([[0.0, 1.0]], [[np.inf, 0.0]], "Input centers contains NaN or infinity"),
+        ([[0.0, 1.0]], [], "centers"),
+        ([0.0, 1.0], [[0.0, 0.0]], "Expected a 2D array"),
+    ],
+)
 def test_assign_to_centers_validation(X, centers, match):
     with pytest.raises(ValueError, match=match):
         assign_to_centers(X, centers)
@@ -281,8 +295,7 @@ def test_assign_to_centers_validation(X, centers, match):
 # --- 7. labels_ always equals predict(X) ---------------------------------------------
 
 
-@given(seed=st.integers(0, 10_000), k=st.integers(2, 8),
-       algorithm=st.sampled_from(ALGORITHMS))
+@given(seed=st.integers(0, 10_000), k=st.integers(2, 8), algorithm=st.sampled_from(ALGORITHMS))
 @settings(max_examples=60, deadline=None)
 def test_labels_equal_predict_on_training_data(seed, k, algorithm):
     """Including data with few distinct points, where empty clusters are relocated
@@ -293,8 +306,14 @@ def test_labels_equal_predict_on_training_data(seed, k, algorithm):
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
-        model = KMeans(k, init="random", n_init=3, random_state=seed, algorithm=algorithm,
-                       max_iter=rng.randint(1, 6)).fit(X)
+        model = KMeans(
+            k,
+            init="random",
+            n_init=3,
+            random_state=seed,
+            algorithm=algorithm,
+            max_iter=rng.randint(1, 6),
+        ).fit(X)
     np.testing.assert_array_equal(model.labels_, model.predict(X))
 
 
@@ -348,7 +367,8 @@ def test_weights_rescaled_by_a_power_of_two_give_the_same_bits():
         np.testing.assert_array_equal(scaled.labels_, base.labels_)
         seeds = kmeans_plusplus(X, 4, sample_weight=np.ldexp(weights, exponent), random_state=3)
         np.testing.assert_array_equal(
-            seeds[1], kmeans_plusplus(X, 4, sample_weight=weights, random_state=3)[1])
+            seeds[1], kmeans_plusplus(X, 4, sample_weight=weights, random_state=3)[1]
+        )
 
 
 def test_weights_whose_inertia_overflows_are_refused():
@@ -357,18 +377,26 @@ def test_weights_whose_inertia_overflows_are_refused():
         KMeans(4, random_state=0).fit(X, sample_weight=np.full(300, 1e308))
 
 
-@pytest.mark.parametrize("weights, match", [
-    (np.ones(50) * (1 + 1j), "sample_weight must be real numbers, got complex"),
-    ([1 + 0j] * 50, "sample_weight must be real numbers"),
-    (np.full(50, np.inf), "sample_weight contains NaN or infinity"),
-    (np.r_[np.ones(49), np.nan], r"sample_weight contains NaN or infinity \(1 values, first at "
-                                 r"index 49\)"),
-])
+@pytest.mark.parametrize(
+    "weights, match",
+    [
+        (np.ones(50) * (1 + 1j), "sample_weight must be real numbers, got complex"),
+        ([1 + 0j] * 50, "sample_weight must be real numbers"),
+        (np.full(50, np.inf), "sample_weight contains NaN or infinity"),
+        (
+            np.r_[np.ones(49), np.nan],
+            r"sample_weight contains NaN or infinity \(1 values, first at "
+            r"index 49\)",
+        ),
+    ],
+)
 def test_bad_weights_are_refused_by_name(weights, match):
     X = make_blobs(50, 2, 2)
-    for call in (lambda: KMeans(2).fit(X, sample_weight=weights),
-                 lambda: kmeans_plusplus(X, 2, sample_weight=weights),
-                 lambda: choose_k(X, k_range=range(1, 4), sample_weight=weights)):
+    for call in (
+        lambda: KMeans(2).fit(X, sample_weight=weights),
+        lambda: kmeans_plusplus(X, 2, sample_weight=weights),
+        lambda: choose_k(X, k_range=range(1, 4), sample_weight=weights),
+    ):
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # no ComplexWarning on the way
             with pytest.raises(ValueError, match=match):
@@ -429,9 +457,16 @@ def test_auto_chooses_by_memory_and_explicit_bounds_are_refused(monkeypatch):
     budget[0] = 10_000  # far too little for Hamerly's 16 bytes per sample
     assert model._resolved_algorithm(X) == "lloyd"
     for algorithm in ("hamerly", "elkan"):
-        with pytest.raises(ValueError, match=rf"algorithm='{algorithm}' would need about .* "
-                                             r"GiB.*Use algorithm='lloyd'"):
+        with pytest.raises(
+            ValueError,
+            match=rf"algorithm='{algorithm}' would need about .* "
+            r"GiB.*Use algorithm='lloyd'",
+        ):
             KMeans(10, algorithm=algorithm).fit(X)
     # And auto's answer under the budget is Lloyd's, bit for bit.
-    _assert_same_bits({"lloyd": KMeans(10, random_state=0, algorithm="lloyd").fit(X),
-                       "auto": KMeans(10, random_state=0).fit(X)})
+    _assert_same_bits(
+        {
+            "lloyd": KMeans(10, random_state=0, algorithm="lloyd").fit(X),
+            "auto": KMeans(10, random_state=0).fit(X),
+        }
+    )

@@ -63,7 +63,8 @@ def _fit_both(X, k, init, weights, algorithm="lloyd"):
         # k = 1 with a bounds algorithm warns that Lloyd's is used instead.
         warnings.simplefilter("ignore")
         ours = KMeans(k, init=init, n_init=1, random_state=0, algorithm=algorithm).fit(
-            X, sample_weight=weights)
+            X, sample_weight=weights
+        )
         theirs = SklearnKMeans(k, init=init, n_init=1, random_state=0).fit(X, sample_weight=weights)
     return ours, theirs
 
@@ -72,8 +73,9 @@ def _assert_same_model(ours, theirs, rtol):
     np.testing.assert_array_equal(ours.labels_, theirs.labels_)
     assert ours.n_iter_ == theirs.n_iter_
     scale = max(np.abs(theirs.cluster_centers_).max(), 1e-300)
-    np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=rtol,
-                               atol=rtol * scale)
+    np.testing.assert_allclose(
+        ours.cluster_centers_, theirs.cluster_centers_, rtol=rtol, atol=rtol * scale
+    )
     assert ours.inertia_ == pytest.approx(theirs.inertia_, rel=rtol, abs=1e-12)
 
 
@@ -93,15 +95,17 @@ def _assert_matches_sklearn(X, k, weights, init_value, algorithm):
     if isinstance(init_value, str):
         centered = X - X.mean(axis=0)
         _, our_seeds = kmeans_plusplus(centered, k, sample_weight=weights, random_state=0)
-        _, their_seeds = sklearn_kmeans_plusplus(
-            centered, k, sample_weight=weights, random_state=0)
+        _, their_seeds = sklearn_kmeans_plusplus(centered, k, sample_weight=weights, random_state=0)
         np.testing.assert_array_equal(our_seeds, their_seeds)
         init_value = X[our_seeds]
     X64 = X.astype(np.float64)
     w64 = None if weights is None else weights.astype(np.float64)
-    exact = SklearnKMeans(k, init=init_value.astype(np.float64), n_init=1).fit(X64, sample_weight=w64)
+    exact = SklearnKMeans(k, init=init_value.astype(np.float64), n_init=1).fit(
+        X64, sample_weight=w64
+    )
     assert not np.array_equal(theirs.labels_, exact.labels_), (
-        "labels differ from scikit-learn's float32 fit, yet its float32 and float64 fits agree")
+        "labels differ from scikit-learn's float32 fit, yet its float32 and float64 fits agree"
+    )
     _assert_same_model(ours, exact, rtol_for(np.float32))
 
 
@@ -109,8 +113,11 @@ def _case_id(value):
     return getattr(value, "__name__", str(value))
 
 
-@pytest.mark.parametrize("n, d, k, dtype, weighted, init, algorithm",
-                         split_grid(FULL_GRID, DEFAULT_GRID, pytest.mark.slow), ids=_case_id)
+@pytest.mark.parametrize(
+    "n, d, k, dtype, weighted, init, algorithm",
+    split_grid(FULL_GRID, DEFAULT_GRID, pytest.mark.slow),
+    ids=_case_id,
+)
 def test_same_answer_as_sklearn(n, d, k, dtype, weighted, init, algorithm):
     """Every algorithm of ours against scikit-learn's Lloyd (exact algorithms: same answer)."""
     X, weights, init_value = _case(n, d, k, dtype, weighted, init)
@@ -134,8 +141,10 @@ def _anisotropic(seed):
 def _unequal_variance(seed):
     """Three clusters whose spreads differ by 10x: the wide one reaches the narrow ones."""
     rng = np.random.RandomState(seed)
-    parts = [rng.normal(center, scale, size=(200, 3))
-             for center, scale in [(0.0, 0.3), (4.0, 3.0), (-5.0, 1.0)]]
+    parts = [
+        rng.normal(center, scale, size=(200, 3))
+        for center, scale in [(0.0, 0.3), (4.0, 3.0), (-5.0, 1.0)]
+    ]
     return np.vstack(parts), 3, None
 
 
@@ -162,8 +171,10 @@ def _one_dominant_cluster(seed):
     """95% of the rows in one cluster, the other four clusters small."""
     rng = np.random.RandomState(seed)
     big = rng.normal(0.0, 1.0, size=(950, 2))
-    small = [rng.normal(center, 0.3, size=(12 + i, 2))
-             for i, center in enumerate([(8, 8), (-8, 8), (8, -8), (-8, -8)])]
+    small = [
+        rng.normal(center, 0.3, size=(12 + i, 2))
+        for i, center in enumerate([(8, 8), (-8, 8), (8, -8), (-8, -8)])
+    ]
     return np.vstack([big] + small), 5, None
 
 
@@ -200,8 +211,9 @@ DATA_FAMILIES = {
 @pytest.mark.parametrize("family", list(DATA_FAMILIES))
 def test_same_answer_as_sklearn_beyond_blobs(family, init, algorithm):
     X, k, weights = DATA_FAMILIES[family](seed=3)
-    init_value = X[np.random.RandomState(1).choice(len(X), k, replace=False)] if init == "array" \
-        else init
+    init_value = (
+        X[np.random.RandomState(1).choice(len(X), k, replace=False)] if init == "array" else init
+    )
     if init == "array":
         assert len(np.unique(init_value, axis=0)) == k, "the init rows must be distinct"
     X_before = X.copy()
@@ -215,10 +227,12 @@ def test_same_answer_as_sklearn_beyond_blobs(family, init, algorithm):
 def test_kmeans_plusplus_picks_sklearn_seeds(dtype, weighted, n_local_trials):
     X = make_blobs(3000, 3, 8, seed=4, dtype=dtype)
     weights = np.random.RandomState(1).uniform(0, 2, 3000).astype(dtype) if weighted else None
-    ours = kmeans_plusplus(X, 12, sample_weight=weights, random_state=7,
-                           n_local_trials=n_local_trials)
-    theirs = sklearn_kmeans_plusplus(X, 12, sample_weight=weights, random_state=7,
-                                     n_local_trials=n_local_trials)
+    ours = kmeans_plusplus(
+        X, 12, sample_weight=weights, random_state=7, n_local_trials=n_local_trials
+    )
+    theirs = sklearn_kmeans_plusplus(
+        X, 12, sample_weight=weights, random_state=7, n_local_trials=n_local_trials
+    )
     np.testing.assert_array_equal(ours[1], theirs[1])
     np.testing.assert_array_equal(ours[0], theirs[0])
     assert ours[0].dtype == dtype
@@ -282,7 +296,8 @@ def test_predict_transform_score_match_sklearn():
     np.testing.assert_allclose(ours.transform(X_new), theirs.transform(X_new), rtol=1e-9)
     weights = np.random.RandomState(0).uniform(0, 2, 700)
     assert ours.score(X_new, sample_weight=weights) == pytest.approx(
-        theirs.score(X_new, sample_weight=weights), rel=1e-9)
+        theirs.score(X_new, sample_weight=weights), rel=1e-9
+    )
 
 
 @pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "elkan"])
@@ -320,7 +335,7 @@ def test_first_seed_draw_is_numpy_choice():
         if trial % 5 == 0:
             # Runs of zero weight, some across chunk boundaries: the cdf is flat there.
             for start in rng.randint(0, n, size=4):
-                weights[start:start + rng.randint(1, 3000)] = 0.0
+                weights[start : start + rng.randint(1, 3000)] = 0.0
             weights[rng.randint(n)] = 1.0  # never all zero
         seed = rng.randint(2**30)
         expected = np.random.RandomState(seed).choice(n, p=weights / weights.sum())

@@ -24,7 +24,8 @@ def test_agrees_with_reference(n, d, k, weighted):
     np.testing.assert_array_equal(indices, ref_indices)
 
     ref_labels, ref_centers_final, ref_inertia, ref_n_iter = reference.kmeans(
-        X, k, sample_weight=weights, random_state=4)
+        X, k, sample_weight=weights, random_state=4
+    )
     model = KMeans(k, random_state=4).fit(X, sample_weight=weights)
     np.testing.assert_array_equal(model.labels_, ref_labels)
     assert model.n_iter_ == ref_n_iter
@@ -68,8 +69,20 @@ def squared_distance_rounding(X):
 @given(data)
 # Found by CI: three points within 1.2e-7 of each other at |x| = 23; the
 # distances between them are below the expanded form's resolution.
-@example((np.array([[23.0, 1.1920929e-07], [0.0, 1.1920929e-07],
-                    [1.1920929e-07, 1.1920929e-07], [1.1920929e-07, 1.1920929e-07]]), 3, 0))
+@example(
+    (
+        np.array(
+            [
+                [23.0, 1.1920929e-07],
+                [0.0, 1.1920929e-07],
+                [1.1920929e-07, 1.1920929e-07],
+                [1.1920929e-07, 1.1920929e-07],
+            ]
+        ),
+        3,
+        0,
+    )
+)
 def test_properties(case):
     X, k, seed = case
     import warnings
@@ -103,8 +116,11 @@ def test_properties(case):
     for j in np.unique(model.labels_):
         members = X[model.labels_ == j]
         if model.n_iter_ < 300:
-            np.testing.assert_allclose(model.cluster_centers_[j], members.mean(axis=0),
-                                       atol=1e-6 * (1 + np.abs(X).max()))
+            np.testing.assert_allclose(
+                model.cluster_centers_[j], members.mean(axis=0), atol=1e-6 * (1 + np.abs(X).max())
+            )
 
-    assert model.inertia_ == pytest.approx(wcss(X, model.cluster_centers_, model.labels_), rel=1e-12)
+    assert model.inertia_ == pytest.approx(
+        wcss(X, model.cluster_centers_, model.labels_), rel=1e-12
+    )
     assert np.isfinite(model.cluster_centers_).all()

@@ -17,14 +17,22 @@ from kmeans_core._iterations import lloyd_single_run
 
 def _case(seed, dtype):
     rng = np.random.default_rng(seed)
-    n_samples, n_features, n_clusters = rng.integers(20, 400), rng.integers(1, 6), rng.integers(1, 9)
+    n_samples, n_features, n_clusters = (
+        rng.integers(20, 400),
+        rng.integers(1, 6),
+        rng.integers(1, 9),
+    )
     if seed % 3 == 0:  # integer points: exact ties, duplicates, empty clusters
         X = rng.integers(0, 4, size=(n_samples, n_features)).astype(dtype)
     else:
-        X = (rng.normal(size=(n_samples, n_features)) * 3 + rng.integers(0, 5, (n_samples, 1)))
+        X = rng.normal(size=(n_samples, n_features)) * 3 + rng.integers(0, 5, (n_samples, 1))
         X = X.astype(dtype)
-    weights = rng.uniform(0.5, 2.0, n_samples).astype(dtype) if seed % 2 else np.ones(n_samples, dtype)
-    init = X[rng.choice(n_samples, n_clusters, replace=seed % 5 != 0)].copy()  # repeats: empty clusters
+    weights = (
+        rng.uniform(0.5, 2.0, n_samples).astype(dtype) if seed % 2 else np.ones(n_samples, dtype)
+    )
+    init = X[
+        rng.choice(n_samples, n_clusters, replace=seed % 5 != 0)
+    ].copy()  # repeats: empty clusters
     return X, weights, init
 
 

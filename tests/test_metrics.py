@@ -36,7 +36,10 @@ RTOL_CALINSKI = 1e-10
 REPOSITORY = Path(__file__).resolve().parents[1]
 
 SCORE_FUNCTIONS = [
-    silhouette_samples, silhouette_score, calinski_harabasz_score, davies_bouldin_score
+    silhouette_samples,
+    silhouette_score,
+    calinski_harabasz_score,
+    davies_bouldin_score,
 ]
 
 # (n_samples, n_features, n_clusters, seed, singletons): random data, some
@@ -105,13 +108,18 @@ def davies_bouldin_direct(X, labels):
     clusters = np.unique(labels)
     centroids = np.array([X[labels == c].mean(axis=0) for c in clusters])
     spreads = np.array(
-        [np.sqrt(((X[labels == c] - centroids[i]) ** 2).sum(axis=1)).mean()
-         for i, c in enumerate(clusters)]
+        [
+            np.sqrt(((X[labels == c] - centroids[i]) ** 2).sum(axis=1)).mean()
+            for i, c in enumerate(clusters)
+        ]
     )
     worst = []
     for i in range(len(clusters)):
-        ratios = [(spreads[i] + spreads[j]) / np.sqrt(((centroids[i] - centroids[j]) ** 2).sum())
-                  for j in range(len(clusters)) if j != i]
+        ratios = [
+            (spreads[i] + spreads[j]) / np.sqrt(((centroids[i] - centroids[j]) ** 2).sum())
+            for j in range(len(clusters))
+            if j != i
+        ]
         worst.append(max(ratios))
     return float(np.mean(worst))
 
@@ -143,8 +151,9 @@ def test_worked_example():
     # Two pairs on a line: a(0) = 1, b(0) = mean(10, 11) = 10.5.
     X = np.array([[0.0], [1.0], [10.0], [11.0]])
     labels = [0, 0, 1, 1]
-    np.testing.assert_allclose(silhouette_samples(X, labels),
-                               [9.5 / 10.5, 8.5 / 9.5, 8.5 / 9.5, 9.5 / 10.5], rtol=1e-15)
+    np.testing.assert_allclose(
+        silhouette_samples(X, labels), [9.5 / 10.5, 8.5 / 9.5, 8.5 / 9.5, 9.5 / 10.5], rtol=1e-15
+    )
     # B = 2 * 2 * 5^2 = 100 over k - 1 = 1; W = 4 * 0.25 = 1 over n - k = 2.
     assert calinski_harabasz_score(X, labels) == 200.0
     # spreads 0.5 and 0.5, centroid distance 10.
@@ -160,9 +169,11 @@ def test_labels_of_any_type_and_order():
         # Other label values may order the clusters differently, and so the
         # sums over clusters: equal to rounding.
         assert calinski_harabasz_score(X, other) == pytest.approx(
-            calinski_harabasz_score(X, labels), rel=1e-14)
-        assert davies_bouldin_score(X, other) == pytest.approx(davies_bouldin_score(X, labels),
-                                                               rel=1e-14)
+            calinski_harabasz_score(X, labels), rel=1e-14
+        )
+        assert davies_bouldin_score(X, other) == pytest.approx(
+            davies_bouldin_score(X, labels), rel=1e-14
+        )
 
 
 def test_input_types_float32_lists_dataframe():
@@ -174,8 +185,9 @@ def test_input_types_float32_lists_dataframe():
     np.testing.assert_array_equal(silhouette_samples(np.asfortranarray(X), labels), reference)
     # float32 input is computed in float64 (from the float32 values).
     X32 = X.astype(np.float32)
-    np.testing.assert_array_equal(silhouette_samples(X32, labels),
-                                  silhouette_samples(X32.astype(np.float64), labels))
+    np.testing.assert_array_equal(
+        silhouette_samples(X32, labels), silhouette_samples(X32.astype(np.float64), labels)
+    )
     read_only = X.copy()
     read_only.flags.writeable = False
     np.testing.assert_array_equal(silhouette_samples(read_only, labels), reference)
@@ -190,12 +202,14 @@ def test_silhouette_sample_size_follows_sklearn():
         theirs = sk_metrics.silhouette_score(X, labels, sample_size=sample_size, random_state=seed)
         assert ours == pytest.approx(theirs, abs=ATOL_SCORE)
     ours = silhouette_score(X, labels, sample_size=700, random_state=np.random.RandomState(3))
-    theirs = sk_metrics.silhouette_score(X, labels, sample_size=700,
-                                         random_state=np.random.RandomState(3))
+    theirs = sk_metrics.silhouette_score(
+        X, labels, sample_size=700, random_state=np.random.RandomState(3)
+    )
     assert ours == pytest.approx(theirs, abs=ATOL_SCORE)
     # Larger than n: every sample, like scikit-learn.
     assert silhouette_score(X, labels, sample_size=10**6, random_state=0) == pytest.approx(
-        silhouette_score(X, labels), abs=1e-14)
+        silhouette_score(X, labels), abs=1e-14
+    )
 
 
 def test_constant_data_gives_documented_values():
@@ -219,8 +233,9 @@ def test_adjusted_rand_matches_sklearn():
         b = rng.randint(0, rng.randint(1, 12), size=n)
         if rng.rand() < 0.3:  # correlated labellings
             b = np.where(rng.rand(n) < 0.7, a, b)
-        assert adjusted_rand_score(a, b) == pytest.approx(sk_metrics.adjusted_rand_score(a, b),
-                                                          abs=1e-14)
+        assert adjusted_rand_score(a, b) == pytest.approx(
+            sk_metrics.adjusted_rand_score(a, b), abs=1e-14
+        )
         assert adjusted_rand_score(a, b) == adjusted_rand_score(b, a)
 
 
@@ -248,8 +263,9 @@ def test_adjusted_rand_large_n_no_overflow():
     rng = np.random.RandomState(14)
     a = rng.randint(0, 3, size=200_000)
     b = np.where(rng.rand(200_000) < 0.9, a, rng.randint(0, 3, size=200_000))
-    assert adjusted_rand_score(a, b) == pytest.approx(sk_metrics.adjusted_rand_score(a, b),
-                                                      abs=1e-14)
+    assert adjusted_rand_score(a, b) == pytest.approx(
+        sk_metrics.adjusted_rand_score(a, b), abs=1e-14
+    )
 
 
 @settings(deadline=None)
@@ -268,8 +284,9 @@ def test_silhouette_invariances(seed, n_samples, n_clusters):
     assert ((values >= -1) & (values <= 1)).all()
     # Reordering the rows reorders the values; renaming clusters changes nothing.
     order = rng.permutation(n_samples)
-    np.testing.assert_allclose(silhouette_samples(X[order], labels[order]), values[order],
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        silhouette_samples(X[order], labels[order]), values[order], rtol=0, atol=1e-12
+    )
     np.testing.assert_array_equal(silhouette_samples(X, 10 - labels), values)
     # Translating or uniformly scaling X changes no score (up to rounding).
     np.testing.assert_allclose(silhouette_samples(3.0 * X + 5.0, labels), values, atol=1e-12)
@@ -299,8 +316,12 @@ def test_bitwise_identical_for_any_thread_count():
         env = {**os.environ, "NUMBA_NUM_THREADS": str(threads)}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPOSITORY), env.get("PYTHONPATH")]))
         completed = subprocess.run(
-            [sys.executable, "-c", THREADS_SCRIPT], env=env, capture_output=True, text=True,
-            timeout=300, cwd=REPOSITORY,
+            [sys.executable, "-c", THREADS_SCRIPT],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=REPOSITORY,
         )
         assert completed.returncode == 0, completed.stderr
         used, digest = completed.stdout.split()
@@ -372,14 +393,20 @@ def test_adjusted_rand_bad_input():
 
 
 def test_exported_from_package():
-    for name in ["silhouette_score", "silhouette_samples", "calinski_harabasz_score",
-                 "davies_bouldin_score", "adjusted_rand_score"]:
+    for name in [
+        "silhouette_score",
+        "silhouette_samples",
+        "calinski_harabasz_score",
+        "davies_bouldin_score",
+        "adjusted_rand_score",
+    ]:
         assert name in kmeans_core.__all__
         assert getattr(kmeans_core, name) is getattr(kmeans_core._metrics, name)
 
 
 def test_docstring_examples():
-    failures, attempted = doctest.testmod(kmeans_core._metrics,
-                                          optionflags=doctest.NORMALIZE_WHITESPACE)
+    failures, attempted = doctest.testmod(
+        kmeans_core._metrics, optionflags=doctest.NORMALIZE_WHITESPACE
+    )
     assert attempted > 0
     assert failures == 0

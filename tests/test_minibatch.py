@@ -53,11 +53,11 @@ def assert_same_fit(ours, theirs, dtype):
 FIT_CASES = [
     (2_000, 2, 8, 256, None),
     (3_000, 8, 32, 1024, None),
-    (1_500, 3, 20, 16, None),        # batches smaller than k
-    (3_000, 5, 200, 1024, None),     # k > 102
-    (2_500, 4, 150, 64, 2_000),      # k > 102 and batches smaller than k
+    (1_500, 3, 20, 16, None),  # batches smaller than k
+    (3_000, 5, 200, 1024, None),  # k > 102
+    (2_500, 4, 150, 64, 2_000),  # k > 102 and batches smaller than k
     (800, 16, 10, 100, None),
-    (3_000, 64, 40, 1024, None),     # float32 at d=64: only scikit-learn's own BLAS call matched
+    (3_000, 64, 40, 1024, None),  # float32 at d=64: only scikit-learn's own BLAS call matched
 ]
 
 
@@ -66,7 +66,12 @@ FIT_CASES = [
 @pytest.mark.parametrize("seed", range(4))
 def test_fit_matches_sklearn(n, d, k, batch_size, init_size, dtype, seed):
     X = make_blobs(n, d, max(k // 4, 2), seed=seed, dtype=dtype)
-    params = {"n_clusters": k, "batch_size": batch_size, "init_size": init_size, "random_state": seed}
+    params = {
+        "n_clusters": k,
+        "batch_size": batch_size,
+        "init_size": init_size,
+        "random_state": seed,
+    }
     assert_same_fit(MiniBatchKMeans(**params).fit(X), sklearn_fit(X, **params), dtype)
 
 
@@ -81,17 +86,21 @@ def test_weighted_fit_matches_sklearn(dtype, seed):
     assert_same_fit(ours, sklearn_fit(X, weights, **params), dtype)
 
 
-@pytest.mark.parametrize("params", [
-    {"tol": 1e-3},                                  # stops on the center change
-    {"max_no_improvement": None, "max_iter": 3},       # runs the whole step budget
-    {"max_no_improvement": 0},                      # stops at step 2
-    {"init": "random"},                             # n_init="auto" -> 3 inits
-    {"init": "random", "n_init": 2, "init_size": 40},
-    {"reassignment_ratio": 0.0},
-    {"reassignment_ratio": 0.5},                    # many reassignments
-    {"compute_labels": False},
-    {"batch_size": 5_000},                          # capped at n_samples
-], ids=lambda p: "-".join(f"{k}={v}" for k, v in p.items()))
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"tol": 1e-3},  # stops on the center change
+        {"max_no_improvement": None, "max_iter": 3},  # runs the whole step budget
+        {"max_no_improvement": 0},  # stops at step 2
+        {"init": "random"},  # n_init="auto" -> 3 inits
+        {"init": "random", "n_init": 2, "init_size": 40},
+        {"reassignment_ratio": 0.0},
+        {"reassignment_ratio": 0.5},  # many reassignments
+        {"compute_labels": False},
+        {"batch_size": 5_000},  # capped at n_samples
+    ],
+    ids=lambda p: "-".join(f"{k}={v}" for k, v in p.items()),
+)
 @pytest.mark.parametrize("seed", range(3))
 def test_parameters_match_sklearn(params, seed):
     X = make_blobs(1_500, 4, 8, seed=seed)
@@ -135,17 +144,20 @@ def sklearn_stream(model, batches, weights=None):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("n, d, k, rows_per_batch", [
-    (4_000, 2, 8, 500),
-    (4_000, 8, 32, 1_000),   # first batch > 3 * batch_size... no: batch_size=100 below
-    (6_000, 3, 120, 600),    # k > 102
-    (3_000, 4, 30, 20),      # later batches smaller than k
-])
+@pytest.mark.parametrize(
+    "n, d, k, rows_per_batch",
+    [
+        (4_000, 2, 8, 500),
+        (4_000, 8, 32, 1_000),  # first batch > 3 * batch_size... no: batch_size=100 below
+        (6_000, 3, 120, 600),  # k > 102
+        (3_000, 4, 30, 20),  # later batches smaller than k
+    ],
+)
 @pytest.mark.parametrize("weighted", [False, True])
 def test_partial_fit_stream_matches_sklearn(n, d, k, rows_per_batch, dtype, weighted):
     X = make_blobs(n, d, 6, seed=n + d, dtype=dtype)
     first = max(rows_per_batch, k)
-    batches = [X[:first]] + [X[s:s + rows_per_batch] for s in range(first, n, rows_per_batch)]
+    batches = [X[:first]] + [X[s : s + rows_per_batch] for s in range(first, n, rows_per_batch)]
     weights = None
     if weighted:
         rng = np.random.RandomState(1)
@@ -169,8 +181,8 @@ def test_partial_fit_after_fit_continues_like_sklearn():
     ours = MiniBatchKMeans(**params).fit(X)
     theirs = sklearn_fit(X, **params)
     for start in range(0, 1_000, 250):
-        ours.partial_fit(X[start:start + 250])
-    sklearn_stream(theirs, [X[s:s + 250] for s in range(0, 1_000, 250)])
+        ours.partial_fit(X[start : start + 250])
+    sklearn_stream(theirs, [X[s : s + 250] for s in range(0, 1_000, 250)])
     np.testing.assert_array_equal(ours.cluster_centers_, theirs.cluster_centers_)
     assert ours.n_steps_ == theirs.n_steps_
     assert ours.n_iter_ == theirs.n_iter_  # set by fit only
@@ -217,10 +229,13 @@ def test_row_sampler_equals_random_state_choice(n, weights):
 # --- determinism and the estimator contract ----------------------------------
 
 
-@pytest.mark.parametrize("n, d, k", [
-    (40_000, 3, 6),   # above the one-thread threshold of threads_for
-    (20_000, 64, 40),  # BLAS-heavy labels, final pass over X on several threads
-])
+@pytest.mark.parametrize(
+    "n, d, k",
+    [
+        (40_000, 3, 6),  # above the one-thread threshold of threads_for
+        (20_000, 64, 40),  # BLAS-heavy labels, final pass over X on several threads
+    ],
+)
 def test_same_bits_for_any_thread_count(n, d, k):
     import numba
 
@@ -233,10 +248,19 @@ def test_same_bits_for_any_thread_count(n, d, k):
             model = MiniBatchKMeans(k, batch_size=1024, random_state=0).fit(X)
             streamed = MiniBatchKMeans(k, random_state=0)
             for start in range(0, n, n // 4):
-                streamed.partial_fit(X[start:start + n // 4])
-            results.append((model.cluster_centers_, model.labels_, streamed.cluster_centers_,
-                            streamed.labels_, model.inertia_, model.n_steps_, model.score(X),
-                            streamed.inertia_))
+                streamed.partial_fit(X[start : start + n // 4])
+            results.append(
+                (
+                    model.cluster_centers_,
+                    model.labels_,
+                    streamed.cluster_centers_,
+                    streamed.labels_,
+                    model.inertia_,
+                    model.n_steps_,
+                    model.score(X),
+                    streamed.inertia_,
+                )
+            )
     finally:
         numba.set_num_threads(previous)
     for other in results[1:]:
@@ -272,19 +296,22 @@ def test_dataframe_feature_names_and_input_never_modified():
         model.predict(X)
 
 
-@pytest.mark.parametrize("params, match", [
-    ({"batch_size": 0}, "batch_size"),
-    ({"max_iter": 0}, "max_iter"),
-    ({"tol": -1.0}, "tol"),
-    ({"max_no_improvement": -1}, "max_no_improvement"),
-    ({"init_size": 0}, "init_size"),
-    ({"reassignment_ratio": -0.1}, "reassignment_ratio"),
-    ({"n_init": 0}, "n_init"),
-    ({"n_init": "many"}, "n_init"),
-    ({"init": "kmeans"}, "init"),
-    ({"compute_labels": "yes"}, "compute_labels"),
-    ({"n_clusters": 0}, "n_clusters"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"batch_size": 0}, "batch_size"),
+        ({"max_iter": 0}, "max_iter"),
+        ({"tol": -1.0}, "tol"),
+        ({"max_no_improvement": -1}, "max_no_improvement"),
+        ({"init_size": 0}, "init_size"),
+        ({"reassignment_ratio": -0.1}, "reassignment_ratio"),
+        ({"n_init": 0}, "n_init"),
+        ({"n_init": "many"}, "n_init"),
+        ({"init": "kmeans"}, "init"),
+        ({"compute_labels": "yes"}, "compute_labels"),
+        ({"n_clusters": 0}, "n_clusters"),
+    ],
+)
 def test_bad_parameters_name_the_parameter(params, match):
     with pytest.raises(ValueError, match=match):
         MiniBatchKMeans(**params).fit(make_blobs(50, 2, 2))
@@ -302,8 +329,9 @@ def test_bad_input_is_a_clear_value_error():
 
 
 def test_docstring_examples():
-    failures, attempted = doctest.testmod(kmeans_core._minibatch,
-                                          optionflags=doctest.NORMALIZE_WHITESPACE)
+    failures, attempted = doctest.testmod(
+        kmeans_core._minibatch, optionflags=doctest.NORMALIZE_WHITESPACE
+    )
     assert attempted > 0
     assert failures == 0
 
@@ -321,12 +349,16 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Estimator MiniBatchKMeans does not inherit")
     _COMMON_CHECKS = []
     for _estimator, _check in estimator_checks_generator(
-            MiniBatchKMeans(n_init=2, batch_size=10, max_iter=20), legacy=True):
+        MiniBatchKMeans(n_init=2, batch_size=10, max_iter=20), legacy=True
+    ):
         _name = getattr(_check, "func", _check).__name__
         if "array_api" in _name:
             continue
-        _marks = ([pytest.mark.xfail(strict=True, reason=EXPECTED_FAILED_CHECKS[_name])]
-                  if _name in EXPECTED_FAILED_CHECKS else [])
+        _marks = (
+            [pytest.mark.xfail(strict=True, reason=EXPECTED_FAILED_CHECKS[_name])]
+            if _name in EXPECTED_FAILED_CHECKS
+            else []
+        )
         _COMMON_CHECKS.append(pytest.param(_estimator, _check, id=_name, marks=_marks))
 
 
@@ -350,9 +382,10 @@ def manual_stream(batches, **params):
 def test_partial_fit_stream_over_arrays_and_max_rows():
     X = make_blobs(3_000, 3, 4, seed=5)
     params = {"n_clusters": 4, "random_state": 0}
-    expected = manual_stream([X[s:s + 500] for s in range(0, 3_000, 500)], **params)
-    streamed = partial_fit_stream(MiniBatchKMeans(**params),
-                                  (X[s:s + 1_000] for s in range(0, 3_000, 1_000)), max_rows=500)
+    expected = manual_stream([X[s : s + 500] for s in range(0, 3_000, 500)], **params)
+    streamed = partial_fit_stream(
+        MiniBatchKMeans(**params), (X[s : s + 1_000] for s in range(0, 3_000, 1_000)), max_rows=500
+    )
     np.testing.assert_array_equal(streamed.cluster_centers_, expected.cluster_centers_)
     assert streamed.n_steps_ == 6
     with pytest.raises(ValueError, match="no data"):
@@ -368,17 +401,20 @@ def test_partial_fit_stream_over_a_csv_read_in_chunks(tmp_path):
     path = tmp_path / "big.csv"
     frame.to_csv(path, index=False, float_format="%.17g")
     params = {"n_clusters": 4, "random_state": 1}
-    model = partial_fit_stream(MiniBatchKMeans(**params), pd.read_csv(path, chunksize=800),
-                               sample_weight="w")
+    model = partial_fit_stream(
+        MiniBatchKMeans(**params), pd.read_csv(path, chunksize=800), sample_weight="w"
+    )
     expected = MiniBatchKMeans(**params)
     for s in range(0, 2_400, 800):
-        expected.partial_fit(frame[["a", "b", "c"]].iloc[s:s + 800],
-                             sample_weight=weights[s:s + 800])
+        expected.partial_fit(
+            frame[["a", "b", "c"]].iloc[s : s + 800], sample_weight=weights[s : s + 800]
+        )
     np.testing.assert_array_equal(model.cluster_centers_, expected.cluster_centers_)
     assert list(model.feature_names_in_) == ["a", "b", "c"]
     with pytest.raises(ValueError, match="no such column"):
-        partial_fit_stream(MiniBatchKMeans(2), pd.read_csv(path, chunksize=800),
-                           sample_weight="weight")
+        partial_fit_stream(
+            MiniBatchKMeans(2), pd.read_csv(path, chunksize=800), sample_weight="weight"
+        )
 
 
 def test_partial_fit_stream_over_dask_blocks():
@@ -387,7 +423,7 @@ def test_partial_fit_stream_over_dask_blocks():
     params = {"n_clusters": 4, "random_state": 2}
     blocks = da.from_array(X, chunks=(500, 2))  # two column blocks per row block
     model = partial_fit_stream(MiniBatchKMeans(**params), blocks)
-    expected = manual_stream([X[s:s + 500] for s in range(0, 2_000, 500)], **params)
+    expected = manual_stream([X[s : s + 500] for s in range(0, 2_000, 500)], **params)
     np.testing.assert_array_equal(model.cluster_centers_, expected.cluster_centers_)
     assert model.n_steps_ == 4
 

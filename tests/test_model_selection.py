@@ -59,8 +59,10 @@ KNOWN_KNEES = [
 def test_piecewise_linear_knees(curve, direction, y, knee):
     assert find_knee(K, y, curve=curve, direction=direction) == knee
     # Units do not matter (min-max normalisation), nor a shift of x.
-    assert find_knee(K * 3.0 + 7, np.array(y) * 1e6 - 5, curve=curve, direction=direction) == \
-        knee * 3.0 + 7
+    assert (
+        find_knee(K * 3.0 + 7, np.array(y) * 1e6 - 5, curve=curve, direction=direction)
+        == knee * 3.0 + 7
+    )
 
 
 def test_reciprocal_curve():
@@ -123,8 +125,9 @@ def test_kneedle_matches_kneed():
         online = bool(rng.randint(2))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # kneed warns when it finds no knee
-            expected = kneed.KneeLocator(x, y, S=S, curve=curve, direction=direction,
-                                         online=online).knee
+            expected = kneed.KneeLocator(
+                x, y, S=S, curve=curve, direction=direction, online=online
+            ).knee
         ours = find_knee(x, y, S=S, curve=curve, direction=direction, online=online)
         if expected is None:
             assert ours is None
@@ -167,12 +170,14 @@ def test_elbow_is_the_inertia_of_each_fit():
 def test_elbow_honours_restarts_weights_and_kmeans_params():
     X, _ = square_blobs(k=5, spread=4.0, seed=2)
     weights = np.random.RandomState(0).uniform(0.5, 2, len(X))
-    ks, wcss = elbow(X, [6, 2, 4], sample_weight=weights, random_state=3, n_init=4, init="random",
-                     max_iter=50)
+    ks, wcss = elbow(
+        X, [6, 2, 4], sample_weight=weights, random_state=3, n_init=4, init="random", max_iter=50
+    )
     np.testing.assert_array_equal(ks, [2, 4, 6])  # sorted
     expected = [
         KMeans(k, random_state=3, n_init=4, init="random", max_iter=50)
-        .fit(X, sample_weight=weights).inertia_
+        .fit(X, sample_weight=weights)
+        .inertia_
         for k in (2, 4, 6)
     ]
     np.testing.assert_array_equal(wcss, expected)
@@ -206,10 +211,12 @@ def test_choose_k_result_contents():
             assert all(np.isnan(values[position]) for values in result.scores.values())
         else:
             assert result.scores["silhouette"][position] == silhouette_score(X, model.labels_)
-            assert result.scores["davies_bouldin"][position] == \
-                kmeans_core.davies_bouldin_score(X, model.labels_)
-            assert result.scores["calinski_harabasz"][position] == \
-                kmeans_core.calinski_harabasz_score(X, model.labels_)
+            assert result.scores["davies_bouldin"][position] == kmeans_core.davies_bouldin_score(
+                X, model.labels_
+            )
+            assert result.scores["calinski_harabasz"][
+                position
+            ] == kmeans_core.calinski_harabasz_score(X, model.labels_)
     assert kmeans_core.adjusted_rand_score(truth, result.models[result.k].labels_) == 1.0
     frame = result.to_frame()
     assert list(frame.columns) == ["inertia", "silhouette", "davies_bouldin", "calinski_harabasz"]
@@ -218,8 +225,9 @@ def test_choose_k_result_contents():
 
 def test_choose_k_silhouette_sample_size_uses_the_same_subset_for_every_k():
     X, _ = square_blobs(k=3, per_cluster=100, spread=6.0, seed=6)
-    result = choose_k(X, range(2, 6), method="silhouette", silhouette_sample_size=120,
-                      random_state=4)
+    result = choose_k(
+        X, range(2, 6), method="silhouette", silhouette_sample_size=120, random_state=4
+    )
     for position, k in enumerate(result.k_values):
         labels = result.models[k].labels_
         assert result.scores["silhouette"][position] == pytest.approx(
@@ -297,7 +305,9 @@ def test_plot():
     axes = result.plot()
     assert len(axes) == 3  # inertia, gap (with its error bars), silhouette
     assert [ax.get_ylabel() for ax in axes] == [
-        "WCSS (inertia)", "gap statistic", "mean silhouette"
+        "WCSS (inertia)",
+        "gap statistic",
+        "mean silhouette",
     ]
     for ax in axes:  # chosen k marked on every panel
         assert any(list(line.get_xdata()) == [3, 3] for line in ax.get_lines())
@@ -355,8 +365,9 @@ def test_constant_data_and_too_few_distinct_points():
     with pytest.raises(ValueError, match="k=5 but X has only 3 distinct rows"):
         choose_k(X, range(1, 6))
     with pytest.raises(ValueError, match="NaN or infinity"):
-        choose_k(np.array([[0.0, 1.0], [np.nan, 2.0], [3.0, 3.0]]), range(1, 3),
-                 method="silhouette")
+        choose_k(
+            np.array([[0.0, 1.0], [np.nan, 2.0], [3.0, 3.0]]), range(1, 3), method="silhouette"
+        )
 
 
 def test_gap_statistic_and_elbow_bad_input():

@@ -25,9 +25,16 @@ def _data(n_samples, n_features, offset, seed):
     return (X + offset).astype(np.float32)
 
 
-@pytest.mark.parametrize("n_samples, n_features, n_clusters", [
-    (50, 2, 5), (700, 3, 8), (3_000, 8, 12), (2_500, 40, 6), (1_500, 130, 4),
-])
+@pytest.mark.parametrize(
+    "n_samples, n_features, n_clusters",
+    [
+        (50, 2, 5),
+        (700, 3, 8),
+        (3_000, 8, 12),
+        (2_500, 40, 6),
+        (1_500, 130, 4),
+    ],
+)
 @pytest.mark.parametrize("offset", [0.0, 1e3])
 def test_float32_seeds_are_sklearns(n_samples, n_features, n_clusters, offset):
     X = _data(n_samples, n_features, offset, seed=n_features)
@@ -54,8 +61,12 @@ def test_float32_cumsum_search_is_numpys():
     weights = rng.uniform(0.5, 2.0, 5_000).astype(np.float32)
     closest = (rng.exponential(size=5_000) * (rng.uniform(size=5_000) > 0.3)).astype(np.float32)
     cumulative = np.cumsum(weights * closest)
-    targets = np.concatenate([rng.uniform(size=20) * cumulative[-1],
-                              cumulative[[0, 17, 4_000]].astype(np.float64),  # exact hits
-                              [cumulative[-1] * 1.0001]])  # past the end (rounding)
+    targets = np.concatenate(
+        [
+            rng.uniform(size=20) * cumulative[-1],
+            cumulative[[0, 17, 4_000]].astype(np.float64),  # exact hits
+            [cumulative[-1] * 1.0001],
+        ]
+    )  # past the end (rounding)
     expected = np.minimum(np.searchsorted(cumulative, targets), 4_999)
     np.testing.assert_array_equal(float32_cumsum_search(weights, closest, targets), expected)

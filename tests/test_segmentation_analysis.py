@@ -94,9 +94,12 @@ def test_results_are_in_original_units(result):
     values = result.feature_values
     for segment in result.segments:
         members = values[result.labels == segment.number]
-        np.testing.assert_allclose(segment.centroid.to_numpy(), members.mean().to_numpy(), rtol=1e-9)
+        np.testing.assert_allclose(
+            segment.centroid.to_numpy(), members.mean().to_numpy(), rtol=1e-9
+        )
         assert result.profile.loc[segment.number, "Annual Income (k$) mean"] == pytest.approx(
-            segment.centroid["Annual Income (k$)"])
+            segment.centroid["Annual Income (k$)"]
+        )
 
 
 def test_profile_table(result):
@@ -105,8 +108,15 @@ def test_profile_table(result):
     assert profile["Name"].tolist() == CLASSIC_NAMES
     assert profile["Customers"].sum() == 200
     assert profile["Share"].sum() == pytest.approx(1.0)
-    for column in ("Annual Income (k$) median", "Spending Score (1-100) median", "Age mean",
-                   "Age median", "Age <30 share", "Female share", "Male share"):
+    for column in (
+        "Annual Income (k$) median",
+        "Spending Score (1-100) median",
+        "Age mean",
+        "Age median",
+        "Age <30 share",
+        "Female share",
+        "Male share",
+    ):
         assert column in profile.columns
     shares = profile[["Age <30 share", "Age 30-49 share", "Age 50+ share"]].sum(axis=1)
     np.testing.assert_allclose(shares, 1.0)
@@ -158,11 +168,19 @@ def test_fixed_k_still_reports_the_curves(synthetic):
 
 
 def test_age_and_gender_features(synthetic):
-    result = segment_customers(synthetic, features=["income", "spending", "age", "gender"], k=5, **QUICK)
+    result = segment_customers(
+        synthetic, features=["income", "spending", "age", "gender"], k=5, **QUICK
+    )
     assert [f.column for f in result.features] == [
-        "Annual Income (k$)", "Spending Score (1-100)", "Age", "Gender"]
+        "Annual Income (k$)",
+        "Spending Score (1-100)",
+        "Age",
+        "Gender",
+    ]
     assert len(set(result.names)) == 5
-    assert all(name.startswith(("Low Income", "Average Income", "High Income")) for name in result.names)
+    assert all(
+        name.startswith(("Low Income", "Average Income", "High Income")) for name in result.names
+    )
     assert result.model.predict(synthetic).tolist() == result.labels.tolist()
 
 
@@ -201,7 +219,9 @@ def test_parameter_errors_name_the_parameter(synthetic, kwargs, message):
 
 
 def test_small_tables():
-    frame = pd.DataFrame({"Annual Income (k$)": [10, 80, 20], "Spending Score (1-100)": [90, 10, 85]})
+    frame = pd.DataFrame(
+        {"Annual Income (k$)": [10, 80, 20], "Spending Score (1-100)": [90, 10, 85]}
+    )
     result = segment_customers(frame, k=2)
     assert result.k == 2 and sorted(s.size for s in result.segments) == [1, 2]
     with pytest.raises(SegmentationError, match="needs at least 3 values of k"):

@@ -55,8 +55,22 @@ def test_demo_writes_the_report_and_prints_the_summary(tmp_path, capsys):
 def test_run_then_assign(tmp_path, customers_csv, capsys):
     out = tmp_path / "report"
     status, stdout, err = run(
-        ["run", customers_csv, "--features", "income,spending", "--k", "5", "--out", out,
-         "--no-plots", "--progress", "--n-init", "2"], capsys)
+        [
+            "run",
+            customers_csv,
+            "--features",
+            "income,spending",
+            "--k",
+            "5",
+            "--out",
+            out,
+            "--no-plots",
+            "--progress",
+            "--n-init",
+            "2",
+        ],
+        capsys,
+    )
     assert status == 0, err
     assert "fitting K-Means" in err and "done in" in err
     assert "k = 5 was requested" in stdout
@@ -65,7 +79,9 @@ def test_run_then_assign(tmp_path, customers_csv, capsys):
     new_csv = tmp_path / "new.csv"
     new.to_csv(new_csv, index=False)
     assigned_csv = tmp_path / "assigned.csv"
-    status, stdout, err = run(["assign", out / "model.json", new_csv, "--out", assigned_csv], capsys)
+    status, stdout, err = run(
+        ["assign", out / "model.json", new_csv, "--out", assigned_csv], capsys
+    )
     assert status == 0, err
     assigned = pd.read_csv(assigned_csv)
     assert len(assigned) == 9 and set(assigned["Segment"]) <= {1, 2, 3, 4, 5}
@@ -79,8 +95,13 @@ def test_run_then_assign(tmp_path, customers_csv, capsys):
     ("edit", "extra", "message"),
     [
         (lambda f: f.drop(columns="Spending Score (1-100)"), [], "no income and spending-score"),
-        (lambda f: f.astype({"Age": object}).assign(Age=lambda g: g["Age"].where(g.index != 4, "x")),
-         ["--features", "income", "age"], "'Age' has non-numeric values ('x') at row 5"),
+        (
+            lambda f: f.astype({"Age": object}).assign(
+                Age=lambda g: g["Age"].where(g.index != 4, "x")
+            ),
+            ["--features", "income", "age"],
+            "'Age' has non-numeric values ('x') at row 5",
+        ),
         (lambda f: f.assign(CustomerID=1), [], "repeated ID"),
         (lambda f: f.head(1), [], "only 1 row"),
         (lambda f: f, ["--features", "Loyalty"], "feature 'Loyalty' is not a column"),
@@ -105,11 +126,14 @@ def test_data_quality_warnings_go_to_stderr(tmp_path, capsys):
     frame.loc[0, "Spending Score (1-100)"] = 150
     path = tmp_path / "odd.csv"
     frame.to_csv(path, index=False)
-    status, _, err = run(["run", path, "--out", tmp_path / "o", "--no-plots", "--k", "3", "--n-init", "2"],
-                         capsys)
+    status, _, err = run(
+        ["run", path, "--out", tmp_path / "o", "--no-plots", "--k", "3", "--n-init", "2"], capsys
+    )
     assert status == 0
-    assert err.strip() == ("kmeans-segment: warning: column 'Spending Score (1-100)' has 1 value(s) "
-                           "outside its stated range 1-100 at row 1; they are kept")
+    assert err.strip() == (
+        "kmeans-segment: warning: column 'Spending Score (1-100)' has 1 value(s) "
+        "outside its stated range 1-100 at row 1; they are kept"
+    )
     status, _, err = run(["run", path, "--out", tmp_path / "p", "--strict"], capsys)
     assert status == 2 and "outside its stated range" in err
 
@@ -121,9 +145,25 @@ def test_assign_errors(tmp_path, capsys, customers_csv):
 
 def test_python_dash_m_segmentation(tmp_path):
     completed = subprocess.run(
-        [sys.executable, "-m", "segmentation", "demo", "--customers", "80", "--k", "3",
-         "--n-init", "2", "--no-plots", "--out", str(tmp_path / "d")],
-        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "segmentation",
+            "demo",
+            "--customers",
+            "80",
+            "--k",
+            "3",
+            "--n-init",
+            "2",
+            "--no-plots",
+            "--out",
+            str(tmp_path / "d"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
     )
     assert completed.returncode == 0, completed.stderr
     assert "3 segments among 80 customers" in completed.stdout
@@ -134,8 +174,9 @@ def test_mall_customers_from_the_command_line(tmp_path, capsys):
     if not path.is_file():
         pytest.skip(f"{path} is not present")
     # The library test checks the defaults; three restarts find the same optimum here.
-    status, stdout, err = run(["run", path, "--out", tmp_path / "mall", "--n-init", "3",
-                               "--compare-hierarchical"], capsys)
+    status, stdout, err = run(
+        ["run", path, "--out", tmp_path / "mall", "--n-init", "3", "--compare-hierarchical"], capsys
+    )
     assert status == 0, err
     assert "5 segments among 200 customers" in stdout
     assert "Low Income, High Spending" in stdout

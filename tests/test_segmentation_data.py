@@ -155,7 +155,10 @@ def test_default_features_are_income_and_spending(classic):
 def test_age_and_gender_on_request(classic):
     matrix = build_features(load_customers(classic), ["income", "spending", "age", "gender"])
     assert list(matrix.values.columns) == [
-        "Annual Income (k$)", "Spending Score (1-100)", "Age", "Gender=Female",
+        "Annual Income (k$)",
+        "Spending Score (1-100)",
+        "Age",
+        "Gender=Female",
     ]
     expected = (classic["Gender"] == "Female").astype(float).to_numpy()
     np.testing.assert_array_equal(matrix.values["Gender=Female"].to_numpy(), expected)
@@ -163,7 +166,11 @@ def test_age_and_gender_on_request(classic):
 
 def test_gender_spellings_are_unified():
     frame = pd.DataFrame(
-        {"Income": [10, 20, 30, 40], "Spending Score": [1, 2, 3, 4], "Sex": ["M", "f", " Female", "male"]}
+        {
+            "Income": [10, 20, 30, 40],
+            "Spending Score": [1, 2, 3, 4],
+            "Sex": ["M", "f", " Female", "male"],
+        }
     )
     matrix = build_features(load_customers(frame), ["income", "gender"])
     assert matrix.features[1].categories == ("Female", "Male")
@@ -172,19 +179,26 @@ def test_gender_spellings_are_unified():
 
 def test_missing_feature_column_is_named_with_the_columns_present(classic):
     table = load_customers(classic)
-    with pytest.raises(SegmentationError, match=r"feature 'Loyalty' is not a column.*columns present: "
-                                                r"CustomerID, Gender, Age"):
+    with pytest.raises(
+        SegmentationError,
+        match=r"feature 'Loyalty' is not a column.*columns present: "
+        r"CustomerID, Gender, Age",
+    ):
         build_features(table, ["income", "Loyalty"])
 
 
 def test_keyword_for_an_absent_column_is_explained():
     frame = pd.DataFrame({"Income": [1, 2, 3], "Spending Score": [4, 5, 6]})
-    with pytest.raises(SegmentationError, match="asks for the age column, but no column was recognised"):
+    with pytest.raises(
+        SegmentationError, match="asks for the age column, but no column was recognised"
+    ):
         build_features(load_customers(frame), ["age"])
 
 
 def test_tables_without_the_classic_columns_must_name_features():
-    frame = pd.DataFrame({"Fresh": [1.0, 2.0, 3.0], "Milk": [3.0, 1.0, 2.0], "Region": ["a", "b", "c"]})
+    frame = pd.DataFrame(
+        {"Fresh": [1.0, 2.0, 3.0], "Milk": [3.0, 1.0, 2.0], "Region": ["a", "b", "c"]}
+    )
     with pytest.raises(SegmentationError, match="numeric columns present: Fresh, Milk"):
         build_features(load_customers(frame))
     matrix = build_features(load_customers(frame), ["Fresh", "milk"])
@@ -193,15 +207,20 @@ def test_tables_without_the_classic_columns_must_name_features():
 
 
 def test_the_id_column_is_never_a_feature(classic):
-    with pytest.raises(SegmentationError, match="customer-ID column 'CustomerID'; IDs are never a feature"):
+    with pytest.raises(
+        SegmentationError, match="customer-ID column 'CustomerID'; IDs are never a feature"
+    ):
         build_features(load_customers(classic), ["CustomerID", "income"])
 
 
 def test_non_numeric_values_name_column_and_rows(classic):
     frame = classic.astype({"Age": "object"})
     frame.loc[[4, 9], "Age"] = ["forty", "?"]
-    with pytest.raises(SegmentationError, match=r"column 'Age' has non-numeric values \('forty', '\?'\) "
-                                                r"at rows 5, 10"):
+    with pytest.raises(
+        SegmentationError,
+        match=r"column 'Age' has non-numeric values \('forty', '\?'\) "
+        r"at rows 5, 10",
+    ):
         build_features(load_customers(frame), ["income", "age"])
 
 
@@ -209,7 +228,9 @@ def test_non_numeric_values_in_a_csv_file(tmp_path, classic):
     frame = classic.astype({"Annual Income (k$)": "object"})
     frame.loc[11, "Annual Income (k$)"] = "n.a."
     path = write_csv(tmp_path, frame)
-    with pytest.raises(SegmentationError, match=r"'Annual Income \(k\$\)' has non-numeric values.*row 12"):
+    with pytest.raises(
+        SegmentationError, match=r"'Annual Income \(k\$\)' has non-numeric values.*row 12"
+    ):
         build_features(load_customers(path))
 
 
@@ -217,8 +238,11 @@ def test_missing_values_are_refused_with_count_and_rows(classic):
     frame = classic.astype({"Spending Score (1-100)": "float64"})
     frame.loc[[0, 17], "Spending Score (1-100)"] = np.nan
     table = load_customers(frame)
-    with pytest.raises(SegmentationError, match=r"2 customer\(s\) have missing values in "
-                                                r"'Spending Score \(1-100\)' \(2\) at rows 1, 18"):
+    with pytest.raises(
+        SegmentationError,
+        match=r"2 customer\(s\) have missing values in "
+        r"'Spending Score \(1-100\)' \(2\) at rows 1, 18",
+    ):
         build_features(table)
 
 
@@ -249,8 +273,10 @@ def test_out_of_range_values_warn_by_default_and_fail_when_strict(classic):
     with pytest.warns(DataQualityWarning) as caught:
         matrix = build_features(load_customers(frame))
     messages = [str(w.message) for w in caught]
-    assert any("'Spending Score (1-100)' has 1 value(s) outside its stated range 1-100 at row 3" in m
-               for m in messages)
+    assert any(
+        "'Spending Score (1-100)' has 1 value(s) outside its stated range 1-100 at row 3" in m
+        for m in messages
+    )
     assert any("'Annual Income (k$)' has 1 value(s) negative at row 7" in m for m in messages)
     assert len(matrix.table.notes) == 2
     with pytest.raises(SegmentationError, match="outside its stated range 1-100"):
@@ -280,7 +306,10 @@ def test_features_listed_twice_are_used_once(classic):
 
 
 def test_encoding_new_customers_checks_columns_and_categories(classic):
-    features = [Feature("Annual Income (k$)", "income"), Feature("Gender", "gender", ("Female", "Male"))]
+    features = [
+        Feature("Annual Income (k$)", "income"),
+        Feature("Gender", "gender", ("Female", "Male")),
+    ]
     encoded = encode_for_model(classic, features)
     assert list(encoded.columns) == ["Annual Income (k$)", "Gender=Female"]
     with pytest.raises(SegmentationError, match="needs column 'Gender'"):
@@ -332,9 +361,12 @@ def test_synthetic_customers_have_the_classic_schema_and_label():
 
 
 def test_synthetic_customers_are_seeded_and_any_size():
-    pd.testing.assert_frame_equal(datasets.make_customers(75, random_state=4),
-                                  datasets.make_customers(75, random_state=4))
-    assert not datasets.make_customers(75, random_state=4).equals(datasets.make_customers(75, random_state=5))
+    pd.testing.assert_frame_equal(
+        datasets.make_customers(75, random_state=4), datasets.make_customers(75, random_state=4)
+    )
+    assert not datasets.make_customers(75, random_state=4).equals(
+        datasets.make_customers(75, random_state=5)
+    )
     for n in (1, 7, 1234):
         customers, groups = datasets.make_customers(n, return_groups=True)
         assert len(customers) == n == len(groups)
@@ -357,7 +389,9 @@ def test_row_numbers_in_messages_are_one_based():
     assert re.fullmatch(r"rows 1, 2, .* and 2 more", format_rows(range(12)))
 
 
-@pytest.mark.parametrize("module_name", ["segmentation.data", "segmentation.naming", "segmentation.datasets"])
+@pytest.mark.parametrize(
+    "module_name", ["segmentation.data", "segmentation.naming", "segmentation.datasets"]
+)
 def test_docstring_examples_run(module_name):
     import doctest
     import importlib

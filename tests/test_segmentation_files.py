@@ -75,14 +75,16 @@ def customers_csv(tmp_path):
 
 def snapshot(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` (hidden ones too) with the sha256 of its bytes."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def leftovers(parent: Path) -> list[str]:
     """Staging or set-aside folders of ours beside a report."""
-    return sorted(p.name for p in parent.iterdir()
-                  if p.name.endswith((".partial", ".replaced")))
+    return sorted(p.name for p in parent.iterdir() if p.name.endswith((".partial", ".replaced")))
 
 
 def run_cli(argv, capsys):
@@ -121,8 +123,9 @@ def test_out_dot_is_refused_and_nothing_is_written(tmp_path, customers_csv, caps
     assert snapshot(tmp_path) == before
 
 
-def test_out_folder_with_other_files_is_refused_naming_them(tmp_path, customers_csv, capsys,
-                                                           monkeypatch):
+def test_out_folder_with_other_files_is_refused_naming_them(
+    tmp_path, customers_csv, capsys, monkeypatch
+):
     out = tmp_path / "work"
     out.mkdir()
     (out / "notes.txt").write_text("my notes")
@@ -154,14 +157,16 @@ def test_out_folder_holding_the_input_is_refused(tmp_path, capsys):
     assert snapshot(tmp_path) == before
 
 
-def test_an_earlier_report_is_replaced_but_not_if_the_user_added_files(tmp_path, customers_csv,
-                                                                      capsys):
+def test_an_earlier_report_is_replaced_but_not_if_the_user_added_files(
+    tmp_path, customers_csv, capsys
+):
     out = tmp_path / "report"
     assert run_cli(["run", customers_csv, "--out", out, *QUICK], capsys)[0] == 0
     assert_whole_report(out)
     written = json.loads((out / _output.MARKER_NAME).read_text())["written"]
-    status, _, err = run_cli(["run", customers_csv, "--out", out, "--k", "4", "--no-plots",
-                              "--n-init", "1"], capsys)
+    status, _, err = run_cli(
+        ["run", customers_csv, "--out", out, "--k", "4", "--no-plots", "--n-init", "1"], capsys
+    )
     assert status == 0, err
     assert_whole_report(out)
     assert pd.read_csv(out / "customers.csv")["Segment"].max() == 4
@@ -189,14 +194,18 @@ def model_and_table(tmp_path, result):
     return model, table
 
 
-def test_assign_never_writes_its_input_the_model_or_an_unrelated_file(tmp_path, model_and_table,
-                                                                      capsys):
+def test_assign_never_writes_its_input_the_model_or_an_unrelated_file(
+    tmp_path, model_and_table, capsys
+):
     model, table = model_and_table
     (tmp_path / "notes.csv").write_text("name,value\nx,1\n")
     before = snapshot(tmp_path)
-    for target, message in ((table, "is the input file"), (model, "is the input file"),
-                            (tmp_path / "notes.csv", "not an earlier output of kmeans-segment"),
-                            (tmp_path, "is a folder")):
+    for target, message in (
+        (table, "is the input file"),
+        (model, "is the input file"),
+        (tmp_path / "notes.csv", "not an earlier output of kmeans-segment"),
+        (tmp_path, "is a folder"),
+    ):
         status, _, err = run_cli(["assign", model, table, "--out", target], capsys)
         assert status == 2 and message in err, err
     assert snapshot(tmp_path) == before
@@ -277,8 +286,14 @@ def start_cli(argv, pause: str | None, cwd: Path) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     if pause:
         env[_output.PAUSE_ENV] = pause
-    return subprocess.Popen([sys.executable, "-m", "segmentation", *map(str, argv)], cwd=cwd,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "segmentation", *map(str, argv)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for_pause(process: subprocess.Popen) -> None:
@@ -302,16 +317,21 @@ def old_report(result, tmp_path):
 
 
 @posix_signals
-@pytest.mark.parametrize(("stage", "signum", "status"), [
-    ("writing", signal.SIGTERM, 143),
-    ("staged", signal.SIGINT, 130),
-])
-def test_signal_while_writing_keeps_the_old_report_and_no_staging(old_report, customers_csv,
-                                                                  stage, signum, status):
+@pytest.mark.parametrize(
+    ("stage", "signum", "status"),
+    [
+        ("writing", signal.SIGTERM, 143),
+        ("staged", signal.SIGINT, 130),
+    ],
+)
+def test_signal_while_writing_keeps_the_old_report_and_no_staging(
+    old_report, customers_csv, stage, signum, status
+):
     before = snapshot(old_report)
     input_bytes = customers_csv.read_bytes()
-    process = start_cli(["run", customers_csv, "--out", old_report, *QUICK], stage,
-                        old_report.parent)
+    process = start_cli(
+        ["run", customers_csv, "--out", old_report, *QUICK], stage, old_report.parent
+    )
     wait_for_pause(process)
     assert leftovers(old_report.parent)  # it has started writing
     process.send_signal(signum)
@@ -326,8 +346,9 @@ def test_signal_while_writing_keeps_the_old_report_and_no_staging(old_report, cu
 @posix_signals
 @pytest.mark.slow  # a few seconds of subprocesses: CI runs it with -m slow
 def test_signal_during_the_swap_waits_for_it_to_finish(old_report, customers_csv):
-    process = start_cli(["run", customers_csv, "--out", old_report, *QUICK], "swapping:1",
-                        old_report.parent)
+    process = start_cli(
+        ["run", customers_csv, "--out", old_report, *QUICK], "swapping:1", old_report.parent
+    )
     wait_for_pause(process)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
@@ -341,8 +362,9 @@ def test_signal_during_the_swap_waits_for_it_to_finish(old_report, customers_csv
 @posix_signals
 def test_sigkill_leaves_staging_that_the_next_run_removes(old_report, customers_csv, capsys):
     before = snapshot(old_report)
-    process = start_cli(["run", customers_csv, "--out", old_report, *QUICK], "writing",
-                        old_report.parent)
+    process = start_cli(
+        ["run", customers_csv, "--out", old_report, *QUICK], "writing", old_report.parent
+    )
     wait_for_pause(process)
     process.kill()
     process.communicate(timeout=60)
@@ -361,15 +383,17 @@ def test_sigterm_at_random_moments_leaves_a_whole_report(old_report, customers_c
     """Whenever SIGTERM lands, the folder holds the old report or a whole new one, nothing else."""
     before = snapshot(old_report)
     started = time.perf_counter()
-    process = start_cli(["run", customers_csv, "--out", old_report, *QUICK], None,
-                        old_report.parent)
+    process = start_cli(
+        ["run", customers_csv, "--out", old_report, *QUICK], None, old_report.parent
+    )
     process.communicate(timeout=120)
     duration = time.perf_counter() - started
     assert process.returncode == 0
     for delay in random.Random(17).sample([i / 10 * duration for i in range(2, 11)], 2):
         before = snapshot(old_report)
-        process = start_cli(["run", customers_csv, "--out", old_report, *QUICK], None,
-                            old_report.parent)
+        process = start_cli(
+            ["run", customers_csv, "--out", old_report, *QUICK], None, old_report.parent
+        )
         time.sleep(delay)
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=60)
@@ -389,9 +413,14 @@ def test_a_second_run_gives_up_naming_the_lock(result, tmp_path, monkeypatch):
 
     out = tmp_path / "report"
     monkeypatch.setenv(_output.LOCK_TIMEOUT_ENV, "0.2")
-    with FileLock(str(tmp_path / ".report.kmeans-segment.lock")), \
-            pytest.raises(SegmentationError, match=r"another kmeans-segment run .*\.report\."
-                                                   r"kmeans-segment\.lock.*Waited 0.2 s"):
+    with (
+        FileLock(str(tmp_path / ".report.kmeans-segment.lock")),
+        pytest.raises(
+            SegmentationError,
+            match=r"another kmeans-segment run .*\.report\."
+            r"kmeans-segment\.lock.*Waited 0.2 s",
+        ),
+    ):
         export.write_report(result, out, plots=False)
     assert not out.exists()
 
@@ -471,35 +500,64 @@ def test_model_file_size_is_checked_before_reading(tmp_path, monkeypatch):
         read_model(path)
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (lambda d: d["scaler"]["center"].pop(), r"scaler.center has 1 value\(s\) but the model has 2"),
-    (lambda d: d["scaler"]["scale"].__setitem__(1, -2.0),
-     r"scaler.scale\[1\] is -2.0; every scale"),
-    (lambda d: d["scaler"]["scale"].__setitem__(0, 0), r"scaler.scale\[0\] is 0.0"),
-    (lambda d: d["segments"].pop(1), r"segments are numbered \[1, 3\]; 2 segment\(s\)"),
-    (lambda d: [s.__setitem__("number", s["number"] - 1) for s in d["segments"]],
-     r"segments are numbered \[0, 1, 2\]"),
-    (lambda d: d["segments"][2].__setitem__("number", 1), r"numbered \[1, 1, 2\]"),
-    (lambda d: d["segments"][0].__setitem__("number", True),
-     r"segments\[0\].number must be a whole"),
-    (lambda d: d["segments"][0]["center_scaled"].pop(), r"segments\[0\].center_scaled has 1 value"),
-    (lambda d: d["segments"][1]["center_scaled"].__setitem__(0, "1.5"),
-     r"segments\[1\].center_scaled\[0\] must be a number, not the text '1.5'"),
-    (lambda d: d["segments"][1]["center_scaled"].__setitem__(0, 1e400), "Infinity, which is not"),
-    (lambda d: d["segments"][1]["center_scaled"].__setitem__(0, 10**400),
-     r"center_scaled\[0\] must be a finite number"),
-    (lambda d: d["segments"][1].__setitem__("center_scaled", d["segments"][0]["center_scaled"]),
-     "center_original does not match center_scaled"),
-    (lambda d: d["segments"][1].__setitem__("name", d["segments"][0]["name"]), "repeat the name"),
-    (lambda d: d["segments"][0].pop("name"), r"segments\[0\].name is missing"),
-    (lambda d: d["features"][0].__setitem__("column", 7), r"features\[0\].column must be text"),
-    (lambda d: d["features"].pop(), "feature_columns is"),
-    (lambda d: d.__setitem__("feature_columns", ["a", "b"]), "feature_columns is"),
-    (lambda d: d["scaler"].__setitem__("method", "magic"), "scaler.method is the text 'magic'"),
-    (lambda d: d.__setitem__("format", "kmeans-segment-model/9"), "format is the text"),
-    (lambda d: d.__setitem__("__reduce__", "os.system"), r"unknown field\(s\) '__reduce__'"),
-    (lambda d: d.__setitem__("checksum", "md5:abc"), "checksum must be 'sha256:'"),
-])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda d: d["scaler"]["center"].pop(),
+            r"scaler.center has 1 value\(s\) but the model has 2",
+        ),
+        (
+            lambda d: d["scaler"]["scale"].__setitem__(1, -2.0),
+            r"scaler.scale\[1\] is -2.0; every scale",
+        ),
+        (lambda d: d["scaler"]["scale"].__setitem__(0, 0), r"scaler.scale\[0\] is 0.0"),
+        (lambda d: d["segments"].pop(1), r"segments are numbered \[1, 3\]; 2 segment\(s\)"),
+        (
+            lambda d: [s.__setitem__("number", s["number"] - 1) for s in d["segments"]],
+            r"segments are numbered \[0, 1, 2\]",
+        ),
+        (lambda d: d["segments"][2].__setitem__("number", 1), r"numbered \[1, 1, 2\]"),
+        (
+            lambda d: d["segments"][0].__setitem__("number", True),
+            r"segments\[0\].number must be a whole",
+        ),
+        (
+            lambda d: d["segments"][0]["center_scaled"].pop(),
+            r"segments\[0\].center_scaled has 1 value",
+        ),
+        (
+            lambda d: d["segments"][1]["center_scaled"].__setitem__(0, "1.5"),
+            r"segments\[1\].center_scaled\[0\] must be a number, not the text '1.5'",
+        ),
+        (
+            lambda d: d["segments"][1]["center_scaled"].__setitem__(0, 1e400),
+            "Infinity, which is not",
+        ),
+        (
+            lambda d: d["segments"][1]["center_scaled"].__setitem__(0, 10**400),
+            r"center_scaled\[0\] must be a finite number",
+        ),
+        (
+            lambda d: d["segments"][1].__setitem__(
+                "center_scaled", d["segments"][0]["center_scaled"]
+            ),
+            "center_original does not match center_scaled",
+        ),
+        (
+            lambda d: d["segments"][1].__setitem__("name", d["segments"][0]["name"]),
+            "repeat the name",
+        ),
+        (lambda d: d["segments"][0].pop("name"), r"segments\[0\].name is missing"),
+        (lambda d: d["features"][0].__setitem__("column", 7), r"features\[0\].column must be text"),
+        (lambda d: d["features"].pop(), "feature_columns is"),
+        (lambda d: d.__setitem__("feature_columns", ["a", "b"]), "feature_columns is"),
+        (lambda d: d["scaler"].__setitem__("method", "magic"), "scaler.method is the text 'magic'"),
+        (lambda d: d.__setitem__("format", "kmeans-segment-model/9"), "format is the text"),
+        (lambda d: d.__setitem__("__reduce__", "os.system"), r"unknown field\(s\) '__reduce__'"),
+        (lambda d: d.__setitem__("checksum", "md5:abc"), "checksum must be 'sha256:'"),
+    ],
+)
 def test_model_file_fields_are_checked(model_text, edit, message):
     with pytest.raises(SegmentationError, match=message) as raised:
         load(edited(model_text, edit))
@@ -551,8 +609,12 @@ def test_model_file_loading_executes_nothing(model_text, monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("loading a model must not execute code")
 
-    for module, name in ((builtins, "eval"), (builtins, "exec"), (pickle, "loads"),
-                         (pickle, "load")):
+    for module, name in (
+        (builtins, "eval"),
+        (builtins, "exec"),
+        (pickle, "loads"),
+        (pickle, "load"),
+    ):
         monkeypatch.setattr(module, name, forbidden)
     assert load(model_text.encode()).n_segments == 3
 
@@ -571,10 +633,14 @@ def test_assign_with_an_edited_model_is_one_line_exit_2(tmp_path, model_text, ca
 # message, or (only for an unchanged file) returns the model.
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children,
-                                                                      max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -617,8 +683,9 @@ def test_fuzz_edited_model_json(model_text, choice):
     else:
         parent.insert(key, choice.draw(json_values))
     data = json.dumps(description).encode()
-    unchanged = (json.dumps(description, sort_keys=True)
-                 == json.dumps(json.loads(model_text), sort_keys=True))
+    unchanged = json.dumps(description, sort_keys=True) == json.dumps(
+        json.loads(model_text), sort_keys=True
+    )
     for verify in (True, False):
         try:
             model = load(data, verify_checksum=verify)
@@ -647,15 +714,26 @@ def ascii_stream():
 
 def test_ascii_terminal_prints_what_it_can(tmp_path, monkeypatch):
     frame = datasets.make_customers(60, random_state=1).rename(
-        columns={"Annual Income (k$)": "Revenu annuel (k€)"})
+        columns={"Annual Income (k$)": "Revenu annuel (k€)"}
+    )
     table = tmp_path / "clients.csv"
     frame.to_csv(table, index=False)
     out = tmp_path / "rapport-été"
     stdout, stderr = ascii_stream(), ascii_stream()
     monkeypatch.setattr(sys, "stdout", stdout)
     monkeypatch.setattr(sys, "stderr", stderr)
-    status = main(["run", str(table), "--features", "Revenu annuel (k€)", "spending",
-                   "--out", str(out), *QUICK])
+    status = main(
+        [
+            "run",
+            str(table),
+            "--features",
+            "Revenu annuel (k€)",
+            "spending",
+            "--out",
+            str(out),
+            *QUICK,
+        ]
+    )
     stdout.flush()
     stderr.flush()
     printed = stdout.buffer.getvalue().decode("ascii")
@@ -672,10 +750,12 @@ class ClosedPipe(io.TextIOBase):
         raise BrokenPipeError(32, "Broken pipe")
 
 
-@pytest.mark.parametrize("command", ["demo", "run", "assign",
-                                     pytest.param("teach", marks=pytest.mark.slow)])
-def test_closed_pipe_exits_quietly(tmp_path, customers_csv, model_and_table, monkeypatch, capsys,
-                                   command):
+@pytest.mark.parametrize(
+    "command", ["demo", "run", "assign", pytest.param("teach", marks=pytest.mark.slow)]
+)
+def test_closed_pipe_exits_quietly(
+    tmp_path, customers_csv, model_and_table, monkeypatch, capsys, command
+):
     model, table = model_and_table
     argv = {
         "demo": ["demo", "--customers", "50", "--out", tmp_path / "d", *QUICK],

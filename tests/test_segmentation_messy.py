@@ -32,8 +32,9 @@ def accented() -> pd.DataFrame:
     "separator, decimal, word",
     [(",", ".", "comma"), (";", ",", "semicolon"), ("\t", ",", "tab"), ("|", ".", "pipe")],
 )
-def test_separator_decimal_and_encoding_are_detected(tmp_path, accented, separator, decimal, word,
-                                                    encoding):
+def test_separator_decimal_and_encoding_are_detected(
+    tmp_path, accented, separator, decimal, word, encoding
+):
     path = tmp_path / "export.csv"  # a .csv name whatever the separator, as exports do
     accented.to_csv(path, sep=separator, decimal=decimal, index=False, encoding=encoding)
     frame, info = read_customer_file(path)
@@ -67,7 +68,9 @@ def test_overrides_are_used_and_reported(tmp_path, accented):
 def test_wrong_separator_says_what_was_found_and_what_to_try(tmp_path, accented):
     path = tmp_path / "export.csv"
     accented.to_csv(path, sep=";", index=False)
-    with pytest.raises(SegmentationError, match=r"read as one column.*semicolon.*try --sep semicolon"):
+    with pytest.raises(
+        SegmentationError, match=r"read as one column.*semicolon.*try --sep semicolon"
+    ):
         read_customer_file(path, sep=",")
 
 
@@ -131,16 +134,39 @@ def test_cli_reads_a_semicolon_cp1252_file_and_reports_it(tmp_path, capsys):
     frame["Annual Income (k$)"] = frame["Annual Income (k$)"] + 0.5
     path = tmp_path / "kunden.csv"
     frame.to_csv(path, sep=";", decimal=",", index=False, encoding="cp1252")
-    status = main(["run", str(path), "--k", "5", "--n-init", "2", "--no-plots",
-                   "--out", str(tmp_path / "report")])
+    status = main(
+        [
+            "run",
+            str(path),
+            "--k",
+            "5",
+            "--n-init",
+            "2",
+            "--no-plots",
+            "--out",
+            str(tmp_path / "report"),
+        ]
+    )
     out = capsys.readouterr().out
     assert status == 0
     assert "separator semicolon (detected), decimal comma (detected)" in out
     html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     assert "separator semicolon" in html
     assigned = tmp_path / "assigned.csv"
-    assert main(["assign", str(tmp_path / "report" / "model.json"), str(path), "--sep", "semicolon",
-                 "--out", str(assigned)]) == 0
+    assert (
+        main(
+            [
+                "assign",
+                str(tmp_path / "report" / "model.json"),
+                str(path),
+                "--sep",
+                "semicolon",
+                "--out",
+                str(assigned),
+            ]
+        )
+        == 0
+    )
     assert len(pd.read_csv(assigned)) == 120
 
 
@@ -168,7 +194,9 @@ def test_features_all_takes_numeric_columns_and_few_valued_text_but_not_ids(wide
     assert any("left out: CUST_ID (the customer ID)" in note for note in matrix.table.notes)
     # A counter column is an ID too, even when its name does not say so.
     counted = wide.assign(RowNumber=np.arange(1, len(wide) + 1))
-    assert "RowNumber" not in [f.column for f in build_features(load_customers(counted), "all").features]
+    assert "RowNumber" not in [
+        f.column for f in build_features(load_customers(counted), "all").features
+    ]
 
 
 def test_features_all_takes_whole_number_codes_as_categories(wide):
@@ -178,17 +206,20 @@ def test_features_all_takes_whole_number_codes_as_categories(wide):
     from segmentation.features import build_features
 
     rng = np.random.RandomState(1)
-    coded = wide.assign(Channel=rng.choice([1, 2], len(wide)),
-                        Visits=rng.poisson(6, len(wide)))
+    coded = wide.assign(Channel=rng.choice([1, 2], len(wide)), Visits=rng.poisson(6, len(wide)))
     matrix = build_features(load_customers(coded), "all")
     channel = next(f for f in matrix.features if f.column == "Channel")
     assert channel.is_categorical and channel.categories == ("1", "2")
     assert not next(f for f in matrix.features if f.column == "Visits").is_categorical
     assert any("taken as categories" in note and "Channel" in note for note in matrix.table.notes)
-    result = segment_customers(coded[["CUST_ID", "BALANCE", "PURCHASES", "Channel"]]
-                               .assign(Channel=np.where(coded["BALANCE"] > coded["BALANCE"]
-                                                        .median(), 2, 1)),
-                               features="all", k=2, **QUICK)
+    result = segment_customers(
+        coded[["CUST_ID", "BALANCE", "PURCHASES", "Channel"]].assign(
+            Channel=np.where(coded["BALANCE"] > coded["BALANCE"].median(), 2, 1)
+        ),
+        features="all",
+        k=2,
+        **QUICK,
+    )
     assert all("High Channel" not in name and "Low Channel" not in name for name in result.names)
     assert any("Channel" in name for name in result.names)
 
@@ -196,7 +227,9 @@ def test_features_all_takes_whole_number_codes_as_categories(wide):
 def test_text_with_many_values_says_how_to_use_it(wide):
     from segmentation.features import build_features
 
-    with pytest.raises(SegmentationError, match=r"'Customer Since' holds text.*--categorical.*--dates"):
+    with pytest.raises(
+        SegmentationError, match=r"'Customer Since' holds text.*--categorical.*--dates"
+    ):
         build_features(load_customers(wide), ["BALANCE", "Customer Since"])
 
 
@@ -236,8 +269,9 @@ def test_one_categorical_column_weighs_like_one_numeric_column():
 def test_categories_are_profiled_as_shares_per_segment(wide):
     from segmentation import segment_customers
 
-    result = segment_customers(wide, features=["PURCHASES", "BALANCE"], categorical=["Plan"], k=3,
-                               **QUICK)
+    result = segment_customers(
+        wide, features=["PURCHASES", "BALANCE"], categorical=["Plan"], k=3, **QUICK
+    )
     shares = result.profile[[f"Plan={p} share" for p in ("Basic", "Classic", "Gold", "Platinum")]]
     np.testing.assert_allclose(shares.sum(axis=1), 1.0)
 
@@ -249,8 +283,9 @@ def test_auto_scaling_logs_skewed_money_and_reports_each_choice(wide):
     from segmentation import segment_customers
     from segmentation.scaling import SKEW_THRESHOLD
 
-    result = segment_customers(wide, features=["BALANCE", "PURCHASES", "PURCHASES_RATIO_1"], k=3,
-                               **QUICK)
+    result = segment_customers(
+        wide, features=["BALANCE", "PURCHASES", "PURCHASES_RATIO_1"], k=3, **QUICK
+    )
     chosen = dict(zip(result.scaling["Feature"], result.scaling["Scaling"]))
     skew = dict(zip(result.scaling["Feature"], result.scaling["Skewness"]))
     for column, method in chosen.items():
@@ -260,8 +295,9 @@ def test_auto_scaling_logs_skewed_money_and_reports_each_choice(wide):
     originals = result.model.centers_original
     assert originals["BALANCE"].min() > 50
     for segment in result.segments:
-        members = result.feature_values[(result.labels == segment.number)
-                                        & ~result.customers["Outlier"].to_numpy()]
+        members = result.feature_values[
+            (result.labels == segment.number) & ~result.customers["Outlier"].to_numpy()
+        ]
         np.testing.assert_allclose(segment.centroid.to_numpy(), members.mean().to_numpy())
 
 
@@ -269,8 +305,9 @@ def test_auto_scaling_logs_skewed_money_and_reports_each_choice(wide):
 def test_every_scaling_round_trips_through_the_model_file(wide, scale, tmp_path):
     from segmentation import read_model, segment_customers, write_model
 
-    result = segment_customers(wide, features=["PURCHASES", "CASH_ADVANCE"], scale=scale, k=3,
-                               **QUICK)
+    result = segment_customers(
+        wide, features=["PURCHASES", "CASH_ADVANCE"], scale=scale, k=3, **QUICK
+    )
     loaded = read_model(write_model(result.model, tmp_path / "model.json"))
     np.testing.assert_array_equal(loaded.predict(wide), result.model.predict(wide))
     assert loaded.scaler.column_methods == result.model.scaler.column_methods
@@ -300,8 +337,9 @@ def test_extreme_customers_are_flagged_not_given_a_segment(wide):
     excluded = segment_customers(wide, features=features, k=4, outliers="exclude", **QUICK)
     assert len(excluded.customers) == len(wide) - len(flagged.outliers)
     # Kept and standardised, the absurd balances take a segment of their own: what flagging avoids.
-    kept = segment_customers(wide, features=features, k=4, outliers="keep", scale="standard",
-                             **QUICK)
+    kept = segment_customers(
+        wide, features=features, k=4, outliers="keep", scale="standard", **QUICK
+    )
     assert min(s.size for s in kept.segments) == 2
     assert any("is small: 2 customer(s)" in w for w in kept.warnings)
 
@@ -336,9 +374,15 @@ def test_user_roles_unlock_the_classic_actions():
     from segmentation import segment_customers
 
     frame = datasets.make_customers(200, random_state=0).rename(
-        columns={"Annual Income (k$)": "Pay", "Spending Score (1-100)": "Points"})
-    result = segment_customers(frame, features=["Pay", "Points"], k=5,
-                               roles={"income": "Pay", "spending": "Points"}, **QUICK)
+        columns={"Annual Income (k$)": "Pay", "Spending Score (1-100)": "Points"}
+    )
+    result = segment_customers(
+        frame,
+        features=["Pay", "Points"],
+        k=5,
+        roles={"income": "Pay", "spending": "Points"},
+        **QUICK,
+    )
     assert "Low Income, High Spending" in result.names
     assert any("loyalty" in s.action for s in result.segments)
     with pytest.raises(SegmentationError, match="unknown role 'wealth'"):
@@ -352,8 +396,24 @@ def test_labels_rename_segments_into_the_model_and_assign(tmp_path, capsys):
     labels = tmp_path / "labels.csv"
     labels.write_text("Segment,Name\n2,Bargain hunters\n5,VIP\n")
     out = tmp_path / "report"
-    assert main(["run", str(data), "--k", "5", "--labels", str(labels), "--n-init", "2",
-                 "--no-plots", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(data),
+                "--k",
+                "5",
+                "--labels",
+                str(labels),
+                "--n-init",
+                "2",
+                "--no-plots",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "Bargain hunters" in capsys.readouterr().out
     assigned = tmp_path / "assigned.csv"
     assert main(["assign", str(out / "model.json"), str(data), "--out", str(assigned)]) == 0
@@ -374,15 +434,21 @@ def test_assign_drop_missing(tmp_path, capsys):
     data = tmp_path / "customers.csv"
     frame.to_csv(data, index=False)
     out = tmp_path / "report"
-    assert main(["run", str(data), "--k", "5", "--n-init", "2", "--no-plots", "--out", str(out)]) == 0
+    assert (
+        main(["run", str(data), "--k", "5", "--n-init", "2", "--no-plots", "--out", str(out)]) == 0
+    )
     holes = frame.copy()
     holes.loc[[3, 7], "Annual Income (k$)"] = np.nan
     holes.to_csv(data, index=False)
     assigned = tmp_path / "assigned.csv"
     assert main(["assign", str(out / "model.json"), str(data), "--out", str(assigned)]) == 2
     capsys.readouterr()
-    assert main(["assign", str(out / "model.json"), str(data), "--drop-missing",
-                 "--out", str(assigned)]) == 0
+    assert (
+        main(
+            ["assign", str(out / "model.json"), str(data), "--drop-missing", "--out", str(assigned)]
+        )
+        == 0
+    )
     assert "left out 2 of 200 customers" in capsys.readouterr().err
     assert len(pd.read_csv(assigned)) == 198
 
@@ -397,7 +463,9 @@ def test_requested_k_does_not_move_the_comparison_curves():
     five = segment_customers(frame, k=5, **QUICK)
     twelve = segment_customers(frame, k=12, **QUICK)
     assert twelve.k == 12
-    assert twelve.selection.k_values.tolist() == five.selection.k_values.tolist() == list(range(1, 7))
+    assert (
+        twelve.selection.k_values.tolist() == five.selection.k_values.tolist() == list(range(1, 7))
+    )
     np.testing.assert_array_equal(twelve.selection.inertia, five.selection.inertia)
     assert twelve.selection.elbow_k == five.selection.elbow_k
 
@@ -406,13 +474,15 @@ def test_stability_separates_real_groups_from_an_arbitrary_split():
     from segmentation import segment_customers
     from segmentation.stability import STABLE_JACCARD
 
-    real = segment_customers(datasets.make_customers(200, random_state=0), k=5, n_init=2,
-                             k_range=range(1, 7))
+    real = segment_customers(
+        datasets.make_customers(200, random_state=0), k=5, n_init=2, k_range=range(1, 7)
+    )
     assert all(s.is_stable for s in real.segments)
     rng = np.random.default_rng(0)
     blob = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
-    arbitrary = segment_customers(blob, features=["a", "b"], k=7, n_init=2, k_range=range(1, 8),
-                                  outliers="keep")
+    arbitrary = segment_customers(
+        blob, features=["a", "b"], k=7, n_init=2, k_range=range(1, 8), outliers="keep"
+    )
     assert min(s.stability for s in arbitrary.segments) < STABLE_JACCARD
     assert any("unstable" in w for w in arbitrary.warnings)
 
@@ -431,14 +501,17 @@ def test_report_of_many_columns_is_small_and_cards_match_the_profile(wide, tmp_p
     for segment in result.segments:
         for column in ("BALANCE", "PURCHASES"):
             assert result.profile.loc[segment.number, f"{column} mean"] == pytest.approx(
-                segment.centroid[column])
+                segment.centroid[column]
+            )
 
 
 def test_html_tables_have_no_empty_header_row():
     from segmentation import segment_customers
     from segmentation.report import render_html
 
-    html = render_html(segment_customers(datasets.make_customers(100, random_state=0), k=3, **QUICK))
+    html = render_html(
+        segment_customers(datasets.make_customers(100, random_state=0), k=3, **QUICK)
+    )
     assert "<th>k</th>" in html
     assert "<th>0</th>" not in html  # no stray 0, 1, 2 ... index column
     assert "<th></th>\n      <th></th>" not in html
@@ -448,8 +521,13 @@ def test_html_tables_have_no_empty_header_row():
 
 @pytest.mark.parametrize(
     "module_name",
-    ["segmentation.reading", "segmentation.scaling", "segmentation.outliers", "segmentation.rfm",
-     "segmentation.datasets"],
+    [
+        "segmentation.reading",
+        "segmentation.scaling",
+        "segmentation.outliers",
+        "segmentation.rfm",
+        "segmentation.datasets",
+    ],
 )
 def test_docstring_examples_run(module_name):
     import doctest
@@ -464,13 +542,19 @@ def test_wholesale_keeps_its_answer_with_the_old_options_and_loses_the_segment_o
 
     from segmentation import segment_customers
 
-    path = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "Wholesale_customers_data.csv"
+    path = (
+        Path(__file__).resolve().parents[1].parent
+        / "shared"
+        / "data"
+        / "Wholesale_customers_data.csv"
+    )
     if not path.is_file():
         pytest.skip(f"{path} is not present")
     features = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
     # The earlier defaults (standardised, nobody set aside) give the earlier answer ...
-    old = segment_customers(path, features=features, scale="standard", outliers="keep",
-                            stability=False)
+    old = segment_customers(
+        path, features=features, scale="standard", outliers="keep", stability=False
+    )
     assert sorted(s.size for s in old.segments) == [1, 10, 63, 96, 270]
     # ... whose segment of one customer is what log scaling and outlier flagging remove.
     new = segment_customers(path, features=features, stability=False)
@@ -490,8 +574,9 @@ def test_stability_of_a_large_table_uses_a_subset(monkeypatch):
     scores = stability.segment_stability(scaled, labels, 3, random_state=0)
     np.testing.assert_allclose(scores, 1.0)  # three far-apart blobs come back every time
     # Same seed, same answer.
-    np.testing.assert_array_equal(stability.segment_stability(scaled, labels, 3, random_state=0),
-                                  scores)
+    np.testing.assert_array_equal(
+        stability.segment_stability(scaled, labels, 3, random_state=0), scores
+    )
 
 
 def test_a_whole_distant_group_is_not_set_aside_as_outliers():

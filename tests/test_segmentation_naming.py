@@ -107,7 +107,10 @@ def test_few_features_are_all_named():
     mean = pd.Series({"Fresh": 10.0, "Milk": 10.0})
     std = pd.Series({"Fresh": 1.0, "Milk": 1.0})
     centroids = pd.DataFrame({"Fresh": [12.0, 10.0], "Milk": [10.0, 8.0]})
-    assert names_of(features, centroids, mean, std) == ["High Fresh, Average Milk", "Average Fresh, Low Milk"]
+    assert names_of(features, centroids, mean, std) == [
+        "High Fresh, Average Milk",
+        "Average Fresh, Low Milk",
+    ]
 
 
 @settings(deadline=None)
@@ -147,8 +150,12 @@ def test_correlated_features_are_not_named_twice():
     centroids = pd.DataFrame([[2.0, 1.9, 1.0, 0.0], [-2.0, -1.9, -1.0, 0.0]], columns=mean.index)
     correlation = pd.DataFrame(np.eye(4), index=mean.index, columns=mean.index)
     assert names_of(features, centroids, mean, std) == [
-        "High Purchases, High OneOff, High Balance", "Low Purchases, Low OneOff, Low Balance"]
+        "High Purchases, High OneOff, High Balance",
+        "Low Purchases, Low OneOff, Low Balance",
+    ]
     correlation.loc["Purchases", "OneOff"] = correlation.loc["OneOff", "Purchases"] = 0.95
     labels = name_segments(features, centroids, mean, std, correlation=correlation)
-    assert [label.name for label in labels] == ["High Purchases, High Balance",
-                                                "Low Purchases, Low Balance"]
+    assert [label.name for label in labels] == [
+        "High Purchases, High Balance",
+        "Low Purchases, Low Balance",
+    ]

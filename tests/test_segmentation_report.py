@@ -21,19 +21,34 @@ def result():
 @pytest.fixture(scope="module")
 def wide_result():
     customers = datasets.make_customers(120, random_state=5)
-    return segment_customers(customers, features=["income", "spending", "age", "gender"], k=4,
-                             n_init=2, k_range=range(1, 7))
+    return segment_customers(
+        customers,
+        features=["income", "spending", "age", "gender"],
+        k=4,
+        n_init=2,
+        k_range=range(1, 7),
+    )
 
 
 def test_report_folder_contents(result, tmp_path):
     out = tmp_path / "report"
     written = export.write_report(result, out)
     names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert names == sorted([
-        "report.html", "summary.md", "customers.csv", "profile.csv", "k_selection.csv", "model.json",
-        "plots/elbow.png", "plots/silhouette.png", "plots/segments.png", "plots/profile.png",
-        ".kmeans-segment-report",
-    ])
+    assert names == sorted(
+        [
+            "report.html",
+            "summary.md",
+            "customers.csv",
+            "profile.csv",
+            "k_selection.csv",
+            "model.json",
+            "plots/elbow.png",
+            "plots/silhouette.png",
+            "plots/segments.png",
+            "plots/profile.png",
+            ".kmeans-segment-report",
+        ]
+    )
     assert written["html"] == out / "report.html"
     for png in out.glob("plots/*.png"):
         assert png.read_bytes().startswith(PNG_SIGNATURE)

@@ -23,8 +23,14 @@ def test_rfm_table_matches_a_hand_computation():
     purchases = pd.DataFrame(
         {
             "Who": ["a", "b", "a", "c", "a", "b"],
-            "When": ["2025-03-01", "2025-03-05", "2025-03-10", "2025-01-01", "2025-02-01",
-                     "2025-03-07"],
+            "When": [
+                "2025-03-01",
+                "2025-03-05",
+                "2025-03-10",
+                "2025-01-01",
+                "2025-02-01",
+                "2025-03-07",
+            ],
             "Paid": [10.0, 4.0, 5.0, 100.0, 2.5, 6.0],
         }
     )
@@ -54,8 +60,9 @@ def test_rfm_table_refuses_bad_input_clearly():
 
 
 def test_rfm_segments_get_rfm_names_and_actions(transactions):
-    result = segment_rfm(transactions, customer="Customer", date="Date", amount="Amount", k=4,
-                         **QUICK)
+    result = segment_rfm(
+        transactions, customer="Customer", date="Date", amount="Amount", k=4, **QUICK
+    )
     assert result.k == 4
     by_name = {s.name: s for s in result.segments}
     assert "Champions" in by_name and "Hibernating" in by_name
@@ -72,8 +79,25 @@ def test_rfm_from_the_command_line(tmp_path, transactions, capsys):
     path = tmp_path / "orders.csv"
     transactions.to_csv(path, sep=";", decimal=",", index=False)
     out = tmp_path / "report"
-    status = main(["rfm", str(path), "--customer", "Customer", "--date", "Date", "--amount",
-                   "Amount", "--k", "4", "--n-init", "2", "--no-plots", "--out", str(out)])
+    status = main(
+        [
+            "rfm",
+            str(path),
+            "--customer",
+            "Customer",
+            "--date",
+            "Date",
+            "--amount",
+            "Amount",
+            "--k",
+            "4",
+            "--n-init",
+            "2",
+            "--no-plots",
+            "--out",
+            str(out),
+        ]
+    )
     printed = capsys.readouterr().out
     assert status == 0
     assert "Champions" in printed and "separator semicolon" in printed

@@ -37,8 +37,9 @@ def _stages(*args, **kwargs):
 def _assert_same_fit(final, model):
     np.testing.assert_array_equal(final.labels, model.labels_)
     assert final.n_iter == model.n_iter_
-    np.testing.assert_allclose(final.centers, model.cluster_centers_, rtol=RTOL_FLOAT64,
-                               atol=RTOL_FLOAT64)
+    np.testing.assert_allclose(
+        final.centers, model.cluster_centers_, rtol=RTOL_FLOAT64, atol=RTOL_FLOAT64
+    )
     assert final.inertia == pytest.approx(model.inertia_, rel=RTOL_FLOAT64)
 
 
@@ -49,8 +50,9 @@ def _iteration_inertia(stages):
 # --- the stepper reaches KMeans's answer -------------------------------------------
 
 
-@pytest.mark.parametrize("n, d, k, seed", [(30, 2, 3, 0), (300, 2, 4, 1), (500, 3, 6, 7),
-                                           (200, 5, 8, 3), (50, 1, 1, 2)])
+@pytest.mark.parametrize(
+    "n, d, k, seed", [(30, 2, 3, 0), (300, 2, 4, 1), (500, 3, 6, 7), (200, 5, 8, 3), (50, 1, 1, 2)]
+)
 def test_kmeans_plusplus_run_matches_kmeans_and_reference(n, d, k, seed):
     X = make_blobs(n, d, k, seed=seed)
     stages = _stages(X, k, random_state=seed)
@@ -120,14 +122,16 @@ def test_stage_sequence_and_contents():
         if isinstance(stage, AssignmentStep):
             np.testing.assert_array_equal(stage.labels, reference.assign(X, stage.centers))
             assert stage.inertia == pytest.approx(
-                reference.inertia(X, stage.centers, stage.labels), rel=1e-12)
+                reference.inertia(X, stage.centers, stage.labels), rel=1e-12
+            )
         if isinstance(stage, UpdateStep):
             # Centers are the means of their members (no cluster was empty here).
             assert stage.relocated == ()
             expected = reference.update(X, stage.labels, weights, stage.previous_centers)
             np.testing.assert_allclose(stage.centers, expected, rtol=1e-12)
             assert stage.center_shift == pytest.approx(
-                ((stage.centers - stage.previous_centers) ** 2).sum(), rel=1e-9)
+                ((stage.centers - stage.previous_centers) ** 2).sum(), rel=1e-9
+            )
     first = next(stage for stage in stages if stage.kind == "assignment")
     assert first.iteration == 1 and first.n_changed == len(X)
 
@@ -219,10 +223,12 @@ def test_kmeans_history_matches_the_stepper():
         # KMeans's per-iteration inertia comes from |c|^2 - 2 x.c + |x|^2
         # (rounding ~1e-16 of |x|^2 per sample): close, not bit-equal.
         assert record["inertia"] == pytest.approx(assignment.inertia, rel=1e-9)
-        assert record["center_shift"] == pytest.approx(update.center_shift, rel=1e-7,
-                                                       abs=1e-12 * scale)
-        np.testing.assert_allclose(record["centers"], update.centers, rtol=RTOL_FLOAT64,
-                                   atol=RTOL_FLOAT64)
+        assert record["center_shift"] == pytest.approx(
+            update.center_shift, rel=1e-7, abs=1e-12 * scale
+        )
+        np.testing.assert_allclose(
+            record["centers"], update.centers, rtol=RTOL_FLOAT64, atol=RTOL_FLOAT64
+        )
 
 
 @pytest.mark.parametrize("algorithm", ["hamerly", "elkan"])
@@ -292,17 +298,20 @@ def test_unknown_counting_algorithm():
 # --- bad input ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("X, kwargs, message", [
-    (np.zeros((3, 2)), {"n_clusters": 5}, "n_clusters=5 is more than the 3 samples"),
-    (np.zeros((3, 2)), {"n_clusters": 0}, "n_clusters must be an int >= 1"),
-    (np.zeros((3, 2)), {}, "n_clusters is required"),
-    (np.zeros(6), {"n_clusters": 2}, "Expected a 2D array"),
-    (np.zeros((4, 2)), {"n_clusters": 2, "init": "best"}, "init must be"),
-    (np.zeros((4, 2)), {"n_clusters": 2, "init": np.zeros((3, 2))}, r"init has shape \(3, 2\)"),
-    (np.zeros((4, 2)), {"n_clusters": 2, "tol": -1.0}, "tol must be"),
-    (np.zeros((4, 2)), {"n_clusters": 2, "max_iter": 0}, "max_iter must be"),
-    (np.array([[0.0, np.nan]]), {"n_clusters": 1}, "NaN"),
-])
+@pytest.mark.parametrize(
+    "X, kwargs, message",
+    [
+        (np.zeros((3, 2)), {"n_clusters": 5}, "n_clusters=5 is more than the 3 samples"),
+        (np.zeros((3, 2)), {"n_clusters": 0}, "n_clusters must be an int >= 1"),
+        (np.zeros((3, 2)), {}, "n_clusters is required"),
+        (np.zeros(6), {"n_clusters": 2}, "Expected a 2D array"),
+        (np.zeros((4, 2)), {"n_clusters": 2, "init": "best"}, "init must be"),
+        (np.zeros((4, 2)), {"n_clusters": 2, "init": np.zeros((3, 2))}, r"init has shape \(3, 2\)"),
+        (np.zeros((4, 2)), {"n_clusters": 2, "tol": -1.0}, "tol must be"),
+        (np.zeros((4, 2)), {"n_clusters": 2, "max_iter": 0}, "max_iter must be"),
+        (np.array([[0.0, np.nan]]), {"n_clusters": 1}, "NaN"),
+    ],
+)
 def test_bad_input_is_a_clear_value_error(X, kwargs, message):
     with pytest.raises(ValueError, match=message):
         kmeans_steps(X, **kwargs)  # raised at the call, before the first stage
@@ -318,6 +327,7 @@ def test_teaching_data():
 
 
 # --- pictures -------------------------------------------------------------------------
+
 
 # Tiny data and a low resolution keep the drawing tests fast.
 @pytest.fixture(scope="module")
@@ -396,8 +406,9 @@ def test_pictures_need_2d_data(tmp_path):
 
 
 def test_command_writes_the_animation(tmp_path, capsys):
-    status = teach.main(["--out", str(tmp_path), "--n-samples", "40", "-k", "3", "--fps", "4",
-                         "--stage-figures"])
+    status = teach.main(
+        ["--out", str(tmp_path), "--n-samples", "40", "-k", "3", "--fps", "4", "--stage-figures"]
+    )
     assert status == 0
     assert (tmp_path / "kmeans.gif").read_bytes()[:6] == b"GIF89a"
     assert len(list((tmp_path / "stages").glob("*.png"))) > 5
@@ -413,9 +424,26 @@ def test_command_bad_input(tmp_path, capsys):
 @pytest.mark.slow  # seconds of processes/browser: CI runs it with -m slow
 def test_python_m_entry_point(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-W", "error", "-m", "kmeans_core.teach", "--out", str(tmp_path),
-         "--data", "moons", "-k", "2", "--n-samples", "30", "--fps", "5"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-W",
+            "error",
+            "-m",
+            "kmeans_core.teach",
+            "--out",
+            str(tmp_path),
+            "--data",
+            "moons",
+            "-k",
+            "2",
+            "--n-samples",
+            "30",
+            "--fps",
+            "5",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "kmeans.gif").is_file()

@@ -51,8 +51,11 @@ SHOWN_DIGITS_RTOL = 5e-8
 
 
 def _python_stages(X, k, init, **kwargs):
-    return list(teach.kmeans_steps(X, k, init=init, random_state=0, max_iter=tp.MAX_ITER,
-                                   tol=tp.TOL, **kwargs))
+    return list(
+        teach.kmeans_steps(
+            X, k, init=init, random_state=0, max_iter=tp.MAX_ITER, tol=tp.TOL, **kwargs
+        )
+    )
 
 
 def _iteration_centers(stages):
@@ -101,8 +104,9 @@ def test_preset_traces_are_the_fast_kmeans_answer(name, init):
         model = KMeans(k, init=seeds, n_init=1, algorithm=algorithm, tol=tp.TOL).fit(X)
         np.testing.assert_array_equal(model.labels_, final.labels, err_msg=algorithm)
         assert model.n_iter_ == final.n_iter, algorithm
-        np.testing.assert_allclose(model.cluster_centers_, final.centers, rtol=RTOL_FLOAT64,
-                                   atol=RTOL_FLOAT64)
+        np.testing.assert_allclose(
+            model.cluster_centers_, final.centers, rtol=RTOL_FLOAT64, atol=RTOL_FLOAT64
+        )
 
 
 def test_page_data_decodes_to_the_python_trace():
@@ -121,9 +125,15 @@ def test_page_data_decodes_to_the_python_trace():
 
 
 def _run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "kmeans_core.teach_page", *map(str, args)],
-                          check=False, capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "kmeans_core.teach_page", *map(str, args)],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+    )
 
 
 def test_cli_writes_one_self_contained_file_and_nothing_else(tmp_path):
@@ -146,8 +156,11 @@ def test_cli_writes_one_self_contained_file_and_nothing_else(tmp_path):
     for needle in ("http://", "https://", "url(", "fetch(", "XMLHttpRequest", "import("):
         assert needle not in html, needle
     assert html.count("<script") == 2  # the data and the engine, both inline
-    data = json.loads(re.search(r'<script id="page-data" type="application/json">(.*?)</script>',
-                                html, re.DOTALL).group(1))
+    data = json.loads(
+        re.search(
+            r'<script id="page-data" type="application/json">(.*?)</script>', html, re.DOTALL
+        ).group(1)
+    )
     assert [d["name"] for d in data["datasets"]] == list(tp.PAGE_DATASETS)
 
 
@@ -160,8 +173,14 @@ def test_cli_refuses_a_folder_and_a_missing_folder(tmp_path):
 
 
 def test_cli_seed_changes_the_embedded_seedings_and_is_checked(tmp_path):
-    seeds = [[s["chosen"] for s in tp.page_data(random_state=seed)["datasets"][0]["traces"]
-              ["k-means++"]["4"] if s["kind"] == "seeding"] for seed in (0, 1)]
+    seeds = [
+        [
+            s["chosen"]
+            for s in tp.page_data(random_state=seed)["datasets"][0]["traces"]["k-means++"]["4"]
+            if s["kind"] == "seeding"
+        ]
+        for seed in (0, 1)
+    ]
     assert seeds[0] != seeds[1]
     result = _run_cli("page", tmp_path / "lesson.html", "--seed", "-1")
     assert result.returncode == 2 and "random_state" in result.stderr
@@ -198,16 +217,21 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.fail("The teaching-page tests need Playwright: pip install playwright "
-                    "(in the 'test' extra). They drive Debian's chromium, so do NOT run "
-                    "'playwright install'.")
+        pytest.fail(
+            "The teaching-page tests need Playwright: pip install playwright "
+            "(in the 'test' extra). They drive Debian's chromium, so do NOT run "
+            "'playwright install'."
+        )
     if not Path(CHROMIUM).is_file():
-        pytest.fail(f"The teaching-page tests need a Chromium at {CHROMIUM}: "
-                    "apt-get install -y chromium (or set KMEANS_TEACH_CHROMIUM to its path).")
+        pytest.fail(
+            f"The teaching-page tests need a Chromium at {CHROMIUM}: "
+            "apt-get install -y chromium (or set KMEANS_TEACH_CHROMIUM to its path)."
+        )
     with sync_playwright() as playwright:
         # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=["--no-sandbox"])
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
         yield chromium
         chromium.close()
 
@@ -234,8 +258,9 @@ def page(browser, lesson):
     tab = context.new_page()
     errors = []
     tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.on("console", lambda message: errors.append(message.text)
-           if message.type == "error" else None)
+    tab.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
     tab.goto(lesson.as_uri())
     tab.wait_for_function("() => window.kmeansPage !== undefined")
     yield tab
@@ -245,27 +270,34 @@ def page(browser, lesson):
 
 
 def _compare_engine_with_python(js_stages, py_stages, X, where):
-    assert [s["kind"] for s in js_stages if s["kind"] != "init"] == [s.kind for s in py_stages], where
+    assert [s["kind"] for s in js_stages if s["kind"] != "init"] == [s.kind for s in py_stages], (
+        where
+    )
     js_stages = [s for s in js_stages if s["kind"] != "init"]
-    marks = {algorithm: iter(tp.distance_marks(algorithm, X, _iteration_centers(py_stages)))
-             for algorithm in ("hamerly", "elkan")}
+    marks = {
+        algorithm: iter(tp.distance_marks(algorithm, X, _iteration_centers(py_stages)))
+        for algorithm in ("hamerly", "elkan")
+    }
     for js, py in zip(js_stages, py_stages, strict=True):
         at = f"{where}, {py.kind} {getattr(py, 'iteration', getattr(py, 'index', ''))}"
         if py.kind == "seeding":
             assert js["chosen"] == py.chosen, at
-            np.testing.assert_allclose(js["probabilities"], py.probabilities, rtol=ENGINE_TOL,
-                                       atol=ENGINE_TOL, err_msg=at)
+            np.testing.assert_allclose(
+                js["probabilities"], py.probabilities, rtol=ENGINE_TOL, atol=ENGINE_TOL, err_msg=at
+            )
             continue
         np.testing.assert_array_equal(js["labels"], py.labels, err_msg=at)
-        np.testing.assert_allclose(js["centers"], py.centers, rtol=ENGINE_TOL, atol=ENGINE_TOL,
-                                   err_msg=at)
+        np.testing.assert_allclose(
+            js["centers"], py.centers, rtol=ENGINE_TOL, atol=ENGINE_TOL, err_msg=at
+        )
         assert js["inertia"] == pytest.approx(py.inertia, rel=ENGINE_TOL), at
         if py.kind == "assignment":
             assert js["nChanged"] == py.n_changed and js["final"] == py.final, at
             if not py.final:
                 for algorithm, iterator in marks.items():
-                    np.testing.assert_array_equal(js["marks"][algorithm], next(iterator)[0],
-                                                  err_msg=f"{at} {algorithm}")
+                    np.testing.assert_array_equal(
+                        js["marks"][algorithm], next(iterator)[0], err_msg=f"{at} {algorithm}"
+                    )
         elif py.kind == "update":
             assert js["centerShift"] == pytest.approx(py.center_shift, rel=ENGINE_TOL, abs=1e-300)
             assert [tuple(pair) for pair in js["relocated"]] == list(py.relocated), at
@@ -285,7 +317,8 @@ def test_page_engine_matches_the_python_trace_on_every_preset(page):
         for init in tp.INITS:
             replays = page.evaluate(
                 "([name, init, ks]) => ks.map((k) => kmeansPage.replay(name, init, k))",
-                [name, init, list(tp.K_CHOICES)])
+                [name, init, list(tp.K_CHOICES)],
+            )
             for k, js_stages in zip(tp.K_CHOICES, replays, strict=True):
                 py_stages = _python_stages(X, k, init)
                 _compare_engine_with_python(js_stages, py_stages, X, f"{name} {init} k={k}")
@@ -298,24 +331,32 @@ def test_page_engine_matches_the_python_trace_on_every_preset(page):
 # on its centre (nothing to relocate), a stop on the tolerance.
 RULE_CASES = {
     "tie to the lower index": ([[0, 0], [2, 0], [1, 0], [1, 1], [1, -1]], [[0, 0], [2, 0]]),
-    "one empty cluster": ([[0, 0], [1, 0], [0, 1], [5, 5], [6, 5], [5, 6], [9, 0]],
-                          [[0, 0], [5, 5], [100, 100]]),
-    "two empty clusters": ([[0, 0], [1, 0], [0, 1], [5, 5], [6, 5], [5, 6], [9, 0], [3, 3]],
-                           [[0, 0], [-80, -80], [5, 5], [100, 100]]),
-    "empty, all points on centres": ([[0, 0], [0, 0], [1, 1], [1, 1]],
-                                     [[0, 0], [1, 1], [50, 50]]),
-    "equal distances, far points first": ([[0, 0], [2, 0], [-2, 0], [0, 2], [0, -2]],
-                                          [[0, 0], [40, 40], [-40, 40]]),
+    "one empty cluster": (
+        [[0, 0], [1, 0], [0, 1], [5, 5], [6, 5], [5, 6], [9, 0]],
+        [[0, 0], [5, 5], [100, 100]],
+    ),
+    "two empty clusters": (
+        [[0, 0], [1, 0], [0, 1], [5, 5], [6, 5], [5, 6], [9, 0], [3, 3]],
+        [[0, 0], [-80, -80], [5, 5], [100, 100]],
+    ),
+    "empty, all points on centres": ([[0, 0], [0, 0], [1, 1], [1, 1]], [[0, 0], [1, 1], [50, 50]]),
+    "equal distances, far points first": (
+        [[0, 0], [2, 0], [-2, 0], [0, 2], [0, -2]],
+        [[0, 0], [40, 40], [-40, 40]],
+    ),
     # Once one point is off its centre, every empty cluster takes a point, even
     # one sitting on its centre; a cluster that loses its last point goes onto
     # the heaviest cluster's centre.
     "two empty clusters, one point off its centre": (
         [[0, 0], [0, 0], [0, 0], [1, 1], [1, 1], [1, 1.2]],
-        [[0, 0], [1, 1], [50, 50], [60, 60]]),
+        [[0, 0], [1, 1], [50, 50], [60, 60]],
+    ),
     # No label changes in an iteration that relocated: the run stops, but not
     # on a fixed point, so a final assignment follows (as in KMeans).
     "empty cluster relocated, labels unchanged": (
-        [[2, 1], [0, 1], [0, 2], [0, 1], [2, 1]], [[1, 3], [-1, 2], [0, 3]]),
+        [[2, 1], [0, 1], [0, 2], [0, 1], [2, 1]],
+        [[1, 3], [-1, 2], [0, 3]],
+    ),
 }
 
 
@@ -323,8 +364,9 @@ RULE_CASES = {
 def test_page_engine_follows_the_rules_on_hand_made_starts(page, case):
     points, init = RULE_CASES[case]
     X, init = np.asarray(points, dtype=float), np.asarray(init, dtype=float)
-    js_stages = page.evaluate("([X, init]) => kmeansPage.KM.runFrom(X, init)",
-                              [X.tolist(), init.tolist()])
+    js_stages = page.evaluate(
+        "([X, init]) => kmeansPage.KM.runFrom(X, init)", [X.tolist(), init.tolist()]
+    )
     py_stages = list(teach.kmeans_steps(X, init=init, max_iter=tp.MAX_ITER, tol=tp.TOL))
     _compare_engine_with_python(js_stages, py_stages, X, case)
     if "empty" in case:
@@ -339,16 +381,19 @@ def test_page_engine_follows_the_rules_on_hand_made_starts(page, case):
         model = KMeans(init.shape[0], init=init, n_init=1, tol=tp.TOL).fit(X)
     np.testing.assert_array_equal(model.labels_, py_stages[-1].labels)
     assert model.n_iter_ == py_stages[-1].n_iter
-    np.testing.assert_allclose(model.cluster_centers_, py_stages[-1].centers, rtol=RTOL_FLOAT64,
-                               atol=RTOL_FLOAT64)
+    np.testing.assert_allclose(
+        model.cluster_centers_, py_stages[-1].centers, rtol=RTOL_FLOAT64, atol=RTOL_FLOAT64
+    )
 
 
 def test_page_engine_stops_on_the_tolerance_like_python(page):
     X = tp.page_dataset("noise")
     init = X[:6] + 0.01
     for tol in (1e-4, 1e-2):
-        js_stages = page.evaluate("([X, init, tol]) => kmeansPage.KM.runFrom(X, init, {tol})",
-                                  [X.tolist(), init.tolist(), tol])
+        js_stages = page.evaluate(
+            "([X, init, tol]) => kmeansPage.KM.runFrom(X, init, {tol})",
+            [X.tolist(), init.tolist(), tol],
+        )
         py_stages = list(teach.kmeans_steps(X, init=init, max_iter=tp.MAX_ITER, tol=tol))
         _compare_engine_with_python(js_stages, py_stages, X, f"tol={tol}")
     assert py_stages[-1].reason == teach.STOP_TOLERANCE
@@ -471,8 +516,9 @@ def test_centre_dragged_off_the_plot_empties_its_cluster(page):
     page.mouse.up()
     run = page.evaluate("() => kmeansPage.state.run")
     X = tp.page_dataset("noise")
-    py_stages = list(teach.kmeans_steps(X, init=np.asarray(run[0]["centers"]),
-                                        max_iter=tp.MAX_ITER, tol=tp.TOL))
+    py_stages = list(
+        teach.kmeans_steps(X, init=np.asarray(run[0]["centers"]), max_iter=tp.MAX_ITER, tol=tp.TOL)
+    )
     first_update = next(s for s in py_stages if s.kind == "update")
     assert [cluster for cluster, _ in first_update.relocated] == [corner]
     _compare_engine_with_python(run, py_stages, X, "centre dragged off the plot")
@@ -489,7 +535,9 @@ def test_added_points_run_by_the_package_rules(page):
     rng = np.random.RandomState(5)
     for cx, cy in [(0.25, 0.3), (0.7, 0.25), (0.5, 0.75)]:
         for dx, dy in rng.uniform(-0.06, 0.06, size=(6, 2)):
-            page.mouse.click(box["x"] + (cx + dx) * box["width"], box["y"] + (cy + dy) * box["height"])
+            page.mouse.click(
+                box["x"] + (cx + dx) * box["width"], box["y"] + (cy + dy) * box["height"]
+            )
     X = np.asarray(page.evaluate("() => kmeansPage.state.X"))
     assert X.shape == (18, 2)
     run = page.evaluate("() => kmeansPage.state.run")
@@ -500,8 +548,9 @@ def test_added_points_run_by_the_package_rules(page):
     closest = None
     for seed in seeds:
         if closest is not None:
-            np.testing.assert_allclose(seed["probabilities"], closest / closest.sum(),
-                                       rtol=ENGINE_TOL, atol=ENGINE_TOL)
+            np.testing.assert_allclose(
+                seed["probabilities"], closest / closest.sum(), rtol=ENGINE_TOL, atol=ENGINE_TOL
+            )
         to_seed = ((centered - centered[seed["chosen"]]) ** 2).sum(axis=1)
         closest = to_seed if closest is None else np.minimum(closest, to_seed)
     init = X[[seed["chosen"] for seed in seeds]]
