@@ -75,7 +75,7 @@ from kmeans_core._jit import (
     single_threaded_blas,
     threads_for,
 )
-from kmeans_core._kmeans import KMeans, _check_n_clusters, _is_array_like
+from kmeans_core._kmeans import KMeans, _check_n_clusters, _is_array_like, _unscaled_inertia
 from kmeans_core._seeding import greedy_kmeans_plusplus, random_choice_init
 from kmeans_core._validation import check_array, check_random_state, check_sample_weight
 
@@ -997,10 +997,14 @@ default="k-means++"
             ``-sum_i w_i * min_j ||x_i - c_j||^2`` (higher is better).
         """
         X = self._check_test_data(X)
-        sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        # Weights far from 1 rescaled by an exact power of two, as KMeans.score does.
+        sample_weight, weight_exponent = check_sample_weight(
+            sample_weight, X.shape[0], X.dtype, rescale=True
+        )
         with threads_for(X.shape[0]):
             labels = _labels_in_dtype(X, self.cluster_centers_)
-            return -_inertia_float64(X, sample_weight, self.cluster_centers_, labels)
+            inertia = _inertia_float64(X, sample_weight, self.cluster_centers_, labels)
+        return -_unscaled_inertia(inertia, weight_exponent)
 
 
 # ---------------------------------------------------------------------------

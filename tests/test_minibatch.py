@@ -458,3 +458,16 @@ def test_set_output_and_clusterer_tag():
     assert list(out.columns) == ["minibatchkmeans0", "minibatchkmeans1", "minibatchkmeans2"]
     np.testing.assert_array_equal(out.to_numpy(), model.transform(X).to_numpy())
     assert is_clusterer(model)
+
+
+def test_score_with_extreme_weights_is_the_scaled_unit_weight_score():
+    """score takes weights far from 1 (1e300, 1e-300) as KMeans.score does: exact rescaling."""
+    X = np.random.RandomState(1).rand(300, 2)
+    model = MiniBatchKMeans(3, random_state=0, n_init=1).fit(X)
+    unit = model.score(X)
+    for scale in (1e300, 1e-300):
+        assert model.score(X, sample_weight=np.full(300, scale)) == pytest.approx(
+            unit * scale, rel=1e-12
+        )
+    with pytest.raises(ValueError, match="sample_weight is too large"):
+        model.score(X, sample_weight=np.full(300, 1e308))
