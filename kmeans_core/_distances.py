@@ -109,17 +109,86 @@ def resolve_near_tie(rows, r, cross, centers_t, centers_squared_norms, best, sla
 
 
 @jit
-def nearest_center(rows, r, cross, centers_t, centers_squared_norms, slack):
-    """Label of row ``r`` by the tie rule, with ``E`` of that label and the next-best ``E``.
+def nearest_two_of_block(cross, centers_squared_norms):
+    """:func:`nearest_two_from_cross` for every row of a block of cross terms.
 
-    ``cross`` holds the row's cross terms ``x.c`` (a block product);
-    ``slack`` is ``rounding_slack(d) * (|x|^2 + max |c|^2)`` for this row.
-    Returns ``(label, e_label, e_other)``: ``e_other`` is the smallest ``E``
-    among the other centres, a lower bound for any of them (used by the
-    bounds algorithms).
+    ``cross`` is (n_rows, k). Returns ``(nearest, best, second)``, each
+    (n_rows,): every row's argmin of ``E`` (lowest index among equals), its
+    ``E`` and the runner-up ``E``; the same bits as the one-row function,
+    since each row sees the same operations in the same order.
+
+    Rows are scanned four at a time. One row's scan is a chain of dependent
+    min/max steps (about 4 cycles each, whatever the branch predictor does),
+    so a row at a time leaves the core mostly idle; four independent chains
+    fill it. Measured on one thread, a whole Lloyd pass: 56 -> 42 ms at
+    n=1e6, d=8, k=32; 49 -> 29 ms at n=1e5, d=2, k=256; unchanged at k=5.
+    The four rows are plain scalars: written as a loop over a small array,
+    the values stay in memory and the pass runs twice as slow.
     """
-    label, best, second = nearest_two_from_cross(cross, r, centers_squared_norms)
+    n_rows = cross.shape[0]
+    nearest = np.empty(n_rows, dtype=np.int64)
+    best = np.empty(n_rows)
+    second = np.empty(n_rows)
+    quad_stop = n_rows - n_rows % 4
+    for r in range(0, quad_stop, 4):
+        _nearest_two_of_four_rows(cross, r, centers_squared_norms, nearest, best, second)
+    for r in range(quad_stop, n_rows):
+        nearest[r], best[r], second[r] = nearest_two_from_cross(cross, r, centers_squared_norms)
+    return nearest, best, second
+
+
+@jit(inline="always")
+def _nearest_two_of_four_rows(cross, r, centers_squared_norms, nearest, best, second):
+    """Rows ``r`` to ``r + 3`` of :func:`nearest_two_of_block`, as four scalar chains."""
+    norm = centers_squared_norms[0]
+    best0 = norm - 2.0 * cross[r, 0]
+    best1 = norm - 2.0 * cross[r + 1, 0]
+    best2 = norm - 2.0 * cross[r + 2, 0]
+    best3 = norm - 2.0 * cross[r + 3, 0]
+    second0 = second1 = second2 = second3 = np.inf
+    label0 = label1 = label2 = label3 = 0
+    for j in range(1, centers_squared_norms.shape[0]):
+        norm = centers_squared_norms[j]
+        partial0 = norm - 2.0 * cross[r, j]
+        partial1 = norm - 2.0 * cross[r + 1, j]
+        partial2 = norm - 2.0 * cross[r + 2, j]
+        partial3 = norm - 2.0 * cross[r + 3, j]
+        second0 = min(second0, max(partial0, best0))
+        second1 = min(second1, max(partial1, best1))
+        second2 = min(second2, max(partial2, best2))
+        second3 = min(second3, max(partial3, best3))
+        closer0 = partial0 < best0
+        closer1 = partial1 < best1
+        closer2 = partial2 < best2
+        closer3 = partial3 < best3
+        label0 = j if closer0 else label0
+        label1 = j if closer1 else label1
+        label2 = j if closer2 else label2
+        label3 = j if closer3 else label3
+        best0 = partial0 if closer0 else best0
+        best1 = partial1 if closer1 else best1
+        best2 = partial2 if closer2 else best2
+        best3 = partial3 if closer3 else best3
+    nearest[r], best[r], second[r] = label0, best0, second0
+    nearest[r + 1], best[r + 1], second[r + 1] = label1, best1, second1
+    nearest[r + 2], best[r + 2], second[r + 2] = label2, best2, second2
+    nearest[r + 3], best[r + 3], second[r + 3] = label3, best3, second3
+
+
+@jit(inline="always")
+def settle_nearest(rows, r, cross, centers_t, centers_squared_norms, label, best, second, slack):
+    """Label of row ``r`` by the tie rule, from its ``E``-argmin, best and runner-up ``E``.
+
+    ``(label, best, second)`` come from :func:`nearest_two_of_block` over
+    the row's cross terms ``x.c``; ``slack`` is
+    ``rounding_slack(d) * (|x|^2 + max |c|^2)`` for this row. Returns
+    ``(label, e_label, e_other)``: ``e_other`` is the smallest ``E`` among
+    the other centres, a lower bound for any of them (used by the bounds
+    algorithms). Inlined into its callers (numba IR): called once per row,
+    and the common case is one comparison.
+    """
     if second - best <= 2.0 * slack:
+        # Rare: another centre within rounding of the best; the direct distance decides.
         resolved = resolve_near_tie(rows, r, cross, centers_t, centers_squared_norms, best, slack)
         if resolved != label:
             # Every other centre, the E-argmin included, has E >= best.

@@ -172,6 +172,35 @@ def test_issue_tie_case_elkan_equals_lloyd():
             _assert_same_bits(_fit_all(X, init))
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    n_rows=st.integers(1, 23),
+    n_clusters=st.integers(1, 9),
+    seed=st.integers(0, 2**31 - 1),
+    repeated=st.booleans(),
+)
+def test_block_ranking_is_the_one_row_ranking(n_rows, n_clusters, seed, repeated):
+    """The passes rank a chunk's rows four at a time; each row must get exactly the
+    argmin (lowest index among equal E), best and runner-up of the one-row scan,
+    whatever the block length (remainder rows) and with exact ties in E."""
+    from kmeans_core._distances import nearest_two_from_cross, nearest_two_of_block
+
+    rng = np.random.RandomState(seed % (2**32))
+    if repeated:  # small integers: many exactly equal E across centers
+        cross = rng.randint(-2, 3, size=(n_rows, n_clusters)).astype(np.float64)
+        norms = rng.randint(0, 3, size=n_clusters).astype(np.float64)
+    else:
+        cross = rng.standard_normal((n_rows, n_clusters))
+        norms = rng.uniform(0, 2, n_clusters)
+    nearest, best, second = nearest_two_of_block(cross, norms)
+    for r in range(n_rows):
+        label, one_best, one_second = nearest_two_from_cross(cross, r, norms)
+        assert (nearest[r], best[r]) == (label, one_best)
+        assert second[r] == one_second or (np.isinf(second[r]) and np.isinf(one_second))
+        expanded = norms - 2.0 * cross[r]
+        assert label == np.flatnonzero(expanded == expanded.min())[0]
+
+
 # --- 4. set_output and feature names ---------------------------------------------
 
 
