@@ -54,13 +54,12 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from kmeans_core._common import row_squared_norm, rows_as_float64
+from kmeans_core._common import rows_as_float64
 from kmeans_core._distances import (
     BOUND_MARGIN,
     direct_squared_distance,
-    nearest_two_of_block,
+    nearest_centers_of_block,
     rounding_slack,
-    settle_nearest,
 )
 from kmeans_core._jit import jit, jit_parallel
 from kmeans_core._lloyd import sum_slot_rows
@@ -202,22 +201,15 @@ def first_bounds_pass(
         stop = min(start + chunk_rows, n_samples)
         rows = rows_as_float64(X, start, stop)
         cross = np.dot(rows, centers_t)
-        nearest, best, second = nearest_two_of_block(cross, centers_squared_norms)
+        nearest, _, others, row_norms = nearest_centers_of_block(
+            rows, cross, centers_t, centers_squared_norms
+        )
         for r in range(stop - start):
             i = start + r
-            row_norm = row_squared_norm(rows, r)
+            label = nearest[r]
+            row_norm = row_norms[r]
             slack = slack_factor * (row_norm + largest_norm)
-            label, _, other = settle_nearest(
-                rows,
-                r,
-                cross,
-                centers_t,
-                centers_squared_norms,
-                nearest[r],
-                best[r],
-                second[r],
-                slack,
-            )
+            other = others[r]
             labels[i] = label
             upper[i] = _direct_distance(rows, r, centers_t, label)
             if lower.ndim == 1:
@@ -337,22 +329,14 @@ def hamerly_pass(
                 for f in range(n_features):
                     rows[r, f] = X[rescan[r], f]
             cross = np.dot(rows, centers_t)
-            nearest, best, second = nearest_two_of_block(cross, centers_squared_norms)
+            nearest, owns, others, row_norms = nearest_centers_of_block(
+                rows, cross, centers_t, centers_squared_norms
+            )
             for r in range(n_rescan):
                 i = rescan[r]
-                row_norm = row_squared_norm(rows, r)
+                label, own, other = nearest[r], owns[r], others[r]
+                row_norm = row_norms[r]
                 slack = slack_factor * (row_norm + largest_norm)
-                label, own, other = settle_nearest(
-                    rows,
-                    r,
-                    cross,
-                    centers_t,
-                    centers_squared_norms,
-                    nearest[r],
-                    best[r],
-                    second[r],
-                    slack,
-                )
                 # Both bounds from the expansion, widened by the slack so they stay valid.
                 upper[i] = np.sqrt(max(own + row_norm + slack, 0.0))
                 lower[i] = np.sqrt(max(other + row_norm - slack, 0.0))

@@ -201,6 +201,30 @@ def test_block_ranking_is_the_one_row_ranking(n_rows, n_clusters, seed, repeated
         assert label == np.flatnonzero(expanded == expanded.min())[0]
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    n_rows=st.integers(1, 40),
+    n_clusters=st.integers(1, 9),
+    n_features=st.integers(1, 6),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_block_labels_follow_the_tie_rule(n_rows, n_clusters, n_features, seed):
+    """The block primitive every pass uses gives the reference's labels (direct
+    distance, lowest index among exact equals) on integer data full of ties, and
+    E of the label plus |x|^2 is that label's squared distance to rounding."""
+    from kmeans_core._distances import nearest_centers_of_block
+
+    rng = np.random.RandomState(seed % (2**32))
+    rows = rng.randint(-3, 4, size=(n_rows, n_features)).astype(np.float64)
+    centers = rng.randint(-3, 4, size=(n_clusters, n_features)).astype(np.float64)
+    centers_t = np.ascontiguousarray(centers.T)
+    norms = (centers**2).sum(axis=1)
+    nearest, own, _, row_norms = nearest_centers_of_block(rows, rows @ centers_t, centers_t, norms)
+    np.testing.assert_array_equal(nearest, reference.assign(rows, centers))
+    squared = reference.squared_distances(rows, centers)[np.arange(n_rows), nearest]
+    np.testing.assert_allclose(own + row_norms, squared, rtol=0, atol=1e-9)
+
+
 # --- 4. set_output and feature names ---------------------------------------------
 
 
