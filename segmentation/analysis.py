@@ -230,7 +230,13 @@ class SegmentationResult:
 
     @property
     def labels(self) -> np.ndarray:
-        """Segment number (1 to k) of each customer."""
+        """Segment number (1 to k) of each customer.
+
+        For a Dask run (:mod:`segmentation.dask_engine`), of each customer in
+        ``feature_values``: the sample the plots show.
+        """
+        if not isinstance(self.customers, pd.DataFrame):
+            return self.customers.sample_labels
         return self.customers[SEGMENT_COLUMN].to_numpy()
 
     @property
@@ -640,12 +646,37 @@ def _with_roles(table: CustomerTable, roles: dict[str, str]) -> CustomerTable:
 def _outlier_table(table, matrix, flagged, z, column_index) -> pd.DataFrame:
     rows = np.flatnonzero(flagged)
     columns = list(matrix.values.columns)
-    frame = pd.DataFrame({"Row": rows + 1})
-    if table.id_column is not None:
-        frame[table.id_column] = table.frame[table.id_column].to_numpy()[rows]
-    frame["Column"] = [columns[i] for i in column_index[rows]]
-    frame["Value"] = [matrix.values.iloc[r, i] for r, i in zip(rows, column_index[rows])]
-    frame["Robust z"] = np.abs(z[rows])
+    ids = table.frame[table.id_column].to_numpy()[rows] if table.id_column is not None else None
+    values = [matrix.values.iloc[r, i] for r, i in zip(rows, column_index[rows])]
+    return outlier_rows_table(
+        rows, table.id_column, ids, [columns[i] for i in column_index[rows]], values, z[rows]
+    )
+
+
+def outlier_rows_table(rows, id_column, ids, column_names, values, z) -> pd.DataFrame:
+    """The report's list of extreme customers, the most extreme first.
+
+    Parameters
+    ----------
+    rows : numpy.ndarray of int
+        0-based row numbers of the flagged customers.
+    id_column : str or None
+        The ID column's name; ``ids`` holds their IDs when it is not None.
+    ids : array-like or None
+    column_names, values, z : sequences
+        Per flagged customer, the column that flagged it, its value there and the robust z.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns Row (1-based), the ID column, Column, Value, Robust z.
+    """
+    frame = pd.DataFrame({"Row": np.asarray(rows, dtype=np.int64) + 1})
+    if id_column is not None:
+        frame[id_column] = ids
+    frame["Column"] = list(column_names)
+    frame["Value"] = list(values)
+    frame["Robust z"] = np.abs(np.asarray(z, dtype=np.float64))
     # Most extreme first: a report that lists only some shows the absurd values.
     return frame.sort_values("Robust z", ascending=False, kind="stable").reset_index(drop=True)
 
@@ -761,21 +792,9 @@ def _present(
     outliers_per_segment = np.bincount(segment_numbers[flagged], minlength=k + 1)[1:]
     profile["Stability"] = stability_ordered
 
-    segments = [
-        Segment(
-            number=number,
-            name=names[number - 1],
-            description=label.description,
-            action=label.action,
-            size=int(profile.loc[number, "Customers"]),
-            share=float(profile.loc[number, "Share"]),
-            centroid=segment_means.loc[number],
-            stability=float(stability_ordered[number - 1]),
-            generated_name=label.name,
-            n_outliers=int(outliers_per_segment[number - 1]),
-        )
-        for number, label in zip(range(1, k + 1), generated)
-    ]
+    segments = segment_cards(
+        generated, names, profile, segment_means, stability_ordered, outliers_per_segment
+    )
     if len(outlier_rows) and flagged.any():  # flagged and assigned (not excluded)
         outlier_rows = outlier_rows.assign(
             Segment=segment_numbers[outlier_rows["Row"].to_numpy() - 1]
@@ -812,6 +831,29 @@ def _present(
         outlier_policy=outlier_policy,
         overall_means=population_mean,
     )
+
+
+def segment_cards(generated, names, profile, segment_means, stability, outliers_per_segment):
+    """One :class:`Segment` per segment number, from the names, profile and means.
+
+    ``generated`` are the naming rule's labels and ``names`` the names shown
+    (the user's, where renamed); the rest are per segment, in segment order.
+    """
+    return [
+        Segment(
+            number=number,
+            name=names[number - 1],
+            description=label.description,
+            action=label.action,
+            size=int(profile.loc[number, "Customers"]),
+            share=float(profile.loc[number, "Share"]),
+            centroid=segment_means.loc[number],
+            stability=float(stability[number - 1]),
+            generated_name=label.name,
+            n_outliers=int(outliers_per_segment[number - 1]),
+        )
+        for number, label in enumerate(generated, start=1)
+    ]
 
 
 def _segment_warnings(segments, n_customers) -> tuple[str, ...]:

@@ -54,6 +54,7 @@ examples:
   {PROG} run customers.csv --features income spending age gender --k 6
   {PROG} run wholesale.csv --features Fresh Milk Grocery --scale standard
   {PROG} run cards.csv --features all --categorical Plan --scale auto
+  {PROG} run 'exports/*.csv' --engine dask --features Income Spend --out report
   {PROG} rfm orders.csv --customer CustomerID --date OrderDate --amount Total
   {PROG} rfm --demo                            RFM on built-in synthetic transactions
   {PROG} assign report/model.json new_customers.csv --out assigned.csv
@@ -240,7 +241,17 @@ def build_parser() -> argparse.ArgumentParser:
         "file",
         metavar="FILE",
         help="customer table: .csv/.tsv/.txt (separator, decimal mark and encoding "
-        "detected), .parquet or .xlsx",
+        "detected), .parquet or .xlsx; with --engine dask also a folder of Parquet files "
+        "or a quoted glob of CSV files ('exports/*.csv')",
+    )
+    run.add_argument(
+        "--engine",
+        choices=("memory", "dask"),
+        default="memory",
+        help="'memory' (default) reads the table into memory; 'dask' reads a Parquet folder "
+        "or CSV glob with dask.dataframe and segments it by passes over the files (on the "
+        "current distributed client, else Dask's threads), with the same report: needs "
+        "`pip install 'kmeans-core[dask]'`; not with --features all or --dates",
     )
     _add_analysis_options(run, with_features=True)
     _add_reading_options(run)
@@ -345,11 +356,20 @@ def _segment_and_report(data, args) -> int:
 
     # Refuse a bad --out before the analysis, not after it; write_report checks again.
     protect = [args.file] if getattr(args, "file", None) else []
+    if getattr(args, "engine", "memory") == "dask":
+        from segmentation.dask_engine import input_files
+
+        # A folder or a glob: every file it names is the user's and must not be touched.
+        protect = [str(path) for path in input_files(args.file)]
     export.check_report_folder(args.out, protect)
     show_progress = args.progress if args.progress is not None else sys.stderr.isatty()
     progress = StageProgress(show_progress)
     run = segment_customers
     extra = {}
+    if getattr(args, "engine", "memory") == "dask":
+        from segmentation.dask_engine import segment_collection
+
+        run = segment_collection
     if args.command == "rfm":
         from segmentation.rfm import segment_rfm
 

@@ -111,6 +111,9 @@ class CustomerTable:
     reading : str
         How the file was read ("text, encoding UTF-8 (detected), separator
         semicolon (detected), decimal comma (detected)"); empty for a DataFrame.
+    n_rows : int, optional
+        The number of rows of a table read with Dask, whose ``frame`` is then an
+        empty frame with the columns and their types.
     """
 
     frame: pd.DataFrame
@@ -118,6 +121,7 @@ class CustomerTable:
     source: str
     notes: tuple[str, ...] = field(default=())
     reading: str = ""
+    n_rows: int | None = None
 
     @property
     def id_column(self) -> str | None:
@@ -126,8 +130,8 @@ class CustomerTable:
 
     @property
     def n_customers(self) -> int:
-        """Number of rows."""
-        return len(self.frame)
+        """Number of rows (``n_rows`` when the frame is only the columns of a Dask table)."""
+        return len(self.frame) if self.n_rows is None else self.n_rows
 
     def with_rows(self, keep, note: str | None = None) -> CustomerTable:
         """Return a copy that keeps only the rows where the boolean mask ``keep`` is true."""

@@ -38,7 +38,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["OUTLIER_POLICIES", "OUTLIER_THRESHOLD", "find_outliers", "robust_z_scores"]
+__all__ = [
+    "OUTLIER_POLICIES",
+    "OUTLIER_THRESHOLD",
+    "find_outliers",
+    "largest_z",
+    "robust_spread",
+    "robust_z_scores",
+    "z_scores_from",
+]
 
 #: |robust z| above this makes a customer extreme.
 OUTLIER_THRESHOLD = 3.5
@@ -47,6 +55,22 @@ OUTLIER_POLICIES = ("flag", "exclude", "keep")
 _MAD_TO_Z = 0.6745
 _IQR_TO_Z = 1.349
 _MEAN_AD_TO_Z = 1.2533
+
+
+def robust_spread(q1, q3, mad, mean_absolute_deviation):
+    """The robust SD of each column from its quartiles and absolute deviations.
+
+    ``max(MAD / 0.6745, IQR / 1.349)``, or 1.2533 x the mean absolute
+    deviation where both are 0 (see the module docstring). The arguments are
+    per-column arrays; ``mean_absolute_deviation`` may be a function called
+    only when needed.
+    """
+    spread = np.maximum(np.asarray(mad) / _MAD_TO_Z, (np.asarray(q3) - np.asarray(q1)) / _IQR_TO_Z)
+    if np.all(spread > 0):
+        return spread
+    if callable(mean_absolute_deviation):
+        mean_absolute_deviation = mean_absolute_deviation()
+    return np.where(spread > 0, spread, _MEAN_AD_TO_Z * np.asarray(mean_absolute_deviation))
 
 
 def robust_z_scores(values: np.ndarray) -> np.ndarray:
@@ -63,11 +87,20 @@ def robust_z_scores(values: np.ndarray) -> np.ndarray:
     median = np.median(array, axis=0)
     deviation = array - median
     q1, q3 = np.percentile(array, [25, 75], axis=0)
-    spread = np.maximum(np.median(np.abs(deviation), axis=0) / _MAD_TO_Z, (q3 - q1) / _IQR_TO_Z)
-    spread = np.where(spread > 0, spread, _MEAN_AD_TO_Z * np.mean(np.abs(deviation), axis=0))
+    spread = robust_spread(
+        q1,
+        q3,
+        np.median(np.abs(deviation), axis=0),
+        lambda: np.mean(np.abs(deviation), axis=0),
+    )
+    return z_scores_from(array, median, spread)
+
+
+def z_scores_from(array: np.ndarray, median: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """``(x - median) / spread`` per column; 0 in columns whose spread is 0."""
     z = np.zeros_like(array)
     judged = spread > 0
-    z[:, judged] = deviation[:, judged] / spread[judged]
+    z[:, judged] = (array - median)[:, judged] / spread[judged]
     return z
 
 
@@ -95,7 +128,12 @@ def find_outliers(values: np.ndarray, numeric: np.ndarray, threshold: float = OU
     if not np.any(numeric):
         return np.zeros(n, bool), np.zeros(n), np.zeros(n, dtype=np.int64)
     columns = np.flatnonzero(numeric)
-    z = np.abs(robust_z_scores(array[:, columns]))
+    return largest_z(robust_z_scores(array[:, columns]), columns, threshold)
+
+
+def largest_z(z: np.ndarray, columns: np.ndarray, threshold: float = OUTLIER_THRESHOLD):
+    """Per row of z-scores: beyond the threshold?, the largest |z|, and its column in ``columns``."""
+    z = np.abs(z)
     worst = np.argmax(z, axis=1)
-    largest = z[np.arange(n), worst]
+    largest = z[np.arange(len(z)), worst]
     return largest > threshold, largest, columns[worst]

@@ -46,7 +46,15 @@ import pandas as pd
 
 from segmentation._errors import SegmentationError
 
-__all__ = ["ENCODINGS", "FILE_TYPES", "SEPARATORS", "ReadInfo", "read_customer_file"]
+__all__ = [
+    "ENCODINGS",
+    "FILE_TYPES",
+    "SEPARATORS",
+    "ReadInfo",
+    "TextFormat",
+    "read_customer_file",
+    "sniff_text_format",
+]
 
 #: Separators the sniffer chooses among, with the words used in messages.
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -225,10 +233,57 @@ def _check_header(names: list, path: Path, hint: str) -> None:
         )
 
 
-def _read_text(path: Path, sep, decimal, encoding) -> tuple[pd.DataFrame, ReadInfo]:
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise SegmentationError(f"input file {str(path)!r} is empty")
+@dataclass(frozen=True)
+class TextFormat:
+    """How a text table is laid out, as :func:`sniff_text_format` found it.
+
+    Attributes
+    ----------
+    info : ReadInfo
+        Encoding, separator and decimal mark, and which were detected.
+    header : list of str
+        The column names of the first line.
+    thousands : str or None
+        ``"."`` when numbers like ``1.234,5`` were seen (decimal comma), else None.
+    """
+
+    info: ReadInfo
+    header: list
+    thousands: str | None
+
+    def read_options(self) -> dict:
+        """Keyword arguments of :func:`pandas.read_csv` that read the table as sniffed."""
+        return {
+            "sep": self.info.separator,
+            "decimal": self.info.decimal,
+            "thousands": self.thousands,
+            "skipinitialspace": True,
+            "encoding": self.info.encoding,
+        }
+
+
+def sniff_text_format(raw: bytes, path: Path, sep=None, decimal=None, encoding=None) -> TextFormat:
+    """Find (or take as given) the encoding, separator and decimal mark of a text table.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's bytes, or its first part (then the guesses rest on that part).
+    path : pathlib.Path
+        Named in messages; a ``.tsv``/``.tab`` suffix means tab-separated.
+    sep, decimal, encoding : str, optional
+        As for :func:`read_customer_file`; detected when omitted.
+
+    Returns
+    -------
+    TextFormat
+
+    Raises
+    ------
+    SegmentationError
+        An unknown encoding or one the bytes do not fit, a separator that
+        leaves the header in one column, empty or repeated column names.
+    """
     text, used_encoding, encoding_detected = _decode(raw, path, encoding)
     detected = ["encoding"] if encoding_detected else []
     if sep is None:
@@ -266,17 +321,20 @@ def _read_text(path: Path, sep, decimal, encoding) -> tuple[pd.DataFrame, ReadIn
     _check_header(header, path, hint)
     # Only when seen: pandas' parser with a thousands mark is a unit in the last place off.
     thousands = "." if decimal_mark == "," and _THOUSANDS_POINT.search(text) else None
+    return TextFormat(info, header, thousands)
+
+
+def _read_text(path: Path, sep, decimal, encoding) -> tuple[pd.DataFrame, ReadInfo]:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise SegmentationError(f"input file {str(path)!r} is empty")
+    layout = sniff_text_format(raw, path, sep, decimal, encoding)
+    info = layout.info
+    hint = f" (read as {info.describe()})"
     try:
         # pandas reads the file itself with the encoding found (faster than parsing a copy
         # of the decoded text).
-        frame = pd.read_csv(
-            path,
-            sep=separator,
-            decimal=decimal_mark,
-            thousands=thousands,
-            skipinitialspace=True,
-            encoding=used_encoding,
-        )
+        frame = pd.read_csv(path, **layout.read_options())
     except pd.errors.EmptyDataError as error:
         raise SegmentationError(f"input file {str(path)!r} is empty") from error
     except pd.errors.ParserError as error:

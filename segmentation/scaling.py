@@ -44,7 +44,15 @@ import pandas as pd
 from segmentation._errors import SegmentationError
 from segmentation.features import Feature, Scaler
 
-__all__ = ["SCALE_CHOICES", "SKEW_THRESHOLD", "describe_scaling", "fit_scaling"]
+__all__ = [
+    "SCALE_CHOICES",
+    "SKEW_THRESHOLD",
+    "ColumnStatistics",
+    "describe_scaling",
+    "fit_scaling",
+    "robust_center_and_scale",
+    "scaling_from_statistics",
+]
 
 #: What ``scale=`` accepts.
 SCALE_CHOICES = ("auto", "standard", "robust", "log", "minmax", "none")
@@ -60,13 +68,50 @@ def _skewness(values: np.ndarray) -> float:
     return float(pd.Series(values).skew())
 
 
-def _numeric_method(values: np.ndarray, method: str) -> str:
+class ColumnStatistics:
+    """The statistics :func:`scaling_from_statistics` needs, from an in-memory matrix.
+
+    The Dask engine (:mod:`segmentation.dask_engine`) provides the same methods
+    computed by reductions over a Dask collection, so both engines make their
+    choices by one piece of code.
+
+    Parameters
+    ----------
+    array : numpy.ndarray, shape (n_customers, n_columns)
+        Encoded features in original units.
+    fit_rows : numpy.ndarray of bool
+        Customers the centres and scales are learned from.
+    """
+
+    def __init__(self, array: np.ndarray, fit_rows: np.ndarray):
+        self.array = array
+        self.rows = fit_rows
+
+    def minimum(self, column: int) -> float:
+        """Smallest value of a column over all customers."""
+        return float(self.array[:, column].min())
+
+    def skewness(self, column: int) -> float:
+        """Sample skewness of a column over all customers (pandas' definition)."""
+        return _skewness(self.array[:, column])
+
+    def center_and_scale(self, column: int, method: str) -> tuple[float, float]:
+        """Centre and scale of a column over the fit rows, after log1p for ``log``."""
+        values = self.array[self.rows, column]
+        return _center_and_scale(np.log1p(values) if method == "log" else values, method)
+
+    def shares(self, columns: slice) -> np.ndarray:
+        """Mean of indicator columns over the fit rows."""
+        return self.array[self.rows, columns].mean(axis=0)
+
+
+def _numeric_method(statistics, column: int, method: str) -> str:
     if method == "auto":
-        if values.min() >= 0 and _skewness(values) > SKEW_THRESHOLD:
+        if statistics.minimum(column) >= 0 and statistics.skewness(column) > SKEW_THRESHOLD:
             return "log"
         return "standard"
     if method == "log":
-        return "log" if values.min() >= 0 else "standard"
+        return "log" if statistics.minimum(column) >= 0 else "standard"
     return method
 
 
@@ -75,12 +120,17 @@ def _center_and_scale(values: np.ndarray, method: str) -> tuple[float, float]:
         return float(values.mean()), float(values.std())
     if method == "robust":
         q1, median, q3 = np.percentile(values, [25, 50, 75])
-        spread = (q3 - q1) / _IQR_OF_NORMAL
-        # A column where half the customers share one value has IQR 0: fall back to the SD.
-        return float(median), float(spread if spread > 0 else values.std())
+        return robust_center_and_scale(q1, median, q3, lambda: float(values.std()))
     if method == "minmax":
         return float(values.min()), float(np.ptp(values))
     return 0.0, 1.0
+
+
+def robust_center_and_scale(q1: float, median: float, q3: float, std) -> tuple[float, float]:
+    """Median and IQR / 1.349; ``std()`` (called only then) when the IQR is 0."""
+    spread = (q3 - q1) / _IQR_OF_NORMAL
+    # A column where half the customers share one value has IQR 0: fall back to the SD.
+    return float(median), float(spread if spread > 0 else std())
 
 
 def fit_scaling(
@@ -121,18 +171,42 @@ def fit_scaling(
         raise SegmentationError(f"scale must be one of {', '.join(SCALE_CHOICES)}, not {method!r}")
     array = np.asarray(values, dtype=np.float64)
     rows = np.ones(len(array), dtype=bool) if fit_rows is None else np.asarray(fit_rows, bool)
+    return scaling_from_statistics(ColumnStatistics(array, rows), features, method)
+
+
+def scaling_from_statistics(
+    statistics, features: Sequence[Feature], method: str = "auto"
+) -> Scaler:
+    """The scaler :func:`fit_scaling` chooses, from precomputed column statistics.
+
+    Parameters
+    ----------
+    statistics : ColumnStatistics or an object with the same methods
+        Where the numbers come from: a matrix in memory, or reductions over a
+        Dask collection (:mod:`segmentation.dask_engine`).
+    features : sequence of Feature
+    method : str
+        One of :data:`SCALE_CHOICES`.
+
+    Returns
+    -------
+    Scaler
+    """
+    if method not in SCALE_CHOICES:
+        raise SegmentationError(f"scale must be one of {', '.join(SCALE_CHOICES)}, not {method!r}")
     centers, scales, transforms, methods = [], [], [], []
     position = 0
     for feature in features:
         width = len(feature.encoded_columns)
-        block = array[:, position : position + width]
+        block = slice(position, position + width)
+        first = position
         position += width
         if feature.is_categorical:
             if method == "none":
                 centers += [0.0] * width
                 scales += [1.0] * width
             else:
-                shares = block[rows].mean(axis=0)
+                shares = np.asarray(statistics.shares(block), dtype=np.float64)
                 if len(feature.categories) == 2:
                     variance = shares[0] * (1 - shares[0])
                 else:
@@ -142,10 +216,8 @@ def fit_scaling(
             transforms += ["identity"] * width
             methods += ["category"] * width
             continue
-        column = block[:, 0]
-        chosen = _numeric_method(column, method)
-        transformed = np.log1p(column) if chosen == "log" else column
-        center, scale = _center_and_scale(transformed[rows], chosen)
+        chosen = _numeric_method(statistics, first, method)
+        center, scale = statistics.center_and_scale(first, chosen)
         centers.append(center)
         scales.append(scale if scale > 0 else 1.0)
         transforms.append("log1p" if chosen == "log" else "identity")
@@ -153,11 +225,14 @@ def fit_scaling(
     return Scaler(method, np.array(centers), np.array(scales), tuple(transforms), tuple(methods))
 
 
-def describe_scaling(scaler: Scaler, columns: Sequence[str], values: pd.DataFrame) -> pd.DataFrame:
-    """Per column: the scaling used and the skewness that decided it, for the report."""
+def describe_scaling(scaler: Scaler, columns: Sequence[str], values) -> pd.DataFrame:
+    """Per column: the scaling used and the skewness that decided it, for the report.
+
+    ``values`` is the encoded feature table, or the :class:`ColumnStatistics`
+    (or Dask counterpart) the skewness is taken from.
+    """
     methods = scaler.column_methods or (scaler.method,) * len(columns)
-    skew = [
-        _skewness(values[c].to_numpy(dtype=np.float64)) if m != "category" else np.nan
-        for c, m in zip(columns, methods)
-    ]
+    if isinstance(values, pd.DataFrame):
+        values = ColumnStatistics(values.to_numpy(dtype=np.float64), slice(None))
+    skew = [values.skewness(j) if m != "category" else np.nan for j, m in enumerate(methods)]
     return pd.DataFrame({"Feature": list(columns), "Scaling": list(methods), "Skewness": skew})

@@ -49,3 +49,34 @@ def make_blobs(n, d, k, seed=0, dtype=np.float64, spread=3.0):
         0.5, 2, d
     )
     return X.astype(dtype)
+
+
+WORKER_MEMORY_LIMIT = 400 * 2**20
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A real ``distributed.LocalCluster`` (two worker processes, one thread each) and its client."""
+    dask = pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
+    # A worker's baseline (Python, NumPy, numba, distributed, zarr) is ~250 MB of
+    # the 400 MiB: no spilling, pausing only near the limit, and the nanny still
+    # kills a worker that passes 95% of it, so a fit that gathered data would fail.
+    memory_policy = {
+        "distributed.worker.memory.target": False,
+        "distributed.worker.memory.spill": False,
+        "distributed.worker.memory.pause": 0.85,
+        "distributed.scheduler.allowed-failures": 5,
+    }
+    with (
+        dask.config.set(memory_policy),
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=WORKER_MEMORY_LIMIT,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as dask_client,
+    ):
+        yield dask_client

@@ -22,6 +22,7 @@ dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
+from conftest import WORKER_MEMORY_LIMIT  # noqa: E402 (the cluster fixture is shared)
 from kmeans_core import KMeans  # noqa: E402 (after the importorskip lines)
 from kmeans_core import dask as kd  # noqa: E402 (after the importorskip lines)
 from kmeans_core._jit import CHUNK_ROWS  # noqa: E402 (after the importorskip lines)
@@ -30,33 +31,6 @@ RTOL_REGROUPED = 1e-12
 # float32 centers are float64 sums rounded to float32: a regrouped sum can round
 # to the neighbouring float32.
 RTOL_REGROUPED_FLOAT32 = 2 * float(np.finfo(np.float32).eps)
-
-WORKER_MEMORY_LIMIT = 400 * 2**20
-
-
-@pytest.fixture(scope="module")
-def client():
-    # A worker's baseline (Python, NumPy, numba, distributed, zarr) is ~250 MB of
-    # the 400 MiB: no spilling, pausing only near the limit, and the nanny still
-    # kills a worker that passes 95% of it, so a fit that gathered data would fail.
-    memory_policy = {
-        "distributed.worker.memory.target": False,
-        "distributed.worker.memory.spill": False,
-        "distributed.worker.memory.pause": 0.85,
-        "distributed.scheduler.allowed-failures": 5,
-    }
-    with (
-        dask.config.set(memory_policy),
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=WORKER_MEMORY_LIMIT,
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as dask_client,
-    ):
-        yield dask_client
 
 
 def blobs(n=6144, d=4, k=5, seed=0, dtype=np.float64):
