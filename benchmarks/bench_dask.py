@@ -58,7 +58,7 @@ def run(n, d, k, blocks, workers, repeats, seed=0, peers=True):
     init = X_memory[rng.choice(n, k, replace=False)]
     rows = []
     with (
-        LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster,
+        LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=":0") as cluster,
         Client(cluster),
     ):
         X = da.from_array(X_memory, chunks=(-(-n // blocks), d)).persist()

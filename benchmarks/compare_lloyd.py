@@ -336,6 +336,94 @@ def bandwidth_table(grid, repeat):
         )
 
 
+def breakdown_table(grid, repeat):
+    """Where one Lloyd pass goes, stage by stage, on one thread (cumulative stage kernels).
+
+    Each stage kernel runs the pass's own building blocks over the same
+    chunks, adding one stage at a time: the BLAS cross term, then the
+    four-row ranking, then the near-tie sweep (with the rows' norms), then
+    the whole pass (labels, inertia, the slot sums). One numba thread and one
+    BLAS thread, so the stages add up; the difference between two rows of a
+    stage is that stage's cost.
+    """
+    import numba
+
+    from kmeans_core._common import rows_as_float64
+    from kmeans_core._distances import nearest_centers_of_block, nearest_two_of_block
+    from kmeans_core._iterations import squared_norms, transposed
+    from kmeans_core._jit import chunk_rows_for, n_chunks, single_threaded_blas
+    from kmeans_core._lloyd import lloyd_pass
+
+    @numba.njit(parallel=True, cache=False)
+    def read_once(X, out):
+        for chunk in numba.prange(out.shape[0]):
+            total = 0.0
+            for i in range(chunk * 1024, min((chunk + 1) * 1024, X.shape[0])):
+                for f in range(X.shape[1]):
+                    total += X[i, f]
+            out[chunk] = total
+
+    @numba.njit(parallel=True, cache=False)
+    def stages(X, centers_t, norms, chunk_rows, out, stage):
+        for chunk in numba.prange(out.shape[0]):
+            start = chunk * chunk_rows
+            rows = rows_as_float64(X, start, min(start + chunk_rows, X.shape[0]))
+            cross = np.dot(rows, centers_t)
+            if stage == 0:
+                out[chunk] = cross[0, 0]
+            elif stage == 1:
+                out[chunk] = nearest_two_of_block(cross, norms)[1][0]
+            else:
+                out[chunk] = nearest_centers_of_block(rows, cross, centers_t, norms)[1][0]
+
+    print(f"\n### One Lloyd pass, stage by stage (one thread, best of {repeat + 2})\n")
+    print(
+        "| n | d | k | reading X (ms) | cross term, BLAS (ms) | ranking (ms) "
+        "| near-tie sweep + norms (ms) | labels, inertia, sums (ms) | whole pass (ms) "
+        "| ns per row |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        for n, d, k in grid:
+            X, init = make_data(n, d, k)
+            rows = chunk_rows_for(n, k, d)
+            chunks = n_chunks(n, rows)
+            out = np.empty(chunks)
+            centers_t, norms = transposed(init), squared_norms(init)
+            buffers = (
+                np.empty((chunks, k, d)),
+                np.empty((chunks, k)),
+                np.empty(chunks),
+                np.empty(chunks, dtype=np.int64),
+            )
+            labels = np.full(n, -1, dtype=np.int32)
+            args = (X, np.ones(n), centers_t, norms, labels, *buffers, rows, True)
+            times = []
+            with single_threaded_blas():
+                read_once(X, np.empty(n_chunks(n)))
+                times.append(best_time(lambda: read_once(X, np.empty(n_chunks(n))), repeat + 2)[0])
+                for stage in range(3):
+                    stages(X, centers_t, norms, rows, out, stage)
+                    times.append(
+                        best_time(
+                            lambda: stages(X, centers_t, norms, rows, out, stage), repeat + 2
+                        )[0]
+                    )
+                lloyd_pass(*args)
+                times.append(best_time(lambda: lloyd_pass(*args), repeat + 2)[0])
+            read, cross, ranked, settled, whole = (1e3 * t for t in times)
+            print(
+                f"| {n:,} | {d} | {k} | {read:.1f} | {cross:.1f} | {ranked - cross:.1f} | "
+                f"{settled - ranked:.1f} | {whole - settled:.1f} | {whole:.1f} | "
+                f"{whole * 1e6 / n:.0f} |",
+                flush=True,
+            )
+    finally:
+        numba.set_num_threads(threads)
+
+
 _STARTUP = (
     "import time; t0 = time.perf_counter(); import kmeans_core; t1 = time.perf_counter();"
     "import numpy as np; X = np.random.RandomState(0).rand(1000, 2);"
@@ -375,7 +463,7 @@ def main(argv=None):
     )
     parser.add_argument(
         "--tables",
-        default="lloyd,accelerated,default,offgrid,bandwidth,startup",
+        default="lloyd,accelerated,default,offgrid,bandwidth,breakdown,startup",
         help="comma-separated subset of the tables to print",
     )
     args = parser.parse_args(argv)
@@ -407,6 +495,8 @@ def main(argv=None):
         )
     if "bandwidth" in tables:
         bandwidth_table(QUICK_GRID if args.quick else CORE_GRID, args.repeat)
+    if "breakdown" in tables:
+        breakdown_table(QUICK_GRID if args.quick else CORE_GRID, args.repeat)
     if "startup" in tables:
         startup_table()
 

@@ -75,7 +75,9 @@ def client():
             threads_per_worker=1,
             processes=True,
             memory_limit=WORKER_MEMORY_LIMIT,
-            dashboard_address=None,
+            # A random port: dashboard_address=None still binds the scheduler's
+            # HTTP server to 8787, and another cluster on the machine may hold it.
+            dashboard_address=":0",
         ) as cluster,
         distributed.Client(cluster) as dask_client,
     ):
