@@ -27,6 +27,11 @@ Sections (``--sections``):
              fresh process (peak RSS during the fit minus RSS after loading X).
 ``startup``  import time and first fit in a fresh process, with an empty (cold)
              and a filled (warm) numba cache.
+``minibatch`` MiniBatchKMeans, ours against scikit-learn's: ``fit`` with default
+             parameters and ``partial_fit`` per batch, on the cases and with the
+             method of ``benchmarks/bench_minibatch.py`` (imported, not copied).
+             ``python -m benchmarks.compare --sections minibatch --out DIR``
+             runs this table alone.
 
 Peers: scikit-learn's lloyd and elkan always; scikit-learn-intelex and
 faiss-cpu when installed (never required). Ours: every entry of
@@ -115,7 +120,13 @@ QUICK = Sizes(
     memory_case=(20_000, 8, 32),
     repeat=1,
 )
-SECTIONS = ("grid", "offgrid", "n", "k", "d", "memory", "startup")
+SECTIONS = ("grid", "offgrid", "n", "k", "d", "memory", "startup", "minibatch")
+
+# The mini-batch section reuses bench_minibatch's cases (FIT_ROWS, PARTIAL_FIT_CASE,
+# PARTIAL_FIT_BATCHES); --quick multiplies every n by this factor, leaves out the
+# n = 1e7 row, and times partial_fit over as many batches as the smaller data holds.
+QUICK_MINIBATCH_SCALE = 0.01
+QUICK_MINIBATCH_PARTIAL_FIT_ROWS = 50_000
 
 
 # ---------------------------------------------------------------------------
@@ -647,6 +658,87 @@ def run_startup(algorithms):
 
 
 # ---------------------------------------------------------------------------
+# MiniBatchKMeans: bench_minibatch's rows, in this report
+# ---------------------------------------------------------------------------
+
+
+def run_minibatch(args):
+    """MiniBatchKMeans fit and partial_fit rows, ours against scikit-learn's.
+
+    The cases and the timing are ``benchmarks.bench_minibatch``'s (its
+    ``FIT_ROWS``, ``PARTIAL_FIT_CASE``, ``PARTIAL_FIT_BATCHES``, ``fit_row``
+    and ``partial_fit_rows``), so this table and ``python -m
+    benchmarks.bench_minibatch`` measure the same thing: fit, the median of
+    ``repeat`` fits with default parameters and ``random_state=0``;
+    partial_fit, the median time per call over a stream of batches after
+    the init call. The n = 1e7 fit row runs ours only (scikit-learn needs
+    minutes there), as the bench script does by default.
+    """
+    from benchmarks import bench_minibatch
+
+    bench_minibatch.warm_up()
+    scale = QUICK_MINIBATCH_SCALE if args.quick else 1.0
+    fit_rows = []
+    for n, d, k in bench_minibatch.FIT_ROWS:
+        huge = n >= 10_000_000
+        if huge and args.quick:
+            continue
+        n = int(n * scale)
+        print(f"  MiniBatchKMeans fit n={n:,} d={d} k={k}", flush=True)
+        fit_rows.append(
+            bench_minibatch.fit_row(n, d, k, 1 if huge else args.repeat, with_sklearn=not huge)
+        )
+    n, d, k = bench_minibatch.PARTIAL_FIT_CASE
+    if args.quick:
+        n = QUICK_MINIBATCH_PARTIAL_FIT_ROWS
+    n_batches = min(60, n // max(bench_minibatch.PARTIAL_FIT_BATCHES))
+    print(f"  MiniBatchKMeans partial_fit n={n:,} d={d} k={k}, {n_batches} batches", flush=True)
+    partial_rows = bench_minibatch.partial_fit_rows(
+        n, d, k, bench_minibatch.PARTIAL_FIT_BATCHES, n_batches=n_batches
+    )
+    for row in partial_rows:
+        row.update(n=n, d=d, k=k, n_batches=n_batches)
+    return {"fit": fit_rows, "partial_fit": partial_rows}
+
+
+def minibatch_fit_table(rows):
+    lines = [
+        "| n | d | k | scikit-learn fit (s) | kmeans_core fit (s) | speed-up "
+        "| steps (theirs / ours) | same centers | \\|Δinertia\\| / inertia |",
+        "|---:|---:|---:|---:|---:|---:|---:|:---:|---:|",
+    ]
+    for r in rows:
+        head = f"| {r['n']:,} | {r['d']} | {r['k']} |"
+        if "sklearn_s" not in r:
+            lines.append(
+                f"{head} not run | {_seconds(r['ours_s'])} | | — / {r['ours_steps']:,} | | |"
+            )
+            continue
+        same = "yes" if r["same_centers"] else "**no**"
+        lines.append(
+            f"{head} {_seconds(r['sklearn_s'])} | {_seconds(r['ours_s'])} | "
+            f"{r['speedup']:.2f}× | {r['sklearn_steps']:,} / {r['ours_steps']:,} | {same} | "
+            f"{_inertia_diff(r['inertia_rel_diff'])} |"
+        )
+    return "\n".join(lines)
+
+
+def minibatch_partial_fit_table(rows):
+    lines = [
+        "| n | d | k | rows per batch | scikit-learn (ms per call) | kmeans_core (ms per call) "
+        "| speed-up | same centers |",
+        "|---:|---:|---:|---:|---:|---:|---:|:---:|",
+    ]
+    for r in rows:
+        same = "yes" if r["same_centers"] else "**no**"
+        lines.append(
+            f"| {r['n']:,} | {r['d']} | {r['k']} | {r['batch_rows']:,} | {r['sklearn_ms']:.2f} | "
+            f"{r['ours_ms']:.2f} | {r['speedup']:.2f}× | {same} |"
+        )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
 # Outputs: Markdown, JSON, plots
 # ---------------------------------------------------------------------------
 
@@ -833,6 +925,29 @@ def write_outputs(report, out_dir):
             "",
             startup_table(report["startup"]),
         ]
+    minibatch = report.get("minibatch")
+    if minibatch:
+        md += [
+            "",
+            "## MiniBatchKMeans: kmeans_core against scikit-learn",
+            "",
+            "The cases and method of `benchmarks/bench_minibatch.py`: data from "
+            "`make_blobs(n, d, centers=k, cluster_std=2, random_state=0)`, default parameters, "
+            "`random_state=0`, both libraries on their default threads in this process. Fit: "
+            "median of the repeats (wall clock); same centers = bitwise equal "
+            "`cluster_centers_`.",
+            "",
+            minibatch_fit_table(minibatch["fit"]),
+        ]
+        if minibatch["partial_fit"]:
+            n_batches = minibatch["partial_fit"][0]["n_batches"]
+            md += [
+                "",
+                f"`partial_fit`: median time per call over {n_batches - 1} calls after the "
+                "first (the init call).",
+                "",
+                minibatch_partial_fit_table(minibatch["partial_fit"]),
+            ]
     if report["errors"]:
         md += ["", "## Errors", ""] + [f"- {e}" for e in report["errors"]]
     (out_dir / "comparison.md").write_text("\n".join(md) + "\n")
@@ -956,6 +1071,7 @@ def main(argv=None):
         "sweeps": {},
         "memory": [],
         "startup": [],
+        "minibatch": {},
         "errors": [],
     }
     budget = Budget(args.max_seconds if args.max_seconds > 0 else None)
@@ -989,6 +1105,9 @@ def main(argv=None):
         from kmeans_core._kmeans import ALGORITHMS
 
         report["startup"] = run_startup(ALGORITHMS)
+    if "minibatch" in args.sections:
+        print("MiniBatchKMeans")
+        report["minibatch"] = run_minibatch(args)
 
     all_records = (
         report["grid"] + report["off_grid"] + sum(report["sweeps"].values(), []) + report["memory"]

@@ -92,3 +92,31 @@ def test_minibatch_partial_fit(timed, partial_fit_case, library):
         library=library,
     )
     assert model.n_steps_ >= 2
+
+
+def test_compare_report_has_the_minibatch_tables(tmp_path):
+    """``compare.py --sections minibatch`` writes bench_minibatch's rows into the report."""
+    import json
+
+    from benchmarks import bench_minibatch, compare
+
+    status = compare.main(
+        ["--quick", "--no-optional", "--sections", "minibatch", "--out", str(tmp_path)]
+    )
+    assert status == 0
+    report = json.loads((tmp_path / "comparison.json").read_text())
+    fit_rows = report["minibatch"]["fit"]
+    # bench_minibatch's cases (scaled down), the n = 1e7 row left out by --quick
+    expected = [
+        (int(n * compare.QUICK_MINIBATCH_SCALE), d, k)
+        for n, d, k in bench_minibatch.FIT_ROWS
+        if n < 10_000_000
+    ]
+    assert [(r["n"], r["d"], r["k"]) for r in fit_rows] == expected
+    assert all(r["same_centers"] and r["ours_steps"] == r["sklearn_steps"] for r in fit_rows)
+    partial_rows = report["minibatch"]["partial_fit"]
+    assert [r["batch_rows"] for r in partial_rows] == list(bench_minibatch.PARTIAL_FIT_BATCHES)
+    assert all(r["same_centers"] for r in partial_rows)
+    markdown = (tmp_path / "comparison.md").read_text()
+    assert "## MiniBatchKMeans: kmeans_core against scikit-learn" in markdown
+    assert "rows per batch" in markdown
