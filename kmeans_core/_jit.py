@@ -186,9 +186,9 @@ SERIAL_BELOW_ROWS = 16 * CHUNK_ROWS
 
 
 @contextlib.contextmanager
-def threads_for(n_rows: int):
-    """Context manager: one numba thread for small inputs, the configured number otherwise."""
-    if n_rows >= SERIAL_BELOW_ROWS:
+def threads_for(n_rows: int, serial_below: int = SERIAL_BELOW_ROWS):
+    """Context manager: one numba thread below ``serial_below`` rows, the configured number otherwise."""
+    if n_rows >= serial_below:
         yield
         return
     previous = numba.get_num_threads()

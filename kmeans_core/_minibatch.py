@@ -87,6 +87,7 @@ ESTIMATOR_NAME = "MiniBatchKMeans"
 # the labels do not depend on the chunking, the size only keeps the product's
 # output small.
 LABEL_CHUNK_ROWS = 256
+PARALLEL_BATCH_ROWS = 4096
 
 
 # ---------------------------------------------------------------------------
@@ -192,14 +193,53 @@ def label_rows(rows, centers, centers_squared_norms, labels, start, stop):
         for j in range(n_clusters):
             distances[r, j] = centers_squared_norms[j]
     sklearn_gemm_distances(centers, rows, start, stop, distances)
-    for r in range(stop - start):
-        best = distances[r, 0]
+    first_of_minima(distances, labels, start)
+
+
+@jit
+def first_of_minima(values, labels, offset):
+    """``labels[offset + r] = `` the first column of the smallest value in row ``r`` of ``values``.
+
+    scikit-learn's argmin (strict ``<``: among equal values the lowest
+    index). Rows are scanned four at a time, as four independent chains of
+    compare-and-select: one row at a time, each step waits for the last
+    (the reason ``_distances.nearest_two_of_block`` does the same).
+    """
+    n_rows, n_columns = values.shape
+    quad_stop = n_rows - n_rows % 4
+    for r in range(0, quad_stop, 4):
+        best0, best1, best2, best3 = (
+            values[r, 0],
+            values[r + 1, 0],
+            values[r + 2, 0],
+            values[r + 3, 0],
+        )
+        label0 = label1 = label2 = label3 = 0
+        for j in range(1, n_columns):
+            value0, value1 = values[r, j], values[r + 1, j]
+            value2, value3 = values[r + 2, j], values[r + 3, j]
+            closer0, closer1 = value0 < best0, value1 < best1
+            closer2, closer3 = value2 < best2, value3 < best3
+            label0 = j if closer0 else label0
+            label1 = j if closer1 else label1
+            label2 = j if closer2 else label2
+            label3 = j if closer3 else label3
+            best0 = value0 if closer0 else best0
+            best1 = value1 if closer1 else best1
+            best2 = value2 if closer2 else best2
+            best3 = value3 if closer3 else best3
+        labels[offset + r] = label0
+        labels[offset + r + 1] = label1
+        labels[offset + r + 2] = label2
+        labels[offset + r + 3] = label3
+    for r in range(quad_stop, n_rows):
+        best = values[r, 0]
         label = 0
-        for j in range(1, n_clusters):
-            if distances[r, j] < best:
-                best = distances[r, j]
+        for j in range(1, n_columns):
+            if values[r, j] < best:
+                best = values[r, j]
                 label = j
-        labels[start + r] = label
+        labels[offset + r] = label
 
 
 @jit
@@ -239,6 +279,22 @@ def label_all_rows(X, centers_c, centers_squared_norms, labels):
             )
 
 
+@jit_parallel
+def label_batch_parallel(rows, centers_c, centers_squared_norms, labels):
+    """:func:`label_rows` over a batch in scikit-learn's 256-row chunks, chunks in parallel."""
+    n_rows = rows.shape[0]
+    for chunk in prange((n_rows + LABEL_CHUNK_ROWS - 1) // LABEL_CHUNK_ROWS):
+        start = chunk * LABEL_CHUNK_ROWS
+        label_rows(
+            rows,
+            centers_c,
+            centers_squared_norms,
+            labels,
+            start,
+            min(start + LABEL_CHUNK_ROWS, n_rows),
+        )
+
+
 @jit
 def minibatch_step(
     batch,
@@ -250,6 +306,7 @@ def minibatch_step(
     counts,
     labels,
     compute_inertia,
+    labels_given=False,
 ):
     """One mini-batch step: label with the old centers, then move each center.
 
@@ -276,6 +333,8 @@ def minibatch_step(
         inertia = labels_and_inertia_serial(
             batch, weights, centers_old, centers_c, centers_squared_norms, labels
         )
+    elif labels_given:
+        inertia = zero
     else:
         inertia = zero
         for start in range(0, n_rows, LABEL_CHUNK_ROWS):
@@ -826,8 +885,20 @@ default="k-means++"
         # One thread: a batch is too small for a parallel region to pay (on a
         # busy 2-core machine starting one cost ~5 ms, against 0.4 ms for the
         # whole step at d=64, k=64).
+        labels_given = not inertia and batch.shape[0] >= PARALLEL_BATCH_ROWS
+        if labels_given:
+            label_batch_parallel(batch, centers_c, norms, labels)
         inertia = minibatch_step(
-            batch, weights, centers, centers_new, centers_c, norms, self._counts, labels, inertia
+            batch,
+            weights,
+            centers,
+            centers_new,
+            centers_c,
+            norms,
+            self._counts,
+            labels,
+            inertia,
+            labels_given,
         )
         if reassign and self.reassignment_ratio > 0:
             self._reassign(batch, centers_new, random_state)
@@ -1040,7 +1111,9 @@ default="k-means++"
         sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
         self.n_steps_ = getattr(self, "n_steps_", 0)
 
-        with threads_for(X.shape[0]), one_blas_thread():
+        # Batches of PARALLEL_BATCH_ROWS rows or more are labelled on every
+        # thread (twice a call: the step, and labels_); smaller ones on one.
+        with threads_for(X.shape[0], serial_below=PARALLEL_BATCH_ROWS), one_blas_thread():
             if not has_centers:
                 self._check_params(X)
                 init_array = self._validated_init_array(X)

@@ -151,6 +151,7 @@ def sklearn_stream(model, batches, weights=None):
         (4_000, 8, 32, 1_000),  # first batch > 3 * batch_size... no: batch_size=100 below
         (6_000, 3, 120, 600),  # k > 102
         (3_000, 4, 30, 20),  # later batches smaller than k
+        (15_000, 5, 16, 5_000),  # batches labelled in parallel (PARALLEL_BATCH_ROWS)
     ],
 )
 @pytest.mark.parametrize("weighted", [False, True])
