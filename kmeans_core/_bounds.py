@@ -54,7 +54,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from kmeans_core._common import rows_as_float64
+from kmeans_core._common import largest_value, rows_as_float64
 from kmeans_core._distances import (
     BOUND_MARGIN,
     direct_squared_distance,
@@ -192,7 +192,7 @@ def first_bounds_pass(
     """
     n_samples, n_features = X.shape
     n_clusters = centers_t.shape[1]
-    largest_norm = centers_squared_norms.max()
+    largest_norm = largest_value(centers_squared_norms)
     slack_factor = rounding_slack(n_features)
     slot_rows = sum_slot_rows(chunk_rows, chunk_changed.shape[0], n_clusters, n_features)
     n_slots = slot_sums.shape[0] // chunk_changed.shape[0]
@@ -286,7 +286,7 @@ def hamerly_pass(
     for j in range(n_clusters):
         if j != largest and shifts[j] > second_largest:
             second_largest = shifts[j]
-    largest_norm = centers_squared_norms.max()
+    largest_norm = largest_value(centers_squared_norms)
     slack_factor = rounding_slack(n_features)
     widen = 1.0 + BOUND_MARGIN
     slot_rows = sum_slot_rows(chunk_rows, chunk_changed.shape[0], n_clusters, n_features)

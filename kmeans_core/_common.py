@@ -45,6 +45,21 @@ def _rows_as_float64_kernel(X, start, stop):
     return lambda X, start, stop: X[start:stop].astype(np.float64)
 
 
+@jit
+def largest_value(values):
+    """The largest value of a non-empty 1-D array.
+
+    A loop, not ``values.max()``: numba's generic reduction (NaN handling,
+    any dtype and layout) took 0.34 s to compile, on the first fit of a
+    fresh machine, for a maximum over ``k`` values.
+    """
+    result = values[0]
+    for i in range(1, values.shape[0]):
+        if values[i] > result:
+            result = values[i]
+    return result
+
+
 @jit(inline="always")
 def row_squared_norm(rows, r):
     """``|rows[r]|^2``, summed feature by feature in order (the same bits at every call site)."""

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from kmeans_core._common import row_squared_norm
+from kmeans_core._common import largest_value, row_squared_norm
 from kmeans_core._jit import CHUNK_ROWS, jit, jit_parallel
 
 # Relative margin used by the bounds algorithms before they skip a centre:
@@ -198,7 +198,7 @@ def nearest_centers_of_block(rows, cross, centers_t, centers_squared_norms):
     nearest, best, second = nearest_two_of_block(cross, centers_squared_norms)
     n_rows = rows.shape[0]
     slack_factor = rounding_slack(rows.shape[1])
-    largest_norm = centers_squared_norms.max()
+    largest_norm = largest_value(centers_squared_norms)
     row_norms = np.empty(n_rows)
     for r in range(n_rows):
         row_norm = row_squared_norm(rows, r)

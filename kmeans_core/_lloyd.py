@@ -324,8 +324,15 @@ def lloyd_run_compiled(
                 return -1
         mean_centers_into(sums, weights, new_centers)
         center_shift_sq = center_shifts(new_centers, centers, shifts)
-        centers[:, :] = new_centers
-        if chunk_changed.sum() == 0:
+        # Element by element: an array assignment compiles numba's shape-mismatch
+        # error message, 2.2 s of a first fit on a fresh machine.
+        for j in range(n_clusters):
+            for f in range(n_features):
+                centers[j, f] = new_centers[j, f]
+        n_changed = 0
+        for chunk in range(chunk_changed.shape[0]):
+            n_changed += chunk_changed[chunk]
+        if n_changed == 0:
             strict_convergence = True
             break
         if center_shift_sq <= tol:
