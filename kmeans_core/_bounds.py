@@ -61,7 +61,7 @@ from kmeans_core._distances import (
     nearest_centers_of_block,
     rounding_slack,
 )
-from kmeans_core._jit import jit, jit_parallel
+from kmeans_core._jit import VECTOR_SUMS, jit, jit_parallel
 from kmeans_core._lloyd import sum_slot_rows
 
 # What a pass does with the per-chunk new-center sums (``sums_mode``):
@@ -69,7 +69,7 @@ SUMS_NONE = 0  # nothing (the final re-assignment)
 SUMS_REFRESH = 1  # recompute the slots of the clusters whose membership changed in the chunk
 
 
-@jit(fastmath={"reassoc", "contract"})
+@jit(fastmath=VECTOR_SUMS)
 def distance(X, i, centers, j):
     """Euclidean distance between sample i and center j (a bounds test, not the tie rule).
 

@@ -29,7 +29,7 @@ import numpy as np
 from numba import prange, types
 from numba.extending import overload
 
-from kmeans_core._jit import CHUNK_ROWS, jit, jit_parallel
+from kmeans_core._jit import CHUNK_ROWS, OVERLOAD_OPTIONS, VECTOR_SUMS, jit, jit_parallel
 
 
 def rows_as_float64(X, start, stop):
@@ -37,7 +37,7 @@ def rows_as_float64(X, start, stop):
     return np.asarray(X[start:stop], dtype=np.float64)
 
 
-@overload(rows_as_float64, jit_options={"cache": True})
+@overload(rows_as_float64, jit_options=OVERLOAD_OPTIONS)
 def _rows_as_float64_kernel(X, start, stop):
     # Chosen at compile time from X's dtype, so float64 data is never copied.
     if X.dtype == types.float64:
@@ -92,7 +92,7 @@ def squared_distances_to_centers(x_row, centers_t, out):
 # each row's features form one chain of dependent additions and the pass ran
 # at the adder's latency (5.1 ms at n=1e6, d=8); reassociated it runs in
 # vector lanes (2.1 ms). The compiled order is fixed, whatever the thread count.
-@jit_parallel(fastmath={"reassoc", "contract"})
+@jit_parallel(fastmath=VECTOR_SUMS)
 def inertia_per_chunk(X, sample_weight, centers, labels, chunk_inertia):
     """Weighted squared distance of each sample to its own center, summed per chunk."""
     n_samples, n_features = X.shape

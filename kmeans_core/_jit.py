@@ -79,6 +79,21 @@ if _CACHE:
 
 _OPTIONS = dict(nogil=True, cache=_CACHE, fastmath=False, error_model="numpy")
 
+# ``jit_options`` of the ``numba.extending.overload`` implementations (kernels
+# chosen at compile time from an argument's type): cached like every kernel.
+OVERLOAD_OPTIONS = {"cache": _CACHE}
+
+# The one relaxation any kernel may opt into (``fastmath=VECTOR_SUMS``), for
+# sums it owns: ``reassoc`` lets LLVM add the terms of a loop in vector lanes
+# (a single chain of dependent additions costs ~4 cycles a term) and
+# ``contract`` fuses multiply-adds. The grouping is then fixed by the compiled
+# code and the chunk's row count, never by the thread count, so results stay
+# reproducible; each user states what it sums and why the last bits do not
+# matter there (bounds covered by a margin, potentials, an inertia).
+# ``nnan``/``ninf`` are never used: kernels start minima at ``inf``. (A set:
+# numba refuses a frozenset; never modify it.)
+VECTOR_SUMS = {"reassoc", "contract"}
+
 
 def jit(function=None, **overrides):
     """Compile ``function`` as a serial nopython kernel with the project policy."""

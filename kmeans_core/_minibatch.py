@@ -71,6 +71,7 @@ from numba.np.linalg import _BLAS, get_blas_kind
 from kmeans_core._common import inertia_per_chunk
 from kmeans_core._jit import (
     CHUNK_ROWS,
+    OVERLOAD_OPTIONS,
     jit,
     jit_parallel,
     n_chunks,
@@ -147,7 +148,7 @@ def sklearn_gemm_distances(centers, rows, start, stop, out):
     out[: stop - start] = norms - 2 * (rows[start:stop] @ centers.T)
 
 
-@overload(sklearn_gemm_distances, jit_options={"cache": True})
+@overload(sklearn_gemm_distances, jit_options=OVERLOAD_OPTIONS)
 def _sklearn_gemm_distances_kernel(centers, rows, start, stop, out):
     xxgemm = _BLAS().numba_xxgemm(centers.dtype)
     kind = ord(get_blas_kind(centers.dtype))
@@ -434,7 +435,7 @@ def _prefetch_first_line(typingctx, array, row):
     return types.void(array, row), codegen
 
 
-@overload(prefetch_row, jit_options={"cache": True})
+@overload(prefetch_row, jit_options=OVERLOAD_OPTIONS)
 def _prefetch_row_kernel(X, row):
     def impl(X, row):
         _prefetch_first_line(X, row)

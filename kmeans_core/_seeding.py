@@ -23,6 +23,7 @@ from numba import prange
 from kmeans_core._common import row_squared_norm
 from kmeans_core._jit import (
     CHUNK_ROWS,
+    VECTOR_SUMS,
     jit,
     jit_parallel,
     n_chunks,
@@ -59,7 +60,7 @@ from kmeans_core._jit import (
 # its running sum then differs from the chunk totals by ~1e-16 relative, which
 # moves a sampling boundary by as much (the chosen seeds are unaffected in
 # practice, and tested).
-@jit(fastmath={"reassoc", "contract"})
+@jit(fastmath=VECTOR_SUMS)
 def _squared_distance(X, i, center):
     squared = 0.0
     for f in range(X.shape[1]):
@@ -97,7 +98,7 @@ def _squared_distances_of_rows(rows_t, center, out):
             out[r] += diff * diff
 
 
-@jit_parallel(fastmath={"reassoc", "contract"})
+@jit_parallel(fastmath=VECTOR_SUMS)
 def exact_scoring_pass(X, sample_weight, closest_sq, winner, candidates, chunk_potentials):
     """Apply the previous winner to ``closest_sq``, then score every candidate (n_features <= 4).
 
@@ -219,7 +220,7 @@ def _chunk_cross_terms(X, start, stop, lanes_t):
 # the compiled code and the chunk's row count, never by the thread count). The
 # distances themselves come from ``_expanded_squared_distance``, compiled
 # without them, so each distance keeps scikit-learn's order of operations.
-@jit_parallel(fastmath={"reassoc", "contract"})
+@jit_parallel(fastmath=VECTOR_SUMS)
 def expanded_scoring_pass(
     X,
     all_row_norms,
