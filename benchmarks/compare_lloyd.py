@@ -294,8 +294,8 @@ def bandwidth_table(grid, repeat):
     import numba
 
     from kmeans_core._iterations import squared_norms, transposed
-    from kmeans_core._jit import chunk_rows_for, n_chunks, single_threaded_blas
-    from kmeans_core._lloyd import lloyd_pass
+    from kmeans_core._kernels.jit import chunk_rows_for, n_chunks, single_threaded_blas
+    from kmeans_core._kernels.lloyd import lloyd_pass
 
     @numba.njit(parallel=True, cache=False)
     def stream_sum(values):
@@ -348,11 +348,11 @@ def breakdown_table(grid, repeat):
     """
     import numba
 
-    from kmeans_core._common import rows_as_float64
-    from kmeans_core._distances import nearest_centers_of_block, nearest_two_of_block
     from kmeans_core._iterations import squared_norms, transposed
-    from kmeans_core._jit import chunk_rows_for, n_chunks, single_threaded_blas
-    from kmeans_core._lloyd import lloyd_pass
+    from kmeans_core._kernels.common import rows_as_float64
+    from kmeans_core._kernels.distances import nearest_centers_of_block, nearest_two_of_block
+    from kmeans_core._kernels.jit import chunk_rows_for, n_chunks, single_threaded_blas
+    from kmeans_core._kernels.lloyd import lloyd_pass
 
     @numba.njit(parallel=True, cache=False)
     def read_once(X, out):

@@ -1,12 +1,12 @@
 """Running the iterations: the Python driver around the block kernels.
 
-An iteration is one pass of a block kernel over the rows (``_lloyd.lloyd_pass``,
-or Hamerly's and Elkan's kernels in ``_bounds.py``), which writes the labels
+An iteration is one pass of a block kernel over the rows (``_kernels.lloyd.lloyd_pass``,
+or Hamerly's and Elkan's kernels in ``_kernels/bounds.py``), which writes the labels
 and, per fixed chunk of rows, the partial sums (weighted coordinate sums and
-weights per cluster, kept by the slots of ``_lloyd.sum_slot_rows``; inertia;
+weights per cluster, kept by the slots of ``_kernels.lloyd.sum_slot_rows``; inertia;
 label changes), then the update every algorithm shares
 (:meth:`_IterationBuffers.update`): the chunks added in chunk order
-(``_lloyd.reduce_chunks``), empty clusters relocated
+(``_kernels.lloyd.reduce_chunks``), empty clusters relocated
 (:func:`relocate_empty_clusters`: scikit-learn's rule, ties made definite; the
 same rule as ``reference.empty_cluster_relocations``), the means taken
 (:func:`mean_centers`), the centre shift measured.
@@ -35,7 +35,7 @@ import os
 import numba
 import numpy as np
 
-from kmeans_core._bounds import (
+from kmeans_core._kernels.bounds import (
     SUMS_NONE,
     SUMS_REFRESH,
     center_separations,
@@ -44,9 +44,9 @@ from kmeans_core._bounds import (
     half_separations,
     hamerly_pass,
 )
-from kmeans_core._common import center_into, column_sums_per_chunk, inertia_per_chunk
-from kmeans_core._distances import center_shifts, distances_to_own_center
-from kmeans_core._jit import (
+from kmeans_core._kernels.common import center_into, column_sums_per_chunk, inertia_per_chunk
+from kmeans_core._kernels.distances import center_shifts, distances_to_own_center
+from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
     SERIAL_BELOW_ROWS,
     chunk_rows_for,
@@ -54,7 +54,7 @@ from kmeans_core._jit import (
     prefaulted_empty,
     single_threaded_blas,
 )
-from kmeans_core._lloyd import lloyd_pass, lloyd_run_compiled, reduce_chunks, sum_slot_rows
+from kmeans_core._kernels.lloyd import lloyd_pass, lloyd_run_compiled, reduce_chunks, sum_slot_rows
 from kmeans_core._validation import check_all_finite
 
 
@@ -277,7 +277,7 @@ class _IterationBuffers:
 
     Per-chunk partial results of a pass over X (sums, weights, inertia, label
     changes), their totals, and the center shifts. The chunking depends on the
-    data's shape only (:func:`kmeans_core._jit.chunk_rows_for`).
+    data's shape only (:func:`kmeans_core._kernels.jit.chunk_rows_for`).
     """
 
     def __init__(self, n_samples, n_features, n_clusters):
@@ -329,7 +329,7 @@ def lloyd_single_run(X, sample_weight, centers_init, max_iter, tol, verbose=0, h
     with single_threaded_blas():
         if n_samples < SERIAL_BELOW_ROWS and not verbose and history is None:
             # Small input: the whole run in one kernel call (same bits; see
-            # ``_lloyd.py``), unless a cluster empties (then rerun below).
+            # ``_kernels/lloyd.py``), unless a cluster empties (then rerun below).
             n_iter = lloyd_run_compiled(
                 X,
                 sample_weight,
@@ -412,7 +412,7 @@ def bounded_single_run(
     empty-cluster rule, same final re-assignment, same labels and the same
     bits in the centers), with the assignment step replaced by a
     bounds-pruned one that refreshes only the sum slots that changed; see
-    ``_bounds.py``.
+    ``_kernels/bounds.py``.
     """
     n_samples, n_features = X.shape
     n_clusters = centers_init.shape[0]
@@ -430,7 +430,7 @@ class _Bounds:
 
     def __init__(self, algorithm, n_samples, n_clusters, buffers, n_features):
         self.elkan = algorithm == "elkan"
-        # The per-slot partial sums, kept between iterations (see _bounds.py).
+        # The per-slot partial sums, kept between iterations (see _kernels/bounds.py).
         chunks = buffers.chunk_weights.shape[0]
         slots = chunks * sum_slots_per_chunk(buffers.chunk_rows, chunks, n_clusters, n_features)
         self.slot_sums = np.empty((slots, n_clusters, n_features))
@@ -542,10 +542,10 @@ def memory_needed_bytes(algorithm, n_samples, n_features, n_clusters, n_threads=
     """Memory a run of ``algorithm`` allocates beyond the centered copy of X, in bytes.
 
     Every run: the per-chunk partial sums (bounded by
-    :func:`kmeans_core._jit.chunk_rows_for`), the labels, and per thread one
+    :func:`kmeans_core._kernels.jit.chunk_rows_for`), the labels, and per thread one
     chunk's cross terms (``chunk_rows * k``) and rows. Hamerly and Elkan keep
     the finer per-slot sums (at most a quarter of X's float64 size, or the
-    chunks' own size: ``_lloyd.sum_slot_rows``);
+    chunks' own size: ``_kernels.lloyd.sum_slot_rows``);
     Hamerly adds two bounds per sample; Elkan one upper and ``k`` lower
     bounds per sample and the ``k x k`` table of center distances.
     """
@@ -566,7 +566,7 @@ def memory_needed_bytes(algorithm, n_samples, n_features, n_clusters, n_threads=
 
 
 def sum_slots_per_chunk(chunk_rows, n_chunks, n_clusters, n_features):
-    """Sum slots in a chunk (see ``_lloyd.sum_slot_rows``)."""
+    """Sum slots in a chunk (see ``_kernels.lloyd.sum_slot_rows``)."""
     slot_rows = sum_slot_rows(chunk_rows, n_chunks, n_clusters, n_features)
     return -(-chunk_rows // slot_rows)
 

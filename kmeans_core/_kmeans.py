@@ -5,11 +5,11 @@ checks, fitted attributes, the order of random draws, warnings and error
 messages, ``predict``/``transform``/``score``, :func:`kmeans_plusplus` and
 :func:`assign_to_centers`. A fit validates and normalises its input once
 (dtype, order, weights rescaled by a power of two, the centred private copy),
-draws the seeds (``_seeding.py``) and hands clean arrays to the drivers of
+draws the seeds (``_kernels/seeding.py``) and hands clean arrays to the drivers of
 ``_iterations.py``, one run per ``n_init``, keeping the best run that is not a
 relabelled twin. It holds no iteration loop and no numerics: the drivers call
-the block kernels (``_lloyd.py``, ``_bounds.py``) and the shared update, and
-labels follow the one tie rule of ``_distances.py``, so every ``algorithm``
+the block kernels (``_kernels/lloyd.py``, ``_kernels/bounds.py``) and the shared update, and
+labels follow the one tie rule of ``_kernels/distances.py``, so every ``algorithm``
 gives the same bits. ``docs/design.md`` describes the layers.
 """
 
@@ -23,12 +23,6 @@ import warnings
 
 import numpy as np
 
-from kmeans_core._common import (
-    column_extremes_per_chunk,
-    euclidean_distances_to_centers,
-    is_same_clustering,
-    n_distinct_labels,
-)
 from kmeans_core._iterations import (
     assign_labels,
     bounded_single_run,
@@ -42,8 +36,14 @@ from kmeans_core._iterations import (
     squared_distance_bound,
     transposed,
 )
-from kmeans_core._jit import n_chunks, prefaulted_empty, threads_for
-from kmeans_core._seeding import greedy_kmeans_plusplus, random_choice_init
+from kmeans_core._kernels.common import (
+    column_extremes_per_chunk,
+    euclidean_distances_to_centers,
+    is_same_clustering,
+    n_distinct_labels,
+)
+from kmeans_core._kernels.jit import n_chunks, prefaulted_empty, threads_for
+from kmeans_core._kernels.seeding import greedy_kmeans_plusplus, random_choice_init
 from kmeans_core._validation import (
     borrowed_random_state,
     check_array,

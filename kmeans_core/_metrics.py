@@ -32,7 +32,7 @@ import numbers
 import numpy as np
 from numba import prange
 
-from kmeans_core._jit import CHUNK_ROWS, chunk_rows_for, jit, jit_parallel, n_chunks
+from kmeans_core._kernels.jit import CHUNK_ROWS, chunk_rows_for, jit, jit_parallel, n_chunks
 from kmeans_core._validation import check_array, check_random_state
 
 __all__ = [

@@ -13,7 +13,7 @@ down step by step in ``shared/notes/sklearn-minibatch-behaviour.md``):
 
 * The random draws, in scikit-learn's order, from the same ``RandomState``:
   the validation subset, the init subsample of each ``n_init`` candidate, the
-  k-means++ or random init (``_seeding.py``, already scikit-learn's draws),
+  k-means++ or random init (``_kernels/seeding.py``, already scikit-learn's draws),
   one ``random_sample(batch_size)`` per step and the reassignment draws.
 * The batch draw. scikit-learn calls ``choice(n, batch_size, p=w / w.sum())``,
   which rebuilds ``cumsum(p) / cumsum(p)[-1]`` over all n rows at every step
@@ -46,7 +46,7 @@ Where the bits can differ from scikit-learn, and why:
   scikit-learn sums it in X's dtype with a thread-dependent grouping, so the
   two agree to ~1e-15 relative on float64 and to float32 rounding
   (~1e-6 relative) on float32.
-* The k-means++ init is ``_seeding.greedy_kmeans_plusplus``, scikit-learn's
+* The k-means++ init is ``_kernels.seeding.greedy_kmeans_plusplus``, scikit-learn's
   draws with sums taken in a fixed chunked order (see that module). When k
   approaches ``init_size``, two candidates can tie to the last bit and the
   two libraries may keep different ones (3 of 300 random cases in a sweep;
@@ -68,8 +68,8 @@ from numba.core import cgutils
 from numba.extending import intrinsic, overload
 from numba.np.linalg import _BLAS, get_blas_kind
 
-from kmeans_core._common import inertia_per_chunk
-from kmeans_core._jit import (
+from kmeans_core._kernels.common import inertia_per_chunk
+from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
     OVERLOAD_OPTIONS,
     jit,
@@ -78,8 +78,8 @@ from kmeans_core._jit import (
     single_threaded_blas,
     threads_for,
 )
+from kmeans_core._kernels.seeding import greedy_kmeans_plusplus, random_choice_init
 from kmeans_core._kmeans import KMeans, _check_n_clusters, _is_array_like, _unscaled_inertia
-from kmeans_core._seeding import greedy_kmeans_plusplus, random_choice_init
 from kmeans_core._validation import check_array, check_random_state, check_sample_weight
 
 ESTIMATOR_NAME = "MiniBatchKMeans"
@@ -204,7 +204,7 @@ def first_of_minima(values, labels, offset):
     scikit-learn's argmin (strict ``<``: among equal values the lowest
     index). Rows are scanned four at a time, as four independent chains of
     compare-and-select: one row at a time, each step waits for the last
-    (the reason ``_distances.nearest_two_of_block`` does the same).
+    (the reason ``_kernels.distances.nearest_two_of_block`` does the same).
     """
     n_rows, n_columns = values.shape
     quad_stop = n_rows - n_rows % 4
@@ -500,7 +500,7 @@ _blas_libraries = None
 
 @contextlib.contextmanager
 def one_blas_thread():
-    """BLAS on one thread inside (as ``_jit.single_threaded_blas``), at a per-call cost of microseconds.
+    """BLAS on one thread inside (as ``_kernels.jit.single_threaded_blas``), at a per-call cost of microseconds.
 
     ``partial_fit`` on a 1,024-row batch takes about 0.15 ms, and threadpoolctl's
     ``limit()`` costs about 0.09 ms per entry (it rescans every library's
@@ -512,12 +512,12 @@ def one_blas_thread():
     """
     global _blas_libraries
     if _blas_libraries is None:
-        from kmeans_core import _jit
+        from kmeans_core._kernels import jit as jit_policy
 
-        with single_threaded_blas():  # builds _jit's controller with SciPy's BLAS loaded
+        with single_threaded_blas():  # builds the jit module's controller with SciPy's BLAS loaded
             pass
         _blas_libraries = [
-            lib for lib in _jit._blas_controller.lib_controllers if lib.user_api == "blas"
+            lib for lib in jit_policy._blas_controller.lib_controllers if lib.user_api == "blas"
         ]
     previous = [lib.num_threads for lib in _blas_libraries]
     for lib, threads in zip(_blas_libraries, previous):

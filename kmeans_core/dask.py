@@ -3,9 +3,9 @@
 :meth:`kmeans_core.KMeans.fit` hands a ``dask.array`` or ``dask.dataframe`` here
 (detected without importing Dask, so ``kmeans_core`` works without it).
 Every pass over the data is one Dask graph: a task per block runs the very
-numba kernel the in-memory fit runs (``_lloyd.lloyd_pass`` on a block of rows),
+numba kernel the in-memory fit runs (``_kernels.lloyd.lloyd_pass`` on a block of rows),
 and returns its per-chunk partial sums; one final task stacks those partials
-in block order and reduces them with ``_lloyd.reduce_chunks``. The shape of
+in block order and reduces them with ``_kernels.lloyd.reduce_chunks``. The shape of
 that reduction is fixed by the graph, so the answer does not depend on how
 the scheduler ran the tasks, on which worker, or on how many there were.
 
@@ -34,13 +34,6 @@ import warnings
 import numba
 import numpy as np
 
-from kmeans_core._common import (
-    center_into,
-    column_sums_per_chunk,
-    euclidean_distances_to_centers,
-    inertia_per_chunk,
-)
-from kmeans_core._distances import center_shifts
 from kmeans_core._iterations import (
     _converged,
     distances_to_centers_of,
@@ -49,7 +42,16 @@ from kmeans_core._iterations import (
     squared_norms,
     transposed,
 )
-from kmeans_core._jit import CHUNK_ROWS, chunk_rows_for, jit, n_chunks
+from kmeans_core._kernels.common import (
+    center_into,
+    column_sums_per_chunk,
+    euclidean_distances_to_centers,
+    inertia_per_chunk,
+)
+from kmeans_core._kernels.distances import center_shifts
+from kmeans_core._kernels.jit import CHUNK_ROWS, chunk_rows_for, jit, n_chunks
+from kmeans_core._kernels.lloyd import lloyd_pass, reduce_chunks
+from kmeans_core._kernels.seeding import _weighted_draw
 from kmeans_core._kmeans import ConvergenceWarning, _interoperable_class, _is_array_like
 from kmeans_core._kmeans import KMeans as _InMemoryKMeans
 from kmeans_core._kmeans_parallel import (
@@ -60,8 +62,6 @@ from kmeans_core._kmeans_parallel import (
     nearest_candidate,
     uniforms_for_rows,
 )
-from kmeans_core._lloyd import lloyd_pass, reduce_chunks
-from kmeans_core._seeding import _weighted_draw
 from kmeans_core._validation import check_random_state, check_sample_weight
 
 __all__ = ["KMeans", "is_dask_collection"]

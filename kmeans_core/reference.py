@@ -5,17 +5,17 @@ computes. It favours clarity over speed (it builds the full n x k distance
 matrix), and the test suite uses it as the oracle of each fast kernel
 (``tests/test_reference_oracle.py``, ``tests/test_kmeans_reference.py``):
 
-* seeding (greedy k-means++): :func:`kmeans_plusplus_steps` -- ``_seeding.py``;
+* seeding (greedy k-means++): :func:`kmeans_plusplus_steps` -- ``_kernels/seeding.py``;
 * assignment and the tie rule: :func:`assign`, :func:`squared_distances` --
-  ``_distances.py``, ``_lloyd.lloyd_pass``;
+  ``_kernels/distances.py``, ``_kernels.lloyd.lloyd_pass``;
 * update, weighted sums: :func:`cluster_sums`, :func:`mean_centers` --
-  ``_lloyd.py`` (sum slots), ``_iterations.mean_centers``;
+  ``_kernels/lloyd.py`` (sum slots), ``_iterations.mean_centers``;
 * empty-cluster relocation: :func:`empty_cluster_relocations` --
   ``_iterations.relocate_empty_clusters``;
 * the iteration and its stopping rules: :func:`lloyd_steps`, :func:`lloyd` --
   ``_iterations.py``;
 * Hamerly's and Elkan's bounds: :func:`hamerly_assignment`,
-  :func:`elkan_assignment` -- ``_bounds.hamerly_pass``, ``_bounds.elkan_pass``;
+  :func:`elkan_assignment` -- ``_kernels.bounds.hamerly_pass``, ``_kernels.bounds.elkan_pass``;
 * the distances the bounds save: :func:`bounds_assignments` (counted here
   only; :mod:`kmeans_core.teach` shows them).
 
@@ -66,7 +66,7 @@ def squared_distances(X, centers):
     """All squared distances: entry (i, j) is ``||X[i] - centers[j]||^2``.
 
     Summed feature by feature, in order: the same arithmetic as the fast
-    path's tie rule (``kmeans_core._distances``), so exact ties are ties here
+    path's tie rule (``kmeans_core._kernels.distances``), so exact ties are ties here
     too.
     """
     X = np.asarray(X, dtype=np.float64)
@@ -180,7 +180,7 @@ def assign(X, centers):
     Among centers at exactly the same squared distance (summed feature by
     feature, :func:`squared_distances`), the lowest index wins: ``argmin``
     returns the first minimum. Every fast path gives these labels bit for
-    bit (``kmeans_core._distances``).
+    bit (``kmeans_core._kernels.distances``).
     """
     return squared_distances(X, centers).argmin(axis=1)
 
@@ -209,7 +209,7 @@ def cluster_sums(X, labels, weights, n_clusters):
     """The update step's numerators: per cluster, ``sum(w_i * x_i)`` and ``sum(w_i)``.
 
     The fast path builds the same sums from fixed slots of rows added in a
-    fixed order (``_lloyd.sum_slot_rows``, ``_lloyd.reduce_chunks``); the
+    fixed order (``_kernels.lloyd.sum_slot_rows``, ``_kernels.lloyd.reduce_chunks``); the
     order differs from ``np.add.at``'s, so the two agree to rounding.
     """
     sums = np.zeros((n_clusters, X.shape[1]))
@@ -413,8 +413,8 @@ def lloyd(X, centers_init, sample_weight=None, max_iter=300, tol=1e-4):
 # sample, bounds that survive a move of the centers (the triangle
 # inequality: a point's distance to a center that moved by ``delta`` changed
 # by at most ``delta``), and measure a distance only when the bounds cannot
-# prove the label unchanged. The fast kernels (``_bounds.py``) apply these
-# rules with a relative margin against rounding (``_distances.BOUND_MARGIN``);
+# prove the label unchanged. The fast kernels (``_kernels/bounds.py``) apply these
+# rules with a relative margin against rounding (``_kernels.distances.BOUND_MARGIN``);
 # here they are applied as written, in exact-looking NumPy, and every
 # distance a sample measures is counted.
 

@@ -102,7 +102,7 @@ def count_hamerly(X, centers_per_iteration):
     keeps its label without computing anything when ``u < max(l, s)``, with
     ``s`` half the distance from its center to the nearest other center.
     The rules are :func:`kmeans_core.reference.hamerly_assignment`'s (those
-    of the numba kernel ``_bounds.hamerly_pass``); this sums its counts.
+    of the numba kernel ``_kernels.bounds.hamerly_pass``); this sums its counts.
     """
     return _count_bounds("hamerly", X, centers_per_iteration)
 
@@ -114,7 +114,7 @@ def count_elkan(X, centers_per_iteration):
     lower bound ``l(j)`` for *every* center j (``n * k`` bounds); center j is
     skipped when ``u < l(j)`` or ``u < d(c_own, c_j) / 2``. The rules are
     :func:`kmeans_core.reference.elkan_assignment`'s (those of the numba
-    kernel ``_bounds.elkan_pass``); this sums its counts.
+    kernel ``_kernels.bounds.elkan_pass``); this sums its counts.
     """
     return _count_bounds("elkan", X, centers_per_iteration)
 

@@ -25,7 +25,7 @@ distributed = pytest.importorskip("distributed")
 from conftest import WORKER_MEMORY_LIMIT  # noqa: E402 (the cluster fixture is shared)
 from kmeans_core import KMeans  # noqa: E402 (after the importorskip lines)
 from kmeans_core import dask as kd  # noqa: E402 (after the importorskip lines)
-from kmeans_core._jit import CHUNK_ROWS  # noqa: E402 (after the importorskip lines)
+from kmeans_core._kernels.jit import CHUNK_ROWS  # noqa: E402 (after the importorskip lines)
 
 RTOL_REGROUPED = 1e-12
 # float32 centers are float64 sums rounded to float32: a regrouped sum can round

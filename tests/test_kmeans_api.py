@@ -158,7 +158,7 @@ def test_duplicate_points_warn_and_never_give_nan():
 
 
 def test_distinct_label_count_matches_numpy():
-    from kmeans_core._common import n_distinct_labels
+    from kmeans_core._kernels.common import n_distinct_labels
 
     rng = np.random.RandomState(0)
     for n_clusters in (1, 2, 5, 40):

@@ -183,7 +183,7 @@ def test_block_ranking_is_the_one_row_ranking(n_rows, n_clusters, seed, repeated
     """The passes rank a chunk's rows four at a time; each row must get exactly the
     argmin (lowest index among equal E), best and runner-up of the one-row scan,
     whatever the block length (remainder rows) and with exact ties in E."""
-    from kmeans_core._distances import nearest_two_from_cross, nearest_two_of_block
+    from kmeans_core._kernels.distances import nearest_two_from_cross, nearest_two_of_block
 
     rng = np.random.RandomState(seed % (2**32))
     if repeated:  # small integers: many exactly equal E across centers
@@ -212,7 +212,7 @@ def test_block_labels_follow_the_tie_rule(n_rows, n_clusters, n_features, seed):
     """The block primitive every pass uses gives the reference's labels (direct
     distance, lowest index among exact equals) on integer data full of ties, and
     E of the label plus |x|^2 is that label's squared distance to rounding."""
-    from kmeans_core._distances import nearest_centers_of_block
+    from kmeans_core._kernels.distances import nearest_centers_of_block
 
     rng = np.random.RandomState(seed % (2**32))
     rows = rng.randint(-3, 4, size=(n_rows, n_features)).astype(np.float64)

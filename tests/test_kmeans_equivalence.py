@@ -323,7 +323,7 @@ def test_empty_cluster_is_relocated_like_sklearn(algorithm):
 
 def test_first_seed_draw_is_numpy_choice():
     """The first k-means++ center: the index RandomState.choice(n, p=w/sum(w)) gives, same stream."""
-    from kmeans_core._seeding import _weighted_draw
+    from kmeans_core._kernels.seeding import _weighted_draw
 
     rng = np.random.RandomState(0)
     for trial in range(300):

@@ -1,7 +1,7 @@
 """Small tables: the one-call compiled Lloyd run gives the Python loop's bits.
 
 ``lloyd_single_run`` runs inputs below ``SERIAL_BELOW_ROWS`` rows in one
-kernel call (``_lloyd.lloyd_run_compiled``) and falls back to the Python
+kernel call (``_kernels.lloyd.lloyd_run_compiled``) and falls back to the Python
 loop when a cluster empties; asking for a history forces the Python loop,
 so the two can be compared on the same input.
 """

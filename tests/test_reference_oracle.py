@@ -19,8 +19,6 @@ import pytest
 
 from conftest import make_blobs
 from kmeans_core import reference
-from kmeans_core._bounds import SUMS_REFRESH
-from kmeans_core._distances import BOUND_MARGIN
 from kmeans_core._iterations import (
     _Bounds,
     _IterationBuffers,
@@ -29,7 +27,9 @@ from kmeans_core._iterations import (
     farthest_rows,
     relocate_empty_clusters,
 )
-from kmeans_core._lloyd import reduce_chunks
+from kmeans_core._kernels.bounds import SUMS_REFRESH
+from kmeans_core._kernels.distances import BOUND_MARGIN
+from kmeans_core._kernels.lloyd import reduce_chunks
 
 # Sums over samples are added in a fixed chunk/slot order by the fast path
 # and by np.add.at here: the same terms in another order, so they agree to

@@ -2,7 +2,7 @@
 
 scikit-learn keeps float32 data in float32 through its k-means++ (distances
 rounded to float32, float32 potentials and cumulative sums), and which
-sample a draw lands on depends on those roundings; ``_seeding.py`` explains
+sample a draw lands on depends on those roundings; ``_kernels/seeding.py`` explains
 how ours reproduces them. These cases cover both distance regimes (few and
 many features), data far from the origin (where the expanded distance
 cancels), weights, and more rows than one chunk.
@@ -15,7 +15,7 @@ import pytest
 from sklearn.cluster import kmeans_plusplus as sklearn_kmeans_plusplus
 
 from kmeans_core import kmeans_plusplus
-from kmeans_core._seeding import float32_cumsum_search
+from kmeans_core._kernels.seeding import float32_cumsum_search
 
 
 def _data(n_samples, n_features, offset, seed):

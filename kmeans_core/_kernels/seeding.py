@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from kmeans_core._common import row_squared_norm
-from kmeans_core._jit import (
+from kmeans_core._kernels.common import row_squared_norm
+from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
     VECTOR_SUMS,
     jit,

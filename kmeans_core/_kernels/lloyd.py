@@ -7,7 +7,7 @@ weighted squared distance. Running sums live in one slot per fixed chunk of
 rows (not per thread), each the ordered sum of a few finer slots
 (:func:`sum_slot_rows`), and :func:`reduce_chunks` adds the chunks in order,
 so the new centers are bitwise identical for any number of threads, and to
-what the bounds algorithms keep (``_bounds.py``).
+what the bounds algorithms keep (``_kernels/bounds.py``).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from kmeans_core._common import rows_as_float64
-from kmeans_core._distances import center_shifts, nearest_centers_of_block
-from kmeans_core._jit import jit, jit_parallel
+from kmeans_core._kernels.common import rows_as_float64
+from kmeans_core._kernels.distances import center_shifts, nearest_centers_of_block
+from kmeans_core._kernels.jit import jit, jit_parallel
 
 
 @jit_parallel
@@ -41,8 +41,8 @@ def lloyd_pass(
     (BLAS, always in float64, single-threaded inside each chunk): the direct
     ``sum((x - c)^2)`` needs a subtraction and a multiply-add per feature and
     runs about half as fast once ``d`` grows. Each chunk's labels come from
-    ``_distances.nearest_centers_of_block`` (near-ties settled by the direct
-    distance, lowest index first: the tie rule of ``_distances.py``). The inertia reported per chunk is clamped at 0 (the
+    ``_kernels.distances.nearest_centers_of_block`` (near-ties settled by the direct
+    distance, lowest index first: the tie rule of ``_kernels/distances.py``). The inertia reported per chunk is clamped at 0 (the
     expansion can round a tiny distance below zero); the final inertia
     of a fit is recomputed directly by ``inertia_per_chunk``.
 
@@ -59,7 +59,7 @@ def lloyd_pass(
         *current* centers, per chunk.
     chunk_changed : (n_chunks,) int64, out: labels changed per chunk.
     chunk_rows : int
-        Rows per chunk (see :func:`kmeans_core._jit.chunk_rows_for`); depends on
+        Rows per chunk (see :func:`kmeans_core._kernels.jit.chunk_rows_for`); depends on
         the data's shape only, never on the thread count.
     update_centers : bool
         False skips the sums (``predict`` and the final re-assignment).

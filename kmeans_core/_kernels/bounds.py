@@ -25,14 +25,14 @@ bound the true distances.
 Kernels: :func:`hamerly_pass` (its first call, ``first=True``, rescans every
 sample: no bounds yet), :func:`first_bounds_pass` (Elkan's first iteration,
 every distance through one BLAS product per chunk) and :func:`elkan_pass`. Each
-is a block kernel with the contract of ``_lloyd.lloyd_pass`` (``docs/design.md``):
+is a block kernel with the contract of ``_kernels.lloyd.lloyd_pass`` (``docs/design.md``):
 rows in fixed chunks under ``prange``, labels written in place, per chunk the
 label changes and the new-centre sums. Bound tests use :func:`distance`, compiled
 with ``reassoc``/``contract`` (vector lanes; a few ulps relative, covered by
 ``BOUND_MARGIN``); a label itself is settled by ``direct_squared_distance``,
 compiled without fastmath.
 
-Labels follow the tie rule of ``_distances.py`` exactly, as Lloyd's do: a
+Labels follow the tie rule of ``_kernels/distances.py`` exactly, as Lloyd's do: a
 sample keeps its label only when a bound beats the competing distance by the
 relative margin ``BOUND_MARGIN`` (so rounding cannot reverse the verdict);
 rescans rank centers like Lloyd's pass and settle near-ties by the direct
@@ -40,7 +40,7 @@ distance. So Hamerly, Elkan and Lloyd give the same labels.
 
 New-center sums: every kernel works on the same fixed chunks of rows as
 Lloyd's pass, and keeps the same partial sums between iterations: per
-chunk, and within it per slot of a few rows (``_lloyd.sum_slot_rows``). A
+chunk, and within it per slot of a few rows (``_kernels.lloyd.sum_slot_rows``). A
 pass recomputes, from the slot's rows in row order, the slots of the
 clusters that gained or lost a member there, then those clusters' chunk
 sums from their slots in order; nothing else has changed. Every slot and
@@ -54,15 +54,15 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from kmeans_core._common import largest_value, rows_as_float64
-from kmeans_core._distances import (
+from kmeans_core._kernels.common import largest_value, rows_as_float64
+from kmeans_core._kernels.distances import (
     BOUND_MARGIN,
     direct_squared_distance,
     nearest_centers_of_block,
     rounding_slack,
 )
-from kmeans_core._jit import VECTOR_SUMS, jit, jit_parallel
-from kmeans_core._lloyd import sum_slot_rows
+from kmeans_core._kernels.jit import VECTOR_SUMS, jit, jit_parallel
+from kmeans_core._kernels.lloyd import sum_slot_rows
 
 # What a pass does with the per-chunk new-center sums (``sums_mode``):
 SUMS_NONE = 0  # nothing (the final re-assignment)

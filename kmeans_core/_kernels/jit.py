@@ -45,10 +45,17 @@ def _drop_stale_cache():
     An installed release never trips it (its files do not change); an editable
     checkout being worked on does.
     """
-    package = os.path.dirname(os.path.abspath(__file__))
+    # The whole kmeans_core package (this file is in its _kernels subpackage):
+    # kernels anywhere in it call and inline kernels from here.
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     cache = os.path.join(package, "__pycache__")
     try:
-        sources = sorted(name for name in os.listdir(package) if name.endswith(".py"))
+        sources = sorted(
+            os.path.relpath(os.path.join(folder, name), package)
+            for folder, _, names in os.walk(package)
+            for name in names
+            if name.endswith(".py")
+        )
         stamp = ";".join(
             f"{name}:{os.stat(os.path.join(package, name)).st_size}:"
             f"{os.stat(os.path.join(package, name)).st_mtime_ns}"
@@ -62,12 +69,15 @@ def _drop_stale_cache():
         except OSError:
             pass
         os.makedirs(cache, exist_ok=True)
-        for name in os.listdir(cache):
-            if name.endswith((".nbi", ".nbc")):
-                try:
-                    os.remove(os.path.join(cache, name))
-                except OSError:
-                    pass  # another process got there first
+        for folder, _, names in os.walk(package):
+            if os.path.basename(folder) != "__pycache__":
+                continue
+            for name in names:
+                if name.endswith((".nbi", ".nbc")):
+                    try:
+                        os.remove(os.path.join(folder, name))
+                    except OSError:
+                        pass  # another process got there first
         with open(stamp_path, "w") as handle:
             handle.write(stamp)
     except OSError:

@@ -15,7 +15,7 @@ each chunk writes its own slot of a partial buffer and the slots are summed
 serially in chunk order, so results are bitwise identical whatever the number
 of threads.
 
-Precision: *which* centre is nearest is decided in ``_distances.py`` (the tie
+Precision: *which* centre is nearest is decided in ``_kernels/distances.py`` (the tie
 rule: the fast paths rank by the expanded form ``|c|^2 - 2 x.c`` and settle
 near-ties by the direct distance). The *values* computed here (inertia,
 ``transform``) are direct, ``sum((x - c) ** 2)``, which does not cancel as
@@ -29,7 +29,7 @@ import numpy as np
 from numba import prange, types
 from numba.extending import overload
 
-from kmeans_core._jit import CHUNK_ROWS, OVERLOAD_OPTIONS, VECTOR_SUMS, jit, jit_parallel
+from kmeans_core._kernels.jit import CHUNK_ROWS, OVERLOAD_OPTIONS, VECTOR_SUMS, jit, jit_parallel
 
 
 def rows_as_float64(X, start, stop):

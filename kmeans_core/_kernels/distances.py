@@ -25,7 +25,7 @@ the block of rows a sample was computed with, or the algorithm.
 
 The bounds algorithms prune with a relative margin
 (:data:`BOUND_MARGIN`) wide enough that a pruned sample's label is provably
-the rule's answer; see ``_bounds.py``.
+the rule's answer; see ``_kernels/bounds.py``.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from kmeans_core._common import largest_value, row_squared_norm
-from kmeans_core._jit import CHUNK_ROWS, jit, jit_parallel
+from kmeans_core._kernels.common import largest_value, row_squared_norm
+from kmeans_core._kernels.jit import CHUNK_ROWS, jit, jit_parallel
 
 # Relative margin used by the bounds algorithms before they skip a centre:
 # a bound must beat the distance it is compared with by this fraction. It

@@ -1,0 +1,24 @@
+"""The engine's numba kernels: a small vocabulary every algorithm is written in.
+
+Private: the public API is in ``kmeans_core`` (``KMeans``, ``MiniBatchKMeans``,
+``kmeans_core.dask``, ...), thin Python shells that validate, choose and
+orchestrate, then call these kernels on prepared arrays.
+
+* ``jit``: the one compile policy (``jit``, ``jit_parallel``, the fastmath
+  relaxation ``VECTOR_SUMS``), the fixed chunking of rows that makes every sum
+  independent of the thread count, BLAS and numba thread limits.
+* ``distances``: the tie rule (which centre is a row's nearest) and the block
+  primitive that applies it to a chunk's BLAS cross terms
+  (``nearest_centers_of_block``), centre shifts.
+* ``common``: small kernels shared by the algorithms, the estimator and the
+  metrics: a chunk's rows as float64, row norms, inertia per chunk,
+  distances for ``transform``, label bookkeeping, the centring pass.
+* ``lloyd``: Lloyd's pass (one chunk kernel, run in parallel or serially), the
+  sum slots and their ordered reduction, the small-table whole run.
+* ``bounds``: Hamerly's and Elkan's passes on the same chunks and slots.
+* ``seeding``: greedy k-means++ drawing scikit-learn's random numbers.
+
+Every assignment rule is a *block kernel* with one contract (rows in fixed
+chunks, labels in place, per-chunk partial sums built from slots in order):
+``docs/design.md`` states it and shows how to add a rule.
+"""
