@@ -243,6 +243,26 @@ def mean_centers(sums, weights, dtype):
     return centers.astype(dtype, copy=False)
 
 
+def report_iteration(iteration, inertia, center_shift_sq, new_centers, verbose, history):
+    """The verbose line and the ``history`` record of one iteration (every fit loop's).
+
+    ``inertia`` is that of the labels against the centres the iteration
+    started from (scikit-learn's verbose figure); ``history`` (a list, or
+    None) receives the teaching view's record.
+    """
+    if verbose:
+        print(f"Iteration {iteration}, inertia {inertia}.")
+    if history is not None:
+        history.append(
+            {
+                "iteration": iteration,
+                "inertia": inertia,
+                "center_shift": center_shift_sq,
+                "centers": new_centers.copy(),
+            }
+        )
+
+
 def _converged(iteration, n_changed, relocated, center_shift_sq, tol, verbose):
     """scikit-learn's stopping rules: (strict convergence, stop).
 
@@ -376,16 +396,14 @@ def _lloyd_iterations(X, sample_weight, centers, labels, max_iter, tol, verbose,
     for iteration in range(max_iter):
         _lloyd_pass(X, sample_weight, centers, labels, buffers, True)
         new_centers, relocated, center_shift_sq = buffers.update(X, sample_weight, centers, labels)
-        if verbose:
-            print(f"Iteration {iteration}, inertia {buffers.chunk_inertia.sum()}.")
-        if history is not None:
-            history.append(
-                {
-                    "iteration": iteration,
-                    "inertia": float(buffers.chunk_inertia.sum()),
-                    "center_shift": center_shift_sq,
-                    "centers": new_centers.copy(),
-                }
+        if verbose or history is not None:
+            report_iteration(
+                iteration,
+                float(buffers.chunk_inertia.sum()),
+                center_shift_sq,
+                new_centers,
+                verbose,
+                history,
             )
         centers = new_centers
 
@@ -514,17 +532,9 @@ def _bounded_iterations(
         if verbose or history is not None:
             # Bounds never compute every distance: the inertia is computed on request only.
             inertia_before = inertia_of(X, sample_weight, centers, labels)
-            if verbose:
-                print(f"Iteration {iteration}, inertia {inertia_before}.")
-            if history is not None:
-                history.append(
-                    {
-                        "iteration": iteration,
-                        "inertia": inertia_before,
-                        "center_shift": center_shift_sq,
-                        "centers": new_centers.copy(),
-                    }
-                )
+            report_iteration(
+                iteration, inertia_before, center_shift_sq, new_centers, verbose, history
+            )
         centers = new_centers
         strict_convergence, stop = _converged(
             iteration, buffers.chunk_changed.sum(), relocated, center_shift_sq, tol, verbose
