@@ -3,11 +3,13 @@
 :meth:`kmeans_core.KMeans.fit` hands a ``dask.array`` or ``dask.dataframe`` here
 (detected without importing Dask, so ``kmeans_core`` works without it).
 Every pass over the data is one Dask graph: a task per block runs the very
-numba kernel the in-memory fit runs (``_lloyd.lloyd_pass`` on a block of rows),
-and returns its per-chunk partial sums; one final task stacks those partials
-in block order and reduces them with ``_lloyd.reduce_chunks``. The shape of
-that reduction is fixed by the graph, so the answer does not depend on how
-the scheduler ran the tasks, on which worker, or on how many there were.
+numba kernel the in-memory fit runs (``_lloyd.lloyd_chunk`` on each chunk of
+the block's rows) and returns its per-chunk partial sums; the client stacks
+those partials in block order and reduces them with ``_lloyd.reduce_chunks``.
+The shape of that reduction is fixed by the block order, so the answer does
+not depend on how the scheduler ran the tasks, on which worker, or on how
+many there were. A Lloyd iteration is one graph of one task per block and
+one round trip (measured in ``tests/test_dask.py``), whatever the scheduler.
 
 Exactness. The in-memory fit cuts the rows into fixed chunks (``chunk_rows``
 rows for the Lloyd sums, ``CHUNK_ROWS`` for the column means, the variances
@@ -18,17 +20,22 @@ the in-memory fit would, so the Dask fit is then bitwise the in-memory one
 layouts only regroup the same additions: centers agree to rounding and the
 labels are the same unless a point sits on a boundary to within rounding.
 
-Memory. Nothing is persisted but the labels (4 bytes a row), which the next
-iteration needs to count the labels that changed; the data are read afresh
-by each pass (from zarr, Parquet, or whatever graph built them), so a
+Memory. Between passes only the labels (4 bytes a row) stay on the
+workers, in the memory of the process that computed them (``_keep_labels``:
+outside Dask's own, and never needed for the answer, only to save work); a
+NumPy ``sample_weight`` is persisted once (8 bytes a row). The data are read
+afresh by each pass (from zarr, Parquet, or whatever graph built them), so a
 dataset larger than the workers' memory streams through them. Persist X
-yourself when it fits: every pass then reads memory instead of storage.
+yourself when it fits: every pass then reads memory instead of storage, and
+each block's next pass runs where its labels are.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import threading
+import uuid
 import warnings
 
 import numba
@@ -60,7 +67,7 @@ from kmeans_core._kmeans_parallel import (
     nearest_candidate,
     uniforms_for_rows,
 )
-from kmeans_core._lloyd import lloyd_pass, reduce_chunks
+from kmeans_core._lloyd import lloyd_chunk, lloyd_pass, reduce_chunks
 from kmeans_core._seeding import _weighted_draw
 from kmeans_core._validation import check_random_state, check_sample_weight
 
@@ -113,6 +120,81 @@ def _single_threaded_task():
             if _blas_users == 0:
                 _blas_limiter.restore_original_limits()
                 _blas_limiter = None
+
+
+# ---------------------------------------------------------------------------
+# Labels kept between passes, in the process that computed them
+# ---------------------------------------------------------------------------
+# A Lloyd pass over a block needs the block's labels from the pass before (to
+# count the labels that changed: the strict-convergence test). Returned as a
+# Dask result beside the partial sums, they cost two more tasks per block and
+# iteration (one to split each pair, one to persist the labels) and a second
+# round trip (persist, then compute the sums): 49 tasks and 2 round trips an
+# iteration at 16 blocks, against 16 tasks and 1 round trip this way. Here the
+# task keeps its labels in the memory of the process that ran it and returns
+# only what the client needs. The next pass over that block normally runs in
+# the same process (its data are there, so Dask schedules it there); when it
+# does not (work stolen by another worker, a worker lost and replaced, a task
+# run twice, another process of the ``processes`` scheduler), it finds nothing
+# and assigns the rows again to the previous pass's centers with the very
+# kernel that labelled them: the same labels, bit for bit, at the cost of one
+# more assignment. So the cache only ever saves work; the answer never depends
+# on it. A process keeps the labels of its last ``KEPT_RUNS`` runs at most,
+# which bounds what an interrupted fit can leave behind; a run that ends
+# removes its labels as its final pass reads them.
+
+KEPT_RUNS = 4
+_kept_lock = threading.Lock()
+_kept = collections.OrderedDict()  # run id -> {block index: (iteration, labels)}
+_recomputed_labels = 0  # assignments run again for want of kept labels (diagnostics, tests)
+
+
+def _keep_labels(run_id, block_index, iteration, labels):
+    """Keep a block's labels after pass ``iteration`` for the next pass of run ``run_id``."""
+    with _kept_lock:
+        blocks = _kept.get(run_id)
+        if blocks is None:
+            blocks = _kept[run_id] = {}
+            while len(_kept) > KEPT_RUNS:
+                _kept.popitem(last=False)
+        blocks[block_index] = (iteration, labels)
+
+
+def _kept_labels(run_id, block_index, iteration, *, take):
+    """The labels kept for (run, block) after pass ``iteration``, or None; ``take`` removes them.
+
+    Labels kept after any other pass do not answer (a task run twice finds
+    its own pass's labels, not the previous pass's).
+    """
+    with _kept_lock:
+        blocks = _kept.get(run_id, {})
+        entry = blocks.get(block_index)
+        if entry is None or entry[0] != iteration:
+            return None
+        if take:
+            del blocks[block_index]
+            if not blocks:
+                del _kept[run_id]
+        return entry[1]
+
+
+def _forget_labels(run_id, block_index):
+    with _kept_lock:
+        blocks = _kept.get(run_id, {})
+        blocks.pop(block_index, None)
+        if not blocks:
+            _kept.pop(run_id, None)
+
+
+def _count_recomputed_labels():
+    global _recomputed_labels
+    with _kept_lock:
+        _recomputed_labels += 1
+
+
+def recomputed_labels_count():
+    """How many block assignments this process ran again because their labels were elsewhere."""
+    return _recomputed_labels
 
 
 # ---------------------------------------------------------------------------
@@ -229,15 +311,20 @@ def _working_dtype(dtype):
     return np.float32 if np.dtype(dtype) == np.float32 else np.float64
 
 
-def _weight_blocks(sample_weight, X, dtype):
-    """Per-block weights (delayed objects), or None for unit weights.
+def _weight_blocks(sample_weight, X, dtype, persist=False):
+    """Per-block weights (delayed objects) or None for unit weights, and whether to check them.
 
     A NumPy (or list) weight vector is validated at once, as in memory; a
-    Dask one is checked in the first pass over the data.
+    Dask one is checked in the first pass over the data. With ``persist``, a
+    NumPy vector is persisted (sent to the workers once) rather than carried
+    whole by every graph that reads a block of it (``from_array`` puts the
+    whole array in each block's graph: 8 bytes a row, every pass); the
+    caller must then hold the third value returned, the persisted array,
+    for as long as it uses the blocks.
     """
     _, da = _dask_imports()
     if sample_weight is None:
-        return None, False
+        return None, False, None
     if is_dask_collection(sample_weight):
         if hasattr(sample_weight, "to_dask_array"):
             sample_weight = sample_weight.to_dask_array(lengths=True)
@@ -265,10 +352,13 @@ def _weight_blocks(sample_weight, X, dtype):
         weights = da.from_array(
             check_sample_weight(sample_weight, X.shape[0], dtype), chunks=(X.chunks[0],)
         )
+        if persist:
+            weights = weights.persist()
         needs_check = False
     row_counts = [int(c) for c in X.chunks[0]]
     delayed_weights = weights.to_delayed().ravel()
-    return [delayed_weights[b] for b, rows in enumerate(row_counts) if rows > 0], needs_check
+    kept = [delayed_weights[b] for b, rows in enumerate(row_counts) if rows > 0]
+    return kept, needs_check, weights
 
 
 # ---------------------------------------------------------------------------
@@ -338,51 +428,176 @@ def _center_stats_block(block, mean, dtype):
     return chunk_sums, chunk_squares, chunk_extremes.max(axis=0)
 
 
+@jit
+def lloyd_pass_centering(
+    X,
+    mean,
+    sample_weight,
+    centers_t,
+    centers_squared_norms,
+    labels,
+    chunk_sums,
+    chunk_weights,
+    chunk_inertia,
+    chunk_changed,
+    chunk_rows,
+    update_centers,
+):
+    """:func:`kmeans_core._lloyd.lloyd_pass` on ``X - mean``, centering one chunk at a time.
+
+    The in-memory fit centers X once; a Dask task would have to center its
+    whole block on every pass (a fresh copy of it: 30% of a pass at d=8,
+    k=16, measured on a 25,000-row block). Here each chunk's rows are
+    centered into a small buffer (the same single subtraction in X's dtype,
+    ``X[i, f] - mean[f]``, as ``center_into``) and handed to the same
+    :func:`kmeans_core._lloyd.lloyd_chunk` as chunk 0 of views of the
+    outputs, so the same bits. Serial: a Dask task runs on one thread.
+    """
+    n_samples, n_features = X.shape
+    centered = np.empty((min(chunk_rows, n_samples), n_features), dtype=X.dtype)
+    for chunk in range(chunk_inertia.shape[0]):
+        start = chunk * chunk_rows
+        stop = min(start + chunk_rows, n_samples)
+        for i in range(start, stop):
+            for f in range(n_features):
+                centered[i - start, f] = X[i, f] - mean[f]
+        # Without the sums (``update_centers`` false) their buffers are (1, ...)
+        # placeholders, never read: any view of them will do.
+        sums_chunk = chunk if update_centers else 0
+        lloyd_chunk(
+            centered[: stop - start],
+            sample_weight[start:stop],
+            centers_t,
+            centers_squared_norms,
+            labels[start:stop],
+            chunk_sums[sums_chunk : sums_chunk + 1],
+            chunk_weights[sums_chunk : sums_chunk + 1],
+            chunk_inertia[chunk : chunk + 1],
+            chunk_changed[chunk : chunk + 1],
+            chunk_rows,
+            update_centers,
+            0,
+        )
+
+
+def _assigned_labels(X, mean, weights, centers, chunk_rows):
+    """The labels of ``X - mean`` for ``centers`` (a ``(centers_t, squared_norms)`` pair).
+
+    Lloyd's assignment alone, by the very pass that wrote them (the same
+    chunks; the sums are skipped, which does not touch the labels), so the
+    same bits.
+    """
+    n_rows = X.shape[0]
+    labels = np.full(n_rows, -1, dtype=np.int32)
+    chunks = n_chunks(n_rows, chunk_rows)
+    lloyd_pass_centering(
+        X,
+        mean,
+        weights,
+        centers[0],
+        centers[1],
+        labels,
+        np.empty((1, 1, 1)),
+        np.empty((1, 1)),
+        np.empty(chunks),
+        np.empty(chunks, dtype=np.int64),
+        chunk_rows,
+        False,
+    )
+    return labels
+
+
+def _labels_at(X, mean, weights, run_id, block_index, iteration, centers, chunk_rows, *, take):
+    """The labels of block ``X - mean`` after pass ``iteration`` (whose centers were ``centers``).
+
+    The labels that pass kept in this process if they are here, otherwise
+    the same labels computed again. Pass -1 is "before the first pass": every
+    label is -1, so every row counts as changed, as in memory.
+    """
+    if iteration < 0:
+        return np.full(X.shape[0], -1, dtype=np.int32)
+    labels = _kept_labels(run_id, block_index, iteration, take=take)
+    if labels is None:
+        labels = _assigned_labels(X, mean, weights, centers, chunk_rows)
+        _count_recomputed_labels()
+    return labels
+
+
 def _lloyd_block(
     block,
     weight_block,
-    previous_labels,
     mean,
-    centers_t,
-    centers_squared_norms,
+    centers,
+    previous_centers,
     chunk_rows,
     dtype,
-    update_centers,
+    run_id,
+    block_index,
+    iteration,
 ):
-    """One Lloyd pass over a block: its new labels and per-chunk partial sums."""
-    X = _centered_block(block, mean, dtype)
+    """Pass ``iteration`` of Lloyd's algorithm over a block: its per-chunk partial sums.
+
+    ``centers`` and ``previous_centers`` are ``(centers_t, squared_norms)``
+    pairs, for this pass and the one before it (None before the first). The
+    new labels are kept in this process for the next pass (see
+    ``_keep_labels``), never returned: the task's one result is what the
+    client needs, ``(chunk_sums, chunk_weights, chunk_inertia, n_changed)``.
+    """
+    X = _as_float_block(block, dtype)
     n_rows, n_features = X.shape
     weights = _unit_weights_or(weight_block, n_rows, dtype)
-    # Dask's results are never written in place: the previous labels are copied.
-    labels = (
-        np.full(n_rows, -1, dtype=np.int32)
-        if previous_labels is None
-        else np.array(previous_labels, dtype=np.int32, copy=True)
-    )
     chunks = n_chunks(n_rows, chunk_rows)
-    n_clusters = centers_t.shape[1]
-    if update_centers:
-        chunk_sums = np.empty((chunks, n_clusters, n_features))
-        chunk_weights = np.empty((chunks, n_clusters))
-    else:
-        chunk_sums, chunk_weights = np.empty((1, 1, 1)), np.empty((1, 1))
+    n_clusters = centers[0].shape[1]
+    chunk_sums = np.empty((chunks, n_clusters, n_features))
+    chunk_weights = np.empty((chunks, n_clusters))
     chunk_inertia = np.empty(chunks)
     chunk_changed = np.empty(chunks, dtype=np.int64)
     with _single_threaded_task():
-        lloyd_pass(
+        # Taken out of the cache, so written in place: nothing else reads them.
+        labels = _labels_at(
             X,
+            mean,
             weights,
-            centers_t,
-            centers_squared_norms,
+            run_id,
+            block_index,
+            iteration - 1,
+            previous_centers,
+            chunk_rows,
+            take=True,
+        )
+        lloyd_pass_centering(
+            X,
+            mean,
+            weights,
+            centers[0],
+            centers[1],
             labels,
             chunk_sums,
             chunk_weights,
             chunk_inertia,
             chunk_changed,
             chunk_rows,
-            update_centers,
+            True,
         )
-    return labels, (chunk_sums, chunk_weights, chunk_inertia, chunk_changed)
+    _keep_labels(run_id, block_index, iteration, labels)
+    return chunk_sums, chunk_weights, chunk_inertia, int(chunk_changed.sum())
+
+
+def _reduce_lloyd_partials(partials):
+    """Stack the blocks' per-chunk partials in block order and add them in chunk order.
+
+    The stacked arrays are exactly the in-memory fit's chunk arrays when the
+    blocks align with its chunks, so ``reduce_chunks`` and NumPy's sums give
+    the same bits. (Runs in the client, on the gathered partials.)
+    """
+    chunk_sums = np.concatenate([p[0] for p in partials])
+    chunk_weights = np.concatenate([p[1] for p in partials])
+    chunk_inertia = np.concatenate([p[2] for p in partials])
+    n_changed = sum(p[3] for p in partials)
+    sums = np.empty(chunk_sums.shape[1:])
+    weights = np.empty(chunk_weights.shape[1])
+    reduce_chunks(chunk_sums, chunk_weights, sums, weights)
+    return sums, weights, float(chunk_inertia.sum()), n_changed
 
 
 def _first(pair):
@@ -393,61 +608,80 @@ def _second(pair):
     return pair[1]
 
 
-def _reduce_lloyd_partials(*partials):
-    """Stack the blocks' per-chunk partials in block order and add them in chunk order.
-
-    The stacked arrays are exactly the in-memory fit's chunk arrays when the
-    blocks align with its chunks, so ``reduce_chunks`` and NumPy's sums give
-    the same bits.
-    """
-    chunk_sums = np.concatenate([p[0] for p in partials])
-    chunk_weights = np.concatenate([p[1] for p in partials])
-    chunk_inertia = np.concatenate([p[2] for p in partials])
-    n_changed = int(np.concatenate([p[3] for p in partials]).sum())
-    sums = np.empty(chunk_sums.shape[1:])
-    weights = np.empty(chunk_weights.shape[1])
-    reduce_chunks(chunk_sums, chunk_weights, sums, weights)
-    return sums, weights, float(chunk_inertia.sum()), n_changed
-
-
-def _farthest_block(block, weight_block, labels, mean, centers, dtype, n_wanted, offset):
+def _farthest_block(
+    block,
+    weight_block,
+    mean,
+    centers,
+    dtype,
+    n_wanted,
+    offset,
+    run_id,
+    block_index,
+    iteration,
+    chunk_rows,
+):
     """The block's ``n_wanted`` rows farthest from their assigned centers (relocation candidates).
 
-    Distances as the in-memory relocation computes them, row by row with the
-    same kernel (the tie rule's direct distance), so the same bits.
+    ``centers`` are those of pass ``iteration``, whose labels are read (or
+    computed again). Distances as the in-memory relocation computes them, row
+    by row with the same kernel (the tie rule's direct distance), so the same
+    bits.
     """
-    X = _centered_block(block, mean, dtype)
+    raw = _as_float_block(block, dtype)
+    X = raw - mean  # the same single subtraction as ``_centered_block``
     weights = _unit_weights_or(weight_block, X.shape[0], dtype)
     with _single_threaded_task():
+        labels = _labels_at(
+            raw,
+            mean,
+            weights,
+            run_id,
+            block_index,
+            iteration,
+            (transposed(centers), squared_norms(centers)),
+            chunk_rows,
+            take=False,
+        )
         distances = distances_to_centers_of(X, centers, labels)
     order = np.lexsort((np.arange(X.shape[0]), -distances))[:n_wanted]
     return (distances[order], order + offset, X[order], weights[order], labels[order])
 
 
-def _final_block(block, weight_block, labels, mean, centers, chunk_rows, dtype):
-    """Labels for the final centers (when given None) and the block's per-chunk inertia."""
-    X = _centered_block(block, mean, dtype)
+def _final_block(
+    block, weight_block, mean, centers, chunk_rows, dtype, run_id, block_index, last_pass
+):
+    """The block's final labels and per-chunk inertia (and cluster counts) for ``centers``.
+
+    ``last_pass`` is ``(iteration, (centers_t, squared_norms))`` of the last
+    Lloyd pass when the run converged strictly (its labels stand, as in
+    memory), else None (the rows are assigned to the final ``centers``).
+    """
+    raw = _as_float_block(block, dtype)
+    X = raw - mean  # the same single subtraction as ``_centered_block``
     n_rows = X.shape[0]
     weights = _unit_weights_or(weight_block, n_rows, dtype)
     with _single_threaded_task():
-        if labels is None:
-            labels = np.full(n_rows, -1, dtype=np.int32)
-            chunks = n_chunks(n_rows, chunk_rows)
-            lloyd_pass(
-                X,
+        if last_pass is not None:
+            iteration, pass_centers = last_pass
+            labels = _labels_at(
+                raw,
+                mean,
                 weights,
-                transposed(centers),
-                squared_norms(centers),
-                labels,
-                np.empty((1, 1, 1)),
-                np.empty((1, 1)),
-                np.empty(chunks),
-                np.empty(chunks, dtype=np.int64),
+                run_id,
+                block_index,
+                iteration,
+                pass_centers,
                 chunk_rows,
-                False,
+                take=True,
+            )
+        else:
+            labels = _assigned_labels(
+                raw, mean, weights, (transposed(centers), squared_norms(centers)), chunk_rows
             )
         chunk_inertia = np.empty(n_chunks(n_rows))
         inertia_per_chunk(X, weights, centers, labels, chunk_inertia)
+    _forget_labels(run_id, block_index)  # the run is over (labels of an older pass, if any)
     counts = np.bincount(labels, minlength=centers.shape[0])
     return labels, (chunk_inertia, counts)
 
@@ -551,7 +785,10 @@ class _DaskFit:
         self.dask, self.da = _dask_imports()
         self.blocks = _Blocks(X, _working_dtype(X.dtype))
         self.dtype = self.blocks.dtype
-        self.weight_blocks, self._check_weights = _weight_blocks(sample_weight, X, self.dtype)
+        # ``_weights`` holds the persisted weights (their blocks are read by key).
+        self.weight_blocks, self._check_weights, self._weights = _weight_blocks(
+            sample_weight, X, self.dtype, persist=True
+        )
         self.delayed = self.dask.delayed
 
     def _weights_of(self, b):
@@ -649,39 +886,51 @@ class _DaskFit:
     def _persist(self, *collections):
         return self.dask.persist(*collections)
 
+    def _named_task(self, name, function, *args):
+        # A key of our own: no hashing of the arguments (the centers change every
+        # pass anyway), and a name that says what ran in Dask's diagnostics.
+        return self.delayed(function, pure=False)(*args, dask_key_name=name)
+
     def lloyd_run(self, centers_init, max_iter, tol, verbose=0, history=None):
-        """``_iterations.lloyd_single_run`` over the blocks; labels come back lazy (persisted)."""
+        """``_iterations.lloyd_single_run`` over the blocks; labels come back lazy (persisted).
+
+        One graph per iteration: a task per block (``_lloyd_block``), whose
+        results, the blocks' per-chunk partial sums, come back to the client,
+        which adds them in block order. The labels stay where they were
+        computed (see ``_keep_labels``). An iteration that empties a cluster
+        runs one more graph (the relocation candidates), as in memory.
+        """
         blocks, dtype, mean = self.blocks, self.dtype, self.mean
         n_clusters = centers_init.shape[0]
         chunk_rows = chunk_rows_for(blocks.n_samples, n_clusters, blocks.n_features)
         centers = np.array(centers_init, dtype=dtype, order="C", copy=True)
-        labels = [None] * len(blocks)
+        run_id = uuid.uuid4().hex
+        previous = None  # the previous pass's (centers_t, squared_norms)
         strict_convergence = False
         for iteration in range(max_iter):
+            current = (transposed(centers), squared_norms(centers))
             parts = [
-                self._task(
+                self._named_task(
+                    f"kmeans_lloyd_block-{run_id}-{iteration}-{b}",
                     _lloyd_block,
                     blocks.blocks[b],
                     self._weights_of(b),
-                    labels[b],
                     mean,
-                    transposed(centers),
-                    squared_norms(centers),
+                    current,
+                    previous,
                     chunk_rows,
                     dtype,
-                    True,
+                    run_id,
+                    b,
+                    iteration,
                 )
                 for b in range(len(blocks))
             ]
-            new_labels = [self._task(_first, part) for part in parts]
-            summary = self._task(
-                _reduce_lloyd_partials, *[self._task(_second, part) for part in parts]
+            sums, weights, inertia_before, n_changed = _reduce_lloyd_partials(
+                self.dask.compute(parts)[0]
             )
-            # One graph: the labels stay on the workers, the summary comes back.
-            *labels, summary = self._persist(*new_labels, summary)
-            sums, weights, inertia_before, n_changed = summary.compute()
             relocated = bool((weights == 0).any()) and self._relocate_empty_clusters(
-                centers, sums, weights, labels
+                centers, sums, weights, run_id, iteration, chunk_rows
             )
             new_centers = mean_centers(sums, weights, dtype)
             # The in-memory fit's own shift function: the same bits for the tol test.
@@ -697,23 +946,27 @@ class _DaskFit:
                         "centers": new_centers.copy(),
                     }
                 )
-            centers = new_centers
+            centers, previous = new_centers, current
             strict_convergence, stop = _converged(
                 iteration, n_changed, relocated, center_shift_sq, tol, verbose
             )
             if stop:
                 break
 
+        last_pass = (iteration, previous) if strict_convergence else None
         finals = [
-            self._task(
+            self._named_task(
+                f"kmeans_final_block-{run_id}-{b}",
                 _final_block,
                 blocks.blocks[b],
                 self._weights_of(b),
-                labels[b] if strict_convergence else None,
                 mean,
                 centers,
                 chunk_rows,
                 dtype,
+                run_id,
+                b,
+                last_pass,
             )
             for b in range(len(blocks))
         ]
@@ -723,7 +976,7 @@ class _DaskFit:
         inertia, n_distinct = summary.compute()
         return final_labels, inertia, centers, iteration + 1, n_distinct
 
-    def _relocate_empty_clusters(self, centers_old, sums, weights, labels):
+    def _relocate_empty_clusters(self, centers_old, sums, weights, run_id, iteration, chunk_rows):
         """``relocate_empty_clusters`` across blocks (a second, rare, pass over the data).
 
         Returns whether a sample was moved (as the in-memory function does).
@@ -736,16 +989,20 @@ class _DaskFit:
         empty = np.flatnonzero(weights == 0)
         proposals = self.dask.compute(
             [
-                self._task(
+                self._named_task(
+                    f"kmeans_farthest_block-{run_id}-{iteration}-{b}",
                     _farthest_block,
                     blocks.blocks[b],
                     self._weights_of(b),
-                    labels[b],
                     self.mean,
                     centers_old,
                     self.dtype,
                     empty.size,
                     blocks.offsets[b],
+                    run_id,
+                    b,
+                    iteration,
+                    chunk_rows,
                 )
                 for b in range(len(blocks))
             ]
@@ -1267,7 +1524,7 @@ def score(estimator, X, sample_weight=None):
     X = _test_matrix(estimator, X)
     dtype = _working_dtype(X.dtype)
     centers = estimator.cluster_centers_.astype(dtype)
-    weight_blocks, _ = _weight_blocks(sample_weight, X, dtype)
+    weight_blocks, _, _ = _weight_blocks(sample_weight, X, dtype)
     blocks = _Blocks(X, dtype)
     delayed = dask.delayed
     parts = [

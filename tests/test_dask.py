@@ -194,6 +194,79 @@ def test_verbose_and_history_as_in_memory(client, capsys):
     assert [h["inertia"] for h in fitted.history_] == [h["inertia"] for h in reference.history_]
 
 
+# --- the shape of an iteration: one graph, one task per block ---------------------------
+
+
+class _GraphCounter(distributed.diagnostics.plugin.SchedulerPlugin):
+    """Records, on the scheduler, the keys of every graph a client submits."""
+
+    name = "kmeans-core-graph-counter"
+
+    def __init__(self):
+        self.graphs = []
+
+    def update_graph(self, scheduler, *, tasks, **kwargs):
+        self.graphs.append([dask.utils.key_split(key) for key in tasks])
+
+
+def _graphs_submitted(dask_scheduler):
+    return dask_scheduler.plugins[_GraphCounter.name].graphs
+
+
+def test_an_iteration_is_one_graph_of_one_task_per_block(client):
+    X, weights, init = blobs(n=8192, seed=15)
+    reference = in_memory(X, init, weights)
+    assert reference.n_iter_ > 3
+    dask_X = da.from_array(X, chunks=(1024, -1)).persist()
+    distributed.wait(dask_X)
+    client.register_plugin(_GraphCounter())
+    try:
+        # NumPy weights: sent to the workers once, not with every pass.
+        fitted = KMeans(init.shape[0], init=init).fit(dask_X, sample_weight=weights)
+        graphs = client.run_on_scheduler(_graphs_submitted)
+    finally:
+        client.unregister_scheduler_plugin(_GraphCounter.name)
+    assert_same_fit(fitted, reference, bitwise=True)
+    # Keys of X's persisted blocks are listed in a graph that reads them: not new tasks.
+    new_tasks = [
+        [key for key in graph if key != dask.utils.key_split(dask_X.name)] for graph in graphs
+    ]
+    iterations = [graph for graph in new_tasks if "kmeans_lloyd_block" in graph]
+    assert len(iterations) == fitted.n_iter_
+    assert all(graph == ["kmeans_lloyd_block"] * dask_X.numblocks[0] for graph in iterations)
+    # Beside them: the weights sent once, two passes to center the data, and the
+    # final pass (its labels persisted, then its inertia).
+    assert len(graphs) <= fitted.n_iter_ + 5
+
+
+def test_labels_recomputed_where_they_were_not_kept_are_the_same(monkeypatch):
+    # Every pass finds no labels kept (as when a block's next pass runs on
+    # another worker): each is assigned again from the previous centers.
+    X, weights, init = blobs(n=6144, seed=16)
+    init[2] = 1000.0  # an empty cluster: the relocation reads the labels too
+    reference = in_memory(X, init, weights)
+    monkeypatch.setattr(kd, "_kept_labels", lambda *args, **kwargs: None)
+    before = kd.recomputed_labels_count()
+    with dask.config.set(THREADS):
+        fitted = KMeans(init.shape[0], init=init).fit(
+            da.from_array(X, chunks=(2 * CHUNK_ROWS, -1)), sample_weight=weights
+        )
+    assert_same_fit(fitted, reference, bitwise=True)
+    assert kd.recomputed_labels_count() - before >= 3 * (fitted.n_iter_ - 1)
+
+
+def test_a_run_leaves_no_labels_behind():
+    X, _, init = blobs(n=4096, seed=17)
+    with dask.config.set(THREADS):
+        KMeans(init.shape[0], init=init).fit(da.from_array(X, chunks=(1024, -1)))
+    assert not kd._kept
+    # An interrupted run's labels are bounded: a process keeps the last KEPT_RUNS runs.
+    for run in range(kd.KEPT_RUNS + 3):
+        kd._keep_labels(f"run-{run}", 0, 0, np.zeros(3, dtype=np.int32))
+    assert list(kd._kept) == [f"run-{run}" for run in range(3, kd.KEPT_RUNS + 3)]
+    kd._kept.clear()
+
+
 # --- bad input: the in-memory errors, before the first iteration -------------------------
 
 
