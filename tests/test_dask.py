@@ -12,6 +12,7 @@ hundred float64 roundings, far below any meaningful difference).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 
@@ -194,7 +195,7 @@ def test_verbose_and_history_as_in_memory(client, capsys):
     assert [h["inertia"] for h in fitted.history_] == [h["inertia"] for h in reference.history_]
 
 
-# --- the shape of an iteration: one graph, one task per block ---------------------------
+# --- the shape of an iteration: one graph, one task per worker thread --------------------
 
 
 class _GraphCounter(distributed.diagnostics.plugin.SchedulerPlugin):
@@ -213,12 +214,13 @@ def _graphs_submitted(dask_scheduler):
     return dask_scheduler.plugins[_GraphCounter.name].graphs
 
 
-def test_an_iteration_is_one_graph_of_one_task_per_block(client):
+def test_an_iteration_is_one_graph_of_one_task_per_worker_thread(client):
     X, weights, init = blobs(n=8192, seed=15)
     reference = in_memory(X, init, weights)
     assert reference.n_iter_ > 3
     dask_X = da.from_array(X, chunks=(1024, -1)).persist()
     distributed.wait(dask_X)
+    recomputed_before = client.run(kd.recomputed_labels_count)
     client.register_plugin(_GraphCounter())
     try:
         # NumPy weights: sent to the workers once, not with every pass.
@@ -231,9 +233,15 @@ def test_an_iteration_is_one_graph_of_one_task_per_block(client):
     new_tasks = [
         [key for key in graph if key != dask.utils.key_split(dask_X.name)] for graph in graphs
     ]
-    iterations = [graph for graph in new_tasks if "kmeans_lloyd_block" in graph]
+    iterations = [graph for graph in new_tasks if "kmeans_lloyd_blocks" in graph]
     assert len(iterations) == fitted.n_iter_
-    assert all(graph == ["kmeans_lloyd_block"] * dask_X.numblocks[0] for graph in iterations)
+    # X persisted: one task per worker thread (holding blocks), each over the blocks
+    # its worker holds. (Where Dask put the blocks is its choice: maybe all on one.)
+    threads = sum(client.nthreads().values())
+    for graph in iterations:
+        assert set(graph) == {"kmeans_lloyd_blocks"} and len(graph) <= threads
+    # Every pass found its blocks' labels where the previous one left them.
+    assert client.run(kd.recomputed_labels_count) == recomputed_before
     # Beside them: the weights sent once, two passes to center the data, and the
     # final pass (its labels persisted, then its inertia).
     assert len(graphs) <= fitted.n_iter_ + 5
@@ -265,6 +273,40 @@ def test_a_run_leaves_no_labels_behind():
         kd._keep_labels(f"run-{run}", 0, 0, np.zeros(3, dtype=np.int32))
     assert list(kd._kept) == [f"run-{run}" for run in range(3, kd.KEPT_RUNS + 3)]
     kd._kept.clear()
+
+
+@pytest.fixture
+def fresh_mallopt_lookup():
+    kd._fixed_mmap_threshold_mallopt.cache_clear()
+    yield
+    kd._fixed_mmap_threshold_mallopt.cache_clear()
+
+
+def test_tasks_raise_the_mmap_threshold_while_any_runs(monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        kd, "_fixed_mmap_threshold_mallopt", lambda: lambda *args: calls.append(args)
+    )
+    with kd._kernel_task(), kd._kernel_task():  # overlapping tasks: set once, restored once
+        assert calls == [(-3, 32 * 2**20)]
+    assert calls == [(-3, 32 * 2**20), (-3, 128 * 2**10)]
+
+
+@pytest.mark.usefixtures("fresh_mallopt_lookup")
+def test_the_mmap_threshold_is_touched_only_where_the_environment_fixed_it(monkeypatch):
+    for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    assert kd._fixed_mmap_threshold_mallopt() is None  # glibc adapts the threshold itself
+    kd._fixed_mmap_threshold_mallopt.cache_clear()
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")  # as distributed's nanny sets it
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "1048576")
+    assert kd._fixed_mmap_threshold_mallopt() is None  # the user's own threshold stays
+    kd._fixed_mmap_threshold_mallopt.cache_clear()
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    if not hasattr(ctypes.CDLL(None), "mallopt"):
+        pytest.skip("not glibc")
+    assert callable(kd._fixed_mmap_threshold_mallopt())
 
 
 # --- bad input: the in-memory errors, before the first iteration -------------------------
