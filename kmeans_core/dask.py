@@ -3,11 +3,15 @@
 :meth:`kmeans_core.KMeans.fit` hands a ``dask.array`` or ``dask.dataframe`` here
 (detected without importing Dask, so ``kmeans_core`` works without it).
 Every pass over the data is one Dask graph: a task per block runs the very
-numba kernel the in-memory fit runs (``_kernels.lloyd.lloyd_pass`` on a block of rows),
-and returns its per-chunk partial sums; one final task stacks those partials
-in block order and reduces them with ``_kernels.lloyd.reduce_chunks``. The shape of
-that reduction is fixed by the graph, so the answer does not depend on how
-the scheduler ran the tasks, on which worker, or on how many there were.
+numba kernel the in-memory fit runs (``_kernels.lloyd.lloyd_chunk`` on each chunk of
+the block's rows) and returns its per-chunk partial sums; the client stacks
+those partials in block order and reduces them with ``_kernels.lloyd.reduce_chunks``.
+The shape of that reduction is fixed by the block order, so the answer does
+not depend on how the scheduler ran the tasks, on which worker, or on how
+many there were. A Lloyd iteration is one graph and one round trip: a task
+per block, or, on a ``distributed`` cluster holding X in memory, one task per
+worker thread over the blocks that worker holds (counted in
+``tests/test_dask.py``).
 
 Exactness. The in-memory fit cuts the rows into fixed chunks (``chunk_rows``
 rows for the Lloyd sums, ``CHUNK_ROWS`` for the column means, the variances
@@ -18,17 +22,25 @@ the in-memory fit would, so the Dask fit is then bitwise the in-memory one
 layouts only regroup the same additions: centers agree to rounding and the
 labels are the same unless a point sits on a boundary to within rounding.
 
-Memory. Nothing is persisted but the labels (4 bytes a row), which the next
-iteration needs to count the labels that changed; the data are read afresh
-by each pass (from zarr, Parquet, or whatever graph built them), so a
+Memory. Between passes only the labels (4 bytes a row) stay on the
+workers, in the memory of the process that computed them (``_keep_labels``:
+outside Dask's own, and never needed for the answer, only to save work); a
+NumPy ``sample_weight`` is persisted once (8 bytes a row). The data are read
+afresh by each pass (from zarr, Parquet, or whatever graph built them), so a
 dataset larger than the workers' memory streams through them. Persist X
-yourself when it fits: every pass then reads memory instead of storage.
+yourself when it fits: every pass then reads memory instead of storage, and
+each block's next pass runs where its labels are.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import ctypes
+import functools
+import os
 import threading
+import uuid
 import warnings
 
 import numba
@@ -50,7 +62,7 @@ from kmeans_core._kernels.common import (
 )
 from kmeans_core._kernels.distances import center_shifts
 from kmeans_core._kernels.jit import CHUNK_ROWS, chunk_rows_for, jit, n_chunks
-from kmeans_core._kernels.lloyd import lloyd_pass, reduce_chunks
+from kmeans_core._kernels.lloyd import lloyd_pass, lloyd_pass_centering, reduce_chunks
 from kmeans_core._kernels.seeding import _weighted_draw
 from kmeans_core._kmeans import ConvergenceWarning, _interoperable_class, _is_array_like
 from kmeans_core._kmeans import KMeans as _InMemoryKMeans
@@ -74,7 +86,7 @@ def is_dask_collection(value) -> bool:
 
 
 # ---------------------------------------------------------------------------
-# One thread per task
+# The process settings a kernel task runs under: one thread, a heap for temporaries
 # ---------------------------------------------------------------------------
 # Dask already runs blocks in parallel (a thread or a process per task). Left
 # alone, every task would also start numba's thread pool and OpenBLAS's, and
@@ -83,36 +95,153 @@ def is_dask_collection(value) -> bool:
 # process-wide, so the BLAS limit is held while any task of this process runs
 # and restored when the last one ends (a plain ``with limit`` per task would
 # restore the wrong value when tasks overlap).
+#
+# The allocator, likewise. distributed's nanny starts its workers with
+# MALLOC_TRIM_THRESHOLD_=65536 (to hand freed memory back to the OS), and any
+# glibc malloc threshold set from the environment turns off glibc's dynamic
+# mmap threshold: every allocation of 128 KiB or more then becomes an mmap and
+# a munmap, with fresh page faults each time. The Lloyd kernel makes one such
+# temporary per 1024-row chunk (the chunk's products with the centers, 1024 x k
+# float64: 128 KiB at k=16), and a pass ran 2.4x slower in such a process
+# (25,000 x 8, k=16, one thread: 3.07 ms against 1.22 ms; 1.30 ms with the mmap
+# threshold raised). While any task runs, the mmap threshold is raised to
+# glibc's largest (32 MiB) and afterwards put back to glibc's default; the trim
+# threshold is left alone, so freed memory still goes back to the OS.
 
-_blas_lock = threading.Lock()
-_blas_users = 0
+_task_lock = threading.Lock()
+_task_users = 0
 _blas_limiter = None
 _blas_controller = None
 
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+_MMAP_THRESHOLD_DEFAULT = 128 * 2**10  # glibc's DEFAULT_MMAP_THRESHOLD_MIN
+_MMAP_THRESHOLD_DURING_TASKS = 32 * 2**20  # glibc's largest (HEAP_MAX_SIZE / 2, 64-bit)
+
+
+@functools.cache
+def _fixed_mmap_threshold_mallopt():
+    """The C library's ``mallopt`` (glibc) when the environment fixed its thresholds, else None.
+
+    Only then is the mmap threshold static (at glibc's default); one the
+    user set (MALLOC_MMAP_THRESHOLD_) is theirs to keep. Read once: glibc
+    reads the environment once, at start.
+    """
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ or not any(
+        name in os.environ
+        for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_")
+    ):
+        return None
+    try:
+        return ctypes.CDLL(None).mallopt  # glibc only: AttributeError elsewhere
+    except (OSError, AttributeError, TypeError):
+        return None
+
 
 @contextlib.contextmanager
-def _single_threaded_task():
-    global _blas_users, _blas_limiter, _blas_controller
-    with _blas_lock:
-        if _blas_users == 0:
+def _kernel_task():
+    """Run a task's kernels on the calling thread, with heap temporaries (see above)."""
+    global _task_users, _blas_limiter, _blas_controller
+    with _task_lock:
+        if _task_users == 0:
             if _blas_controller is None:
                 import scipy.linalg.cython_blas  # noqa: F401  (loaded so threadpoolctl sees it)
                 from threadpoolctl import ThreadpoolController
 
                 _blas_controller = ThreadpoolController()
             _blas_limiter = _blas_controller.limit(limits=1, user_api="blas")
-        _blas_users += 1
+            mallopt = _fixed_mmap_threshold_mallopt()
+            if mallopt is not None:
+                mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_DURING_TASKS)
+        _task_users += 1
     previous_threads = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
         yield
     finally:
         numba.set_num_threads(previous_threads)
-        with _blas_lock:
-            _blas_users -= 1
-            if _blas_users == 0:
+        with _task_lock:
+            _task_users -= 1
+            if _task_users == 0:
                 _blas_limiter.restore_original_limits()
                 _blas_limiter = None
+                mallopt = _fixed_mmap_threshold_mallopt()
+                if mallopt is not None:
+                    mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_DEFAULT)
+
+
+# ---------------------------------------------------------------------------
+# Labels kept between passes, in the process that computed them
+# ---------------------------------------------------------------------------
+# A Lloyd pass over a block needs the block's labels from the pass before (to
+# count the labels that changed: the strict-convergence test). Returned as a
+# Dask result beside the partial sums, they cost two more tasks per block and
+# iteration (one to split each pair, one to persist the labels) and a second
+# round trip (persist, then compute the sums): 49 tasks and 2 round trips an
+# iteration at 16 blocks, against 16 tasks and 1 round trip this way. Here the
+# task keeps its labels in the memory of the process that ran it and returns
+# only what the client needs. The next pass over that block normally runs in
+# the same process (its data are there, so Dask schedules it there); when it
+# does not (work stolen by another worker, a worker lost and replaced, a task
+# run twice, another process of the ``processes`` scheduler), it finds nothing
+# and assigns the rows again to the previous pass's centers with the very
+# kernel that labelled them: the same labels, bit for bit, at the cost of one
+# more assignment. So the cache only ever saves work; the answer never depends
+# on it. A process keeps the labels of its last ``KEPT_RUNS`` runs at most,
+# which bounds what an interrupted fit can leave behind; a run that ends
+# removes its labels as its final pass reads them.
+
+KEPT_RUNS = 4
+_kept_lock = threading.Lock()
+_kept = collections.OrderedDict()  # run id -> {block index: (iteration, labels)}
+_recomputed_labels = 0  # assignments run again for want of kept labels (diagnostics, tests)
+
+
+def _keep_labels(run_id, block_index, iteration, labels):
+    """Keep a block's labels after pass ``iteration`` for the next pass of run ``run_id``."""
+    with _kept_lock:
+        blocks = _kept.get(run_id)
+        if blocks is None:
+            blocks = _kept[run_id] = {}
+            while len(_kept) > KEPT_RUNS:
+                _kept.popitem(last=False)
+        blocks[block_index] = (iteration, labels)
+
+
+def _kept_labels(run_id, block_index, iteration, *, take):
+    """The labels kept for (run, block) after pass ``iteration``, or None; ``take`` removes them.
+
+    Labels kept after any other pass do not answer (a task run twice finds
+    its own pass's labels, not the previous pass's).
+    """
+    with _kept_lock:
+        blocks = _kept.get(run_id, {})
+        entry = blocks.get(block_index)
+        if entry is None or entry[0] != iteration:
+            return None
+        if take:
+            del blocks[block_index]
+            if not blocks:
+                del _kept[run_id]
+        return entry[1]
+
+
+def _forget_labels(run_id, block_index):
+    with _kept_lock:
+        blocks = _kept.get(run_id, {})
+        blocks.pop(block_index, None)
+        if not blocks:
+            _kept.pop(run_id, None)
+
+
+def _count_recomputed_labels():
+    global _recomputed_labels
+    with _kept_lock:
+        _recomputed_labels += 1
+
+
+def recomputed_labels_count():
+    """How many block assignments this process ran again because their labels were elsewhere."""
+    return _recomputed_labels
 
 
 # ---------------------------------------------------------------------------
@@ -137,6 +266,7 @@ class _Blocks:
         # Empty blocks contribute nothing (and the kernels want at least one row).
         kept = [b for b, rows in enumerate(row_counts) if rows > 0]
         self.blocks = [delayed_blocks[b] for b in kept]
+        self.keys = [block.key for block in self.blocks]
         self.rows = [row_counts[b] for b in kept]
         self.offsets = [int(o) for o in np.cumsum([0] + row_counts)[:-1][kept]] if kept else []
 
@@ -229,15 +359,20 @@ def _working_dtype(dtype):
     return np.float32 if np.dtype(dtype) == np.float32 else np.float64
 
 
-def _weight_blocks(sample_weight, X, dtype):
-    """Per-block weights (delayed objects), or None for unit weights.
+def _weight_blocks(sample_weight, X, dtype, persist=False):
+    """Per-block weights (delayed objects) or None for unit weights, and whether to check them.
 
     A NumPy (or list) weight vector is validated at once, as in memory; a
-    Dask one is checked in the first pass over the data.
+    Dask one is checked in the first pass over the data. With ``persist``, a
+    NumPy vector is persisted (sent to the workers once) rather than carried
+    whole by every graph that reads a block of it (``from_array`` puts the
+    whole array in each block's graph: 8 bytes a row, every pass); the
+    caller must then hold the third value returned, the persisted array,
+    for as long as it uses the blocks.
     """
     _, da = _dask_imports()
     if sample_weight is None:
-        return None, False
+        return None, False, None
     if is_dask_collection(sample_weight):
         if hasattr(sample_weight, "to_dask_array"):
             sample_weight = sample_weight.to_dask_array(lengths=True)
@@ -265,10 +400,13 @@ def _weight_blocks(sample_weight, X, dtype):
         weights = da.from_array(
             check_sample_weight(sample_weight, X.shape[0], dtype), chunks=(X.chunks[0],)
         )
+        if persist:
+            weights = weights.persist()
         needs_check = False
     row_counts = [int(c) for c in X.chunks[0]]
     delayed_weights = weights.to_delayed().ravel()
-    return [delayed_weights[b] for b, rows in enumerate(row_counts) if rows > 0], needs_check
+    kept = [delayed_weights[b] for b, rows in enumerate(row_counts) if rows > 0]
+    return kept, needs_check, weights
 
 
 # ---------------------------------------------------------------------------
@@ -280,7 +418,7 @@ def _column_sums_block(block, dtype):
     """Per-CHUNK_ROWS column sums (float64) of a float64 block, as in ``centered_copy``."""
     X = _as_float_block(block, dtype)
     chunk_sums = np.empty((n_chunks(X.shape[0]), X.shape[1]))
-    with _single_threaded_task():
+    with _kernel_task():
         column_sums_per_chunk(X, chunk_sums)
     return chunk_sums
 
@@ -333,56 +471,172 @@ def _center_stats_block(block, mean, dtype):
     chunk_sums = np.empty((chunks, X.shape[1]))
     chunk_squares = np.empty((chunks, X.shape[1]))
     chunk_extremes = np.empty((chunks, X.shape[1]))
-    with _single_threaded_task():
+    with _kernel_task():
         center_into(X, mean, out, chunk_sums, chunk_squares, chunk_extremes)
     return chunk_sums, chunk_squares, chunk_extremes.max(axis=0)
+
+
+def _assigned_labels(X, mean, weights, centers, chunk_rows):
+    """The labels of ``X - mean`` for ``centers`` (a ``(centers_t, squared_norms)`` pair).
+
+    Lloyd's assignment alone, by the very pass that wrote them (the same
+    chunks; the sums are skipped, which does not touch the labels), so the
+    same bits.
+    """
+    n_rows = X.shape[0]
+    labels = np.full(n_rows, -1, dtype=np.int32)
+    chunks = n_chunks(n_rows, chunk_rows)
+    lloyd_pass_centering(
+        X,
+        mean,
+        weights,
+        centers[0],
+        centers[1],
+        labels,
+        np.empty((1, 1, 1)),
+        np.empty((1, 1)),
+        np.empty(chunks),
+        np.empty(chunks, dtype=np.int64),
+        chunk_rows,
+        False,
+    )
+    return labels
+
+
+def _labels_at(X, mean, weights, run_id, block_index, iteration, centers, chunk_rows, *, take):
+    """The labels of block ``X - mean`` after pass ``iteration`` (whose centers were ``centers``).
+
+    The labels that pass kept in this process if they are here, otherwise
+    the same labels computed again. Pass -1 is "before the first pass": every
+    label is -1, so every row counts as changed, as in memory.
+    """
+    if iteration < 0:
+        return np.full(X.shape[0], -1, dtype=np.int32)
+    labels = _kept_labels(run_id, block_index, iteration, take=take)
+    if labels is None:
+        labels = _assigned_labels(X, mean, weights, centers, chunk_rows)
+        _count_recomputed_labels()
+    return labels
 
 
 def _lloyd_block(
     block,
     weight_block,
-    previous_labels,
     mean,
-    centers_t,
-    centers_squared_norms,
+    centers,
+    previous_centers,
     chunk_rows,
     dtype,
-    update_centers,
+    run_id,
+    block_index,
+    iteration,
 ):
-    """One Lloyd pass over a block: its new labels and per-chunk partial sums."""
-    X = _centered_block(block, mean, dtype)
+    """Pass ``iteration`` of Lloyd's algorithm over a block: its per-chunk partial sums.
+
+    ``centers`` and ``previous_centers`` are ``(centers_t, squared_norms)``
+    pairs, for this pass and the one before it (None before the first). The
+    new labels are kept in this process for the next pass (see
+    ``_keep_labels``), never returned: the task's one result is what the
+    client needs, ``(chunk_sums, chunk_weights, chunk_inertia, n_changed)``.
+    """
+    X = _as_float_block(block, dtype)
     n_rows, n_features = X.shape
     weights = _unit_weights_or(weight_block, n_rows, dtype)
-    # Dask's results are never written in place: the previous labels are copied.
-    labels = (
-        np.full(n_rows, -1, dtype=np.int32)
-        if previous_labels is None
-        else np.array(previous_labels, dtype=np.int32, copy=True)
-    )
     chunks = n_chunks(n_rows, chunk_rows)
-    n_clusters = centers_t.shape[1]
-    if update_centers:
-        chunk_sums = np.empty((chunks, n_clusters, n_features))
-        chunk_weights = np.empty((chunks, n_clusters))
-    else:
-        chunk_sums, chunk_weights = np.empty((1, 1, 1)), np.empty((1, 1))
+    n_clusters = centers[0].shape[1]
+    chunk_sums = np.empty((chunks, n_clusters, n_features))
+    chunk_weights = np.empty((chunks, n_clusters))
     chunk_inertia = np.empty(chunks)
     chunk_changed = np.empty(chunks, dtype=np.int64)
-    with _single_threaded_task():
-        lloyd_pass(
+    with _kernel_task():
+        # Taken out of the cache, so written in place: nothing else reads them.
+        labels = _labels_at(
             X,
+            mean,
             weights,
-            centers_t,
-            centers_squared_norms,
+            run_id,
+            block_index,
+            iteration - 1,
+            previous_centers,
+            chunk_rows,
+            take=True,
+        )
+        lloyd_pass_centering(
+            X,
+            mean,
+            weights,
+            centers[0],
+            centers[1],
             labels,
             chunk_sums,
             chunk_weights,
             chunk_inertia,
             chunk_changed,
             chunk_rows,
-            update_centers,
+            True,
         )
-    return labels, (chunk_sums, chunk_weights, chunk_inertia, chunk_changed)
+    _keep_labels(run_id, block_index, iteration, labels)
+    return chunk_sums, chunk_weights, chunk_inertia, int(chunk_changed.sum())
+
+
+def _lloyd_blocks(
+    blocks,
+    weight_blocks,
+    mean,
+    centers,
+    previous_centers,
+    chunk_rows,
+    dtype,
+    run_id,
+    block_indices,
+    iteration,
+):
+    """:func:`_lloyd_block` over several blocks in one task: their partial sums, in order.
+
+    For the blocks one worker thread holds (see ``_DaskFit._lloyd_groups``).
+    """
+    return [
+        _lloyd_block(
+            block,
+            weight_block,
+            mean,
+            centers,
+            previous_centers,
+            chunk_rows,
+            dtype,
+            run_id,
+            block_index,
+            iteration,
+        )
+        for block, weight_block, block_index in zip(blocks, weight_blocks, block_indices)
+    ]
+
+
+def _distributed_client(dask):
+    """The ``distributed.Client`` Dask computes on now, or None (another scheduler)."""
+    client = getattr(dask.base.get_scheduler(), "__self__", None)
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - only without distributed
+        return None
+    return client if isinstance(client, Client) else None
+
+
+def _reduce_lloyd_partials(partials):
+    """Stack the blocks' per-chunk partials in block order and add them in chunk order.
+
+    The stacked arrays are exactly the in-memory fit's chunk arrays when the
+    blocks align with its chunks, so ``reduce_chunks`` and NumPy's sums give
+    the same bits. (Runs in the client, on the gathered partials.)
+    """
+    chunk_sums = np.concatenate([p[0] for p in partials])
+    chunk_weights = np.concatenate([p[1] for p in partials])
+    chunk_inertia = np.concatenate([p[2] for p in partials])
+    n_changed = sum(p[3] for p in partials)
+    sums = np.empty(chunk_sums.shape[1:])
+    weights = np.empty(chunk_weights.shape[1])
+    reduce_chunks(chunk_sums, chunk_weights, sums, weights)
+    return sums, weights, float(chunk_inertia.sum()), n_changed
 
 
 def _first(pair):
@@ -393,61 +647,80 @@ def _second(pair):
     return pair[1]
 
 
-def _reduce_lloyd_partials(*partials):
-    """Stack the blocks' per-chunk partials in block order and add them in chunk order.
-
-    The stacked arrays are exactly the in-memory fit's chunk arrays when the
-    blocks align with its chunks, so ``reduce_chunks`` and NumPy's sums give
-    the same bits.
-    """
-    chunk_sums = np.concatenate([p[0] for p in partials])
-    chunk_weights = np.concatenate([p[1] for p in partials])
-    chunk_inertia = np.concatenate([p[2] for p in partials])
-    n_changed = int(np.concatenate([p[3] for p in partials]).sum())
-    sums = np.empty(chunk_sums.shape[1:])
-    weights = np.empty(chunk_weights.shape[1])
-    reduce_chunks(chunk_sums, chunk_weights, sums, weights)
-    return sums, weights, float(chunk_inertia.sum()), n_changed
-
-
-def _farthest_block(block, weight_block, labels, mean, centers, dtype, n_wanted, offset):
+def _farthest_block(
+    block,
+    weight_block,
+    mean,
+    centers,
+    dtype,
+    n_wanted,
+    offset,
+    run_id,
+    block_index,
+    iteration,
+    chunk_rows,
+):
     """The block's ``n_wanted`` rows farthest from their assigned centers (relocation candidates).
 
-    Distances as the in-memory relocation computes them, row by row with the
-    same kernel (the tie rule's direct distance), so the same bits.
+    ``centers`` are those of pass ``iteration``, whose labels are read (or
+    computed again). Distances as the in-memory relocation computes them, row
+    by row with the same kernel (the tie rule's direct distance), so the same
+    bits.
     """
-    X = _centered_block(block, mean, dtype)
+    raw = _as_float_block(block, dtype)
+    X = raw - mean  # the same single subtraction as ``_centered_block``
     weights = _unit_weights_or(weight_block, X.shape[0], dtype)
-    with _single_threaded_task():
+    with _kernel_task():
+        labels = _labels_at(
+            raw,
+            mean,
+            weights,
+            run_id,
+            block_index,
+            iteration,
+            (transposed(centers), squared_norms(centers)),
+            chunk_rows,
+            take=False,
+        )
         distances = distances_to_centers_of(X, centers, labels)
     order = np.lexsort((np.arange(X.shape[0]), -distances))[:n_wanted]
     return (distances[order], order + offset, X[order], weights[order], labels[order])
 
 
-def _final_block(block, weight_block, labels, mean, centers, chunk_rows, dtype):
-    """Labels for the final centers (when given None) and the block's per-chunk inertia."""
-    X = _centered_block(block, mean, dtype)
+def _final_block(
+    block, weight_block, mean, centers, chunk_rows, dtype, run_id, block_index, last_pass
+):
+    """The block's final labels and per-chunk inertia (and cluster counts) for ``centers``.
+
+    ``last_pass`` is ``(iteration, (centers_t, squared_norms))`` of the last
+    Lloyd pass when the run converged strictly (its labels stand, as in
+    memory), else None (the rows are assigned to the final ``centers``).
+    """
+    raw = _as_float_block(block, dtype)
+    X = raw - mean  # the same single subtraction as ``_centered_block``
     n_rows = X.shape[0]
     weights = _unit_weights_or(weight_block, n_rows, dtype)
-    with _single_threaded_task():
-        if labels is None:
-            labels = np.full(n_rows, -1, dtype=np.int32)
-            chunks = n_chunks(n_rows, chunk_rows)
-            lloyd_pass(
-                X,
+    with _kernel_task():
+        if last_pass is not None:
+            iteration, pass_centers = last_pass
+            labels = _labels_at(
+                raw,
+                mean,
                 weights,
-                transposed(centers),
-                squared_norms(centers),
-                labels,
-                np.empty((1, 1, 1)),
-                np.empty((1, 1)),
-                np.empty(chunks),
-                np.empty(chunks, dtype=np.int64),
+                run_id,
+                block_index,
+                iteration,
+                pass_centers,
                 chunk_rows,
-                False,
+                take=True,
+            )
+        else:
+            labels = _assigned_labels(
+                raw, mean, weights, (transposed(centers), squared_norms(centers)), chunk_rows
             )
         chunk_inertia = np.empty(n_chunks(n_rows))
         inertia_per_chunk(X, weights, centers, labels, chunk_inertia)
+    _forget_labels(run_id, block_index)  # the run is over (labels of an older pass, if any)
     counts = np.bincount(labels, minlength=centers.shape[0])
     return labels, (chunk_inertia, counts)
 
@@ -490,7 +763,7 @@ def _predict_block(block, centers_t, centers_squared_norms, dtype):
     n_rows = X.shape[0]
     labels = np.full(n_rows, -1, dtype=np.int32)
     chunks = n_chunks(n_rows)
-    with _single_threaded_task():
+    with _kernel_task():
         lloyd_pass(
             X,
             np.ones(n_rows, dtype=X.dtype),
@@ -512,7 +785,7 @@ def _transform_block(block, centers_t, dtype):
     if not np.isfinite(X).all():
         raise ValueError("Input X contains NaN or infinity; KMeans needs finite values.")
     out = np.empty((X.shape[0], centers_t.shape[1]), dtype=X.dtype)
-    with _single_threaded_task():
+    with _kernel_task():
         euclidean_distances_to_centers(X, centers_t, out)
     return out
 
@@ -525,7 +798,7 @@ def _score_block(block, weight_block, centers, dtype):
     weights = _unit_weights_or(weight_block, n_rows, dtype)
     labels = _predict_block(X, transposed(centers), squared_norms(centers), dtype)
     chunk_inertia = np.empty(n_chunks(n_rows))
-    with _single_threaded_task():
+    with _kernel_task():
         inertia_per_chunk(X, weights, centers, labels, chunk_inertia)
     return chunk_inertia
 
@@ -551,7 +824,10 @@ class _DaskFit:
         self.dask, self.da = _dask_imports()
         self.blocks = _Blocks(X, _working_dtype(X.dtype))
         self.dtype = self.blocks.dtype
-        self.weight_blocks, self._check_weights = _weight_blocks(sample_weight, X, self.dtype)
+        # ``_weights`` holds the persisted weights (their blocks are read by key).
+        self.weight_blocks, self._check_weights, self._weights = _weight_blocks(
+            sample_weight, X, self.dtype, persist=True
+        )
         self.delayed = self.dask.delayed
 
     def _weights_of(self, b):
@@ -649,39 +925,92 @@ class _DaskFit:
     def _persist(self, *collections):
         return self.dask.persist(*collections)
 
+    def _named_task(self, name, function, *args):
+        # A key of our own: no hashing of the arguments (the centers change every
+        # pass anyway), and a name that says what ran in Dask's diagnostics.
+        return self.delayed(function, pure=False)(*args, dask_key_name=name)
+
+    def _lloyd_groups(self):
+        """The blocks (indices) each task of a Lloyd pass runs, in block order within a group.
+
+        On a ``distributed`` cluster that holds X's blocks in memory, each
+        worker's blocks are split into as many groups as it has threads: one
+        task per worker thread and pass instead of one per block, which saves
+        the scheduler's and the worker's per-task work (at 16 blocks on 2
+        workers x 1 thread, ~1 ms between two tasks on a worker, 8 tasks a
+        worker). Otherwise (the threaded or another scheduler, or blocks read
+        from storage, which have no home) a task per block. The grouping only
+        decides where the kernels run: each block still returns its own
+        partial sums, added in block order, so the same bits.
+        """
+        singles = [[b] for b in range(len(self.blocks))]
+        client = _distributed_client(self.dask)
+        if client is None or len(self.blocks) == 0:
+            return singles
+        from distributed import futures_of
+
+        held = {future.key: future for future in futures_of(self.blocks.array)}
+        if not all(key in held for key in self.blocks.keys):
+            return singles
+        holders = client.who_has([held[key] for key in self.blocks.keys])
+        threads = client.nthreads()
+        by_worker = {}
+        for b, key in enumerate(self.blocks.keys):
+            workers = holders.get(key) or ()
+            if not workers:
+                return singles
+            by_worker.setdefault(sorted(workers)[0], []).append(b)
+        groups = []
+        for worker, indices in by_worker.items():
+            n_groups = min(len(indices), max(1, threads.get(worker, 1)))
+            groups.extend(
+                [int(b) for b in part] for part in np.array_split(np.array(indices), n_groups)
+            )
+        return sorted(groups)
+
     def lloyd_run(self, centers_init, max_iter, tol, verbose=0, history=None):
-        """``_iterations.lloyd_single_run`` over the blocks; labels come back lazy (persisted)."""
+        """``_iterations.lloyd_single_run`` over the blocks; labels come back lazy (persisted).
+
+        One graph per iteration: a task per group of blocks
+        (``_lloyd_groups``), whose results, the blocks' per-chunk partial
+        sums, come back to the client, which adds them in block order. The labels stay where they were
+        computed (see ``_keep_labels``). An iteration that empties a cluster
+        runs one more graph (the relocation candidates), as in memory.
+        """
         blocks, dtype, mean = self.blocks, self.dtype, self.mean
         n_clusters = centers_init.shape[0]
         chunk_rows = chunk_rows_for(blocks.n_samples, n_clusters, blocks.n_features)
         centers = np.array(centers_init, dtype=dtype, order="C", copy=True)
-        labels = [None] * len(blocks)
+        run_id = uuid.uuid4().hex
+        previous = None  # the previous pass's (centers_t, squared_norms)
         strict_convergence = False
+        groups = self._lloyd_groups()
         for iteration in range(max_iter):
+            current = (transposed(centers), squared_norms(centers))
             parts = [
-                self._task(
-                    _lloyd_block,
-                    blocks.blocks[b],
-                    self._weights_of(b),
-                    labels[b],
+                self._named_task(
+                    f"kmeans_lloyd_blocks-{run_id}-{iteration}-{group[0]}",
+                    _lloyd_blocks,
+                    [blocks.blocks[b] for b in group],
+                    [self._weights_of(b) for b in group],
                     mean,
-                    transposed(centers),
-                    squared_norms(centers),
+                    current,
+                    previous,
                     chunk_rows,
                     dtype,
-                    True,
+                    run_id,
+                    group,
+                    iteration,
                 )
-                for b in range(len(blocks))
+                for group in groups
             ]
-            new_labels = [self._task(_first, part) for part in parts]
-            summary = self._task(
-                _reduce_lloyd_partials, *[self._task(_second, part) for part in parts]
-            )
-            # One graph: the labels stay on the workers, the summary comes back.
-            *labels, summary = self._persist(*new_labels, summary)
-            sums, weights, inertia_before, n_changed = summary.compute()
+            partials = [None] * len(blocks)
+            for group, group_partials in zip(groups, self.dask.compute(parts)[0]):
+                for b, block_partials in zip(group, group_partials):
+                    partials[b] = block_partials
+            sums, weights, inertia_before, n_changed = _reduce_lloyd_partials(partials)
             relocated = bool((weights == 0).any()) and self._relocate_empty_clusters(
-                centers, sums, weights, labels
+                centers, sums, weights, run_id, iteration, chunk_rows
             )
             new_centers = mean_centers(sums, weights, dtype)
             # The in-memory fit's own shift function: the same bits for the tol test.
@@ -697,23 +1026,27 @@ class _DaskFit:
                         "centers": new_centers.copy(),
                     }
                 )
-            centers = new_centers
+            centers, previous = new_centers, current
             strict_convergence, stop = _converged(
                 iteration, n_changed, relocated, center_shift_sq, tol, verbose
             )
             if stop:
                 break
 
+        last_pass = (iteration, previous) if strict_convergence else None
         finals = [
-            self._task(
+            self._named_task(
+                f"kmeans_final_block-{run_id}-{b}",
                 _final_block,
                 blocks.blocks[b],
                 self._weights_of(b),
-                labels[b] if strict_convergence else None,
                 mean,
                 centers,
                 chunk_rows,
                 dtype,
+                run_id,
+                b,
+                last_pass,
             )
             for b in range(len(blocks))
         ]
@@ -723,7 +1056,7 @@ class _DaskFit:
         inertia, n_distinct = summary.compute()
         return final_labels, inertia, centers, iteration + 1, n_distinct
 
-    def _relocate_empty_clusters(self, centers_old, sums, weights, labels):
+    def _relocate_empty_clusters(self, centers_old, sums, weights, run_id, iteration, chunk_rows):
         """``relocate_empty_clusters`` across blocks (a second, rare, pass over the data).
 
         Returns whether a sample was moved (as the in-memory function does).
@@ -736,16 +1069,20 @@ class _DaskFit:
         empty = np.flatnonzero(weights == 0)
         proposals = self.dask.compute(
             [
-                self._task(
+                self._named_task(
+                    f"kmeans_farthest_block-{run_id}-{iteration}-{b}",
                     _farthest_block,
                     blocks.blocks[b],
                     self._weights_of(b),
-                    labels[b],
                     self.mean,
                     centers_old,
                     self.dtype,
                     empty.size,
                     blocks.offsets[b],
+                    run_id,
+                    b,
+                    iteration,
+                    chunk_rows,
                 )
                 for b in range(len(blocks))
             ]
@@ -1033,7 +1370,7 @@ def _oversample_block(
     X = _centered_block(block, mean, dtype)
     weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
     if new_candidates.shape[0]:
-        with _single_threaded_task():
+        with _kernel_task():
             distances, _ = nearest_candidate(X, new_candidates)
         closest = distances if closest is None else np.minimum(closest, distances)
     weighted = weights * closest
@@ -1092,7 +1429,7 @@ def _plusplus_score_block(block, weight_block, closest, mean, winner, candidates
 def _candidate_weights_block(block, weight_block, mean, candidates, dtype):
     X = _centered_block(block, mean, dtype)
     weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
-    with _single_threaded_task():
+    with _kernel_task():
         _, nearest = nearest_candidate(X, candidates)
     return np.bincount(nearest, weights=weights, minlength=candidates.shape[0])
 
@@ -1267,7 +1604,7 @@ def score(estimator, X, sample_weight=None):
     X = _test_matrix(estimator, X)
     dtype = _working_dtype(X.dtype)
     centers = estimator.cluster_centers_.astype(dtype)
-    weight_blocks, _ = _weight_blocks(sample_weight, X, dtype)
+    weight_blocks, _, _ = _weight_blocks(sample_weight, X, dtype)
     blocks = _Blocks(X, dtype)
     delayed = dask.delayed
     parts = [

@@ -12,6 +12,7 @@ hundred float64 roundings, far below any meaningful difference).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 
@@ -192,6 +193,120 @@ def test_verbose_and_history_as_in_memory(client, capsys):
     )
     assert capsys.readouterr().out == expected
     assert [h["inertia"] for h in fitted.history_] == [h["inertia"] for h in reference.history_]
+
+
+# --- the shape of an iteration: one graph, one task per worker thread --------------------
+
+
+class _GraphCounter(distributed.diagnostics.plugin.SchedulerPlugin):
+    """Records, on the scheduler, the keys of every graph a client submits."""
+
+    name = "kmeans-core-graph-counter"
+
+    def __init__(self):
+        self.graphs = []
+
+    def update_graph(self, scheduler, *, tasks, **kwargs):
+        self.graphs.append([dask.utils.key_split(key) for key in tasks])
+
+
+def _graphs_submitted(dask_scheduler):
+    return dask_scheduler.plugins[_GraphCounter.name].graphs
+
+
+def test_an_iteration_is_one_graph_of_one_task_per_worker_thread(client):
+    X, weights, init = blobs(n=8192, seed=15)
+    reference = in_memory(X, init, weights)
+    assert reference.n_iter_ > 3
+    dask_X = da.from_array(X, chunks=(1024, -1)).persist()
+    distributed.wait(dask_X)
+    recomputed_before = client.run(kd.recomputed_labels_count)
+    client.register_plugin(_GraphCounter())
+    try:
+        # NumPy weights: sent to the workers once, not with every pass.
+        fitted = KMeans(init.shape[0], init=init).fit(dask_X, sample_weight=weights)
+        graphs = client.run_on_scheduler(_graphs_submitted)
+    finally:
+        client.unregister_scheduler_plugin(_GraphCounter.name)
+    assert_same_fit(fitted, reference, bitwise=True)
+    # Keys of X's persisted blocks are listed in a graph that reads them: not new tasks.
+    new_tasks = [
+        [key for key in graph if key != dask.utils.key_split(dask_X.name)] for graph in graphs
+    ]
+    iterations = [graph for graph in new_tasks if "kmeans_lloyd_blocks" in graph]
+    assert len(iterations) == fitted.n_iter_
+    # X persisted: one task per worker thread (holding blocks), each over the blocks
+    # its worker holds. (Where Dask put the blocks is its choice: maybe all on one.)
+    threads = sum(client.nthreads().values())
+    for graph in iterations:
+        assert set(graph) == {"kmeans_lloyd_blocks"} and len(graph) <= threads
+    # Every pass found its blocks' labels where the previous one left them.
+    assert client.run(kd.recomputed_labels_count) == recomputed_before
+    # Beside them: the weights sent once, two passes to center the data, and the
+    # final pass (its labels persisted, then its inertia).
+    assert len(graphs) <= fitted.n_iter_ + 5
+
+
+def test_labels_recomputed_where_they_were_not_kept_are_the_same(monkeypatch):
+    # Every pass finds no labels kept (as when a block's next pass runs on
+    # another worker): each is assigned again from the previous centers.
+    X, weights, init = blobs(n=6144, seed=16)
+    init[2] = 1000.0  # an empty cluster: the relocation reads the labels too
+    reference = in_memory(X, init, weights)
+    monkeypatch.setattr(kd, "_kept_labels", lambda *args, **kwargs: None)
+    before = kd.recomputed_labels_count()
+    with dask.config.set(THREADS):
+        fitted = KMeans(init.shape[0], init=init).fit(
+            da.from_array(X, chunks=(2 * CHUNK_ROWS, -1)), sample_weight=weights
+        )
+    assert_same_fit(fitted, reference, bitwise=True)
+    assert kd.recomputed_labels_count() - before >= 3 * (fitted.n_iter_ - 1)
+
+
+def test_a_run_leaves_no_labels_behind():
+    X, _, init = blobs(n=4096, seed=17)
+    with dask.config.set(THREADS):
+        KMeans(init.shape[0], init=init).fit(da.from_array(X, chunks=(1024, -1)))
+    assert not kd._kept
+    # An interrupted run's labels are bounded: a process keeps the last KEPT_RUNS runs.
+    for run in range(kd.KEPT_RUNS + 3):
+        kd._keep_labels(f"run-{run}", 0, 0, np.zeros(3, dtype=np.int32))
+    assert list(kd._kept) == [f"run-{run}" for run in range(3, kd.KEPT_RUNS + 3)]
+    kd._kept.clear()
+
+
+@pytest.fixture
+def fresh_mallopt_lookup():
+    kd._fixed_mmap_threshold_mallopt.cache_clear()
+    yield
+    kd._fixed_mmap_threshold_mallopt.cache_clear()
+
+
+def test_tasks_raise_the_mmap_threshold_while_any_runs(monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        kd, "_fixed_mmap_threshold_mallopt", lambda: lambda *args: calls.append(args)
+    )
+    with kd._kernel_task(), kd._kernel_task():  # overlapping tasks: set once, restored once
+        assert calls == [(-3, 32 * 2**20)]
+    assert calls == [(-3, 32 * 2**20), (-3, 128 * 2**10)]
+
+
+@pytest.mark.usefixtures("fresh_mallopt_lookup")
+def test_the_mmap_threshold_is_touched_only_where_the_environment_fixed_it(monkeypatch):
+    for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    assert kd._fixed_mmap_threshold_mallopt() is None  # glibc adapts the threshold itself
+    kd._fixed_mmap_threshold_mallopt.cache_clear()
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")  # as distributed's nanny sets it
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "1048576")
+    assert kd._fixed_mmap_threshold_mallopt() is None  # the user's own threshold stays
+    kd._fixed_mmap_threshold_mallopt.cache_clear()
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    if not hasattr(ctypes.CDLL(None), "mallopt"):
+        pytest.skip("not glibc")
+    assert callable(kd._fixed_mmap_threshold_mallopt())
 
 
 # --- bad input: the in-memory errors, before the first iteration -------------------------

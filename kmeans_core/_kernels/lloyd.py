@@ -182,6 +182,58 @@ def lloyd_pass_serial(
 
 
 @jit
+def lloyd_pass_centering(
+    X,
+    mean,
+    sample_weight,
+    centers_t,
+    centers_squared_norms,
+    labels,
+    chunk_sums,
+    chunk_weights,
+    chunk_inertia,
+    chunk_changed,
+    chunk_rows,
+    update_centers,
+):
+    """:func:`lloyd_pass` on ``X - mean``, centering one chunk at a time.
+
+    For the Dask fit's block tasks. The in-memory fit centers X once; a Dask task would have to center its
+    whole block on every pass (a fresh copy of it: 30% of a pass at d=8,
+    k=16, measured on a 25,000-row block). Here each chunk's rows are
+    centered into a small buffer (the same single subtraction in X's dtype,
+    ``X[i, f] - mean[f]``, as ``center_into``) and handed to the same
+    :func:`lloyd_chunk` as chunk 0 of views of the
+    outputs, so the same bits. Serial: a Dask task runs on one thread.
+    """
+    n_samples, n_features = X.shape
+    centered = np.empty((min(chunk_rows, n_samples), n_features), dtype=X.dtype)
+    for chunk in range(chunk_inertia.shape[0]):
+        start = chunk * chunk_rows
+        stop = min(start + chunk_rows, n_samples)
+        for i in range(start, stop):
+            for f in range(n_features):
+                centered[i - start, f] = X[i, f] - mean[f]
+        # Without the sums (``update_centers`` false) their buffers are (1, ...)
+        # placeholders, never read: any view of them will do.
+        sums_chunk = chunk if update_centers else 0
+        lloyd_chunk(
+            centered[: stop - start],
+            sample_weight[start:stop],
+            centers_t,
+            centers_squared_norms,
+            labels[start:stop],
+            chunk_sums[sums_chunk : sums_chunk + 1],
+            chunk_weights[sums_chunk : sums_chunk + 1],
+            chunk_inertia[chunk : chunk + 1],
+            chunk_changed[chunk : chunk + 1],
+            chunk_rows,
+            update_centers,
+            0,
+        )
+
+
+@jit
 def sum_slot_rows(chunk_rows, n_chunks, n_clusters, n_features):
     """Rows per sum slot: the finest grain at which the update step's sums are kept.
 
