@@ -152,6 +152,7 @@ def sklearn_stream(model, batches, weights=None):
         (6_000, 3, 120, 600),  # k > 102
         (3_000, 4, 30, 20),  # later batches smaller than k
         (15_000, 5, 16, 5_000),  # batches labelled in parallel (PARALLEL_BATCH_ROWS)
+        (1_500, 100, 12, 300),  # wide: the BLAS products' bits decide near-ties
     ],
 )
 @pytest.mark.parametrize("weighted", [False, True])

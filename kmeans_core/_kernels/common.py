@@ -92,22 +92,32 @@ def squared_distances_to_centers(x_row, centers_t, out):
 # each row's features form one chain of dependent additions and the pass ran
 # at the adder's latency (5.1 ms at n=1e6, d=8); reassociated it runs in
 # vector lanes (2.1 ms). The compiled order is fixed, whatever the thread count.
-@jit_parallel(fastmath=VECTOR_SUMS)
+@jit_parallel
 def inertia_per_chunk(X, sample_weight, centers, labels, chunk_inertia):
     """Weighted squared distance of each sample to its own center, summed per chunk."""
-    n_samples, n_features = X.shape
     for chunk in prange(chunk_inertia.shape[0]):
         start = chunk * CHUNK_ROWS
-        stop = min(start + CHUNK_ROWS, n_samples)
-        total = 0.0
-        for i in range(start, stop):
-            j = labels[i]
-            squared = 0.0
-            for f in range(n_features):
-                diff = np.float64(X[i, f]) - np.float64(centers[j, f])
-                squared += diff * diff
-            total += sample_weight[i] * squared
-        chunk_inertia[chunk] = total
+        chunk_inertia[chunk] = inertia_of_rows(
+            X, sample_weight, centers, labels, start, min(start + CHUNK_ROWS, X.shape[0])
+        )
+
+
+@jit(fastmath=VECTOR_SUMS)
+def inertia_of_rows(X, sample_weight, centers, labels, start, stop):
+    """``sum w_i ||x_i - c_{l_i}||^2`` over rows ``start:stop``, in float64.
+
+    One chunk of :func:`inertia_per_chunk`, a kernel of its own so that a
+    pass which labels a chunk can sum its inertia too (``_minibatch``).
+    """
+    total = 0.0
+    for i in range(start, stop):
+        j = labels[i]
+        squared = 0.0
+        for f in range(X.shape[1]):
+            diff = np.float64(X[i, f]) - np.float64(centers[j, f])
+            squared += diff * diff
+        total += sample_weight[i] * squared
+    return total
 
 
 @jit_parallel
