@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -54,31 +55,53 @@ def make_blobs(n, d, k, seed=0, dtype=np.float64, spread=3.0):
 WORKER_MEMORY_LIMIT = 400 * 2**20
 
 
-@pytest.fixture(scope="module")
-def client():
+@contextlib.contextmanager
+def _local_cluster_client(memory_limit, memory_policy):
     """A real ``distributed.LocalCluster`` (two worker processes, one thread each) and its client."""
     dask = pytest.importorskip("dask")
     distributed = pytest.importorskip("distributed")
-    # A worker's baseline (Python, NumPy, numba, distributed, zarr) is ~250 MB of
-    # the 400 MiB: no spilling, pausing only near the limit, and the nanny still
-    # kills a worker that passes 95% of it, so a fit that gathered data would fail.
-    memory_policy = {
-        "distributed.worker.memory.target": False,
-        "distributed.worker.memory.spill": False,
-        "distributed.worker.memory.pause": 0.85,
-        "distributed.scheduler.allowed-failures": 5,
-    }
     with (
-        dask.config.set(memory_policy),
+        dask.config.set({"distributed.scheduler.allowed-failures": 5, **memory_policy}),
         distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=1,
             processes=True,
-            memory_limit=WORKER_MEMORY_LIMIT,
+            memory_limit=memory_limit,
             # A random port: dashboard_address=None still binds the scheduler's
             # HTTP server to 8787, and another cluster on the machine may hold it.
             dashboard_address=":0",
         ) as cluster,
         distributed.Client(cluster) as dask_client,
     ):
+        yield dask_client
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A LocalCluster of two single-threaded worker processes with room to compile and fit.
+
+    2 GiB a worker: on a fresh machine a worker compiles numba kernels for
+    each new kind of task (a burst of a few hundred MB on top of its ~250 MB
+    baseline); a tighter limit paused the workers for good in the middle of
+    a fit. The out-of-core test has its own memory-limited cluster.
+    """
+    with _local_cluster_client(2 * 2**30, {}) as dask_client:
+        yield dask_client
+
+
+@pytest.fixture
+def small_memory_client():
+    """Workers limited to ``WORKER_MEMORY_LIMIT`` (400 MiB): for data several times that size.
+
+    A worker's baseline (Python, NumPy, numba, distributed, zarr) is ~250 MB
+    of it: no spilling, pausing only near the limit, and the nanny still
+    kills a worker that passes 95% of it, so a fit that gathered the data
+    would fail.
+    """
+    memory_policy = {
+        "distributed.worker.memory.target": False,
+        "distributed.worker.memory.spill": False,
+        "distributed.worker.memory.pause": 0.85,
+    }
+    with _local_cluster_client(WORKER_MEMORY_LIMIT, memory_policy) as dask_client:
         yield dask_client

@@ -391,7 +391,8 @@ def test_kmeans_core_imports_without_dask():
 
 
 @pytest.mark.slow
-def test_a_store_larger_than_the_workers_memory_streams_through_them(client, tmp_path):
+def test_a_store_larger_than_the_workers_memory_streams_through_them(small_memory_client, tmp_path):
+    client = small_memory_client
     zarr = pytest.importorskip("zarr")
     del zarr
     # Twice one worker's memory limit (~5x what a worker has left beside its
