@@ -289,12 +289,29 @@ def _off_grid_row(case, repeat, max_iter, clock):
     )
 
 
+def lloyd_pass_arguments(n, d, k):
+    """``make_data(n, d, k)``'s X and the arguments of one ``lloyd_pass`` over it from its init."""
+    from kmeans_core._iterations import squared_norms, transposed
+    from kmeans_core._kernels.jit import chunk_rows_for, n_chunks
+
+    X, init = make_data(n, d, k)
+    rows = chunk_rows_for(n, k, d)
+    chunks = n_chunks(n, rows)
+    buffers = (
+        np.empty((chunks, k, d)),
+        np.empty((chunks, k)),
+        np.empty(chunks),
+        np.empty(chunks, dtype=np.int64),
+    )
+    labels = np.full(n, -1, dtype=np.int32)
+    return X, (X, np.ones(n), transposed(init), squared_norms(init), labels, *buffers, rows, True)
+
+
 def bandwidth_table(grid, repeat):
     """Seconds per Lloyd pass against the time to stream X once (same process)."""
     import numba
 
-    from kmeans_core._iterations import squared_norms, transposed
-    from kmeans_core._kernels.jit import chunk_rows_for, n_chunks, single_threaded_blas
+    from kmeans_core._kernels.jit import single_threaded_blas
     from kmeans_core._kernels.lloyd import lloyd_pass
 
     @numba.njit(parallel=True, cache=False)
@@ -311,22 +328,11 @@ def bandwidth_table(grid, repeat):
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n, d, k in grid:
-        X, init = make_data(n, d, k)
-        weights = np.ones(n)
-        rows = chunk_rows_for(n, k, d)
-        chunks = n_chunks(n, rows)
-        buffers = (
-            np.empty((chunks, k, d)),
-            np.empty((chunks, k)),
-            np.empty(chunks),
-            np.empty(chunks, dtype=np.int64),
-        )
-        labels = np.full(n, -1, dtype=np.int32)
+        X, args = lloyd_pass_arguments(n, d, k)
         flat = X.reshape(-1)
         stream_sum(flat)
         read_s, _ = best_time(lambda: stream_sum(flat), repeat + 2)
         with single_threaded_blas():
-            args = (X, weights, transposed(init), squared_norms(init), labels, *buffers, rows, True)
             lloyd_pass(*args)
             pass_s, _ = best_time(lambda: lloyd_pass(*args), repeat + 2)
         print(
@@ -348,10 +354,9 @@ def breakdown_table(grid, repeat):
     """
     import numba
 
-    from kmeans_core._iterations import squared_norms, transposed
     from kmeans_core._kernels.common import rows_as_float64
     from kmeans_core._kernels.distances import nearest_centers_of_block, nearest_two_of_block
-    from kmeans_core._kernels.jit import chunk_rows_for, n_chunks, single_threaded_blas
+    from kmeans_core._kernels.jit import n_chunks, single_threaded_blas
     from kmeans_core._kernels.lloyd import lloyd_pass
 
     @numba.njit(parallel=True, cache=False)
@@ -382,24 +387,14 @@ def breakdown_table(grid, repeat):
         "| near-tie sweep + norms (ms) | labels, inertia, sums (ms) | whole pass (ms) "
         "| ns per row |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
         for n, d, k in grid:
-            X, init = make_data(n, d, k)
-            rows = chunk_rows_for(n, k, d)
-            chunks = n_chunks(n, rows)
-            out = np.empty(chunks)
-            centers_t, norms = transposed(init), squared_norms(init)
-            buffers = (
-                np.empty((chunks, k, d)),
-                np.empty((chunks, k)),
-                np.empty(chunks),
-                np.empty(chunks, dtype=np.int64),
-            )
-            labels = np.full(n, -1, dtype=np.int32)
-            args = (X, np.ones(n), centers_t, norms, labels, *buffers, rows, True)
+            X, args = lloyd_pass_arguments(n, d, k)
+            centers_t, norms, rows = args[2], args[3], args[-2]
+            out = np.empty(args[7].shape[0])
             times = []
             with single_threaded_blas():
                 read_once(X, np.empty(n_chunks(n)))
