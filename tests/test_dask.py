@@ -665,3 +665,24 @@ def test_kmeans_parallel_distances_recomputed_where_not_kept_are_the_same(monkey
         )
     np.testing.assert_array_equal(recomputed.cluster_centers_, kept.cluster_centers_)
     assert kd.recomputed_distances_count() - before >= 6 * kd.KMEANS_PARALLEL_ROUNDS
+
+
+def test_nearest_candidate_kernel_keeps_numpys_nan_and_tie_rules():
+    from kmeans_core._kernels.seeding import nearest_of_cross_terms
+
+    rng = np.random.default_rng(24)
+    rows = rng.standard_normal((64, 8))
+    row_norms = np.einsum("ij,ij->i", rows, rows)
+    for n_candidates in (1, 4, 7, 33):
+        for _ in range(50):
+            candidates = rng.standard_normal((n_candidates, 8))
+            candidates[n_candidates // 2] = candidates[0]  # a tie in every row
+            cross = rows @ candidates.T
+            cross[rng.random(cross.shape) < 0.05] = np.nan
+            cross[rng.random(cross.shape) < 0.05] = -np.inf
+            norms = np.einsum("ij,ij->i", candidates, candidates)
+            closest, nearest = np.empty(64), np.empty(64, dtype=np.int64)
+            nearest_of_cross_terms(cross, norms, row_norms, closest, nearest, 0)
+            squared = (norms - 2.0 * cross) + row_norms[:, None]
+            np.testing.assert_array_equal(nearest, np.argmin(squared, axis=1))
+            np.testing.assert_array_equal(closest, np.maximum(squared.min(axis=1), 0.0))
