@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kmeans_core._kernels.seeding import counter_uniforms, nearest_of_cross_terms, round_key
+
 KMEANS_PARALLEL_ROUNDS = 5
 OVERSAMPLING_FACTOR = 2.0
 
@@ -27,40 +29,44 @@ def uniforms_for_rows(seed, round_index, rows):
     A counter-based generator: SplitMix64's output function (Steele, Lea &
     Flood 2014) applied to a mix of (seed, round, row), so each number depends
     on its row's global index only, never on the block it sits in or the order
-    blocks run in.
+    blocks run in (``_kernels.seeding.counter_uniforms``; a k-means|| round
+    draws with ``oversampled_rows``, which makes the same numbers).
     """
-    with np.errstate(over="ignore"):
-        z = (
-            np.uint64(seed)
-            + np.uint64(round_index) * np.uint64(0xD1B54A32D192ED03)
-            + (rows.astype(np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
-        )
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 2.0**53)
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    uniforms = np.empty(rows.shape[0])
+    counter_uniforms(round_key(seed, round_index), rows, uniforms)
+    return uniforms
 
 
 _NEAREST_ROWS = 4096  # rows per distance matrix: bounds the memory whatever n is
 
 
-def nearest_candidate(X, candidates):
+def nearest_candidate(X, candidates, mean=None):
     """Squared distance to, and index of, the nearest of ``candidates`` for each row (float64).
 
-    Expanded form ``|c|^2 - 2 x.c + |x|^2`` (one BLAS product per 4096 rows),
-    clipped at 0: seeding only needs distances to sampling accuracy.
+    Expanded form ``|c|^2 - 2 x.c + |x|^2`` (one BLAS product per 4096 rows,
+    the rest in one numba loop), clipped at 0: seeding only needs distances
+    to sampling accuracy. With ``mean``, the rows of ``X - mean`` (each
+    4096-row slice is centered as it is read: the same subtraction as
+    centering X first, without a centered copy of X).
     """
     candidates = np.asarray(candidates, dtype=np.float64)
     candidate_norms = np.einsum("ij,ij->i", candidates, candidates)
     closest = np.empty(X.shape[0])
     nearest = np.empty(X.shape[0], dtype=np.int64)
     for start in range(0, X.shape[0], _NEAREST_ROWS):
-        rows = np.asarray(X[start : start + _NEAREST_ROWS], dtype=np.float64)
-        squared = (candidate_norms - 2.0 * rows @ candidates.T) + np.einsum("ij,ij->i", rows, rows)[
-            :, None
-        ]
-        nearest[start : start + len(rows)] = np.argmin(squared, axis=1)
-        closest[start : start + len(rows)] = np.maximum(squared.min(axis=1), 0.0)
+        rows = X[start : start + _NEAREST_ROWS]
+        if mean is not None:
+            rows = rows - mean
+        rows = np.asarray(rows, dtype=np.float64)
+        nearest_of_cross_terms(
+            rows @ candidates.T,
+            candidate_norms,
+            np.einsum("ij,ij->i", rows, rows),
+            closest,
+            nearest,
+            start,
+        )
     return closest, nearest
 
 

@@ -8,10 +8,10 @@ the block's rows) and returns its per-chunk partial sums; the client stacks
 those partials in block order and reduces them with ``_kernels.lloyd.reduce_chunks``.
 The shape of that reduction is fixed by the block order, so the answer does
 not depend on how the scheduler ran the tasks, on which worker, or on how
-many there were. A Lloyd iteration is one graph and one round trip: a task
-per block, or, on a ``distributed`` cluster holding X in memory, one task per
-worker thread over the blocks that worker holds (counted in
-``tests/test_dask.py``).
+many there were. A Lloyd iteration, a k-means|| round and each centering
+pass are one graph and one round trip: a task per block, or, on a
+``distributed`` cluster holding X in memory, one task per worker thread over
+the blocks that worker holds (counted in ``tests/test_dask.py``).
 
 Exactness. The in-memory fit cuts the rows into fixed chunks (``chunk_rows``
 rows for the Lloyd sums, ``CHUNK_ROWS`` for the column means, the variances
@@ -22,14 +22,15 @@ the in-memory fit would, so the Dask fit is then bitwise the in-memory one
 layouts only regroup the same additions: centers agree to rounding and the
 labels are the same unless a point sits on a boundary to within rounding.
 
-Memory. Between passes only the labels (4 bytes a row) stay on the
-workers, in the memory of the process that computed them (``_keep_labels``:
-outside Dask's own, and never needed for the answer, only to save work); a
-NumPy ``sample_weight`` is persisted once (8 bytes a row). The data are read
-afresh by each pass (from zarr, Parquet, or whatever graph built them), so a
-dataset larger than the workers' memory streams through them. Persist X
-yourself when it fits: every pass then reads memory instead of storage, and
-each block's next pass runs where its labels are.
+Memory. Between passes only the labels (4 bytes a row; during the
+k-means|| seeding, each row's squared distance to its nearest candidate, 8
+bytes) stay on the workers, in the memory of the process that computed them
+(``_keep``: outside Dask's own, and never needed for the answer, only to
+save work); a NumPy ``sample_weight`` is persisted once (8 bytes a row).
+The data are read afresh by each pass (from zarr, Parquet, or whatever graph
+built them), so a dataset larger than the workers' memory streams through
+them. Persist X yourself when it fits: every pass then reads memory instead
+of storage, and each block's next pass runs where its labels are.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ from kmeans_core._kernels.common import (
 from kmeans_core._kernels.distances import center_shifts
 from kmeans_core._kernels.jit import CHUNK_ROWS, chunk_rows_for, jit, n_chunks
 from kmeans_core._kernels.lloyd import lloyd_pass, lloyd_pass_centering, reduce_chunks
-from kmeans_core._kernels.seeding import _weighted_draw
+from kmeans_core._kernels.seeding import _weighted_draw, oversampled_rows, round_key
 from kmeans_core._kmeans import ConvergenceWarning, _interoperable_class, _is_array_like
 from kmeans_core._kmeans import KMeans as _InMemoryKMeans
 from kmeans_core._kmeans_parallel import (
@@ -72,7 +73,6 @@ from kmeans_core._kmeans_parallel import (
     centers_from_candidates,
     first_draws,
     nearest_candidate,
-    uniforms_for_rows,
 )
 from kmeans_core._validation import check_random_state, check_sample_weight
 
@@ -170,53 +170,56 @@ def _kernel_task():
 
 
 # ---------------------------------------------------------------------------
-# Labels kept between passes, in the process that computed them
+# Per-block state kept between passes, in the process that computed it
 # ---------------------------------------------------------------------------
 # A Lloyd pass over a block needs the block's labels from the pass before (to
-# count the labels that changed: the strict-convergence test). Returned as a
-# Dask result beside the partial sums, they cost two more tasks per block and
-# iteration (one to split each pair, one to persist the labels) and a second
-# round trip (persist, then compute the sums): 49 tasks and 2 round trips an
-# iteration at 16 blocks, against 16 tasks and 1 round trip this way. Here the
-# task keeps its labels in the memory of the process that ran it and returns
-# only what the client needs. The next pass over that block normally runs in
-# the same process (its data are there, so Dask schedules it there); when it
-# does not (work stolen by another worker, a worker lost and replaced, a task
-# run twice, another process of the ``processes`` scheduler), it finds nothing
-# and assigns the rows again to the previous pass's centers with the very
-# kernel that labelled them: the same labels, bit for bit, at the cost of one
-# more assignment. So the cache only ever saves work; the answer never depends
-# on it. A process keeps the labels of its last ``KEPT_RUNS`` runs at most,
-# which bounds what an interrupted fit can leave behind; a run that ends
-# removes its labels as its final pass reads them.
+# count the labels that changed: the strict-convergence test); a k-means||
+# round needs each row's squared distance to its nearest candidate so far.
+# Returned as a Dask result beside the small results, such state costs two
+# more tasks per block and pass (one to split it from the rest, one to persist
+# it) and a second round trip (persist, then compute): 49 tasks and 2 round
+# trips a Lloyd iteration at 16 blocks, against 16 tasks and 1 round trip this
+# way. Here the task keeps the state in the memory of the process that ran it
+# and returns only what the client needs. The next pass over that block
+# normally runs in the same process (its data are there, so Dask schedules it
+# there); when it does not (work stolen by another worker, a worker lost and
+# replaced, a task run twice, another process of the ``processes``
+# scheduler), it finds nothing and computes the state again from what the
+# client sends every pass (the previous centers; the candidates drawn so far)
+# with the very kernels that made it: the same values, bit for bit, at the
+# cost of more work. So the cache only ever saves work; the answer never
+# depends on it. A process keeps the state of its last ``KEPT_RUNS`` runs at
+# most, which bounds what an interrupted fit can leave behind; a run that ends
+# removes its state as its final pass reads it.
 
 KEPT_RUNS = 4
 _kept_lock = threading.Lock()
-_kept = collections.OrderedDict()  # run id -> {block index: (iteration, labels)}
-_recomputed_labels = 0  # assignments run again for want of kept labels (diagnostics, tests)
+_kept = collections.OrderedDict()  # run id -> {block index: (step, value)}
+# Block states computed again for want of a kept one (diagnostics, tests).
+_recomputed = collections.Counter()
 
 
-def _keep_labels(run_id, block_index, iteration, labels):
-    """Keep a block's labels after pass ``iteration`` for the next pass of run ``run_id``."""
+def _keep(run_id, block_index, step, value):
+    """Keep a block's state after pass ``step`` for the next pass of run ``run_id``."""
     with _kept_lock:
         blocks = _kept.get(run_id)
         if blocks is None:
             blocks = _kept[run_id] = {}
             while len(_kept) > KEPT_RUNS:
                 _kept.popitem(last=False)
-        blocks[block_index] = (iteration, labels)
+        blocks[block_index] = (step, value)
 
 
-def _kept_labels(run_id, block_index, iteration, *, take):
-    """The labels kept for (run, block) after pass ``iteration``, or None; ``take`` removes them.
+def _kept_value(run_id, block_index, step, *, take):
+    """The state kept for (run, block) after pass ``step``, or None; ``take`` removes it.
 
-    Labels kept after any other pass do not answer (a task run twice finds
-    its own pass's labels, not the previous pass's).
+    A state kept after any other pass does not answer (a task run twice finds
+    its own pass's state, not the previous pass's).
     """
     with _kept_lock:
         blocks = _kept.get(run_id, {})
         entry = blocks.get(block_index)
-        if entry is None or entry[0] != iteration:
+        if entry is None or entry[0] != step:
             return None
         if take:
             del blocks[block_index]
@@ -225,7 +228,7 @@ def _kept_labels(run_id, block_index, iteration, *, take):
         return entry[1]
 
 
-def _forget_labels(run_id, block_index):
+def _forget(run_id, block_index):
     with _kept_lock:
         blocks = _kept.get(run_id, {})
         blocks.pop(block_index, None)
@@ -233,15 +236,19 @@ def _forget_labels(run_id, block_index):
             _kept.pop(run_id, None)
 
 
-def _count_recomputed_labels():
-    global _recomputed_labels
+def _count_recomputed(what):
     with _kept_lock:
-        _recomputed_labels += 1
+        _recomputed[what] += 1
 
 
 def recomputed_labels_count():
     """How many block assignments this process ran again because their labels were elsewhere."""
-    return _recomputed_labels
+    return _recomputed["labels"]
+
+
+def recomputed_distances_count():
+    """How many blocks' k-means|| distances this process computed again (they were elsewhere)."""
+    return _recomputed["distances"]
 
 
 # ---------------------------------------------------------------------------
@@ -414,13 +421,22 @@ def _weight_blocks(sample_weight, X, dtype, persist=False):
 # ---------------------------------------------------------------------------
 
 
-def _column_sums_block(block, dtype):
-    """Per-CHUNK_ROWS column sums (float64) of a float64 block, as in ``centered_copy``."""
-    X = _as_float_block(block, dtype)
-    chunk_sums = np.empty((n_chunks(X.shape[0]), X.shape[1]))
-    with _kernel_task():
-        column_sums_per_chunk(X, chunk_sums)
-    return chunk_sums
+def _column_sums_block(block, weight_block, offset, dtype, column_sums, check_weights):
+    """The first pass over a block: ``(chunk column sums or None, weight checks or None)``.
+
+    The column sums per CHUNK_ROWS rows (float64), as ``centered_copy`` adds
+    them (not for float32 X of several columns: its means are a sequential
+    float32 sum, ``_running_sum_float32``); the checks of the block's
+    weights, ``_weight_stats_block``, when they were not checked in the client.
+    """
+    chunk_sums = None
+    if column_sums:
+        X = _as_float_block(block, dtype)
+        chunk_sums = np.empty((n_chunks(X.shape[0]), X.shape[1]))
+        with _kernel_task():
+            column_sums_per_chunk(X, chunk_sums)
+    weight_stats = _weight_stats_block(weight_block, offset, dtype) if check_weights else None
+    return chunk_sums, weight_stats
 
 
 @jit
@@ -463,7 +479,7 @@ def _largest_abs_block(block, dtype):
     return float(np.abs(_as_float_block(block, dtype)).max())
 
 
-def _center_stats_block(block, mean, dtype):
+def _center_stats_block(block, _weight_block, mean, dtype):
     """Per-CHUNK_ROWS sums and sums of squares of the centered block (``center_into``)."""
     X = _as_float_block(block, dtype)
     chunks = n_chunks(X.shape[0])
@@ -512,23 +528,23 @@ def _labels_at(X, mean, weights, run_id, block_index, iteration, centers, chunk_
     """
     if iteration < 0:
         return np.full(X.shape[0], -1, dtype=np.int32)
-    labels = _kept_labels(run_id, block_index, iteration, take=take)
+    labels = _kept_value(run_id, block_index, iteration, take=take)
     if labels is None:
         labels = _assigned_labels(X, mean, weights, centers, chunk_rows)
-        _count_recomputed_labels()
+        _count_recomputed("labels")
     return labels
 
 
 def _lloyd_block(
     block,
     weight_block,
+    block_index,
     mean,
     centers,
     previous_centers,
     chunk_rows,
     dtype,
     run_id,
-    block_index,
     iteration,
 ):
     """Pass ``iteration`` of Lloyd's algorithm over a block: its per-chunk partial sums.
@@ -536,7 +552,7 @@ def _lloyd_block(
     ``centers`` and ``previous_centers`` are ``(centers_t, squared_norms)``
     pairs, for this pass and the one before it (None before the first). The
     new labels are kept in this process for the next pass (see
-    ``_keep_labels``), never returned: the task's one result is what the
+    ``_keep``), never returned: the task's one result is what the
     client needs, ``(chunk_sums, chunk_weights, chunk_inertia, n_changed)``.
     """
     X = _as_float_block(block, dtype)
@@ -575,40 +591,19 @@ def _lloyd_block(
             chunk_rows,
             True,
         )
-    _keep_labels(run_id, block_index, iteration, labels)
+    _keep(run_id, block_index, iteration, labels)
     return chunk_sums, chunk_weights, chunk_inertia, int(chunk_changed.sum())
 
 
-def _lloyd_blocks(
-    blocks,
-    weight_blocks,
-    mean,
-    centers,
-    previous_centers,
-    chunk_rows,
-    dtype,
-    run_id,
-    block_indices,
-    iteration,
-):
-    """:func:`_lloyd_block` over several blocks in one task: their partial sums, in order.
+def _blocks_task(function, blocks, weight_blocks, block_args, *shared):
+    """``function(block, weight_block, *block_args[i], *shared)`` for each block of a group.
 
-    For the blocks one worker thread holds (see ``_DaskFit._lloyd_groups``).
+    One task over the blocks one worker thread holds (see
+    ``_DaskFit._block_groups``); the blocks' results, in order.
     """
     return [
-        _lloyd_block(
-            block,
-            weight_block,
-            mean,
-            centers,
-            previous_centers,
-            chunk_rows,
-            dtype,
-            run_id,
-            block_index,
-            iteration,
-        )
-        for block, weight_block, block_index in zip(blocks, weight_blocks, block_indices)
+        function(block, weight_block, *own, *shared)
+        for block, weight_block, own in zip(blocks, weight_blocks, block_args)
     ]
 
 
@@ -720,7 +715,7 @@ def _final_block(
             )
         chunk_inertia = np.empty(n_chunks(n_rows))
         inertia_per_chunk(X, weights, centers, labels, chunk_inertia)
-    _forget_labels(run_id, block_index)  # the run is over (labels of an older pass, if any)
+    _forget(run_id, block_index)  # the run is over (labels of an older pass, if any)
     counts = np.bincount(labels, minlength=centers.shape[0])
     return labels, (chunk_inertia, counts)
 
@@ -845,38 +840,49 @@ class _DaskFit:
         before any iteration runs.
         """
         blocks, dtype = self.blocks, self.dtype
-        if dtype == np.float32 and blocks.n_features > 1:
-            running = None
+        token = uuid.uuid4().hex
+        groups = self._block_groups()
+        sequential_float32 = dtype == np.float32 and blocks.n_features > 1
+        running = None
+        if sequential_float32:
             for block in blocks.blocks:
                 running = self._task(_running_sum_float32, running, block)
-            mean_task = running
-        else:
-            # float64 as in memory. (float32 with one column: NumPy sums a
-            # single contiguous column pairwise, which no split into blocks
-            # can reproduce; these means agree with it to float32 rounding.)
-            mean_task = self._task(
-                np.concatenate, [self._task(_column_sums_block, b, dtype) for b in blocks.blocks]
-            )
-        weight_stats = []
-        if self._check_weights:
-            weight_stats = [
-                self._task(_weight_stats_block, self.weight_blocks[b], blocks.offsets[b], dtype)
-                for b in range(len(blocks))
-            ]
-        sums, weight_stats = self.dask.compute(mean_task, weight_stats)
-        if dtype == np.float32 and blocks.n_features > 1:
+        # float64 as in memory. (float32 with one column: NumPy sums a single
+        # contiguous column pairwise, which no split into blocks can
+        # reproduce; these means agree with it to float32 rounding.) A Dask
+        # weight vector is checked in the same pass.
+        first_pass = self._group_tasks(
+            f"kmeans_column_sums-{token}",
+            _column_sums_block,
+            groups,
+            [(blocks.offsets[b],) for b in range(len(blocks))],
+            dtype,
+            not sequential_float32,
+            self._check_weights,
+            weights=self._check_weights,
+        )
+        running, first_pass = self.dask.compute(running, first_pass)
+        first_pass = self._by_block(groups, first_pass)
+        if sequential_float32:
             # NumPy divides the float32 sums by the count in float64, then rounds.
-            mean = (sums.astype(np.float64) / blocks.n_samples).astype(np.float32)
+            mean = (running.astype(np.float64) / blocks.n_samples).astype(np.float32)
         else:
+            sums = np.concatenate([chunk_sums for chunk_sums, _ in first_pass])
             mean = (sums.sum(axis=0) / blocks.n_samples).astype(dtype)
-        if weight_stats:
-            _check_weight_stats(weight_stats)
+        if self._check_weights:
+            _check_weight_stats([weight_stats for _, weight_stats in first_pass])
         if not np.isfinite(mean).all():
             self._refuse_non_finite("its column sums overflow")
 
-        stats = self.dask.compute(
-            [self._task(_center_stats_block, b, mean, dtype) for b in blocks.blocks]
-        )[0]
+        stats = self._group_pass(
+            f"kmeans_center_statistics-{token}",
+            _center_stats_block,
+            groups,
+            [()] * len(blocks),
+            mean,
+            dtype,
+            weights=False,
+        )
         chunk_sums = np.concatenate([s[0] for s in stats])
         chunk_squares = np.concatenate([s[1] for s in stats])
         residual_mean = chunk_sums.sum(axis=0) / blocks.n_samples
@@ -930,8 +936,8 @@ class _DaskFit:
         # pass anyway), and a name that says what ran in Dask's diagnostics.
         return self.delayed(function, pure=False)(*args, dask_key_name=name)
 
-    def _lloyd_groups(self):
-        """The blocks (indices) each task of a Lloyd pass runs, in block order within a group.
+    def _block_groups(self):
+        """The blocks (indices) each task of a pass runs, in block order within a group.
 
         On a ``distributed`` cluster that holds X's blocks in memory, each
         worker's blocks are split into as many groups as it has threads: one
@@ -968,13 +974,49 @@ class _DaskFit:
             )
         return sorted(groups)
 
+    def _group_tasks(self, name, function, groups, block_args, *shared, weights=True):
+        """A pass: one task per group (``_block_groups``) running ``function`` on its blocks.
+
+        ``function(block, weight_block, *block_args[b], *shared)`` runs for
+        every block ``b`` (``weight_block`` None when ``weights`` is false: the
+        task then does not wait for, or fetch, the weights); ``name`` starts
+        the tasks' keys (unique per pass). Gather the results with ``_by_block``.
+        """
+        blocks = self.blocks
+        weights_of = self._weights_of if weights else (lambda b: None)
+        return [
+            self._named_task(
+                f"{name}-{group[0]}",
+                _blocks_task,
+                function,
+                [blocks.blocks[b] for b in group],
+                [weights_of(b) for b in group],
+                [block_args[b] for b in group],
+                *shared,
+            )
+            for group in groups
+        ]
+
+    def _by_block(self, groups, group_results):
+        """The groups' results as one list in block order."""
+        results = [None] * len(self.blocks)
+        for group, results_of_group in zip(groups, group_results):
+            for b, result in zip(group, results_of_group):
+                results[b] = result
+        return results
+
+    def _group_pass(self, name, function, groups, block_args, *shared, weights=True):
+        """Run a pass (``_group_tasks``) in one round trip: the per-block results, in block order."""
+        tasks = self._group_tasks(name, function, groups, block_args, *shared, weights=weights)
+        return self._by_block(groups, self.dask.compute(tasks)[0])
+
     def lloyd_run(self, centers_init, max_iter, tol, verbose=0, history=None):
         """``_iterations.lloyd_single_run`` over the blocks; labels come back lazy (persisted).
 
         One graph per iteration: a task per group of blocks
-        (``_lloyd_groups``), whose results, the blocks' per-chunk partial
+        (``_block_groups``), whose results, the blocks' per-chunk partial
         sums, come back to the client, which adds them in block order. The labels stay where they were
-        computed (see ``_keep_labels``). An iteration that empties a cluster
+        computed (see ``_keep``). An iteration that empties a cluster
         runs one more graph (the relocation candidates), as in memory.
         """
         blocks, dtype, mean = self.blocks, self.dtype, self.mean
@@ -984,30 +1026,22 @@ class _DaskFit:
         run_id = uuid.uuid4().hex
         previous = None  # the previous pass's (centers_t, squared_norms)
         strict_convergence = False
-        groups = self._lloyd_groups()
+        groups = self._block_groups()
         for iteration in range(max_iter):
             current = (transposed(centers), squared_norms(centers))
-            parts = [
-                self._named_task(
-                    f"kmeans_lloyd_blocks-{run_id}-{iteration}-{group[0]}",
-                    _lloyd_blocks,
-                    [blocks.blocks[b] for b in group],
-                    [self._weights_of(b) for b in group],
-                    mean,
-                    current,
-                    previous,
-                    chunk_rows,
-                    dtype,
-                    run_id,
-                    group,
-                    iteration,
-                )
-                for group in groups
-            ]
-            partials = [None] * len(blocks)
-            for group, group_partials in zip(groups, self.dask.compute(parts)[0]):
-                for b, block_partials in zip(group, group_partials):
-                    partials[b] = block_partials
+            partials = self._group_pass(
+                f"kmeans_lloyd_blocks-{run_id}-{iteration}",
+                _lloyd_block,
+                groups,
+                [(b,) for b in range(len(blocks))],
+                mean,
+                current,
+                previous,
+                chunk_rows,
+                dtype,
+                run_id,
+                iteration,
+            )
             sums, weights, inertia_before, n_changed = _reduce_lloyd_partials(partials)
             relocated = bool((weights == 0).any()) and self._relocate_empty_clusters(
                 centers, sums, weights, run_id, iteration, chunk_rows
@@ -1238,90 +1272,117 @@ class _DaskFit:
 
         Every row's random number is a function of (random_state, round, global
         row index) only, so the same ``random_state`` gives the same centers
-        whatever the block layout. Passes over X: ``rounds + 2``. A round
-        updates the distances with the previous round's draws and draws from
-        the updated ones in the same pass: not knowing the new total potential
-        yet, each block returns every row that would be drawn if the potential
-        had fallen ``POTENTIAL_DROP_BOUND`` times (at most that many times ``l``
-        rows); the client keeps those the true potential draws, and only if the
+        whatever the block layout. A round updates the distances with the
+        previous round's draws and draws from the updated ones in the same
+        pass: not knowing the new total potential yet, each block returns
+        every row that would be drawn if the potential had fallen
+        ``POTENTIAL_DROP_BOUND`` times (at most that many times ``l`` rows);
+        the client keeps those the true potential draws, and only if the
         potential fell further does a separate drawing pass run.
+
+        Passes: ``rounds + 2`` graphs (plus the read of the first row), each
+        one task per group of blocks (``_block_groups``) and one round trip
+        returning only the potentials and the rows each block may draw. The
+        distances ``D^2`` stay on the workers between rounds (``_keep``; a
+        block that finds none recomputes them from the candidates drawn so
+        far, which every pass sends). X is read by ``rounds + 1`` of them:
+        round 1 only draws, from the distances round 0 left.
         """
         blocks = self.blocks
         n = blocks.n_samples
         seed, first = first_draws(n, random_state)
         candidates = [self._rows([first])]
-        new_candidates = candidates[0]
+        run_id = uuid.uuid4().hex
+        groups = self._block_groups()
         oversampling = oversampling_factor * n_clusters
-        closest = [None] * len(blocks)
+        applied = []  # the candidate sets the workers' distances hold, in order
+        new_candidates = np.asarray(candidates[0], dtype=np.float64)
         potential = None
+        step = 0  # passes run: pass ``step`` reads the distances pass ``step - 1`` kept
         for round_index in range(rounds + 1):
             bound = None if potential is None else potential / POTENTIAL_DROP_BOUND
             if round_index == 1:
                 bound = potential  # the distances are up to date: the draw is exact
-            closest, potential, drawn = self._oversampling_pass(
-                closest, new_candidates, seed, round_index, oversampling, bound
+            potential, drawn = self._oversampling_pass(
+                run_id,
+                groups,
+                step,
+                applied,
+                new_candidates,
+                seed,
+                round_index,
+                oversampling,
+                bound,
             )
+            step += 1
+            if new_candidates.shape[0]:
+                applied.append(new_candidates)
             if potential == 0:
                 break
             if bound is None:
                 new_candidates = new_candidates[:0]  # already in the distances
                 continue
             if round_index > 1 and potential < bound:  # fell further than the bound allows
-                _, _, drawn = self._oversampling_pass(
-                    closest, new_candidates[:0], seed, round_index, oversampling, potential
+                _, drawn = self._oversampling_pass(
+                    run_id,
+                    groups,
+                    step,
+                    applied,
+                    new_candidates[:0],
+                    seed,
+                    round_index,
+                    oversampling,
+                    potential,
                 )
-            _, uniforms, weighted, rows = drawn
+                step += 1
+            uniforms, weighted, rows = drawn
             keep = uniforms * potential < oversampling * weighted
-            new_candidates = rows[keep]
-            candidates.append(new_candidates)
+            new_candidates = np.asarray(rows[keep], dtype=np.float64)
+            candidates.append(rows[keep])
         candidates = np.concatenate(candidates)
         weights = np.sum(
-            self.dask.compute(
-                [
-                    self._task(
-                        _candidate_weights_block,
-                        blocks.blocks[b],
-                        self._weights_of(b),
-                        self.mean,
-                        candidates,
-                        self.dtype,
-                    )
-                    for b in range(len(blocks))
-                ]
-            )[0],
+            self._group_pass(
+                f"kmeans_parallel_weights-{run_id}",
+                _candidate_weights_block,
+                groups,
+                [(b,) for b in range(len(blocks))],
+                self.mean,
+                candidates,
+                self.dtype,
+                run_id,
+            ),
             axis=0,
         )
         return centers_from_candidates(
             candidates, weights, n_clusters, random_state, n, self._rows
         ).astype(self.dtype)
 
-    def _oversampling_pass(self, closest, new_candidates, seed, round_index, oversampling, bound):
+    def _oversampling_pass(
+        self, run_id, groups, step, applied, new_candidates, seed, round_index, oversampling, bound
+    ):
+        """One k-means|| pass (``_oversample_block`` on every block): phi and the rows it may draw.
+
+        The rows come as ``(uniforms, w * D^2, centered rows)``, in row order.
+        """
         blocks = self.blocks
-        new_candidates = np.asarray(new_candidates, dtype=np.float64)
-        parts = [
-            self._task(
-                _oversample_block,
-                blocks.blocks[b],
-                self._weights_of(b),
-                closest[b],
-                self.mean,
-                new_candidates,
-                self.dtype,
-                seed,
-                round_index,
-                blocks.offsets[b],
-                oversampling,
-                bound,
-            )
-            for b in range(len(blocks))
-        ]
-        kept = [self._task(_first, part) for part in parts]
-        summaries = self._task(_as_list, *[self._task(_second, part) for part in parts])
-        *kept, summaries = self._persist(*kept, summaries)
-        summaries = summaries.compute()
+        summaries = self._group_pass(
+            f"kmeans_parallel_blocks-{run_id}-{step}",
+            _oversample_block,
+            groups,
+            [(b, blocks.offsets[b]) for b in range(len(blocks))],
+            self.mean,
+            self.dtype,
+            run_id,
+            step,
+            list(applied),  # a copy: the client appends to it while the graph may run
+            new_candidates,
+            round_key(seed, round_index),
+            oversampling,
+            bound,
+        )
         potential = float(np.sum([s[0] for s in summaries]))
-        drawn = tuple(np.concatenate([s[i] for s in summaries]) for i in range(1, 5))
-        return kept, potential, drawn
+        drawn = tuple(np.concatenate([s[i] for s in summaries]) for i in range(1, 4))
+        return potential, drawn
 
     def same_clustering(self, labels_a, labels_b, n_clusters):
         mappings = [
@@ -1346,44 +1407,87 @@ class _DaskFit:
 # --- k-means|| seeding -------------------------------------------------------------
 
 
+def _closest_after(X, mean, run_id, block_index, step, applied):
+    """The block's ``D^2`` after pass ``step``: kept by that pass here, or computed again.
+
+    ``applied``: the candidate sets those distances hold, in the order the
+    passes applied them; the same ``nearest_candidate`` calls and minima in
+    the same order give the same bits. None before any candidate.
+    """
+    if not applied:
+        return None
+    closest = _kept_value(run_id, block_index, step, take=True)
+    if closest is None:
+        for candidates in applied:
+            closest = _closer(closest, X, mean, candidates)
+        _count_recomputed("distances")
+    return closest
+
+
+def _closer(closest, X, mean, candidates):
+    """``closest`` (None: none yet) updated with the distances of ``X - mean`` to ``candidates``."""
+    distances, _ = nearest_candidate(X, candidates, mean)
+    return distances if closest is None else np.minimum(closest, distances)
+
+
 def _oversample_block(
     block,
     weight_block,
-    closest,
-    mean,
-    new_candidates,
-    dtype,
-    seed,
-    round_index,
+    block_index,
     offset,
+    mean,
+    dtype,
+    run_id,
+    step,
+    applied,
+    new_candidates,
+    key,
     oversampling,
     potential_bound,
 ):
-    """One k-means|| pass over a block.
+    """Pass ``step`` of k-means|| over a block.
 
-    Updates each row's squared distance to the nearest candidate with the
-    candidates drawn last round, and returns the block's potential
-    ``sum(w * D^2)`` with every row that would be drawn this round if the
-    total potential were ``potential_bound`` (a lower bound of it, so the rows
-    actually drawn are among them; the client filters with the true total).
+    Updates each row's squared distance to the nearest candidate (kept here
+    by the previous pass, see ``_keep``) with ``new_candidates`` (drawn last
+    round; possibly none), keeps it for the next pass, and returns the
+    block's potential ``sum(w * D^2)`` with every row that would be drawn
+    this round (``key``: ``round_key(seed, round)``) if the total potential
+    were ``potential_bound`` (a lower bound of it, so the rows actually
+    drawn are among them; the client filters with the true total; None:
+    draw nothing): ``(potential, uniforms, w * D^2, centered rows)`` of
+    the drawn rows, in row order.
     """
-    X = _centered_block(block, mean, dtype)
+    X = _as_float_block(block, dtype)
+    n_rows = X.shape[0]
+    with _kernel_task():
+        closest = _closest_after(X, mean, run_id, block_index, step - 1, applied)
+        if new_candidates.shape[0]:
+            closest = _closer(closest, X, mean, new_candidates)
+        if weight_block is None:
+            weighted = closest  # ``1.0 * closest``, bit for bit; never written in place
+        else:
+            weighted = _unit_weights_or(weight_block, n_rows, dtype).astype(np.float64) * closest
+        potential = float(weighted.sum())
+        drawn = np.empty(n_rows if potential_bound is not None else 0, dtype=np.int64)
+        uniforms = np.empty(drawn.shape[0])
+        if potential_bound is not None:
+            n_drawn = oversampled_rows(
+                key, offset, weighted, potential_bound, oversampling, drawn, uniforms
+            )
+            drawn, uniforms = drawn[:n_drawn], uniforms[:n_drawn]
+    _keep(run_id, block_index, step, closest)
+    # ``X[drawn] - mean``: the rows of the centered block (the same subtraction).
+    return potential, uniforms, weighted[drawn], X[drawn] - mean
+
+
+def _candidate_weights_block(block, weight_block, block_index, mean, candidates, dtype, run_id):
+    """The block's sample weight nearest to each candidate; the run's last pass (forgets ``D^2``)."""
+    X = _as_float_block(block, dtype)
     weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
-    if new_candidates.shape[0]:
-        with _kernel_task():
-            distances, _ = nearest_candidate(X, new_candidates)
-        closest = distances if closest is None else np.minimum(closest, distances)
-    weighted = weights * closest
-    potential = float(weighted.sum())
-    drawn = np.zeros(0, dtype=np.int64)
-    if potential_bound is not None:
-        rows = np.arange(X.shape[0])
-        uniforms = uniforms_for_rows(seed, round_index, rows + offset)
-        drawn = np.flatnonzero(uniforms * potential_bound < oversampling * weighted)
-        uniforms = uniforms[drawn]
-    else:
-        uniforms = np.zeros(0)
-    return closest, (potential, drawn + offset, uniforms, weighted[drawn], X[drawn])
+    with _kernel_task():
+        _, nearest = nearest_candidate(X, candidates, mean)
+    _forget(run_id, block_index)
+    return np.bincount(nearest, weights=weights, minlength=candidates.shape[0])
 
 
 # --- exact k-means++ -------------------------------------------------------------
@@ -1424,14 +1528,6 @@ def _plusplus_score_block(block, weight_block, closest, mean, winner, candidates
         ]
     )
     return closest, potentials
-
-
-def _candidate_weights_block(block, weight_block, mean, candidates, dtype):
-    X = _centered_block(block, mean, dtype)
-    weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
-    with _kernel_task():
-        _, nearest = nearest_candidate(X, candidates)
-    return np.bincount(nearest, weights=weights, minlength=candidates.shape[0])
 
 
 def _check_weight_stats(stats):

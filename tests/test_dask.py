@@ -253,7 +253,7 @@ def test_labels_recomputed_where_they_were_not_kept_are_the_same(monkeypatch):
     X, weights, init = blobs(n=6144, seed=16)
     init[2] = 1000.0  # an empty cluster: the relocation reads the labels too
     reference = in_memory(X, init, weights)
-    monkeypatch.setattr(kd, "_kept_labels", lambda *args, **kwargs: None)
+    monkeypatch.setattr(kd, "_kept_value", lambda *args, **kwargs: None)
     before = kd.recomputed_labels_count()
     with dask.config.set(THREADS):
         fitted = KMeans(init.shape[0], init=init).fit(
@@ -270,7 +270,7 @@ def test_a_run_leaves_no_labels_behind():
     assert not kd._kept
     # An interrupted run's labels are bounded: a process keeps the last KEPT_RUNS runs.
     for run in range(kd.KEPT_RUNS + 3):
-        kd._keep_labels(f"run-{run}", 0, 0, np.zeros(3, dtype=np.int32))
+        kd._keep(f"run-{run}", 0, 0, np.zeros(3, dtype=np.int32))
     assert list(kd._kept) == [f"run-{run}" for run in range(3, kd.KEPT_RUNS + 3)]
     kd._kept.clear()
 
@@ -569,3 +569,121 @@ def test_kmeans_parallel_in_memory_draws_what_the_dask_fit_draws():
     # (by block), hence centers equal to rounding rather than bitwise.
     assert_same_fit(dask_fit, in_memory_fit, bitwise=False)
     assert in_memory_fit.n_iter_ >= 1
+
+
+def _uniforms_oracle(seed, round_index, rows):
+    # The counter-based generator as first written, in NumPy uint64 arithmetic.
+    with np.errstate(over="ignore"):
+        z = (
+            np.uint64(seed)
+            + np.uint64(round_index) * np.uint64(0xD1B54A32D192ED03)
+            + (rows.astype(np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+        )
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 2.0**53)
+
+
+def test_kmeans_parallel_kernels_match_their_numpy_oracles():
+    from kmeans_core._kernels.seeding import oversampled_rows, round_key
+    from kmeans_core._kmeans_parallel import nearest_candidate, uniforms_for_rows
+
+    rng = np.random.default_rng(21)
+    rows = np.concatenate([np.arange(5000), rng.integers(0, 2**40, 5000)])
+    for seed, round_index in [(0, 0), (2**63 - 1, 5), (123456789 * 2**32 + 987654321, 3)]:
+        expected = _uniforms_oracle(seed, round_index, rows)
+        np.testing.assert_array_equal(uniforms_for_rows(seed, round_index, rows), expected)
+        # The fused draw: the rows NumPy's comparison draws, with their uniforms.
+        weighted = rng.exponential(size=5000)
+        potential, oversampling = float(weighted.sum()), 40.0
+        drawn, uniforms = np.empty(5000, dtype=np.int64), np.empty(5000)
+        n_drawn = oversampled_rows(
+            round_key(seed, round_index), 7, weighted, potential, oversampling, drawn, uniforms
+        )
+        first = _uniforms_oracle(seed, round_index, np.arange(5000) + 7)
+        wanted = np.flatnonzero(first * potential < oversampling * weighted)
+        np.testing.assert_array_equal(drawn[:n_drawn], wanted)
+        np.testing.assert_array_equal(uniforms[:n_drawn], first[wanted])
+    # The nearest candidate: NumPy's expanded form, argmin and clip, bit for bit
+    # (ties included: duplicated candidates, rows equal to a candidate).
+    X = rng.standard_normal((9000, 5))
+    candidates = np.concatenate([X[:20], X[:3], rng.standard_normal((10, 5))])
+    mean = X.mean(axis=0)
+    centered = X - mean
+    closest, nearest = nearest_candidate(X, candidates, mean)
+    norms = np.einsum("ij,ij->i", candidates, candidates)
+    for start in range(0, 9000, 4096):
+        rows = centered[start : start + 4096]
+        squared = (norms - 2.0 * rows @ candidates.T) + np.einsum("ij,ij->i", rows, rows)[:, None]
+        np.testing.assert_array_equal(nearest[start : start + 4096], np.argmin(squared, axis=1))
+        np.testing.assert_array_equal(
+            closest[start : start + 4096], np.maximum(squared.min(axis=1), 0.0)
+        )
+
+
+def test_kmeans_parallel_is_one_graph_a_round_of_one_task_per_worker_thread(client):
+    X, _, _ = blobs(n=16384, d=4, k=6, seed=22)
+    dask_X = da.from_array(X, chunks=(1024, -1)).persist()
+    distributed.wait(dask_X)
+    recomputed_before = client.run(kd.recomputed_distances_count)
+    client.register_plugin(_GraphCounter())
+    try:
+        fitted = kd.KMeans(6, random_state=3).fit(dask_X)
+        graphs = client.run_on_scheduler(_graphs_submitted)
+    finally:
+        client.unregister_scheduler_plugin(_GraphCounter.name)
+    with dask.config.set(THREADS):
+        threaded = kd.KMeans(6, random_state=3).fit(da.from_array(X, chunks=(1024, -1)))
+    np.testing.assert_array_equal(fitted.cluster_centers_, threaded.cluster_centers_)
+    new_tasks = [
+        [key for key in graph if key != dask.utils.key_split(dask_X.name)] for graph in graphs
+    ]
+    threads = sum(client.nthreads().values())
+    rounds = [graph for graph in new_tasks if "kmeans_parallel_blocks" in graph]
+    # Rounds 0..5, plus a drawing pass wherever the potential fell more than 64-fold.
+    assert kd.KMEANS_PARALLEL_ROUNDS + 1 <= len(rounds) <= 2 * kd.KMEANS_PARALLEL_ROUNDS
+    for graph in rounds + [g for g in new_tasks if "kmeans_parallel_weights" in g]:
+        assert set(graph) <= {"kmeans_parallel_blocks", "kmeans_parallel_weights"}
+        assert len(graph) <= threads
+    # The distances stayed where the previous round left them.
+    assert client.run(kd.recomputed_distances_count) == recomputed_before
+    # Beside the rounds: two centering passes, the first row, the candidates'
+    # weights, the iterations and the final pass (persist, then inertia).
+    assert len(graphs) <= len(rounds) + 4 + fitted.n_iter_ + 2
+
+
+def test_kmeans_parallel_distances_recomputed_where_not_kept_are_the_same(monkeypatch):
+    X, weights, _ = blobs(n=6000, d=3, k=6, seed=23)
+    with dask.config.set(THREADS):
+        kept = kd.KMeans(6, random_state=4).fit(
+            da.from_array(X, chunks=(1000, -1)), sample_weight=weights
+        )
+        monkeypatch.setattr(kd, "_kept_value", lambda *args, **kwargs: None)
+        before = kd.recomputed_distances_count()
+        recomputed = kd.KMeans(6, random_state=4).fit(
+            da.from_array(X, chunks=(1000, -1)), sample_weight=weights
+        )
+    np.testing.assert_array_equal(recomputed.cluster_centers_, kept.cluster_centers_)
+    assert kd.recomputed_distances_count() - before >= 6 * kd.KMEANS_PARALLEL_ROUNDS
+
+
+def test_nearest_candidate_kernel_keeps_numpys_nan_and_tie_rules():
+    from kmeans_core._kernels.seeding import nearest_of_cross_terms
+
+    rng = np.random.default_rng(24)
+    rows = rng.standard_normal((64, 8))
+    row_norms = np.einsum("ij,ij->i", rows, rows)
+    for n_candidates in (1, 4, 7, 33):
+        for _ in range(50):
+            candidates = rng.standard_normal((n_candidates, 8))
+            candidates[n_candidates // 2] = candidates[0]  # a tie in every row
+            cross = rows @ candidates.T
+            cross[rng.random(cross.shape) < 0.05] = np.nan
+            cross[rng.random(cross.shape) < 0.05] = -np.inf
+            norms = np.einsum("ij,ij->i", candidates, candidates)
+            closest, nearest = np.empty(64), np.empty(64, dtype=np.int64)
+            nearest_of_cross_terms(cross, norms, row_norms, closest, nearest, 0)
+            squared = (norms - 2.0 * cross) + row_norms[:, None]
+            np.testing.assert_array_equal(nearest, np.argmin(squared, axis=1))
+            np.testing.assert_array_equal(closest, np.maximum(squared.min(axis=1), 0.0))
