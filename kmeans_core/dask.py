@@ -65,7 +65,12 @@ from kmeans_core._kernels.distances import center_shifts
 from kmeans_core._kernels.jit import CHUNK_ROWS, chunk_rows_for, jit, n_chunks
 from kmeans_core._kernels.lloyd import lloyd_pass, lloyd_pass_centering, reduce_chunks
 from kmeans_core._kernels.seeding import _weighted_draw, oversampled_rows, round_key
-from kmeans_core._kmeans import ConvergenceWarning, _interoperable_class, _is_array_like
+from kmeans_core._kmeans import (
+    ConvergenceWarning,
+    _interoperable_class,
+    _is_array_like,
+    _unscaled_inertia,
+)
 from kmeans_core._kmeans import KMeans as _InMemoryKMeans
 from kmeans_core._kmeans_parallel import (
     KMEANS_PARALLEL_ROUNDS,
@@ -74,7 +79,11 @@ from kmeans_core._kmeans_parallel import (
     first_draws,
     nearest_candidate,
 )
-from kmeans_core._validation import check_random_state, check_sample_weight
+from kmeans_core._validation import (
+    _WEIGHT_EXPONENT_LIMIT,
+    check_random_state,
+    check_sample_weight,
+)
 
 __all__ = ["KMeans", "is_dask_collection"]
 
@@ -375,11 +384,15 @@ def _weight_blocks(sample_weight, X, dtype, persist=False):
     whole by every graph that reads a block of it (``from_array`` puts the
     whole array in each block's graph: 8 bytes a row, every pass); the
     caller must then hold the third value returned, the persisted array,
-    for as long as it uses the blocks.
+    for as long as it uses the blocks. The fourth is the exponent ``e`` of
+    the rescaling (``weights * 2**e`` are the caller's): extreme NumPy
+    weights are brought near 1 here as in memory; a Dask vector's is known
+    after its check (:meth:`_DaskFit.prepare`).
     """
     _, da = _dask_imports()
+    exponent = 0
     if sample_weight is None:
-        return None, False, None
+        return None, False, None, exponent
     if is_dask_collection(sample_weight):
         if hasattr(sample_weight, "to_dask_array"):
             sample_weight = sample_weight.to_dask_array(lengths=True)
@@ -404,16 +417,31 @@ def _weight_blocks(sample_weight, X, dtype, persist=False):
         weights = sample_weight.rechunk((X.chunks[0],))
         needs_check = True
     else:
-        weights = da.from_array(
-            check_sample_weight(sample_weight, X.shape[0], dtype), chunks=(X.chunks[0],)
-        )
+        checked, exponent = check_sample_weight(sample_weight, X.shape[0], dtype, rescale=True)
+        weights = da.from_array(checked, chunks=(X.chunks[0],))
         if persist:
             weights = weights.persist()
         needs_check = False
+    return _per_block(weights, X), needs_check, weights, exponent
+
+
+def _per_block(weights, X):
+    """The delayed blocks of a weight vector chunked like X's rows, empty blocks left out."""
     row_counts = [int(c) for c in X.chunks[0]]
     delayed_weights = weights.to_delayed().ravel()
-    kept = [delayed_weights[b] for b, rows in enumerate(row_counts) if rows > 0]
-    return kept, needs_check, weights
+    return [delayed_weights[b] for b, rows in enumerate(row_counts) if rows > 0]
+
+
+def _weight_exponent(largest):
+    """``e`` with ``weights * 2**-e`` near 1 when the largest weight is extreme, else 0.
+
+    The rule of ``check_sample_weight(rescale=True)``, for weights checked on
+    the workers: K-Means depends on relative weights only, and a power of two
+    rescales exactly, so 1e308 or subnormal weights give the unit-weight bits.
+    """
+    if 2.0**-_WEIGHT_EXPONENT_LIMIT <= largest <= 2.0**_WEIGHT_EXPONENT_LIMIT:
+        return 0
+    return int(np.frexp(largest)[1])
 
 
 # ---------------------------------------------------------------------------
@@ -457,7 +485,7 @@ def _running_sum_float32(previous, block):
 
 
 def _weight_stats_block(weight_block, offset, dtype):
-    """(all finite, n negative, first negative row, any positive) of a block of weights."""
+    """(all finite, n negative, first negative row, any positive, largest) of a block of weights."""
     weights = np.asarray(weight_block, dtype=dtype)
     negative = np.flatnonzero(weights < 0)
     return (
@@ -465,6 +493,7 @@ def _weight_stats_block(weight_block, offset, dtype):
         int(negative.size),
         int(offset + negative[0]) if negative.size else -1,
         bool((weights > 0).any()),
+        float(weights.max()) if weights.size else 0.0,
     )
 
 
@@ -798,8 +827,10 @@ def _score_block(block, weight_block, centers, dtype):
     return chunk_inertia
 
 
-def _negated_total(*chunk_inertias):
-    return -float(np.concatenate(chunk_inertias).sum())
+def _negated_total(weight_exponent, *chunk_inertias):
+    return np.float64(
+        -_unscaled_inertia(float(np.concatenate(chunk_inertias).sum()), weight_exponent)
+    )
 
 
 # How far the potential may fall in one k-means|| round before a separate
@@ -820,8 +851,8 @@ class _DaskFit:
         self.blocks = _Blocks(X, _working_dtype(X.dtype))
         self.dtype = self.blocks.dtype
         # ``_weights`` holds the persisted weights (their blocks are read by key).
-        self.weight_blocks, self._check_weights, self._weights = _weight_blocks(
-            sample_weight, X, self.dtype, persist=True
+        self.weight_blocks, self._check_weights, self._weights, self.weight_exponent = (
+            _weight_blocks(sample_weight, X, self.dtype, persist=True)
         )
         self.delayed = self.dask.delayed
 
@@ -870,7 +901,16 @@ class _DaskFit:
             sums = np.concatenate([chunk_sums for chunk_sums, _ in first_pass])
             mean = (sums.sum(axis=0) / blocks.n_samples).astype(dtype)
         if self._check_weights:
-            _check_weight_stats([weight_stats for _, weight_stats in first_pass])
+            weight_stats = [weight_stats for _, weight_stats in first_pass]
+            _check_weight_stats(weight_stats)
+            self.weight_exponent = _weight_exponent(max(stats[4] for stats in weight_stats))
+            if self.weight_exponent:
+                # Exact (a power of two: np.ldexp, as in memory), persisted once
+                # like a NumPy vector.
+                self._weights = self.da.map_blocks(
+                    np.ldexp, self._weights.astype(np.float64), -self.weight_exponent
+                ).persist()
+                self.weight_blocks = _per_block(self._weights, self.blocks.array)
         if not np.isfinite(mean).all():
             self._refuse_non_finite("its column sums overflow")
 
@@ -1604,7 +1644,7 @@ def fit(estimator, X, sample_weight=None):
         )
     estimator.cluster_centers_ = centers
     estimator.labels_ = run.labels_array(labels)
-    estimator.inertia_ = inertia
+    estimator.inertia_ = _unscaled_inertia(inertia, run.weight_exponent)
     estimator.n_iter_ = n_iter
     estimator.n_features_in_ = run.blocks.n_features
     if history is not None:
@@ -1700,7 +1740,7 @@ def score(estimator, X, sample_weight=None):
     X = _test_matrix(estimator, X)
     dtype = _working_dtype(X.dtype)
     centers = estimator.cluster_centers_.astype(dtype)
-    weight_blocks, _, _ = _weight_blocks(sample_weight, X, dtype)
+    weight_blocks, _, _, exponent = _weight_blocks(sample_weight, X, dtype)
     blocks = _Blocks(X, dtype)
     delayed = dask.delayed
     parts = [
@@ -1709,7 +1749,8 @@ def score(estimator, X, sample_weight=None):
         )
         for b in range(len(blocks))
     ]
-    return da.from_delayed(delayed(_negated_total, pure=True)(*parts), shape=(), dtype=np.float64)
+    total = delayed(_negated_total, pure=True)(exponent, *parts)
+    return da.from_delayed(total, shape=(), dtype=np.float64)
 
 
 class KMeans(_InMemoryKMeans):

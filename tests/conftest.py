@@ -61,7 +61,16 @@ def _local_cluster_client(memory_limit, memory_policy):
     dask = pytest.importorskip("dask")
     distributed = pytest.importorskip("distributed")
     with (
-        dask.config.set({"distributed.scheduler.allowed-failures": 5, **memory_policy}),
+        # No work stealing: a stolen task runs where its block's labels are not kept,
+        # which changes nothing in the answer but makes the tests that count
+        # recomputed labels depend on timing.
+        dask.config.set(
+            {
+                "distributed.scheduler.allowed-failures": 5,
+                "distributed.scheduler.work-stealing": False,
+                **memory_policy,
+            }
+        ),
         distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=1,

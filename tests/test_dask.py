@@ -687,3 +687,30 @@ def test_nearest_candidate_kernel_keeps_numpys_nan_and_tie_rules():
             squared = (norms - 2.0 * cross) + row_norms[:, None]
             np.testing.assert_array_equal(nearest, np.argmin(squared, axis=1))
             np.testing.assert_array_equal(closest, np.maximum(squared.min(axis=1), 0.0))
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-320])
+@pytest.mark.parametrize("as_dask", [False, True])
+def test_extreme_weights_give_the_unit_weight_answer(scale, as_dask):
+    """Weights of 1e300 or subnormal ones are rescaled by a power of two, as in memory:
+    the in-memory fit's bits, the unit-weight labels, the inertia in the caller's units
+    (NumPy or Dask weights; the threaded scheduler)."""
+    X, _, init = blobs(n=3000, seed=11)
+    weights = np.full(X.shape[0], scale)
+    X_dask = da.from_array(X, chunks=(1024, X.shape[1]))
+    sample_weight = da.from_array(weights, chunks=1024) if as_dask else weights
+    with dask.config.set(scheduler="threads"):
+        unit = KMeans(5, init=init, n_init=1).fit(X_dask)
+        weighted = KMeans(5, init=init, n_init=1).fit(X_dask, sample_weight=sample_weight)
+        score = float(weighted.score(X_dask, sample_weight=weights))
+    memory = KMeans(5, init=init, n_init=1).fit(X, sample_weight=weights)
+    np.testing.assert_array_equal(np.asarray(weighted.labels_), np.asarray(unit.labels_))
+    # Rescaled weights are not 1 (1e300 * 2**-997 = 0.86...): the unit fit's centres to
+    # rounding, the in-memory fit's (which rescales the same way) to the bit.
+    np.testing.assert_allclose(weighted.cluster_centers_, unit.cluster_centers_, rtol=1e-13)
+    np.testing.assert_array_equal(weighted.cluster_centers_, memory.cluster_centers_)
+    assert weighted.inertia_ == memory.inertia_
+    assert np.isfinite(weighted.inertia_) and weighted.inertia_ > 0
+    assert -score == pytest.approx(weighted.inertia_, rel=1e-12)
+    if scale > 1:  # not subnormal: the relative precision holds
+        assert weighted.inertia_ == pytest.approx(unit.inertia_ * scale, rel=1e-12)
