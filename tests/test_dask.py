@@ -23,7 +23,6 @@ dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
-from conftest import WORKER_MEMORY_LIMIT  # noqa: E402 (the cluster fixture is shared)
 from kmeans_core import KMeans  # noqa: E402 (after the importorskip lines)
 from kmeans_core import dask as kd  # noqa: E402 (after the importorskip lines)
 from kmeans_core._kernels.jit import CHUNK_ROWS  # noqa: E402 (after the importorskip lines)
@@ -393,12 +392,17 @@ def test_kmeans_core_imports_without_dask():
 @pytest.mark.slow
 def test_a_store_larger_than_the_workers_memory_streams_through_them(small_memory_client, tmp_path):
     client = small_memory_client
+    # Read from the cluster, not imported from conftest: the workers import this module to
+    # run the helpers below, and on a worker ``conftest`` may resolve to the root one.
+    worker_memory_limit = min(
+        worker["memory_limit"] for worker in client.scheduler_info()["workers"].values()
+    )
     zarr = pytest.importorskip("zarr")
     del zarr
     # Twice one worker's memory limit (~5x what a worker has left beside its
     # baseline), written block by block by the workers themselves.
     n_features, block_rows = 8, 2**17
-    n_blocks = int(np.ceil(2.0 * WORKER_MEMORY_LIMIT / (8 * n_features * block_rows)))
+    n_blocks = int(np.ceil(2.0 * worker_memory_limit / (8 * n_features * block_rows)))
     store = str(tmp_path / "X.zarr")
     generated = da.random.RandomState(7).standard_normal(
         (n_blocks * block_rows, n_features), chunks=(block_rows, n_features)
@@ -410,14 +414,14 @@ def test_a_store_larger_than_the_workers_memory_streams_through_them(small_memor
     pids_before = client.run(os.getpid)
 
     X = da.from_zarr(store)
-    assert X.nbytes >= 2.0 * WORKER_MEMORY_LIMIT
+    assert X.nbytes >= 2.0 * worker_memory_limit
     init = X[:5].compute() + 0.1
     client.run(_start_rss_sampler)
     fitted = KMeans(5, init=init, max_iter=1).fit(X)
     peaks = client.run(_stop_rss_sampler)
 
     assert client.run(os.getpid) == pids_before  # no worker was killed for memory
-    assert max(peaks.values()) < WORKER_MEMORY_LIMIT
+    assert max(peaks.values()) < worker_memory_limit
     # The oracle reads the store in this process (through the workers it would not fit).
     reference = in_memory(X.compute(scheduler="synchronous"), init, max_iter=1)
     assert_same_fit(fitted, reference, bitwise=True)
