@@ -547,12 +547,12 @@ def _centers_layout(centers):
     return np.ascontiguousarray(centers), np.einsum("ij,ij->i", centers, centers)
 
 
-def _labels_in_dtype(X, centers, sample_weight=None):
-    """Labels (int32) of all rows, computed in X's dtype as scikit-learn's; with weights, the inertia.
+def _labels_and_inertia(X, centers, sample_weight=None):
+    """``(labels, inertia)`` of all rows: labels (int32) computed in X's dtype as scikit-learn's.
 
-    Returns the labels, or ``(labels, inertia)`` when ``sample_weight`` is
-    given: ``sum w_i ||x_i - c_{l_i}||^2`` in float64 over fixed chunks
-    (thread-independent), in the same pass.
+    ``inertia`` is ``sum w_i ||x_i - c_{l_i}||^2`` in float64 over fixed
+    chunks (thread-independent), summed in the same pass; None without
+    ``sample_weight`` (``predict``, which needs the labels only).
     """
     centers = centers.astype(X.dtype, copy=False)
     centers_c, norms = _centers_layout(centers)
@@ -561,9 +561,7 @@ def _labels_in_dtype(X, centers, sample_weight=None):
     weights = np.empty(0, dtype=X.dtype) if sample_weight is None else sample_weight
     with one_blas_thread():
         label_all_rows(X, weights, centers_c, norms, labels, chunk_inertia)
-    if sample_weight is None:
-        return labels
-    return labels, float(chunk_inertia.sum())
+    return labels, None if sample_weight is None else float(chunk_inertia.sum())
 
 
 def _check_int(value, name, minimum, allow_none=False):
@@ -1028,7 +1026,7 @@ default="k-means++"
         self.n_features_in_ = n_features
         if self.compute_labels:
             with threads_for(n_samples):
-                self.labels_, self.inertia_ = _labels_in_dtype(X, centers, sample_weight)
+                self.labels_, self.inertia_ = _labels_and_inertia(X, centers, sample_weight)
         else:
             if hasattr(self, "labels_"):
                 del self.labels_
@@ -1119,7 +1117,7 @@ default="k-means++"
                 inertia=False,
             )
             if self.compute_labels:
-                self.labels_, self.inertia_ = _labels_in_dtype(
+                self.labels_, self.inertia_ = _labels_and_inertia(
                     X, self.cluster_centers_, sample_weight
                 )
         self.n_steps_ += 1
@@ -1144,7 +1142,7 @@ default="k-means++"
         """
         X = self._check_test_data(X)
         with threads_for(X.shape[0]):
-            return _labels_in_dtype(X, self.cluster_centers_)
+            return _labels_and_inertia(X, self.cluster_centers_)[0]
 
     def score(self, X, y=None, sample_weight=None):
         """Opposite of the (weighted) inertia of X on the fitted centers.
@@ -1166,7 +1164,7 @@ default="k-means++"
             sample_weight, X.shape[0], X.dtype, rescale=True
         )
         with threads_for(X.shape[0]):
-            _, inertia = _labels_in_dtype(X, self.cluster_centers_, sample_weight)
+            _, inertia = _labels_and_inertia(X, self.cluster_centers_, sample_weight)
         return -_unscaled_inertia(inertia, weight_exponent)
 
 

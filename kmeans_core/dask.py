@@ -49,6 +49,7 @@ import numpy as np
 
 from kmeans_core._iterations import (
     _converged,
+    assign_labels,
     distances_to_centers_of,
     mean_centers,
     squared_distance_bound,
@@ -62,8 +63,8 @@ from kmeans_core._kernels.common import (
     inertia_per_chunk,
 )
 from kmeans_core._kernels.distances import center_shifts
-from kmeans_core._kernels.jit import CHUNK_ROWS, chunk_rows_for, jit, n_chunks
-from kmeans_core._kernels.lloyd import lloyd_pass, lloyd_pass_centering, reduce_chunks
+from kmeans_core._kernels.jit import chunk_rows_for, jit, n_chunks
+from kmeans_core._kernels.lloyd import lloyd_pass_centering, reduce_chunks
 from kmeans_core._kernels.seeding import _weighted_draw, oversampled_rows, round_key
 from kmeans_core._kmeans import (
     ConvergenceWarning,
@@ -780,28 +781,12 @@ def _same_clustering(*mappings):
     return True
 
 
-def _predict_block(block, centers_t, centers_squared_norms, dtype):
+def _predict_block(block, centers, dtype):
     X = _as_float_block(block, dtype)
     if not np.isfinite(X).all():
         raise ValueError("Input X contains NaN or infinity; KMeans needs finite values.")
-    n_rows = X.shape[0]
-    labels = np.full(n_rows, -1, dtype=np.int32)
-    chunks = n_chunks(n_rows)
     with _kernel_task():
-        lloyd_pass(
-            X,
-            np.ones(n_rows, dtype=X.dtype),
-            centers_t,
-            centers_squared_norms,
-            labels,
-            np.empty((1, 1, 1)),
-            np.empty((1, 1)),
-            np.empty(chunks),
-            np.empty(chunks, dtype=np.int64),
-            CHUNK_ROWS,
-            False,
-        )
-    return labels
+        return assign_labels(X, centers)
 
 
 def _transform_block(block, centers_t, dtype):
@@ -820,7 +805,7 @@ def _score_block(block, weight_block, centers, dtype):
         raise ValueError("Input X contains NaN or infinity; KMeans needs finite values.")
     n_rows = X.shape[0]
     weights = _unit_weights_or(weight_block, n_rows, dtype)
-    labels = _predict_block(X, transposed(centers), squared_norms(centers), dtype)
+    labels = _predict_block(X, centers, dtype)
     chunk_inertia = np.empty(n_chunks(n_rows))
     with _kernel_task():
         inertia_per_chunk(X, weights, centers, labels, chunk_inertia)
@@ -1712,8 +1697,7 @@ def predict(estimator, X):
     centers = estimator.cluster_centers_.astype(dtype)
     return X.map_blocks(
         _predict_block,
-        transposed(centers),
-        squared_norms(centers),
+        centers,
         dtype,
         dtype=np.int32,
         drop_axis=1,
