@@ -346,16 +346,22 @@ def breakdown_table(grid, repeat):
     """Where one Lloyd pass goes, stage by stage, on one thread (cumulative stage kernels).
 
     Each stage kernel runs the pass's own building blocks over the same
-    chunks, adding one stage at a time: the BLAS cross term, then the
-    four-row ranking, then the near-tie sweep (with the rows' norms), then
-    the whole pass (labels, inertia, the slot sums). One numba thread and one
-    BLAS thread, so the stages add up; the difference between two rows of a
-    stage is that stage's cost.
+    chunks, adding one stage at a time: the ranking of the centres (a BLAS
+    cross term and the four-row scan, or the feature sweeps on narrow data:
+    whichever ``nearest_centers_of_block`` runs), then the near-tie sweep,
+    then the whole pass (labels, inertia, the slot sums). One numba thread
+    and one BLAS thread, so the stages add up; the difference between two
+    rows of a stage is that stage's cost.
     """
     import numba
 
     from kmeans_core._kernels.common import rows_as_float64
-    from kmeans_core._kernels.distances import nearest_centers_of_block, nearest_two_of_block
+    from kmeans_core._kernels.distances import (
+        SWEEP_MAX_FEATURES,
+        nearest_centers_of_block,
+        nearest_two_by_feature_sweeps,
+        nearest_two_of_block,
+    )
     from kmeans_core._kernels.jit import n_chunks, single_threaded_blas
     from kmeans_core._kernels.lloyd import lloyd_pass
 
@@ -373,21 +379,21 @@ def breakdown_table(grid, repeat):
         for chunk in numba.prange(out.shape[0]):
             start = chunk * chunk_rows
             rows = rows_as_float64(X, start, min(start + chunk_rows, X.shape[0]))
-            cross = np.dot(rows, centers_t)
             if stage == 0:
-                out[chunk] = cross[0, 0]
-            elif stage == 1:
-                out[chunk] = nearest_two_of_block(cross, norms)[1][0]
+                if rows.shape[1] <= SWEEP_MAX_FEATURES:
+                    out[chunk] = nearest_two_by_feature_sweeps(rows, centers_t, norms)[1][0]
+                else:
+                    out[chunk] = nearest_two_of_block(np.dot(rows, centers_t), norms)[1][0]
             else:
-                out[chunk] = nearest_centers_of_block(rows, cross, centers_t, norms)[1][0]
+                out[chunk] = nearest_centers_of_block(rows, centers_t, norms)[1][0]
 
     print(f"\n### One Lloyd pass, stage by stage (one thread, best of {repeat + 2})\n")
     print(
-        "| n | d | k | reading X (ms) | cross term, BLAS (ms) | ranking (ms) "
+        "| n | d | k | reading X (ms) | ranking (ms) | ranked by "
         "| near-tie sweep + norms (ms) | labels, inertia, sums (ms) | whole pass (ms) "
         "| ns per row |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
@@ -399,7 +405,7 @@ def breakdown_table(grid, repeat):
             with single_threaded_blas():
                 read_once(X, np.empty(n_chunks(n)))
                 times.append(best_time(lambda: read_once(X, np.empty(n_chunks(n))), repeat + 2)[0])
-                for stage in range(3):
+                for stage in range(2):
                     stages(X, centers_t, norms, rows, out, stage)
                     times.append(
                         best_time(
@@ -408,9 +414,10 @@ def breakdown_table(grid, repeat):
                     )
                 lloyd_pass(*args)
                 times.append(best_time(lambda: lloyd_pass(*args), repeat + 2)[0])
-            read, cross, ranked, settled, whole = (1e3 * t for t in times)
+            read, ranked, settled, whole = (1e3 * t for t in times)
+            method = "feature sweeps" if d <= SWEEP_MAX_FEATURES else "BLAS + 4-row scan"
             print(
-                f"| {n:,} | {d} | {k} | {read:.1f} | {cross:.1f} | {ranked - cross:.1f} | "
+                f"| {n:,} | {d} | {k} | {read:.1f} | {ranked:.1f} | {method} | "
                 f"{settled - ranked:.1f} | {whole - settled:.1f} | {whole:.1f} | "
                 f"{whole * 1e6 / n:.0f} |",
                 flush=True,

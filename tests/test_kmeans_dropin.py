@@ -203,6 +203,32 @@ def test_block_ranking_is_the_one_row_ranking(n_rows, n_clusters, seed, repeated
 
 @settings(max_examples=60, deadline=None)
 @given(
+    n_rows=st.integers(1, 70),
+    n_clusters=st.integers(1, 12),
+    n_features=st.integers(1, 4),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_feature_sweeps_rank_as_the_block_scan(n_rows, n_clusters, n_features, seed):
+    """Narrow rows are ranked across rows, feature by feature, instead of by a
+    BLAS product and the row scan: on small integers (every E exact, many equal)
+    both give the same argmin (lowest index among equals), best, runner-up and
+    row norms."""
+    from kmeans_core._kernels.distances import nearest_two_by_feature_sweeps, nearest_two_of_block
+
+    rng = np.random.RandomState(seed % (2**32))
+    rows = rng.randint(-3, 4, size=(n_rows, n_features)).astype(np.float64)
+    centers_t = rng.randint(-3, 4, size=(n_features, n_clusters)).astype(np.float64)
+    norms = (centers_t**2).sum(axis=0)
+    nearest, best, second, row_norms = nearest_two_by_feature_sweeps(rows, centers_t, norms)
+    for got, expected in zip(
+        (nearest, best, second), nearest_two_of_block(rows @ centers_t, norms)
+    ):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(row_norms, (rows**2).sum(axis=1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
     n_rows=st.integers(1, 40),
     n_clusters=st.integers(1, 9),
     n_features=st.integers(1, 6),
@@ -212,17 +238,21 @@ def test_block_labels_follow_the_tie_rule(n_rows, n_clusters, n_features, seed):
     """The block primitive every pass uses gives the reference's labels (direct
     distance, lowest index among exact equals) on integer data full of ties, and
     E of the label plus |x|^2 is that label's squared distance to rounding."""
-    from kmeans_core._kernels.distances import nearest_centers_of_block
+    from kmeans_core._kernels.distances import nearest_centers_of_block, nearest_centers_of_cross
 
     rng = np.random.RandomState(seed % (2**32))
     rows = rng.randint(-3, 4, size=(n_rows, n_features)).astype(np.float64)
     centers = rng.randint(-3, 4, size=(n_clusters, n_features)).astype(np.float64)
     centers_t = np.ascontiguousarray(centers.T)
     norms = (centers**2).sum(axis=1)
-    nearest, own, _, row_norms = nearest_centers_of_block(rows, rows @ centers_t, centers_t, norms)
-    np.testing.assert_array_equal(nearest, reference.assign(rows, centers))
-    squared = reference.squared_distances(rows, centers)[np.arange(n_rows), nearest]
-    np.testing.assert_allclose(own + row_norms, squared, rtol=0, atol=1e-9)
+    for nearest, own, _, row_norms in (
+        nearest_centers_of_block(rows, centers_t, norms),
+        nearest_centers_of_cross(rows, rows @ centers_t, centers_t, norms),
+    ):
+        np.testing.assert_array_equal(nearest, reference.assign(rows, centers))
+        squared = reference.squared_distances(rows, centers)[np.arange(n_rows), nearest]
+        np.testing.assert_allclose(own + row_norms, squared, rtol=0, atol=1e-9)
+        np.testing.assert_array_equal(row_norms, (rows**2).sum(axis=1))
 
 
 # --- 4. set_output and feature names ---------------------------------------------

@@ -8,8 +8,9 @@ orchestrate, then call these kernels on prepared arrays.
   relaxation ``VECTOR_SUMS``), the fixed chunking of rows that makes every sum
   independent of the thread count, BLAS and numba thread limits.
 * ``distances``: the tie rule (which centre is a row's nearest) and the block
-  primitive that applies it to a chunk's BLAS cross terms
-  (``nearest_centers_of_block``), centre shifts.
+  primitive that applies it to a chunk of rows (``nearest_centers_of_block``:
+  a BLAS product and a row scan, or sweeps across rows on narrow data),
+  centre shifts.
 * ``common``: small kernels shared by the algorithms, the estimator and the
   metrics: a chunk's rows as float64, row norms, inertia per chunk,
   distances for ``transform``, label bookkeeping, the centring pass.

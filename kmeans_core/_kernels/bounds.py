@@ -59,6 +59,7 @@ from kmeans_core._kernels.distances import (
     BOUND_MARGIN,
     direct_squared_distance,
     nearest_centers_of_block,
+    nearest_centers_of_cross,
     rounding_slack,
 )
 from kmeans_core._kernels.jit import VECTOR_SUMS, jit, jit_parallel
@@ -200,10 +201,17 @@ def first_bounds_pass(
         start = chunk * chunk_rows
         stop = min(start + chunk_rows, n_samples)
         rows = rows_as_float64(X, start, stop)
-        cross = np.dot(rows, centers_t)
-        nearest, _, others, row_norms = nearest_centers_of_block(
-            rows, cross, centers_t, centers_squared_norms
-        )
+        if lower.ndim == 1:
+            nearest, _, others, row_norms = nearest_centers_of_block(
+                rows, centers_t, centers_squared_norms
+            )
+            cross = np.empty((0, 0))
+        else:
+            # Elkan keeps a bound for every centre: it needs every cross term.
+            cross = np.dot(rows, centers_t)
+            nearest, _, others, row_norms = nearest_centers_of_cross(
+                rows, cross, centers_t, centers_squared_norms
+            )
         for r in range(stop - start):
             i = start + r
             label = nearest[r]
@@ -328,9 +336,8 @@ def hamerly_pass(
             for r in range(n_rescan):
                 for f in range(n_features):
                     rows[r, f] = X[rescan[r], f]
-            cross = np.dot(rows, centers_t)
             nearest, owns, others, row_norms = nearest_centers_of_block(
-                rows, cross, centers_t, centers_squared_norms
+                rows, centers_t, centers_squared_norms
             )
             for r in range(n_rescan):
                 i = rescan[r]

@@ -36,14 +36,14 @@ def lloyd_pass(
 ):
     """Assign every sample to its nearest center; optionally accumulate new-center sums.
 
-    Centers are ranked by ``|c|^2 - 2 x.c`` (``|x|^2`` is the same for every
-    center). The cross term ``x.c`` of a whole chunk is one matrix product
-    (BLAS, always in float64, single-threaded inside each chunk): the direct
-    ``sum((x - c)^2)`` needs a subtraction and a multiply-add per feature and
-    runs about half as fast once ``d`` grows. Each chunk's labels come from
-    ``_kernels.distances.nearest_centers_of_block`` (near-ties settled by the direct
-    distance, lowest index first: the tie rule of ``_kernels/distances.py``). The inertia reported per chunk is clamped at 0 (the
-    expansion can round a tiny distance below zero); the final inertia
+    Each chunk's labels come from the block primitive
+    ``_kernels.distances.nearest_centers_of_block``: centers ranked by
+    ``|c|^2 - 2 x.c`` (``|x|^2`` is the same for every center; the cross terms
+    of a chunk in one float64 BLAS product, single-threaded inside each chunk,
+    or across rows in vector lanes on narrow data), near-ties settled by the
+    direct distance, lowest index first (the tie rule of
+    ``_kernels/distances.py``). The inertia reported per chunk is clamped at 0
+    (the expansion can round a tiny distance below zero); the final inertia
     of a fit is recomputed directly by ``inertia_per_chunk``.
 
     Parameters
@@ -111,11 +111,8 @@ def lloyd_chunk(
     start = chunk * chunk_rows
     stop = min(start + chunk_rows, n_samples)
     rows = rows_as_float64(X, start, stop)
-    cross = np.dot(rows, centers_t)
     n_rows = stop - start
-    nearest, own, _, row_norms = nearest_centers_of_block(
-        rows, cross, centers_t, centers_squared_norms
-    )
+    nearest, own, _, row_norms = nearest_centers_of_block(rows, centers_t, centers_squared_norms)
     slot_sums = np.zeros((n_clusters, n_features))
     slot_weights = np.zeros(n_clusters)
     if update_centers:
@@ -127,9 +124,8 @@ def lloyd_chunk(
     for r in range(n_rows):
         i = start + r
         label = nearest[r]
-        if labels[i] != label:
-            changed += 1
-            labels[i] = label
+        changed += labels[i] != label
+        labels[i] = label
         weight = np.float64(sample_weight[i])
         inertia += weight * max(own[r] + row_norms[r], 0.0)
         if update_centers:
