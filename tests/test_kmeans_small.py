@@ -3,7 +3,10 @@
 ``lloyd_single_run`` runs inputs below ``SERIAL_BELOW_ROWS`` rows in one
 kernel call (``_kernels.lloyd.lloyd_run_compiled``) and falls back to the Python
 loop when a cluster empties; asking for a history forces the Python loop,
-so the two can be compared on the same input.
+so the two can be compared on the same input. The compiled run ranks centres
+either by the direct distance or by the expanded form (chosen by shape), and
+some kernels a small fit calls are the serial twins of the parallel ones
+(``_kernels.jit.serial``): both choices are checked for the same bits here.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import numpy as np
 import pytest
 
 from kmeans_core import KMeans
-from kmeans_core._iterations import lloyd_single_run
+from kmeans_core._iterations import _IterationBuffers, lloyd_single_run
+from kmeans_core._kernels import common, seeding
+from kmeans_core._kernels.jit import n_chunks, serial
+from kmeans_core._kernels.lloyd import lloyd_run_compiled
 
 
 def _case(seed, dtype):
@@ -68,3 +74,80 @@ def test_small_fit_is_sklearns():
         theirs = SklearnKMeans(4, random_state=seed).fit(X)
         np.testing.assert_array_equal(ours.labels_, theirs.labels_)
         np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-12)
+
+
+def _compiled_run(X, weights, init, tol, centers_squared_norms):
+    n_samples, n_features = X.shape
+    buffers = _IterationBuffers(n_samples, n_features, init.shape[0])
+    centers = init.copy()
+    labels = np.full(n_samples, -1, dtype=np.int32)
+    n_iter = lloyd_run_compiled(
+        X,
+        weights,
+        centers,
+        labels,
+        buffers.chunk_sums,
+        buffers.chunk_weights,
+        buffers.chunk_inertia,
+        buffers.chunk_changed,
+        buffers.chunk_rows,
+        buffers.sums,
+        buffers.weights,
+        buffers.shifts,
+        300,
+        tol,
+        centers_squared_norms,
+    )
+    return labels, centers, n_iter
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_direct_and_expanded_rankings_agree(dtype):
+    # Both are the tie rule: the same labels, so the same sums, centers and inertia.
+    for seed in range(40):
+        X, weights, init = _case(seed, dtype)
+        tol = 1e-4 * float(X.var(axis=0).mean()) if seed % 4 else 0.0
+        direct = _compiled_run(X, weights, init, tol, None)
+        expanded = _compiled_run(X, weights, init, tol, np.empty(init.shape[0]))
+        np.testing.assert_array_equal(direct[0], expanded[0])
+        np.testing.assert_array_equal(direct[1], expanded[1])
+        assert direct[2] == expanded[2]
+
+
+@pytest.mark.parametrize("n_samples", [1, 100, 1024, 3000])
+@pytest.mark.parametrize("n_features", [1, 3, 7])
+def test_serial_twins_give_the_parallel_bits(n_samples, n_features):
+    rng = np.random.default_rng(n_samples + n_features)
+    X = rng.normal(size=(n_samples, n_features)) * 30
+    chunks = n_chunks(n_samples)
+    X32 = X.astype(np.float32)
+    candidates = X32[rng.integers(0, n_samples, 4)].astype(np.float64)
+    calls = {
+        common.column_sums_per_chunk: lambda: (X, np.empty((chunks, n_features))),
+        common.center_into: lambda: (
+            X,
+            X[0].copy(),
+            np.empty_like(X),
+            *(np.empty((chunks, n_features)) for _ in range(3)),
+        ),
+        seeding.row_squared_norms: lambda: (X, np.empty(n_samples)),
+        seeding.float32_candidate_distances: lambda: (
+            X32,
+            seeding._upcast_squared_norms(X32),
+            np.ascontiguousarray(candidates.T),
+            np.einsum("ij,ij->i", candidates, candidates),
+            np.full(n_samples, np.inf, dtype=np.float32),
+            np.empty((4, n_samples), dtype=np.float32),
+        ),
+    }
+    for kernel, arguments in calls.items():
+        parallel, twin = arguments(), arguments()
+        kernel(*parallel)
+        serial(kernel)(*twin)
+        for a, b in zip(parallel, twin):
+            np.testing.assert_array_equal(a, b, err_msg=kernel.__name__)
+
+
+def test_no_serial_twin_for_relaxed_arithmetic():
+    with pytest.raises(ValueError, match="exact_scoring_pass"):
+        serial(seeding.exact_scoring_pass)

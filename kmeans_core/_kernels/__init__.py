@@ -5,8 +5,9 @@ Private: the public API is in ``kmeans_core`` (``KMeans``, ``MiniBatchKMeans``,
 orchestrate, then call these kernels on prepared arrays.
 
 * ``jit``: the one compile policy (``jit``, ``jit_parallel``, the fastmath
-  relaxation ``VECTOR_SUMS``), the fixed chunking of rows that makes every sum
-  independent of the thread count, BLAS and numba thread limits.
+  relaxation ``VECTOR_SUMS``, ``serial`` twins of strict parallel kernels for
+  small inputs), the fixed chunking of rows that makes every sum independent
+  of the thread count, BLAS and numba thread limits.
 * ``distances``: the tie rule (which centre is a row's nearest) and the block
   primitive that applies it to a chunk of rows (``nearest_centers_of_block``:
   a BLAS product and a row scan, or sweeps across rows on narrow data),

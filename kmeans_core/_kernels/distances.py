@@ -340,7 +340,7 @@ def distances_to_own_center(X, centers_t, labels, out):
             out[i] = direct_squared_distance(X, i, centers_t, labels[i])
 
 
-@jit
+@jit(inline="always")
 def center_shifts(new_centers, old_centers, shifts):
     """Euclidean distance each centre moved, and the total squared shift.
 

@@ -15,8 +15,9 @@ Every numba kernel in the package is decorated with :func:`jit` (serial) or
   raising inside a kernel (the Python layer validates so this never happens).
 
 The kernels' runtime policy lives here too: chunk sizes, BLAS threads, one
-thread for small inputs, and :func:`prefaulted_empty` for the n-sized buffers
-they fill.
+thread for small inputs (and there the serial twin of a strict parallel
+kernel, :func:`serial`, which compiles in a third of the time), and
+:func:`prefaulted_empty` for the n-sized buffers they fill.
 
 Set ``KMEANS_CORE_DISABLE_CACHE=1`` to compile without the on-disk cache (useful
 on read-only installs). ``NUMBA_DISABLE_JIT=1`` runs every kernel as plain
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import types
 
 import numba
 import numpy as np
@@ -114,11 +116,82 @@ def jit(function=None, **overrides):
 
 
 def jit_parallel(function=None, **overrides):
-    """Compile ``function`` as a parallel (``prange``) kernel with the project policy."""
-    options = {**_OPTIONS, "parallel": True, **overrides}
+    """Compile ``function`` as a parallel (``prange``) kernel with the project policy.
+
+    :func:`serial` gives the same kernel compiled without ``parallel``, for
+    small inputs.
+    """
     if function is None:
-        return lambda f: numba.njit(**options)(f)
-    return numba.njit(**options)(function)
+        return lambda f: jit_parallel(f, **overrides)
+    options = {**_OPTIONS, **overrides}
+    kernel = numba.njit(**options, parallel=True)(function)
+    if hasattr(kernel, "py_func"):  # not with NUMBA_DISABLE_JIT: plain Python then
+        _SERIAL_OPTIONS[kernel] = options
+    return kernel
+
+
+# --- Serial twins: small inputs compile no parallel kernel ------------------------
+# A parallel kernel costs 3-4x the compile time of the same loops compiled
+# serially (numba outlines the ``prange`` body into a gufunc and builds the
+# scheduling around it: center_into 0.63 s against 0.22 s on a fresh machine).
+# Below ``SERIAL_BELOW_ROWS`` rows a kernel runs on one thread anyway, so a
+# first fit on a small table can compile a kernel's serial twin instead: the
+# same source, where ``prange`` is a plain ``range``, the same operations in
+# the same order (chunks, not threads, fix every sum), so the same bits.
+#
+# Only for kernels with no relaxed arithmetic (``fastmath``) anywhere in their
+# call tree: LLVM optimizes relaxed sums again in every function they are
+# inlined into, and the outlined parallel loop and the serial one are
+# different functions, so the twin may round differently in the last bit
+# (seen: the k-means++ first pass, whose distances use ``VECTOR_SUMS``, at
+# d=3). Strict IEEE arithmetic leaves LLVM no such choice.
+_SERIAL_OPTIONS = {}  # parallel kernel -> its jit options, without ``parallel``
+_SERIAL_TWINS = {}  # parallel kernel -> its serial twin, built on first use
+
+
+def serial(kernel):
+    """The serial twin of the :func:`jit_parallel` ``kernel`` (compiled on first call).
+
+    The twin is a copy of the kernel's Python function under its own name
+    (``<name>_serial``), so numba keeps its machine code in a cache file of
+    its own instead of beside the parallel one's. ``kernel`` and the kernels
+    it calls must be compiled without ``fastmath`` (see above); a kernel
+    with ``fastmath`` of its own is refused.
+    """
+    twin = _SERIAL_TWINS.get(kernel)
+    if twin is None:
+        if kernel not in _SERIAL_OPTIONS:  # NUMBA_DISABLE_JIT: plain Python already
+            return kernel
+        if _SERIAL_OPTIONS[kernel]["fastmath"]:
+            raise ValueError(
+                f"{kernel.py_func.__name__} relaxes floating-point arithmetic: a serial "
+                "twin could round differently from it"
+            )
+        source = kernel.py_func
+        copy = types.FunctionType(
+            source.__code__,
+            source.__globals__,
+            source.__name__ + "_serial",
+            source.__defaults__,
+            source.__closure__,
+        )
+        copy.__qualname__ = source.__qualname__ + "_serial"
+        copy.__module__ = source.__module__
+        copy.__doc__ = source.__doc__
+        twin = _SERIAL_TWINS[kernel] = numba.njit(**_SERIAL_OPTIONS[kernel])(copy)
+    return twin
+
+
+def for_rows(kernel, n_rows: int, serial_below: int | None = None):
+    """``kernel``, or its serial twin below ``serial_below`` rows (default ``SERIAL_BELOW_ROWS``).
+
+    The default matches :func:`threads_for`: where the parallel kernel would
+    run on one thread anyway. A kernel whose twin runs slower (see
+    ``_iterations.centered_copy``) passes a lower bound.
+    """
+    if serial_below is None:
+        serial_below = SERIAL_BELOW_ROWS
+    return kernel if n_rows >= serial_below else serial(kernel)
 
 
 # Rows per chunk in every chunked parallel reduction. A chunk, not a thread, owns

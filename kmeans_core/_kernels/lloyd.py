@@ -16,7 +16,11 @@ import numpy as np
 from numba import prange
 
 from kmeans_core._kernels.common import rows_as_float64
-from kmeans_core._kernels.distances import center_shifts, nearest_centers_of_block
+from kmeans_core._kernels.distances import (
+    center_shifts,
+    direct_squared_distance,
+    nearest_centers_of_block,
+)
 from kmeans_core._kernels.jit import jit, jit_parallel
 
 
@@ -153,12 +157,11 @@ def lloyd_pass_serial(
     chunk_rows,
     update_centers,
 ):
-    """:func:`lloyd_pass` on the calling thread: the small-table run's pass.
+    """:func:`lloyd_pass` on the calling thread, for small inputs (``predict``).
 
-    The same chunks and the same :func:`lloyd_chunk`, so the same bits.
-    Calling the parallel kernel from a serial one would compile its parallel
-    loop again inside the caller: 6 s more of a first fit on a fresh
-    machine, for inputs that run on one thread anyway.
+    The same chunks and the same :func:`lloyd_chunk`, so the same bits,
+    without compiling a parallel kernel for inputs that run on one thread
+    anyway (a parallel loop compiles several times slower).
     """
     for chunk in range(chunk_inertia.shape[0]):
         lloyd_chunk(
@@ -258,7 +261,7 @@ def add_slot_to_chunk(slot_sums, slot_weights, chunk, chunk_sums, chunk_weights)
             slot_sums[j, f] = 0.0
 
 
-@jit
+@jit(inline="always")
 def reduce_chunks(chunk_sums, chunk_weights, sums, weights):
     """Add the per-chunk partial sums in chunk order (the fixed order that makes results reproducible)."""
     sums[:, :] = 0.0
@@ -280,9 +283,19 @@ def reduce_chunks(chunk_sums, chunk_weights, sums, weights):
 # take is the relocation of an empty cluster (a rank selection with its own
 # tie rule, in ``_iterations.py``): it returns -1 instead, and the caller
 # runs the whole run again in Python, which gives the same bits either way.
+#
+# It is also what a first fit on a fresh machine waits for, so it is built to
+# compile quickly: the update step's helpers are inlined (``inline="always"``:
+# each separately compiled function is optimized and turned into machine code
+# again inside every caller that links it; not the chunk kernel's helpers,
+# where inlining slowed the parallel pass by 4%), it calls the chunk kernel
+# directly rather than through a pass function, and for a few clusters in
+# few dimensions it ranks centres by the direct distance
+# (:func:`lloyd_chunk_direct`), never compiling the BLAS product and the
+# four-row ranking (2.5 s of compiling on their own).
 
 
-@jit
+@jit(inline="always")
 def mean_centers_into(sums, weights, out):
     """``out[j] = sums[j] * (1 / weights[j])`` rounded to ``out``'s dtype: the update step's means.
 
@@ -299,7 +312,7 @@ def mean_centers_into(sums, weights, out):
                 out[j, f] = sums[j, f] / weights[j]
 
 
-@jit
+@jit(inline="always")
 def centers_layout(centers, centers_t, centers_squared_norms):
     """The float64 transposed centers and their squared norms, as the passes read them.
 
@@ -314,6 +327,81 @@ def centers_layout(centers, centers_t, centers_squared_norms):
             centers_t[f, j] = value
             norm += value * value
         centers_squared_norms[j] = norm
+
+
+@jit(inline="always")
+def centers_transposed(centers, centers_t):
+    """``centers_t[f, j] = float64(centers[j, f])``: the layout the direct ranking reads."""
+    for j in range(centers.shape[0]):
+        for f in range(centers.shape[1]):
+            centers_t[f, j] = np.float64(centers[j, f])
+
+
+@jit(inline="always")
+def lloyd_chunk_direct(
+    X,
+    sample_weight,
+    centers_t,
+    labels,
+    chunk_sums,
+    chunk_weights,
+    chunk_changed,
+    chunk_rows,
+    update_centers,
+    chunk,
+    slot_sums,
+    slot_weights,
+):
+    """:func:`lloyd_chunk` with every centre ranked by the direct distance ``D``.
+
+    For few centres in few dimensions (``direct_ranking_pays``). Every
+    sample's ``D`` to every centre is the tie rule's own distance (summed
+    feature by feature in float64, as ``direct_squared_distance``), and the
+    label is the first centre of smallest ``D``: the rule itself, so the same
+    labels as the expanded ranking with its near-tie sweep. The sums are
+    added exactly as :func:`lloyd_chunk` adds them (each row's weighted
+    float64 values, slot by slot), so they are the same bits too. No BLAS
+    product and no ranking of four rows at a time: this kernel compiles in a
+    fraction of :func:`lloyd_chunk`'s time, which is what a first fit on a
+    small table waits for. ``chunk_inertia`` is not written (the run's caller
+    sums the inertia directly); ``slot_sums`` (k, d) and ``slot_weights``
+    (k,) are scratch buffers.
+    """
+    n_samples, n_features = X.shape
+    n_clusters = centers_t.shape[1]
+    slot_rows = sum_slot_rows(chunk_rows, chunk_changed.shape[0], n_clusters, n_features)
+    start = chunk * chunk_rows
+    stop = min(start + chunk_rows, n_samples)
+    if update_centers:
+        for j in range(n_clusters):
+            slot_weights[j] = 0.0
+            chunk_weights[chunk, j] = 0.0
+            for f in range(n_features):
+                slot_sums[j, f] = 0.0
+                chunk_sums[chunk, j, f] = 0.0
+    changed = 0
+    slot_stop = min(start + slot_rows, stop)
+    for i in range(start, stop):
+        label = 0
+        best = np.inf  # (a literal first index would compile the distance twice)
+        for j in range(n_clusters):
+            distance = direct_squared_distance(X, i, centers_t, j)
+            # Selects, not branches: which centre wins is data-dependent.
+            closer = distance < best
+            label = j if closer else label
+            best = distance if closer else best
+        if labels[i] != label:
+            changed += 1
+            labels[i] = label
+        if update_centers:
+            weight = np.float64(sample_weight[i])
+            slot_weights[label] += weight
+            for f in range(n_features):
+                slot_sums[label, f] += weight * np.float64(X[i, f])
+            if i + 1 == slot_stop:
+                add_slot_to_chunk(slot_sums, slot_weights, chunk, chunk_sums, chunk_weights)
+                slot_stop = min(slot_stop + slot_rows, stop)
+    chunk_changed[chunk] = changed
 
 
 @jit
@@ -332,40 +420,72 @@ def lloyd_run_compiled(
     shifts,
     max_iter,
     tol,
+    centers_squared_norms,
 ):
     """Lloyd iterations from ``centers`` (updated in place) until convergence, in one call.
 
     The steps and stopping rules of ``_iterations.lloyd_single_run`` with
-    the same arithmetic (the same :func:`lloyd_pass`, :func:`reduce_chunks`,
-    means and ``center_shifts``), so labels and centers are the same bits.
-    Returns the number of iterations run, or -1 as soon as a cluster is left
-    empty (the caller then reruns in Python, which relocates it).
+    the same arithmetic (the same chunks, :func:`reduce_chunks`, means and
+    ``center_shifts``), so labels and centers are the same bits. Returns the
+    number of iterations run, or -1 as soon as a cluster is left empty (the
+    caller then reruns in Python, which relocates it).
+
+    ``centers_squared_norms`` chooses the ranking: a (k,) float64 buffer for
+    the expanded ranking of :func:`lloyd_chunk` (BLAS cross terms), or None
+    for :func:`lloyd_chunk_direct`. numba removes the branch the argument's
+    type rules out before compiling, so a fit compiles only the ranking it
+    uses.
     """
     n_clusters, n_features = centers.shape
     centers_t = np.empty((n_features, n_clusters))
-    centers_squared_norms = np.empty(n_clusters)
     new_centers = np.empty_like(centers)
-    strict_convergence = False
-    # The pass's update_centers flag as a runtime bool, as Python passes it: a
-    # literal True/False would make numba compile the chunk kernel again.
-    accumulate = n_clusters > 0
+    slot_sums = np.empty((n_clusters, n_features))
+    slot_weights = np.empty(n_clusters)
+    n_all_chunks = chunk_changed.shape[0]
+    # The passes' update_centers flag as a runtime bool, as Python passes it: a
+    # literal True/False would make numba compile the chunk kernel again. It
+    # turns false for the last pass, which only relabels (unless the labels
+    # already match the final centers: strict convergence).
+    update = max_iter > 0
     n_iter = 0
-    for iteration in range(max_iter):
-        n_iter = iteration + 1
-        centers_layout(centers, centers_t, centers_squared_norms)
-        lloyd_pass_serial(
-            X,
-            sample_weight,
-            centers_t,
-            centers_squared_norms,
-            labels,
-            chunk_sums,
-            chunk_weights,
-            chunk_inertia,
-            chunk_changed,
-            chunk_rows,
-            accumulate,
-        )
+    while True:
+        if centers_squared_norms is None:
+            centers_transposed(centers, centers_t)
+            for chunk in range(n_all_chunks):
+                lloyd_chunk_direct(
+                    X,
+                    sample_weight,
+                    centers_t,
+                    labels,
+                    chunk_sums,
+                    chunk_weights,
+                    chunk_changed,
+                    chunk_rows,
+                    update,
+                    chunk,
+                    slot_sums,
+                    slot_weights,
+                )
+        else:
+            centers_layout(centers, centers_t, centers_squared_norms)
+            for chunk in range(n_all_chunks):
+                lloyd_chunk(
+                    X,
+                    sample_weight,
+                    centers_t,
+                    centers_squared_norms,
+                    labels,
+                    chunk_sums,
+                    chunk_weights,
+                    chunk_inertia,
+                    chunk_changed,
+                    chunk_rows,
+                    update,
+                    chunk,
+                )
+        if not update:
+            break
+        n_iter += 1
         reduce_chunks(chunk_sums, chunk_weights, sums, weights)
         for j in range(n_clusters):
             if weights[j] == 0.0:
@@ -378,26 +498,10 @@ def lloyd_run_compiled(
             for f in range(n_features):
                 centers[j, f] = new_centers[j, f]
         n_changed = 0
-        for chunk in range(chunk_changed.shape[0]):
+        for chunk in range(n_all_chunks):
             n_changed += chunk_changed[chunk]
         if n_changed == 0:
-            strict_convergence = True
-            break
-        if center_shift_sq <= tol:
-            break
-    if not strict_convergence:
-        centers_layout(centers, centers_t, centers_squared_norms)
-        lloyd_pass_serial(
-            X,
-            sample_weight,
-            centers_t,
-            centers_squared_norms,
-            labels,
-            chunk_sums,
-            chunk_weights,
-            chunk_inertia,
-            chunk_changed,
-            chunk_rows,
-            not accumulate,
-        )
+            break  # strict convergence: the labels are those of the final centers
+        if center_shift_sq <= tol or n_iter == max_iter:
+            update = not update
     return n_iter

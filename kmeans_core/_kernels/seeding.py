@@ -24,6 +24,7 @@ from kmeans_core._kernels.common import row_squared_norm
 from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
     VECTOR_SUMS,
+    for_rows,
     jit,
     jit_parallel,
     n_chunks,
@@ -383,7 +384,7 @@ class _ExpandedScorer:
         # or the caller's (``x_squared_norms``), as scikit-learn uses them.
         if row_norms is None:
             row_norms = prefaulted_empty(X.shape[0])
-            row_squared_norms(X, row_norms)
+            for_rows(row_squared_norms, X.shape[0])(X, row_norms)
         self.row_norms = row_norms
         self._use_lanes(X[[first_center]])
         totals = np.empty((n_chunks(X.shape[0]), 1))
@@ -594,7 +595,7 @@ def _greedy_kmeans_plusplus_float32(X, n_clusters, sample_weight, random_state, 
     def distances_to(rows, closest_sq, out):
         candidates = X[rows].astype(np.float64)
         with single_threaded_blas():
-            float32_candidate_distances(
+            for_rows(float32_candidate_distances, n_samples)(
                 X,
                 row_norms,
                 np.ascontiguousarray(candidates.T),
