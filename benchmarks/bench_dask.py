@@ -4,6 +4,8 @@ Usage::
 
     python -m benchmarks.bench_dask                      # small (n=4e5), a few minutes
     python -m benchmarks.bench_dask --n 4000000 --repeats 3   # the issue's table
+    python -m benchmarks.bench_dask --plot docs/figures/dask_per_iteration.png
+                                                  # seconds per iteration against n
 
 Same data, same cluster (``--workers`` processes x 1 thread), X persisted in
 ``--blocks`` blocks, and for the fixed-init rows the same init array and
@@ -16,8 +18,20 @@ Same data, same cluster (``--workers`` processes x 1 thread), X persisted in
   iterations, ``random_state=0``.
 
 Timings are medians over ``--repeats`` runs after one warm-up fit (compile
-time and worker imports stay out). dask-ml is optional (``pip install
-'kmeans-core[bench]'``); without it its rows are skipped.
+time and worker imports stay out).
+
+``--plot PATH`` measures the time per iteration at each of ``--sizes`` instead
+(our Dask fit, our in-memory fit, dask-ml; the same cluster and layout): for
+each library a fit from the init array with ``tol=0`` to ``max_iter=1`` and to
+``max_iter=--iterations``; their time difference over their iteration
+difference is one iteration, without what every fit pays once (our centering
+passes and final labelling, dask-ml's setup), and dask-ml's long runs stay
+short. It writes the figure to PATH and the table beside it (PATH with
+``.txt``, a Markdown table). Keep ``--iterations`` small: dask-ml runs every
+iteration it is allowed (``tol=0``), at about half a second each at n=4e6.
+
+dask-ml is optional (``pip install 'kmeans-core[bench]'``); without it its
+rows are skipped.
 """
 
 from __future__ import annotations
@@ -27,6 +41,8 @@ import statistics
 import time
 
 import numpy as np
+
+from kmeans_core import KMeans
 
 
 def _median_time(fit, repeats):
@@ -42,7 +58,6 @@ def run(n, d, k, blocks, workers, repeats, seed=0, peers=True):
     import dask.array as da
     from distributed import Client, LocalCluster
 
-    from kmeans_core import KMeans
     from kmeans_core import dask as kd
 
     try:
@@ -97,6 +112,119 @@ def run(n, d, k, blocks, workers, repeats, seed=0, peers=True):
     return rows
 
 
+def per_iteration(sizes, d, k, blocks, workers, repeats, iterations, seed=0, peers=True):
+    """Seconds per Lloyd iteration at each n of ``sizes``: rows ``(n, library, s, n_iter)``.
+
+    One cluster for every size; each library warmed up once on the first size.
+    ``s`` is the median over ``repeats`` of (t(max_iter=iterations) -
+    t(max_iter=1)) / (their iteration difference); ``n_iter`` the long fit's.
+    """
+    import dask.array as da
+    from distributed import Client, LocalCluster
+
+    try:
+        from dask_ml.cluster import KMeans as DaskMLKMeans
+    except ImportError:  # pragma: no cover - the bench extra is optional
+        DaskMLKMeans = None
+    if not peers:
+        DaskMLKMeans = None
+
+    rows, warmed = [], set()
+    with (
+        LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=":0") as cluster,
+        Client(cluster),
+    ):
+        for n in sizes:
+            rng = np.random.default_rng(seed)
+            true_centers = rng.uniform(-10, 10, size=(k, d))
+            X_memory = true_centers[rng.integers(0, k, n)] + rng.standard_normal((n, d))
+            init = X_memory[rng.choice(n, k, replace=False)]
+            X = da.from_array(X_memory, chunks=(-(-n // blocks), d)).persist()
+            fits = _fits_from(init, X, X_memory, k, DaskMLKMeans)
+            for library, fit in fits.items():
+                if library not in warmed:
+                    fit(2)  # compile, imports on the workers
+                    warmed.add(library)
+                seconds, n_iter = _seconds_per_iteration(fit, repeats, iterations)
+                rows.append((n, library, seconds, n_iter))
+    return rows
+
+
+def _fits_from(init, X, X_memory, k, DaskMLKMeans):
+    """``{library: fit(max_iter)}`` from ``init`` with ``tol=0``, on X (Dask) or X_memory."""
+
+    def ours(max_iter, data):
+        return KMeans(k, init=init, n_init=1, tol=0.0, max_iter=max_iter, algorithm="lloyd").fit(
+            data
+        )
+
+    fits = {
+        "kmeans_core.dask": lambda max_iter: ours(max_iter, X),
+        "kmeans_core in memory": lambda max_iter: ours(max_iter, X_memory),
+    }
+    if DaskMLKMeans is not None:
+        fits["dask-ml"] = lambda max_iter: DaskMLKMeans(
+            k, init=init, n_init=1, tol=0.0, max_iter=max_iter
+        ).fit(X)
+    return fits
+
+
+def _seconds_per_iteration(fit, repeats, iterations):
+    """Median of (t(iterations) - t(1)) / (iteration difference); the long fit's n_iter."""
+    slopes = []
+    for _ in range(repeats):
+        short_s, short = _timed(lambda: fit(1))
+        long_s, long = _timed(lambda: fit(iterations))
+        extra = int(np.max(long.n_iter_)) - int(np.max(short.n_iter_))
+        slopes.append((long_s - short_s) / max(extra, 1))
+    return statistics.median(slopes), int(np.max(long.n_iter_))
+
+
+def _timed(function):
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def per_iteration_table(rows):
+    """Markdown: one row per n, a column of seconds per iteration per library, and ratios."""
+    libraries = list(dict.fromkeys(library for _, library, _, _ in rows))
+    seconds = {(n, library): s for n, library, s, _ in rows}
+    header = "| n | " + " | ".join(f"{library} (s)" for library in libraries)
+    ratios = []
+    if "dask-ml" in libraries:
+        ratios.append(("dask-ml / ours", "dask-ml", "kmeans_core.dask"))
+    ratios.append(("ours / in memory", "kmeans_core.dask", "kmeans_core in memory"))
+    lines = [
+        header + " | " + " | ".join(name for name, _, _ in ratios) + " |",
+        "|---" * (1 + len(libraries) + len(ratios)) + "|",
+    ]
+    for n in dict.fromkeys(n for n, _, _, _ in rows):
+        cells = [f"{seconds[n, library]:.4f}" for library in libraries]
+        cells += [f"{seconds[n, a] / seconds[n, b]:.1f}x" for _, a, b in ratios]
+        lines.append(f"| {n:,} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_per_iteration(rows, path, caption):
+    """Seconds per iteration against n, log-log, one line per library, written to ``path``."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6.4, 4.2), dpi=100)
+    axes = figure.subplots()
+    styles = {"kmeans_core.dask": "o-", "kmeans_core in memory": "s--", "dask-ml": "^-"}
+    for library in dict.fromkeys(library for _, library, _, _ in rows):
+        points = [(n, s) for n, name, s, _ in rows if name == library]
+        axes.loglog(*zip(*points), styles.get(library, "o-"), label=library)
+    axes.set_xlabel("n (rows)")
+    axes.set_ylabel("seconds per Lloyd iteration")
+    axes.set_title(caption, fontsize=9)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=400_000)
@@ -105,7 +233,18 @@ def main(argv=None):
     parser.add_argument("--blocks", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--sizes",
+        default="100000,250000,500000,1000000,2000000,4000000",
+        help="with --plot: the n of each point, comma-separated",
+    )
+    parser.add_argument(
+        "--iterations", type=int, default=6, help="with --plot: max_iter of the long fits"
+    )
+    parser.add_argument("--plot", default=None, help="measure s/iteration against n; figure here")
     args = parser.parse_args(argv)
+    if args.plot:
+        return _plot_main(args)
     rows = run(args.n, args.d, args.k, args.blocks, args.workers, args.repeats)
     print(
         f"n={args.n:,} d={args.d} k={args.k}, {args.blocks} blocks, LocalCluster "
@@ -115,6 +254,33 @@ def main(argv=None):
     print("|---|---|---|---|---|")
     for label, start, seconds, n_iter, per_iteration in rows:
         print(f"| {label} | {start} | {seconds:.3f} | {n_iter} | {per_iteration:.4f} |")
+    return rows
+
+
+def _plot_main(args):
+    import os
+    import platform
+    from pathlib import Path
+
+    sizes = [int(size) for size in args.sizes.split(",")]
+    rows = per_iteration(
+        sizes, args.d, args.k, args.blocks, args.workers, args.repeats, args.iterations
+    )
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs"
+    caption = (
+        f"d={args.d}, k={args.k}, {args.blocks} persisted blocks, LocalCluster "
+        f"{args.workers} workers x 1 thread; {machine}"
+    )
+    table = per_iteration_table(rows)
+    path = Path(args.plot)
+    plot_per_iteration(rows, path, caption)
+    load = os.getloadavg()[0]
+    text = (
+        f"{caption}; median of {args.repeats} (t(max_iter={args.iterations}) - t(max_iter=1)) / "
+        f"iterations; load average at the end {load:.2f}\n\n{table}\n"
+    )
+    path.with_suffix(".txt").write_text(text)
+    print(text)
     return rows
 
 

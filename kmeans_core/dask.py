@@ -246,6 +246,13 @@ def _forget(run_id, block_index):
             _kept.pop(run_id, None)
 
 
+def _forget_run(run_id):
+    """Drop every block state of run ``run_id`` this process still keeps."""
+    with _kept_lock:
+        _kept.pop(run_id, None)
+    return True
+
+
 def _count_recomputed(what):
     with _kept_lock:
         _recomputed[what] += 1
@@ -821,6 +828,10 @@ def _negated_total(weight_exponent, *chunk_inertias):
 # How far the potential may fall in one k-means|| round before a separate
 # drawing pass is needed (each block returns up to this many times more rows).
 POTENTIAL_DROP_BOUND = 64.0
+# The bound round 0's pass draws round 1's rows with: each block's own potential,
+# which the total (a sum of such non-negative potentials) cannot be below, even
+# rounded, so the rows the total draws are among them.
+OWN_POTENTIAL = "own"
 
 
 # ---------------------------------------------------------------------------
@@ -1113,6 +1124,7 @@ class _DaskFit:
         summary = self._task(_reduce_final, *[self._task(_second, part) for part in finals])
         *final_labels, summary = self._persist(*final_labels, summary)
         inertia, n_distinct = summary.compute()
+        self._forget_run(run_id)
         return final_labels, inertia, centers, iteration + 1, n_distinct
 
     def _relocate_empty_clusters(self, centers_old, sums, weights, run_id, iteration, chunk_rows):
@@ -1303,15 +1315,19 @@ class _DaskFit:
         every row that would be drawn if the potential had fallen
         ``POTENTIAL_DROP_BOUND`` times (at most that many times ``l`` rows);
         the client keeps those the true potential draws, and only if the
-        potential fell further does a separate drawing pass run.
+        potential fell further does a separate drawing pass run. Round 1
+        needs no pass of its own: round 0 (the distances to the first
+        candidate, which draws nothing) also returns every row round 1 would
+        draw if the total potential were the block's own potential (a lower
+        bound of the total: each block returns about ``l`` rows), and the
+        client keeps those the total draws: round 1's rows, bit for bit.
 
-        Passes: ``rounds + 2`` graphs (plus the read of the first row), each
+        Passes: ``rounds + 1`` graphs (plus the read of the first row), each
         one task per group of blocks (``_block_groups``) and one round trip
-        returning only the potentials and the rows each block may draw. The
-        distances ``D^2`` stay on the workers between rounds (``_keep``; a
-        block that finds none recomputes them from the candidates drawn so
-        far, which every pass sends). X is read by ``rounds + 1`` of them:
-        round 1 only draws, from the distances round 0 left.
+        returning only the potentials and the rows each block may draw; each
+        reads X once. The distances ``D^2`` stay on the workers between
+        rounds (``_keep``; a block that finds none recomputes them from the
+        candidates drawn so far, which every pass sends).
         """
         blocks = self.blocks
         n = blocks.n_samples
@@ -1322,12 +1338,18 @@ class _DaskFit:
         oversampling = oversampling_factor * n_clusters
         applied = []  # the candidate sets the workers' distances hold, in order
         new_candidates = np.asarray(candidates[0], dtype=np.float64)
-        potential = None
+        potential = drawn = None
         step = 0  # passes run: pass ``step`` reads the distances pass ``step - 1`` kept
         for round_index in range(rounds + 1):
-            bound = None if potential is None else potential / POTENTIAL_DROP_BOUND
             if round_index == 1:
-                bound = potential  # the distances are up to date: the draw is exact
+                # Round 0's pass drew for round 1 already, from the same distances
+                # (round 1 adds no candidate before drawing): keep what the total draws.
+                uniforms, weighted, rows = drawn
+                keep = uniforms * potential < oversampling * weighted
+                new_candidates = np.asarray(rows[keep], dtype=np.float64)
+                candidates.append(rows[keep])
+                continue
+            bound = OWN_POTENTIAL if potential is None else potential / POTENTIAL_DROP_BOUND
             potential, drawn = self._oversampling_pass(
                 run_id,
                 groups,
@@ -1335,7 +1357,8 @@ class _DaskFit:
                 applied,
                 new_candidates,
                 seed,
-                round_index,
+                # Round 0 draws nothing of its own: its pass draws round 1's rows.
+                max(round_index, 1),
                 oversampling,
                 bound,
             )
@@ -1344,10 +1367,9 @@ class _DaskFit:
                 applied.append(new_candidates)
             if potential == 0:
                 break
-            if bound is None:
-                new_candidates = new_candidates[:0]  # already in the distances
+            if round_index == 0:
                 continue
-            if round_index > 1 and potential < bound:  # fell further than the bound allows
+            if potential < bound:  # fell further than the bound allows
                 _, drawn = self._oversampling_pass(
                     run_id,
                     groups,
@@ -1378,9 +1400,25 @@ class _DaskFit:
             ),
             axis=0,
         )
+        self._forget_run(run_id)
         return centers_from_candidates(
             candidates, weights, n_clusters, random_state, n, self._rows
         ).astype(self.dtype)
+
+    def _forget_run(self, run_id):
+        """Drop the run's kept block states in every worker, not only where its last pass ran.
+
+        The last pass forgets each block's state in the process that ran it; a
+        block whose earlier pass ran in another process (data read from
+        storage have no home, so a block may move) left its state there, for
+        up to ``KEPT_RUNS`` runs: 4 bytes a row for labels, 8 for k-means||
+        distances, which on data larger than the workers' memory is not
+        small. One message per worker, after the run's results are in.
+        """
+        _forget_run(run_id)  # this process (threaded scheduler)
+        client = _distributed_client(self.dask)
+        if client is not None:
+            client.run(_forget_run, run_id, on_error="ignore")  # a lost worker kept nothing
 
     def _oversampling_pass(
         self, run_id, groups, step, applied, new_candidates, seed, round_index, oversampling, bound
@@ -1479,8 +1517,9 @@ def _oversample_block(
     this round (``key``: ``round_key(seed, round)``) if the total potential
     were ``potential_bound`` (a lower bound of it, so the rows actually
     drawn are among them; the client filters with the true total; None:
-    draw nothing): ``(potential, uniforms, w * D^2, centered rows)`` of
-    the drawn rows, in row order.
+    draw nothing; ``OWN_POTENTIAL``: the block's own potential):
+    ``(potential, uniforms, w * D^2, centered rows)`` of the drawn rows, in
+    row order.
     """
     X = _as_float_block(block, dtype)
     n_rows = X.shape[0]
@@ -1493,6 +1532,8 @@ def _oversample_block(
         else:
             weighted = _unit_weights_or(weight_block, n_rows, dtype).astype(np.float64) * closest
         potential = float(weighted.sum())
+        if isinstance(potential_bound, str):  # OWN_POTENTIAL
+            potential_bound = potential
         drawn = np.empty(n_rows if potential_bound is not None else 0, dtype=np.int64)
         uniforms = np.empty(drawn.shape[0])
         if potential_bound is not None:
