@@ -333,6 +333,32 @@ class _IterationBuffers:
         self.weights = np.empty(n_clusters)
         self.shifts = np.zeros(n_clusters)
 
+    def compiled_run(self, X, sample_weight, centers, labels, max_iter, tol, direct_ranking):
+        """:func:`kmeans_core._kernels.lloyd.lloyd_run_compiled` on these buffers.
+
+        ``centers`` and ``labels`` are updated in place; returns the number of
+        iterations, or -1 when a cluster empties. ``direct_ranking`` picks the
+        ranking by the direct distance (compiled without the expanded one: the
+        kernel drops the branch of a ``None`` argument).
+        """
+        return lloyd_run_compiled(
+            X,
+            sample_weight,
+            centers,
+            labels,
+            self.chunk_sums,
+            self.chunk_weights,
+            self.chunk_inertia,
+            self.chunk_changed,
+            self.chunk_rows,
+            self.sums,
+            self.weights,
+            self.shifts,
+            max_iter,
+            tol,
+            None if direct_ranking else np.empty(centers.shape[0]),
+        )
+
     def update(self, X, sample_weight, centers, labels):
         """The update step: new centers from the chunk slots (relocating empty clusters).
 
@@ -389,23 +415,14 @@ def lloyd_single_run(X, sample_weight, centers_init, max_iter, tol, verbose=0, h
         if n_samples < SERIAL_BELOW_ROWS and not verbose and history is None:
             # Small input: the whole run in one kernel call (same bits; see
             # ``_kernels/lloyd.py``), unless a cluster empties (then rerun below).
-            n_clusters = centers.shape[0]
-            n_iter = lloyd_run_compiled(
+            n_iter = buffers.compiled_run(
                 X,
                 sample_weight,
                 centers,
                 labels,
-                buffers.chunk_sums,
-                buffers.chunk_weights,
-                buffers.chunk_inertia,
-                buffers.chunk_changed,
-                buffers.chunk_rows,
-                buffers.sums,
-                buffers.weights,
-                buffers.shifts,
                 max_iter,
                 tol,
-                None if direct_ranking_pays(n_features, n_clusters) else np.empty(n_clusters),
+                direct_ranking_pays(n_features, centers.shape[0]),
             )
             if n_iter > 0:
                 return labels, inertia_of(X, sample_weight, centers, labels), centers, n_iter

@@ -18,7 +18,6 @@ from kmeans_core import KMeans
 from kmeans_core._iterations import _IterationBuffers, lloyd_single_run
 from kmeans_core._kernels import common, seeding
 from kmeans_core._kernels.jit import n_chunks, serial
-from kmeans_core._kernels.lloyd import lloyd_run_compiled
 
 
 def _case(seed, dtype):
@@ -76,28 +75,12 @@ def test_small_fit_is_sklearns():
         np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-12)
 
 
-def _compiled_run(X, weights, init, tol, centers_squared_norms):
+def _compiled_run(X, weights, init, tol, direct_ranking):
     n_samples, n_features = X.shape
     buffers = _IterationBuffers(n_samples, n_features, init.shape[0])
     centers = init.copy()
     labels = np.full(n_samples, -1, dtype=np.int32)
-    n_iter = lloyd_run_compiled(
-        X,
-        weights,
-        centers,
-        labels,
-        buffers.chunk_sums,
-        buffers.chunk_weights,
-        buffers.chunk_inertia,
-        buffers.chunk_changed,
-        buffers.chunk_rows,
-        buffers.sums,
-        buffers.weights,
-        buffers.shifts,
-        300,
-        tol,
-        centers_squared_norms,
-    )
+    n_iter = buffers.compiled_run(X, weights, centers, labels, 300, tol, direct_ranking)
     return labels, centers, n_iter
 
 
@@ -107,8 +90,8 @@ def test_direct_and_expanded_rankings_agree(dtype):
     for seed in range(40):
         X, weights, init = _case(seed, dtype)
         tol = 1e-4 * float(X.var(axis=0).mean()) if seed % 4 else 0.0
-        direct = _compiled_run(X, weights, init, tol, None)
-        expanded = _compiled_run(X, weights, init, tol, np.empty(init.shape[0]))
+        direct = _compiled_run(X, weights, init, tol, True)
+        expanded = _compiled_run(X, weights, init, tol, False)
         np.testing.assert_array_equal(direct[0], expanded[0])
         np.testing.assert_array_equal(direct[1], expanded[1])
         assert direct[2] == expanded[2]
