@@ -53,6 +53,7 @@ from kmeans_core._iterations import (
     choose_algorithm,
     distances_to_centers_of,
     mean_centers,
+    memory_budget_bytes,
     report_iteration,
     squared_distance_bound,
     squared_norms,
@@ -665,7 +666,8 @@ class _HamerlyBlockState:
     re-centering on every pass would cost more than a later Hamerly pass
     itself: 3.1 against 2.2 ms on a 250,000 x 8 block, k=16), its labels,
     the two bounds per row, and the per-slot and per-chunk sums the kernel
-    refreshes where labels changed (``_kernels/bounds.py``).
+    refreshes where labels changed (``_kernels/bounds.py``). Its size:
+    ``hamerly_state_bytes``.
     """
 
     def __init__(self, X, mean, dtype, weights, labels, n_clusters, chunk_rows):
@@ -681,6 +683,20 @@ class _HamerlyBlockState:
         self.slot_weights = np.empty((slots, n_clusters))
         self.chunk_sums = np.empty((chunks, n_clusters, n_features))
         self.chunk_weights = np.empty((chunks, n_clusters))
+
+
+def hamerly_state_bytes(rows, n_features, n_clusters, chunk_rows, itemsize):
+    """Memory a block's ``_HamerlyBlockState`` takes, in bytes.
+
+    The centered copy and the weights (``itemsize`` a value), labels and two
+    bounds (20 bytes a row), and the per-slot and per-chunk sums (``k (d +
+    1)`` float64 values each; the slots take at most a quarter of the rows'
+    float64 size, ``_kernels.lloyd.sum_slot_rows``).
+    """
+    chunks = n_chunks(rows, chunk_rows)
+    slots = chunks * sum_slots_per_chunk(chunk_rows, chunks, n_clusters, n_features)
+    per_row = (n_features + 1) * itemsize + 20
+    return rows * per_row + 8 * (slots + chunks) * n_clusters * (n_features + 1)
 
 
 def _hamerly_block(
@@ -1166,6 +1182,47 @@ class _DaskFit:
             and not self.dask.core.iskey(graph[key])
             for key in self.blocks.keys
         )
+
+    def hamerly_state_room(self, n_clusters):
+        """None when every block's Hamerly state fits beside the data, else why it does not.
+
+        The state (``hamerly_state_bytes``) lives outside Dask's memory
+        accounting, so it is checked here: on a ``distributed`` cluster, each
+        worker's blocks and their states against 60% of its memory limit
+        (distributed's default target, where it starts to spill; no limit, no
+        check); elsewhere, all the states against half the memory available
+        (the in-memory fit's budget).
+        """
+        blocks = self.blocks
+        chunk_rows = chunk_rows_for(blocks.n_samples, n_clusters, blocks.n_features)
+        itemsize = self.dtype.itemsize
+
+        def state(b):
+            return hamerly_state_bytes(
+                blocks.rows[b], blocks.n_features, n_clusters, chunk_rows, itemsize
+            )
+
+        client = _distributed_client(self.dask)
+        by_worker = None if client is None else self._blocks_by_worker(client)
+        if by_worker is None:
+            budget = memory_budget_bytes()
+            needed = sum(state(b) for b in range(len(blocks)))
+            if budget is not None and needed > budget:
+                return (
+                    f"its bounds and centered copy, {needed / 2**30:.2f} GiB, would exceed half "
+                    "the memory available"
+                )
+            return None
+        workers = client.scheduler_info()["workers"]
+        for worker, indices in by_worker.items():
+            limit = workers.get(worker, {}).get("memory_limit") or 0
+            needed = sum(state(b) + blocks.rows[b] * blocks.n_features * itemsize for b in indices)
+            if limit and needed > 0.6 * limit:
+                return (
+                    f"its bounds and centered copy beside the blocks, {needed / 2**30:.2f} GiB "
+                    f"on {worker}, would exceed 60% of that worker's memory limit"
+                )
+        return None
 
     def _block_groups(self):
         """The blocks (indices) each task of a pass runs, in block order within a group.
@@ -1912,6 +1969,9 @@ def _resolved_algorithm(estimator, run):
         )
     if choose_algorithm(n_samples, n_features, k) == "lloyd":
         return "lloyd", "k < 8 and d < 8: bounds do not pay, as in memory"
+    no_room = run.hamerly_state_room(k)
+    if no_room is not None:
+        return "lloyd", f"X is persisted, but Hamerly's state would not fit: {no_room}"
     return "hamerly", "X is persisted: each block keeps its bounds where it is held"
 
 

@@ -267,6 +267,35 @@ def test_auto_runs_hamerly_on_persisted_data_and_lloyd_on_data_read_afresh(clien
         assert "lloyd's" in _algorithm_line(fit(computed), capsys)
 
 
+def test_auto_runs_lloyd_where_hamerly_state_would_not_fit(client, capsys, monkeypatch):
+    X, _, init = blobs(n=4096, d=8, k=8, seed=22)
+    persisted = da.from_array(X, chunks=(1024, -1)).persist()
+    # Each block's state as large as 1 GiB: beyond 60% of the workers' 2 GiB.
+    monkeypatch.setattr(kd, "hamerly_state_bytes", lambda *args: 2**30)
+    fit = KMeans(8, init=init, verbose=1).fit
+    line = _algorithm_line(lambda: fit(persisted), capsys)
+    assert line.startswith("algorithm='auto' on Dask input: lloyd's iterations (X is persisted, ")
+    assert "60% of that worker's memory limit" in line
+    # Asked for by name, Hamerly's runs all the same (and gives the same answer).
+    fitted = KMeans(8, init=init, algorithm="hamerly").fit(persisted)
+    assert_same_fit(fitted, in_memory(X, init), bitwise=True)
+    with dask.config.set(THREADS):
+        monkeypatch.setattr(kd, "memory_budget_bytes", lambda: 2**20)
+        line = _algorithm_line(lambda: fit(da.from_array(X, chunks=(1024, -1))), capsys)
+    assert "would exceed half the memory available" in line
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hamerly_state_bytes_is_what_a_block_state_holds(dtype):
+    X, weights, _ = blobs(n=5000, d=7, k=9, seed=27, dtype=dtype)
+    rows, n_features = X.shape
+    state = kd._HamerlyBlockState(
+        X, X.mean(axis=0), np.dtype(dtype), weights.astype(dtype), np.zeros(rows, np.int32), 9, 1024
+    )
+    held = sum(value.nbytes for value in vars(state).values())
+    assert kd.hamerly_state_bytes(rows, n_features, 9, 1024, np.dtype(dtype).itemsize) == held
+
+
 def test_hamerly_with_one_cluster_runs_lloyd_with_the_in_memory_warning():
     X, _, _ = blobs(n=2048, seed=23)
     with dask.config.set(THREADS), pytest.warns(RuntimeWarning, match="single cluster"):
