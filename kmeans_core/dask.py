@@ -41,6 +41,7 @@ import ctypes
 import functools
 import os
 import threading
+import typing
 import uuid
 import warnings
 
@@ -591,69 +592,70 @@ def _changed_chunks(chunk_sums, chunk_weights, chunk_changed, everything):
     return chunks, chunk_sums[chunks], chunk_weights[chunks]
 
 
-def _lloyd_block(
-    block,
-    weight_block,
-    block_index,
-    mean,
-    centers,
-    previous_centers,
-    chunk_rows,
-    dtype,
-    run_id,
-    iteration,
-    with_inertia,
-):
-    """Pass ``iteration`` of Lloyd's algorithm over a block: its per-chunk partial sums.
+class _IterationPass(typing.NamedTuple):
+    """What every block task of one iteration receives, Lloyd's or Hamerly's."""
 
-    ``centers`` and ``previous_centers`` are ``(centers_t, squared_norms)``
-    pairs, for this pass and the one before it (None before the first). The
-    new labels are kept in this process for the next pass (see
-    ``_keep``), never returned: the task's one result is what the client
-    needs, ``(n_changed, chunk indices, their sums, their weights, chunk
-    inertia or None)`` (the chunks: ``_changed_chunks``; the inertia of
-    every chunk when ``with_inertia``, for the verbose output).
+    mean: np.ndarray  # the fit's column means (X's dtype)
+    centers: tuple  # this pass's (centers_t, squared_norms)
+    previous_centers: tuple | None  # the previous pass's, None before the first
+    chunk_rows: int
+    dtype: np.dtype
+    run_id: str
+    iteration: int
+
+    def labels_before(self, X, weights, block_index):
+        """The block's labels after the previous pass, taken from this process or assigned again."""
+        return _labels_at(
+            X,
+            self.mean,
+            weights,
+            self.run_id,
+            block_index,
+            self.iteration - 1,
+            self.previous_centers,
+            self.chunk_rows,
+            take=True,
+        )
+
+
+def _lloyd_block(block, weight_block, block_index, spec, with_inertia):
+    """Pass ``spec.iteration`` of Lloyd's algorithm over a block: its per-chunk partial sums.
+
+    ``spec``: the ``_IterationPass``. The new labels are kept in this process
+    for the next pass (see ``_keep``), never returned: the task's one result
+    is what the client needs, ``(n_changed, chunk indices, their sums, their
+    weights, chunk inertia or None)`` (the chunks: ``_changed_chunks``; the
+    inertia of every chunk when ``with_inertia``, for the verbose output).
     """
-    X = _as_float_block(block, dtype)
+    X = _as_float_block(block, spec.dtype)
     n_rows, n_features = X.shape
-    weights = _unit_weights_or(weight_block, n_rows, dtype)
-    chunks = n_chunks(n_rows, chunk_rows)
-    n_clusters = centers[0].shape[1]
+    weights = _unit_weights_or(weight_block, n_rows, spec.dtype)
+    chunks = n_chunks(n_rows, spec.chunk_rows)
+    n_clusters = spec.centers[0].shape[1]
     chunk_sums = np.empty((chunks, n_clusters, n_features))
     chunk_weights = np.empty((chunks, n_clusters))
     chunk_inertia = np.empty(chunks)
     chunk_changed = np.empty(chunks, dtype=np.int64)
     with _kernel_task():
         # Taken out of the cache, so written in place: nothing else reads them.
-        labels = _labels_at(
-            X,
-            mean,
-            weights,
-            run_id,
-            block_index,
-            iteration - 1,
-            previous_centers,
-            chunk_rows,
-            take=True,
-        )
+        labels = spec.labels_before(X, weights, block_index)
         lloyd_pass_centering(
             X,
-            mean,
+            spec.mean,
             weights,
-            centers[0],
-            centers[1],
+            *spec.centers,
             labels,
             chunk_sums,
             chunk_weights,
             chunk_inertia,
             chunk_changed,
-            chunk_rows,
+            spec.chunk_rows,
             True,
         )
-    _keep(run_id, block_index, iteration, labels)
+    _keep(spec.run_id, block_index, spec.iteration, labels)
     return (
         int(chunk_changed.sum()),
-        *_changed_chunks(chunk_sums, chunk_weights, chunk_changed, iteration == 0),
+        *_changed_chunks(chunk_sums, chunk_weights, chunk_changed, spec.iteration == 0),
         chunk_inertia if with_inertia else None,
     )
 
@@ -699,28 +701,15 @@ def hamerly_state_bytes(rows, n_features, n_clusters, chunk_rows, itemsize):
     return rows * per_row + 8 * (slots + chunks) * n_clusters * (n_features + 1)
 
 
-def _hamerly_block(
-    block,
-    weight_block,
-    block_index,
-    mean,
-    centers,
-    previous_centers,
-    bounds_moves,
-    chunk_rows,
-    dtype,
-    run_id,
-    iteration,
-    inertia_centers,
-):
-    """Pass ``iteration`` of Hamerly's algorithm over a block: ``_lloyd_block``'s result.
+def _hamerly_block(block, weight_block, block_index, spec, bounds_moves, inertia_centers):
+    """Pass ``spec.iteration`` of Hamerly's algorithm over a block: ``_lloyd_block``'s result.
 
     The block's state (``_HamerlyBlockState``) kept by the previous pass
     here is updated in place by ``_kernels.bounds.hamerly_pass``, the
     in-memory fit's kernel, and kept for the next. Without one (the first
     pass, or a pass that runs where the previous did not: a moved block, a
     lost worker) the state is built again: the previous pass's labels
-    (``_labels_at``: assigned again to ``previous_centers``) so that the
+    (``_labels_at``: assigned again to the previous centers) so that the
     changed labels are counted as in memory, then a ``first=True`` pass that
     rescans every row and fills every sum slot. Labels and sums are exact
     either way, so a rebuilt state changes no bit of the answer.
@@ -731,34 +720,29 @@ def _hamerly_block(
     per-``CHUNK_ROWS`` inertia the in-memory Hamerly run reports in its
     verbose output (``inertia_of``).
     """
-    X = _as_float_block(block, dtype)
-    state = _kept_value(run_id, block_index, iteration - 1, take=True) if iteration else None
+    X = _as_float_block(block, spec.dtype)
+    state = None
+    if spec.iteration:
+        state = _kept_value(spec.run_id, block_index, spec.iteration - 1, take=True)
     first = not isinstance(state, _HamerlyBlockState)
-    if first:
-        weights = _unit_weights_or(weight_block, X.shape[0], dtype)
     with _kernel_task():
         if first:
-            labels = _labels_at(
-                X,
-                mean,
-                weights,
-                run_id,
-                block_index,
-                iteration - 1,
-                previous_centers,
-                chunk_rows,
-                take=True,
-            )
+            weights = _unit_weights_or(weight_block, X.shape[0], spec.dtype)
             state = _HamerlyBlockState(
-                X, mean, dtype, weights, labels, centers[0].shape[1], chunk_rows
+                X,
+                spec.mean,
+                spec.dtype,
+                weights,
+                spec.labels_before(X, weights, block_index),
+                spec.centers[0].shape[1],
+                spec.chunk_rows,
             )
         chunk_changed = np.empty(state.chunk_weights.shape[0], dtype=np.int64)
         half_separation, shifts = bounds_moves
         hamerly_pass(
             state.centered,
             state.weights,
-            centers[0],
-            centers[1],
+            *spec.centers,
             half_separation,
             shifts,
             state.labels,
@@ -769,7 +753,7 @@ def _hamerly_block(
             state.chunk_sums,
             state.chunk_weights,
             chunk_changed,
-            chunk_rows,
+            spec.chunk_rows,
             first,
             SUMS_REFRESH,
         )
@@ -779,7 +763,7 @@ def _hamerly_block(
             inertia_per_chunk(
                 state.centered, state.weights, inertia_centers, state.labels, chunk_inertia
             )
-    _keep(run_id, block_index, iteration, state)
+    _keep(spec.run_id, block_index, spec.iteration, state)
     return (
         int(chunk_changed.sum()),
         *_changed_chunks(state.chunk_sums, state.chunk_weights, chunk_changed, first),
@@ -1312,26 +1296,20 @@ class _DaskFit:
         groups = self._block_groups()
         for iteration in range(max_iter):
             current = (transposed(centers), squared_norms(centers))
+            spec = _IterationPass(mean, current, previous, chunk_rows, dtype, run_id, iteration)
             if algorithm == "hamerly":
                 half_separation = np.empty(n_clusters)
                 half_separations(centers.astype(np.float64), half_separation)
-                function, pass_args = (
-                    _hamerly_block,
-                    ((half_separation, shifts.copy()), chunk_rows, dtype, run_id, iteration)
-                    + ((centers if report else None),),
-                )
+                function = _hamerly_block
+                pass_args = (spec, (half_separation, shifts.copy()), centers if report else None)
             else:
-                function = _lloyd_block
-                pass_args = (chunk_rows, dtype, run_id, iteration, report)
+                function, pass_args = _lloyd_block, (spec, report)
             sums, weights, inertia_before, n_changed = partials.reduce(
                 self._group_pass(
                     f"kmeans_{algorithm}_blocks-{run_id}-{iteration}",
                     function,
                     groups,
                     [(b,) for b in range(len(blocks))],
-                    mean,
-                    current,
-                    previous,
                     *pass_args,
                 )
             )

@@ -315,11 +315,11 @@ def test_a_block_returns_only_the_chunks_whose_labels_changed(algorithm):
     kd.half_separations(centers, half_separation)
 
     def block_pass(iteration, previous):
-        args = (X, weights, 0, mean, pair, previous)
+        spec = kd._IterationPass(mean, pair, previous, CHUNK_ROWS, X.dtype, "run", iteration)
         if algorithm == "hamerly":
             moves = (half_separation, np.zeros(n_clusters))
-            return kd._hamerly_block(*args, moves, CHUNK_ROWS, X.dtype, "run", iteration, None)
-        return kd._lloyd_block(*args, CHUNK_ROWS, X.dtype, "run", iteration, False)
+            return kd._hamerly_block(X, weights, 0, spec, moves, None)
+        return kd._lloyd_block(X, weights, 0, spec, False)
 
     n_changed, chunks, chunk_sums, chunk_weights, inertia = block_pass(0, None)
     assert n_changed == X.shape[0] and list(chunks) == [0, 1, 2] and inertia is None
