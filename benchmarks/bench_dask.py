@@ -24,14 +24,15 @@ Lloyd's; our default fit's ``algorithm="auto"`` is read from its verbose
 output (Hamerly's on this persisted X).
 
 ``--plot PATH`` measures the time per iteration at each of ``--sizes`` instead
-(our Dask fit, our in-memory fit, dask-ml; the same cluster and layout): for
-each library a fit from the init array with ``tol=0`` to ``max_iter=1`` and to
-``max_iter=--iterations``; their time difference over their iteration
-difference is one iteration, without what every fit pays once (our centering
-passes and final labelling, dask-ml's setup), and dask-ml's long runs stay
-short. It writes the figure to PATH and the table beside it (PATH with
-``.txt``, a Markdown table). Keep ``--iterations`` small: dask-ml runs every
-iteration it is allowed (``tol=0``), at about half a second each at n=4e6.
+(our Dask and in-memory fits, each in Lloyd's and in Hamerly's iterations,
+and dask-ml; the same cluster and layout): for each library a fit from the
+init array with ``tol=0`` to ``max_iter=1`` and to ``max_iter=--iterations``;
+their time difference over their iteration difference is one iteration,
+without what every fit pays once (our centering passes and final labelling,
+dask-ml's setup), and dask-ml's long runs stay short. It writes the figure
+to PATH and the table beside it (PATH with ``.txt``, a Markdown table). Keep
+``--iterations`` small: dask-ml runs every iteration it is allowed
+(``tol=0``), at about half a second each at n=4e6.
 
 dask-ml is optional (``pip install 'kmeans-core[bench]'``); without it its
 rows are skipped.

@@ -22,11 +22,19 @@ the in-memory fit would, so the Dask fit is then bitwise the in-memory one
 layouts only regroup the same additions: centers agree to rounding and the
 labels are the same unless a point sits on a boundary to within rounding.
 
+Iterations. Lloyd's (``_lloyd_block``), or Hamerly's bounds per block
+(``_hamerly_block``, the in-memory ``_kernels.bounds.hamerly_pass``) where X
+is held in memory: ``_resolved_algorithm`` says which ``algorithm="auto"``
+runs and why. Either way each block returns only the chunks whose labels
+changed (``_ChunkPartials`` keeps the rest in the client), and the answer
+is the same, bit for bit.
+
 Memory. Between passes only the labels (4 bytes a row; during the
 k-means|| seeding, each row's squared distance to its nearest candidate, 8
-bytes) stay on the workers, in the memory of the process that computed them
-(``_keep``: outside Dask's own, and never needed for the answer, only to
-save work); a NumPy ``sample_weight`` is persisted once (8 bytes a row).
+bytes; in a Hamerly run, the block's state: ``hamerly_state_bytes``) stay on
+the workers, in the memory of the process that computed them (``_keep``:
+outside Dask's own, and never needed for the answer, only to save work); a
+NumPy ``sample_weight`` is persisted once (8 bytes a row).
 The data are read afresh by each pass (from zarr, Parquet, or whatever graph
 built them), so a dataset larger than the workers' memory streams through
 them. Persist X yourself when it fits: every pass then reads memory instead
