@@ -1156,6 +1156,12 @@ class _DaskFit:
             by_worker.setdefault(sorted(workers)[0], []).append(b)
         return by_worker
 
+    def scheduler_forgets(self):
+        """Whether the scheduler runs passes where nothing kept by ``_keep`` survives (processes)."""
+        import dask.multiprocessing
+
+        return self.dask.base.get_scheduler() is dask.multiprocessing.get
+
     def held_in_memory(self):
         """Whether X's blocks are held in memory: persisted on the cluster, or values in the graph.
 
@@ -1923,7 +1929,9 @@ def _resolved_algorithm(estimator, run):
     such blocks have no home worker, so a block's next pass often runs where
     its bounds are not and would rebuild them (a full assignment more), and
     the bounds (20 bytes a row) and centered copy would sit in memory the
-    data itself does not fit in. ``"elkan"`` runs Hamerly's (Elkan's ``n *
+    data itself does not fit in; Lloyd's too on the ``processes`` scheduler
+    (nothing kept survives a pass), and where Hamerly's state would not fit
+    (``hamerly_state_room``). ``"elkan"`` runs Hamerly's (Elkan's ``n *
     k`` lower bounds are not kept per block). Every choice gives the same
     answer, bit for bit.
     """
@@ -1947,6 +1955,11 @@ def _resolved_algorithm(estimator, run):
         return "hamerly", (
             "Elkan's n x k lower bounds are not kept per block on Dask; Hamerly's bounds, "
             "the same answer"
+        )
+    if run.scheduler_forgets():
+        return "lloyd", (
+            "the processes scheduler runs each pass in a fresh process: no block keeps "
+            "bounds between passes"
         )
     if not run.held_in_memory():
         return "lloyd", (

@@ -265,6 +265,9 @@ def test_auto_runs_hamerly_on_persisted_data_and_lloyd_on_data_read_afresh(clien
         # Without a cluster: blocks that are values in the graph are in memory.
         assert "hamerly's" in _algorithm_line(fit(lazy), capsys)
         assert "lloyd's" in _algorithm_line(fit(computed), capsys)
+    with dask.config.set(scheduler="processes", num_workers=1):
+        # A fresh process per pass keeps nothing: bounds would be rebuilt every pass.
+        assert "the processes scheduler" in _algorithm_line(fit(lazy[:1024]), capsys)
 
 
 def test_auto_runs_lloyd_where_hamerly_state_would_not_fit(client, capsys, monkeypatch):
