@@ -18,17 +18,21 @@ Same data, same cluster (``--workers`` processes x 1 thread), X persisted in
   iterations, ``random_state=0``.
 
 Timings are medians over ``--repeats`` runs after one warm-up fit (compile
-time and worker imports stay out).
+time and worker imports stay out). Every row says which iterations it ran:
+ours in Lloyd's and in Hamerly's (the same answer, bit for bit), dask-ml's
+Lloyd's; our default fit's ``algorithm="auto"`` is read from its verbose
+output (Hamerly's on this persisted X).
 
 ``--plot PATH`` measures the time per iteration at each of ``--sizes`` instead
-(our Dask fit, our in-memory fit, dask-ml; the same cluster and layout): for
-each library a fit from the init array with ``tol=0`` to ``max_iter=1`` and to
-``max_iter=--iterations``; their time difference over their iteration
-difference is one iteration, without what every fit pays once (our centering
-passes and final labelling, dask-ml's setup), and dask-ml's long runs stay
-short. It writes the figure to PATH and the table beside it (PATH with
-``.txt``, a Markdown table). Keep ``--iterations`` small: dask-ml runs every
-iteration it is allowed (``tol=0``), at about half a second each at n=4e6.
+(our Dask and in-memory fits, each in Lloyd's and in Hamerly's iterations,
+and dask-ml; the same cluster and layout): for each library a fit from the
+init array with ``tol=0`` to ``max_iter=1`` and to ``max_iter=--iterations``;
+their time difference over their iteration difference is one iteration,
+without what every fit pays once (our centering passes and final labelling,
+dask-ml's setup), and dask-ml's long runs stay short. It writes the figure
+to PATH and the table beside it (PATH with ``.txt``, a Markdown table). Keep
+``--iterations`` small: dask-ml runs every iteration it is allowed
+(``tol=0``), at about half a second each at n=4e6.
 
 dask-ml is optional (``pip install 'kmeans-core[bench]'``); without it its
 rows are skipped.
@@ -37,6 +41,8 @@ rows are skipped.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import statistics
 import time
 
@@ -52,6 +58,17 @@ def _median_time(fit, repeats):
         model = fit()
         times.append(time.perf_counter() - start)
     return statistics.median(times), model
+
+
+def _auto_algorithm(make_model, X):
+    """The iterations ``algorithm="auto"`` runs on X: the first line of a verbose fit."""
+    model = make_model()
+    model.set_params(verbose=1)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        model.fit(X)
+    line = output.getvalue().splitlines()[0]  # "algorithm='auto' on Dask input: hamerly's ..."
+    return line.split(": ", 1)[1].split("'", 1)[0]
 
 
 def run(n, d, k, blocks, workers, repeats, seed=0, peers=True):
@@ -78,42 +95,44 @@ def run(n, d, k, blocks, workers, repeats, seed=0, peers=True):
     ):
         X = da.from_array(X_memory, chunks=(-(-n // blocks), d)).persist()
 
-        def ours_fixed():
-            return KMeans(k, init=init, tol=1e-4).fit(X)
-
-        def memory_fixed():
-            return KMeans(k, init=init, tol=1e-4, algorithm="lloyd").fit(X_memory)
-
-        def ours_default():
-            return kd.KMeans(k, random_state=0).fit(X)
+        def fixed_init(data, algorithm):
+            return lambda: KMeans(k, init=init, tol=1e-4, algorithm=algorithm).fit(data)
 
         fixed = [
-            ("kmeans_core.dask (Lloyd)", ours_fixed),
-            ("kmeans_core in memory (Lloyd)", memory_fixed),
+            ("kmeans_core.dask", "lloyd", fixed_init(X, "lloyd")),
+            ("kmeans_core in memory", "lloyd", fixed_init(X_memory, "lloyd")),
+            ("kmeans_core.dask", "hamerly", fixed_init(X, "hamerly")),
+            ("kmeans_core in memory", "hamerly", fixed_init(X_memory, "hamerly")),
         ]
-        default = [("kmeans_core.dask, k-means||", ours_default)]
-        if DaskMLKMeans is not None:
-            fixed.append(("dask-ml", lambda: DaskMLKMeans(k, init=init, tol=1e-4, n_init=1).fit(X)))
-            default.append(("dask-ml, k-means||", lambda: DaskMLKMeans(k, random_state=0).fit(X)))
-
-        for label, fit in fixed + default:
-            fit()  # warm-up: compile, imports on the workers
-            seconds, model = _median_time(fit, repeats)
-            n_iter = int(np.max(model.n_iter_))
-            rows.append(
-                (
-                    label,
-                    "fixed init" if (label, fit) in fixed else "default",
-                    seconds,
-                    n_iter,
-                    seconds / n_iter,
-                )
+        default = [
+            (
+                "kmeans_core.dask, k-means||",
+                _auto_algorithm(lambda: kd.KMeans(k, random_state=0), X),
+                lambda: kd.KMeans(k, random_state=0).fit(X),
             )
+        ]
+        if DaskMLKMeans is not None:
+            fixed.append(
+                ("dask-ml", "lloyd", lambda: DaskMLKMeans(k, init=init, tol=1e-4, n_init=1).fit(X))
+            )
+            default.append(
+                ("dask-ml, k-means||", "lloyd", lambda: DaskMLKMeans(k, random_state=0).fit(X))
+            )
+
+        for start, fits in (("fixed init", fixed), ("default", default)):
+            for label, algorithm, fit in fits:
+                fit()  # warm-up: compile, imports on the workers
+                seconds, model = _median_time(fit, repeats)
+                n_iter = int(np.max(model.n_iter_))
+                rows.append((label, algorithm, start, seconds, n_iter, seconds / n_iter))
     return rows
 
 
 def per_iteration(sizes, d, k, blocks, workers, repeats, iterations, seed=0, peers=True):
-    """Seconds per Lloyd iteration at each n of ``sizes``: rows ``(n, library, s, n_iter)``.
+    """Seconds per iteration at each n of ``sizes``: rows ``(n, library, s, n_iter)``.
+
+    ``library`` names the fit and its iterations: ours (Dask and in memory) in
+    Lloyd's and in Hamerly's, dask-ml's (Lloyd's).
 
     One cluster for every size; each library warmed up once on the first size.
     ``s`` is the median over ``repeats`` of (t(max_iter=iterations) -
@@ -153,17 +172,17 @@ def per_iteration(sizes, d, k, blocks, workers, repeats, iterations, seed=0, pee
 def _fits_from(init, X, X_memory, k, DaskMLKMeans):
     """``{library: fit(max_iter)}`` from ``init`` with ``tol=0``, on X (Dask) or X_memory."""
 
-    def ours(max_iter, data):
-        return KMeans(k, init=init, n_init=1, tol=0.0, max_iter=max_iter, algorithm="lloyd").fit(
-            data
-        )
+    def ours(data, algorithm):
+        return lambda max_iter: KMeans(
+            k, init=init, n_init=1, tol=0.0, max_iter=max_iter, algorithm=algorithm
+        ).fit(data)
 
-    fits = {
-        "kmeans_core.dask": lambda max_iter: ours(max_iter, X),
-        "kmeans_core in memory": lambda max_iter: ours(max_iter, X_memory),
-    }
+    fits = {}
+    for algorithm in ("lloyd", "hamerly"):
+        fits[f"kmeans_core.dask ({algorithm})"] = ours(X, algorithm)
+        fits[f"kmeans_core in memory ({algorithm})"] = ours(X_memory, algorithm)
     if DaskMLKMeans is not None:
-        fits["dask-ml"] = lambda max_iter: DaskMLKMeans(
+        fits["dask-ml (lloyd)"] = lambda max_iter: DaskMLKMeans(
             k, init=init, n_init=1, tol=0.0, max_iter=max_iter
         ).fit(X)
     return fits
@@ -192,9 +211,13 @@ def per_iteration_table(rows):
     seconds = {(n, library): s for n, library, s, _ in rows}
     header = "| n | " + " | ".join(f"{library} (s)" for library in libraries)
     ratios = []
-    if "dask-ml" in libraries:
-        ratios.append(("dask-ml / ours", "dask-ml", "kmeans_core.dask"))
-    ratios.append(("ours / in memory", "kmeans_core.dask", "kmeans_core in memory"))
+    for algorithm in ("lloyd", "hamerly"):
+        ours = f"kmeans_core.dask ({algorithm})"
+        if "dask-ml (lloyd)" in libraries:
+            ratios.append((f"dask-ml / ours ({algorithm})", "dask-ml (lloyd)", ours))
+        ratios.append(
+            (f"ours / in memory ({algorithm})", ours, f"kmeans_core in memory ({algorithm})")
+        )
     lines = [
         header + " | " + " | ".join(name for name, _, _ in ratios) + " |",
         "|---" * (1 + len(libraries) + len(ratios)) + "|",
@@ -212,12 +235,15 @@ def plot_per_iteration(rows, path, caption):
 
     figure = Figure(figsize=(6.4, 4.2), dpi=100)
     axes = figure.subplots()
-    styles = {"kmeans_core.dask": "o-", "kmeans_core in memory": "s--", "dask-ml": "^-"}
+    markers = {"kmeans_core.dask": "o", "kmeans_core in memory": "s", "dask-ml": "^"}
+    lines = {"(lloyd)": "-", "(hamerly)": ":"}
     for library in dict.fromkeys(library for _, library, _, _ in rows):
         points = [(n, s) for n, name, s, _ in rows if name == library]
-        axes.loglog(*zip(*points), styles.get(library, "o-"), label=library)
+        name, algorithm = library.rsplit(" ", 1)
+        style = markers.get(name, "o") + lines.get(algorithm, "-")
+        axes.loglog(*zip(*points), style, label=library)
     axes.set_xlabel("n (rows)")
-    axes.set_ylabel("seconds per Lloyd iteration")
+    axes.set_ylabel("seconds per iteration")
     axes.set_title(caption, fontsize=9)
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
@@ -250,10 +276,12 @@ def main(argv=None):
         f"n={args.n:,} d={args.d} k={args.k}, {args.blocks} blocks, LocalCluster "
         f"{args.workers} workers x 1 thread, medians of {args.repeats}"
     )
-    print("| run | start | fit (s) | iterations | s / iteration |")
-    print("|---|---|---|---|---|")
-    for label, start, seconds, n_iter, per_iteration in rows:
-        print(f"| {label} | {start} | {seconds:.3f} | {n_iter} | {per_iteration:.4f} |")
+    print("| run | iterations run | start | fit (s) | iterations | s / iteration |")
+    print("|---|---|---|---|---|---|")
+    for label, algorithm, start, seconds, n_iter, per_iteration in rows:
+        print(
+            f"| {label} | {algorithm} | {start} | {seconds:.3f} | {n_iter} | {per_iteration:.4f} |"
+        )
     return rows
 
 

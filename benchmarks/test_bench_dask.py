@@ -17,7 +17,22 @@ def test_bench_dask_runs_on_tiny_data():
     from benchmarks.bench_dask import run
 
     rows = run(n=4000, d=3, k=4, blocks=4, workers=1, repeats=1, peers=False)
-    labels = [row[0] for row in rows]
-    assert "kmeans_core.dask (Lloyd)" in labels and "kmeans_core.dask, k-means||" in labels
-    for _, _, seconds, n_iter, per_iteration in rows:
+    runs = {(label, algorithm) for label, algorithm, *_ in rows}
+    for algorithm in ("lloyd", "hamerly"):
+        assert ("kmeans_core.dask", algorithm) in runs
+        assert ("kmeans_core in memory", algorithm) in runs
+    # "auto" at k < 8 and d < 8 runs Lloyd's, as in memory, and the row says so.
+    assert ("kmeans_core.dask, k-means||", "lloyd") in runs
+    for _, _, _, seconds, n_iter, per_iteration in rows:
         assert seconds > 0 and n_iter >= 1 and per_iteration > 0
+
+
+def test_per_iteration_table_has_both_algorithms():
+    from benchmarks.bench_dask import per_iteration, per_iteration_table
+
+    rows = per_iteration(
+        [3000], d=3, k=4, blocks=3, workers=1, repeats=1, iterations=3, peers=False
+    )
+    table = per_iteration_table(rows)
+    assert "kmeans_core.dask (hamerly) (s)" in table and "ours / in memory (hamerly)" in table
+    assert all(seconds == seconds for _, _, seconds, _ in rows)  # no NaN

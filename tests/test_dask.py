@@ -77,48 +77,74 @@ LAYOUTS = {
 }
 
 
+# The iterations the Dask fit runs (``algorithm="elkan"`` runs Hamerly's there).
+DASK_ALGORITHMS = ("lloyd", "hamerly")
+
+
 def _layout_cases():
-    """Every layout x dtype x weights: an all-pairs cover in the default run, the rest slow."""
+    """Every layout x dtype x weights x algorithm: an all-pairs cover by default, the rest slow."""
     from allpairs import all_pairs
 
-    factors = [list(LAYOUTS), [np.float64, np.float32], [False, True]]
+    factors = [list(LAYOUTS), [np.float64, np.float32], [False, True], list(DASK_ALGORITHMS)]
     quick = {
-        (layout, np.dtype(dtype).name, weighted) for layout, dtype, weighted in all_pairs(factors)
+        (layout, np.dtype(dtype).name, weighted, algorithm)
+        for layout, dtype, weighted, algorithm in all_pairs(factors)
     }
-    for weighted in (False, True):
-        for dtype in (np.float64, np.float32):
-            for layout in LAYOUTS:
-                marks = (
-                    () if (layout, np.dtype(dtype).name, weighted) in quick else (pytest.mark.slow,)
-                )
-                yield pytest.param(
-                    layout,
-                    dtype,
-                    weighted,
-                    marks=marks,
-                    id=f"{weighted}-{np.dtype(dtype).name}-{layout}",
-                )
+    for algorithm in DASK_ALGORITHMS:
+        for weighted in (False, True):
+            for dtype in (np.float64, np.float32):
+                for layout in LAYOUTS:
+                    case = (layout, np.dtype(dtype).name, weighted, algorithm)
+                    yield pytest.param(
+                        layout,
+                        dtype,
+                        weighted,
+                        algorithm,
+                        marks=() if case in quick else (pytest.mark.slow,),
+                        id=f"{algorithm}-{weighted}-{np.dtype(dtype).name}-{layout}",
+                    )
 
 
-@pytest.mark.parametrize("layout, dtype, weighted", list(_layout_cases()))
-def test_matches_in_memory_fit_on_a_local_cluster(client, layout, dtype, weighted):
+@pytest.mark.parametrize("layout, dtype, weighted, algorithm", list(_layout_cases()))
+def test_matches_in_memory_fit_on_a_local_cluster(client, layout, dtype, weighted, algorithm):
     X, weights, init = blobs(dtype=dtype)
     chunks, bitwise = LAYOUTS[layout]
     weights = weights if weighted else None
     reference = in_memory(X, init, weights)
     dask_X = da.from_array(X, chunks=(chunks, -1))
+    if algorithm == "hamerly":
+        # Where bounds belong: X held by the workers, each block's state kept beside it.
+        dask_X = dask_X.persist()
     # Weights in blocks of their own: the fit aligns them with X's.
     dask_weights = None if weights is None else da.from_array(weights, chunks=1000)
-    fitted = KMeans(init.shape[0], init=init).fit(dask_X, sample_weight=dask_weights)
+    fitted = KMeans(init.shape[0], init=init, algorithm=algorithm).fit(
+        dask_X, sample_weight=dask_weights
+    )
     assert_same_fit(fitted, reference, bitwise=bitwise, dtype=dtype)
 
 
+def test_hamerly_on_dask_is_the_in_memory_hamerly_and_lloyd_fit_bit_for_bit(client):
+    # d=8, k=8: the in-memory "auto" runs Hamerly's too; every fit compared with every other.
+    X, weights, init = blobs(n=3 * 2 * CHUNK_ROWS + 500, d=8, k=8, seed=21)
+    dask_X = da.from_array(X, chunks=(2 * CHUNK_ROWS, -1)).persist()
+    fits = [in_memory(X, init, weights, algorithm=algorithm) for algorithm in ("lloyd", "hamerly")]
+    fits += [
+        KMeans(8, init=init, algorithm=algorithm).fit(dask_X, sample_weight=weights)
+        for algorithm in ("lloyd", "hamerly", "auto", "elkan")
+    ]
+    assert fits[0].n_iter_ > 3
+    for fitted in fits[2:]:
+        assert_same_fit(fitted, fits[0], bitwise=True)
+        assert_same_fit(fitted, fits[1], bitwise=True)
+
+
+@pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
 @pytest.mark.parametrize("scheduler,workers", [("threads", 1), ("threads", 3), ("synchronous", 1)])
-def test_same_answer_on_every_scheduler_and_worker_count(scheduler, workers):
+def test_same_answer_on_every_scheduler_and_worker_count(scheduler, workers, algorithm):
     X, weights, init = blobs(n=5000, seed=1)
     reference = in_memory(X, init, weights)
     with dask.config.set(scheduler=scheduler, num_workers=workers):
-        fitted = KMeans(init.shape[0], init=init).fit(
+        fitted = KMeans(init.shape[0], init=init, algorithm=algorithm).fit(
             da.from_array(X, chunks=(1024, -1)), sample_weight=weights
         )
         assert_same_fit(fitted, reference, bitwise=True)
@@ -141,14 +167,17 @@ def test_integers_and_dataframes_are_read_as_in_memory():
     np.testing.assert_array_equal(fitted.feature_names_in_, ["a", "b", "c"])
 
 
-def test_an_empty_cluster_takes_the_farthest_point_as_in_memory(client):
+@pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
+def test_an_empty_cluster_takes_the_farthest_point_as_in_memory(client, algorithm):
     X, _, init = blobs(n=4096, d=3, k=4, seed=3)
     init[2] = 1000.0  # nothing is nearest to it: empty after the first assignment
     reference = in_memory(X, init)
     assert np.abs(reference.cluster_centers_).max() < 100  # the far center did move
-    fitted = KMeans(4, init=init).fit(da.from_array(X, chunks=(1024, -1)))
+    fitted = KMeans(4, init=init, algorithm=algorithm).fit(
+        da.from_array(X, chunks=(1024, -1)).persist()
+    )
     assert_same_fit(fitted, reference, bitwise=True)
-    unaligned = KMeans(4, init=init).fit(da.from_array(X, chunks=(777, -1)))
+    unaligned = KMeans(4, init=init, algorithm=algorithm).fit(da.from_array(X, chunks=(777, -1)))
     assert_same_fit(unaligned, reference, bitwise=False)
 
 
@@ -183,15 +212,125 @@ def test_predict_transform_score_are_lazy_and_match_in_memory(client):
     np.testing.assert_array_equal(fitted.fit_predict(dask_X).compute(), reference.labels_)
 
 
-def test_verbose_and_history_as_in_memory(client, capsys):
+@pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
+def test_verbose_and_history_as_in_memory(client, capsys, algorithm):
     X, _, init = blobs(n=2048, seed=5)
-    reference = in_memory(X, init, verbose=1, record_history=True)
+    reference = in_memory(X, init, verbose=1, record_history=True, algorithm=algorithm)
     expected = capsys.readouterr().out
-    fitted = KMeans(init.shape[0], init=init, verbose=1, record_history=True).fit(
-        da.from_array(X, chunks=(1024, -1))
+    fitted = KMeans(
+        init.shape[0], init=init, verbose=1, record_history=True, algorithm=algorithm
+    ).fit(da.from_array(X, chunks=(1024, -1)))
+    # One line more than in memory, first: which iterations run, and why.
+    first, rest = capsys.readouterr().out.split("\n", 1)
+    assert (
+        first == f"algorithm='{algorithm}' on Dask input: {algorithm}'s iterations (as requested)."
     )
-    assert capsys.readouterr().out == expected
+    assert rest == expected
     assert [h["inertia"] for h in fitted.history_] == [h["inertia"] for h in reference.history_]
+    for ours, theirs in zip(fitted.history_, reference.history_):
+        assert ours["center_shift"] == theirs["center_shift"]
+        np.testing.assert_array_equal(ours["centers"], theirs["centers"])
+
+
+def _algorithm_line(fit, capsys):
+    fit()
+    return capsys.readouterr().out.splitlines()[0]
+
+
+def test_auto_runs_hamerly_on_persisted_data_and_lloyd_on_data_read_afresh(client, capsys):
+    X, _, init = blobs(n=4096, d=8, k=8, seed=22)
+    lazy = da.from_array(X, chunks=(1024, -1))
+    persisted = lazy.persist()
+    # A graph that computes its blocks, as one reading zarr or Parquet does.
+    computed = lazy * 1.0
+
+    def fit(data, k=8, algorithm="auto"):
+        start = init[:k, : data.shape[1]]
+        return lambda: KMeans(k, init=start, verbose=1, algorithm=algorithm).fit(data)
+
+    assert _algorithm_line(fit(persisted), capsys) == (
+        "algorithm='auto' on Dask input: hamerly's iterations (X is persisted: each block "
+        "keeps its bounds where it is held)."
+    )
+    for streamed in (lazy, computed):  # on a cluster, X's blocks are not held by the workers
+        line = _algorithm_line(fit(streamed), capsys)
+        assert line.startswith("algorithm='auto' on Dask input: lloyd's iterations (X is read")
+    # The in-memory rule by speed still holds: few clusters in few dimensions stay Lloyd's.
+    narrow = da.from_array(X[:, :3], chunks=(1024, -1)).persist()
+    assert "k < 8 and d < 8" in _algorithm_line(fit(narrow, k=4), capsys)
+    assert "Elkan's n x k lower bounds" in _algorithm_line(
+        fit(persisted, algorithm="elkan"), capsys
+    )
+    with dask.config.set(THREADS):
+        # Without a cluster: blocks that are values in the graph are in memory.
+        assert "hamerly's" in _algorithm_line(fit(lazy), capsys)
+        assert "lloyd's" in _algorithm_line(fit(computed), capsys)
+    with dask.config.set(scheduler="processes", num_workers=1):
+        # A fresh process per pass keeps nothing: bounds would be rebuilt every pass.
+        assert "the processes scheduler" in _algorithm_line(fit(lazy[:1024]), capsys)
+
+
+def test_auto_runs_lloyd_where_hamerly_state_would_not_fit(client, capsys, monkeypatch):
+    X, _, init = blobs(n=4096, d=8, k=8, seed=22)
+    persisted = da.from_array(X, chunks=(1024, -1)).persist()
+    # Each block's state as large as 1 GiB: beyond 60% of the workers' 2 GiB.
+    monkeypatch.setattr(kd, "hamerly_state_bytes", lambda *args: 2**30)
+    fit = KMeans(8, init=init, verbose=1).fit
+    line = _algorithm_line(lambda: fit(persisted), capsys)
+    assert line.startswith("algorithm='auto' on Dask input: lloyd's iterations (X is persisted, ")
+    assert "60% of that worker's memory limit" in line
+    # Asked for by name, Hamerly's runs all the same (and gives the same answer).
+    fitted = KMeans(8, init=init, algorithm="hamerly").fit(persisted)
+    assert_same_fit(fitted, in_memory(X, init), bitwise=True)
+    with dask.config.set(THREADS):
+        monkeypatch.setattr(kd, "memory_budget_bytes", lambda: 2**20)
+        line = _algorithm_line(lambda: fit(da.from_array(X, chunks=(1024, -1))), capsys)
+    assert "would exceed half the memory available" in line
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hamerly_state_bytes_is_what_a_block_state_holds(dtype):
+    X, weights, _ = blobs(n=5000, d=7, k=9, seed=27, dtype=dtype)
+    rows, n_features = X.shape
+    state = kd._HamerlyBlockState(
+        X, X.mean(axis=0), np.dtype(dtype), weights.astype(dtype), np.zeros(rows, np.int32), 9, 1024
+    )
+    held = sum(value.nbytes for value in vars(state).values())
+    assert kd.hamerly_state_bytes(rows, n_features, 9, 1024, np.dtype(dtype).itemsize) == held
+
+
+def test_hamerly_with_one_cluster_runs_lloyd_with_the_in_memory_warning():
+    X, _, _ = blobs(n=2048, seed=23)
+    with dask.config.set(THREADS), pytest.warns(RuntimeWarning, match="single cluster"):
+        fitted = KMeans(1, init=X[:1], algorithm="hamerly").fit(da.from_array(X, chunks=1024))
+    np.testing.assert_array_equal(fitted.cluster_centers_, in_memory(X, X[:1]).cluster_centers_)
+
+
+@pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
+def test_a_block_returns_only_the_chunks_whose_labels_changed(algorithm):
+    # A pass that changes no label returns no chunk: the client keeps the last ones.
+    X, weights, init = blobs(n=3 * CHUNK_ROWS, seed=24)
+    mean = X.mean(axis=0)
+    centers = init - mean
+    pair = (kd.transposed(centers), kd.squared_norms(centers))
+    n_clusters = centers.shape[0]
+    half_separation = np.empty(n_clusters)
+    kd.half_separations(centers, half_separation)
+
+    def block_pass(iteration, previous):
+        spec = kd._IterationPass(mean, pair, previous, CHUNK_ROWS, X.dtype, "run", iteration)
+        if algorithm == "hamerly":
+            moves = (half_separation, np.zeros(n_clusters))
+            return kd._hamerly_block(X, weights, 0, spec, moves, None)
+        return kd._lloyd_block(X, weights, 0, spec, False)
+
+    n_changed, chunks, chunk_sums, chunk_weights, inertia = block_pass(0, None)
+    assert n_changed == X.shape[0] and list(chunks) == [0, 1, 2] and inertia is None
+    assert chunk_sums.shape == (3, n_clusters, X.shape[1])
+    np.testing.assert_allclose(chunk_weights.sum(), weights.sum(), rtol=1e-12)
+    n_changed, chunks, chunk_sums, chunk_weights, _ = block_pass(1, pair)
+    assert n_changed == 0 and chunks.size == 0 and chunk_sums.shape[0] == 0
+    kd._forget_run("run")
 
 
 # --- the shape of an iteration: one graph, one task per worker thread --------------------
@@ -213,7 +352,8 @@ def _graphs_submitted(dask_scheduler):
     return dask_scheduler.plugins[_GraphCounter.name].graphs
 
 
-def test_an_iteration_is_one_graph_of_one_task_per_worker_thread(client):
+@pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
+def test_an_iteration_is_one_graph_of_one_task_per_worker_thread(client, algorithm):
     X, weights, init = blobs(n=8192, seed=15)
     reference = in_memory(X, init, weights)
     assert reference.n_iter_ > 3
@@ -223,7 +363,9 @@ def test_an_iteration_is_one_graph_of_one_task_per_worker_thread(client):
     client.register_plugin(_GraphCounter())
     try:
         # NumPy weights: sent to the workers once, not with every pass.
-        fitted = KMeans(init.shape[0], init=init).fit(dask_X, sample_weight=weights)
+        fitted = KMeans(init.shape[0], init=init, algorithm=algorithm).fit(
+            dask_X, sample_weight=weights
+        )
         graphs = client.run_on_scheduler(_graphs_submitted)
     finally:
         client.unregister_scheduler_plugin(_GraphCounter.name)
@@ -232,15 +374,17 @@ def test_an_iteration_is_one_graph_of_one_task_per_worker_thread(client):
     new_tasks = [
         [key for key in graph if key != dask.utils.key_split(dask_X.name)] for graph in graphs
     ]
-    iterations = [graph for graph in new_tasks if "kmeans_lloyd_blocks" in graph]
+    task = f"kmeans_{algorithm}_blocks"
+    iterations = [graph for graph in new_tasks if task in graph]
     assert len(iterations) == fitted.n_iter_
     # X persisted: one task per worker thread (holding blocks), each over the blocks
     # its worker holds. (Where Dask put the blocks is its choice: maybe all on one.)
     threads = sum(client.nthreads().values())
     for graph in iterations:
-        assert set(graph) == {"kmeans_lloyd_blocks"} and len(graph) <= threads
-    # The passes found their blocks' labels where the previous one left them: without
-    # the kept labels every block would be relabelled at every pass (8 blocks x n_iter_).
+        assert set(graph) == {task} and len(graph) <= threads
+    # The passes found their blocks' labels (and bounds) where the previous one left
+    # them: without the kept state every block would be relabelled at every pass
+    # (8 blocks x n_iter_).
     # Rarely (1 in ~5 full runs of this file) the scheduler runs one block's pass on the
     # other worker, which then relabels it with the same bits (see the next test), so a
     # handful of recomputations is tolerated, far below the 8 a pass of a lost cache.
@@ -252,20 +396,49 @@ def test_an_iteration_is_one_graph_of_one_task_per_worker_thread(client):
     assert len(graphs) <= fitted.n_iter_ + 5
 
 
-def test_labels_recomputed_where_they_were_not_kept_are_the_same(monkeypatch):
-    # Every pass finds no labels kept (as when a block's next pass runs on
-    # another worker): each is assigned again from the previous centers.
+@pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
+def test_labels_recomputed_where_they_were_not_kept_are_the_same(monkeypatch, algorithm):
+    # Every pass finds no state kept (as when a block's next pass runs on
+    # another worker): each is assigned again from the previous centers (and
+    # Hamerly's bounds and sums rebuilt from the current ones).
     X, weights, init = blobs(n=6144, seed=16)
     init[2] = 1000.0  # an empty cluster: the relocation reads the labels too
     reference = in_memory(X, init, weights)
     monkeypatch.setattr(kd, "_kept_value", lambda *args, **kwargs: None)
     before = kd.recomputed_labels_count()
     with dask.config.set(THREADS):
-        fitted = KMeans(init.shape[0], init=init).fit(
+        fitted = KMeans(init.shape[0], init=init, algorithm=algorithm).fit(
             da.from_array(X, chunks=(2 * CHUNK_ROWS, -1)), sample_weight=weights
         )
     assert_same_fit(fitted, reference, bitwise=True)
     assert kd.recomputed_labels_count() - before >= 3 * (fitted.n_iter_ - 1)
+
+
+def test_hamerly_state_lost_for_some_blocks_some_passes_changes_no_bit(monkeypatch):
+    # Block b loses its state before pass t when (b + t) % 3 == 0: kept and
+    # rebuilt states meet in the same iteration, at every pass, block by block.
+    X, weights, init = blobs(n=8 * CHUNK_ROWS, d=6, k=7, seed=26)
+    init[3] = 1000.0  # and an empty cluster, whose relocation reads the kept labels
+    reference = in_memory(X, init, weights)
+    assert reference.n_iter_ > 4
+    kept_value = kd._kept_value
+    lost = []
+
+    def sometimes_lost(run_id, block_index, step, *, take):
+        value = kept_value(run_id, block_index, step, take=take)
+        if take and isinstance(value, kd._HamerlyBlockState) and (block_index + step) % 3 == 0:
+            lost.append((block_index, step))
+            return None
+        return value
+
+    monkeypatch.setattr(kd, "_kept_value", sometimes_lost)
+    with dask.config.set(THREADS):
+        fitted = KMeans(7, init=init, algorithm="hamerly").fit(
+            da.from_array(X, chunks=(CHUNK_ROWS, -1)), sample_weight=weights
+        )
+    assert_same_fit(fitted, reference, bitwise=True)
+    assert len({step for _, step in lost}) >= reference.n_iter_ - 2
+    assert not kd._kept
 
 
 def test_a_run_leaves_no_labels_behind():
@@ -471,7 +644,8 @@ def _stop_rss_sampler(dask_worker):
 
 
 @pytest.mark.slow  # seconds of processes/browser: CI runs it with -m slow
-def test_a_worker_killed_mid_fit_does_not_change_the_answer(client, monkeypatch):
+@pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
+def test_a_worker_killed_mid_fit_does_not_change_the_answer(client, monkeypatch, algorithm):
     X, weights, init = blobs(n=8192, seed=8)
     reference = in_memory(X, init, weights)
     assert reference.n_iter_ > 3
@@ -489,7 +663,7 @@ def test_a_worker_killed_mid_fit_does_not_change_the_answer(client, monkeypatch)
         return converged(iteration, *args)
 
     monkeypatch.setattr(kd, "_converged", kill_a_worker_after_the_second_iteration)
-    fitted = KMeans(init.shape[0], init=init).fit(
+    fitted = KMeans(init.shape[0], init=init, algorithm=algorithm).fit(
         da.from_array(X, chunks=(1024, -1)), sample_weight=da.from_array(weights, chunks=1024)
     )
     assert killed
