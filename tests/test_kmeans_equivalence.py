@@ -238,6 +238,17 @@ def test_kmeans_plusplus_picks_sklearn_seeds(dtype, weighted, n_local_trials):
     assert ours[0].dtype == dtype
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_features", [33, 300])
+def test_kmeans_plusplus_picks_sklearn_seeds_on_wide_data(dtype, n_features):
+    """Above 32 features a chunk's cross terms come from several BLAS products (row blocks)."""
+    X = make_blobs(2500, n_features, 9, seed=n_features, dtype=dtype)
+    for seed in range(3):
+        ours = kmeans_plusplus(X, 9, random_state=seed)
+        theirs = sklearn_kmeans_plusplus(X, 9, random_state=seed)
+        np.testing.assert_array_equal(ours[1], theirs[1])
+
+
 @pytest.mark.parametrize("init", ["k-means++", "random"])
 @pytest.mark.parametrize("n_init", [1, 4, "auto"])
 def test_restarts_follow_sklearn_random_sequence(init, n_init):
