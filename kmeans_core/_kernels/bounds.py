@@ -248,48 +248,6 @@ def first_bounds_pass(
 # --- Hamerly -----------------------------------------------------------------------
 
 
-@jit
-def _rescan_rows(
-    rows,
-    rescan,
-    start,
-    centers_t,
-    centers_squared_norms,
-    largest_norm,
-    slack_factor,
-    slot_rows,
-    labels,
-    upper,
-    lower,
-    touched,
-):
-    """Label the rows ``rescan`` (their values: ``rows``) from every center; returns the changes.
-
-    Labels by the tie rule (:func:`nearest_centers_of_block`), Hamerly's
-    bounds from the expansion widened by the rounding slack
-    (``slack_factor * (|x|^2 + largest_norm)``) so they stay valid, and the
-    sum slots of the clusters that gained or lost a member marked in
-    ``touched`` (rows of the chunk starting at ``start``).
-    """
-    nearest, owns, others, row_norms = nearest_centers_of_block(
-        rows, centers_t, centers_squared_norms
-    )
-    changed = 0
-    for r in range(rescan.shape[0]):
-        i = rescan[r]
-        label, own, other = nearest[r], owns[r], others[r]
-        row_norm = row_norms[r]
-        slack = slack_factor * (row_norm + largest_norm)
-        upper[i] = np.sqrt(max(own + row_norm + slack, 0.0))
-        lower[i] = np.sqrt(max(other + row_norm - slack, 0.0))
-        old_label = labels[i]
-        if old_label != label:
-            labels[i] = label
-            changed += 1
-            _touch(touched, i - start, slot_rows, old_label, label)
-    return changed
-
-
 @jit_parallel
 def hamerly_pass(
     X,
@@ -371,45 +329,39 @@ def hamerly_pass(
         # The first pass fills every slot (clusters with no member there get zeros).
         touched = np.full((n_slots, n_clusters), first, dtype=np.bool_)
         changed = 0
-        if first:
-            # Every row: the chunk itself, a view of float64 X rather than a
-            # gathered copy (the same values, so the same bits). One thread, a
-            # whole Hamerly run: 123 -> 116 ms at n=1e5, d=128, k=8; 197 -> 189 ms
-            # at n=5e4, d=300, k=10; 430 -> 420 ms at n=1e6, d=8, k=32 (float32).
-            changed = _rescan_rows(
-                rows_as_float64(X, start, stop),
-                rescan[:n_rescan],
-                start,
-                centers_t,
-                centers_squared_norms,
-                largest_norm,
-                slack_factor,
-                slot_rows,
-                labels,
-                upper,
-                lower,
-                touched,
-            )
-        elif n_rescan > 0:
-            # Gathered into one C-contiguous block for the product.
-            rows = np.empty((n_rescan, n_features))
+        if n_rescan > 0:
+            # ``rescan`` lists rows in increasing order: when it holds every row of
+            # the chunk (the first pass) the chunk itself is ranked, a view of
+            # float64 X, rather than a gathered copy; the same values, so the same
+            # bits (one thread, a whole Hamerly run: 123 -> 116 ms at n=1e5, d=128,
+            # k=8; 197 -> 189 ms at n=5e4, d=300, k=10; 430 -> 420 ms at n=1e6,
+            # d=8, k=32, float32). Otherwise the rows are gathered into one
+            # C-contiguous block for the product.
+            if n_rescan == stop - start:
+                nearest, owns, others, row_norms = nearest_centers_of_block(
+                    rows_as_float64(X, start, stop), centers_t, centers_squared_norms
+                )
+            else:
+                rows = np.empty((n_rescan, n_features))
+                for r in range(n_rescan):
+                    for f in range(n_features):
+                        rows[r, f] = X[rescan[r], f]
+                nearest, owns, others, row_norms = nearest_centers_of_block(
+                    rows, centers_t, centers_squared_norms
+                )
             for r in range(n_rescan):
-                for f in range(n_features):
-                    rows[r, f] = X[rescan[r], f]
-            changed = _rescan_rows(
-                rows,
-                rescan[:n_rescan],
-                start,
-                centers_t,
-                centers_squared_norms,
-                largest_norm,
-                slack_factor,
-                slot_rows,
-                labels,
-                upper,
-                lower,
-                touched,
-            )
+                i = rescan[r]
+                label, own, other = nearest[r], owns[r], others[r]
+                row_norm = row_norms[r]
+                slack = slack_factor * (row_norm + largest_norm)
+                # Both bounds from the expansion, widened by the slack so they stay valid.
+                upper[i] = np.sqrt(max(own + row_norm + slack, 0.0))
+                lower[i] = np.sqrt(max(other + row_norm - slack, 0.0))
+                old_label = labels[i]
+                if old_label != label:
+                    labels[i] = label
+                    changed += 1
+                    _touch(touched, i - start, slot_rows, old_label, label)
         chunk_changed[chunk] = changed
         if sums_mode == SUMS_REFRESH:
             refresh_chunk_sums(
