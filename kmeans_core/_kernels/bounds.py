@@ -331,12 +331,12 @@ def hamerly_pass(
         changed = 0
         if n_rescan > 0:
             # ``rescan`` lists rows in increasing order: when it holds every row of
-            # the chunk (the first pass) the chunk itself is ranked, a view of
-            # float64 X, rather than a gathered copy; the same values, so the same
-            # bits (one thread, a whole Hamerly run: 123 -> 116 ms at n=1e5, d=128,
-            # k=8; 197 -> 189 ms at n=5e4, d=300, k=10; 430 -> 420 ms at n=1e6,
-            # d=8, k=32, float32). Otherwise the rows are gathered into one
-            # C-contiguous block for the product.
+            # the chunk (the first pass, or a chunk where no bound held) the chunk
+            # itself is ranked, a view of float64 X, rather than a gathered copy;
+            # the same values, so the same bits (one thread, a whole Hamerly run:
+            # 124 -> 115 ms at n=1e5, d=128, k=8; 196 -> 180 ms at n=5e4, d=300,
+            # k=10; 430 -> 420 ms at n=1e6, d=8, k=32, float32). Otherwise the rows
+            # are gathered into one C-contiguous block for the product.
             if n_rescan == stop - start:
                 nearest, owns, others, row_norms = nearest_centers_of_block(
                     rows_as_float64(X, start, stop), centers_t, centers_squared_norms
