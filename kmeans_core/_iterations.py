@@ -666,6 +666,11 @@ def choose_algorithm(n_samples, n_features, n_clusters, budget_bytes=None):
     * ``"lloyd"`` for one cluster, or for few clusters in few dimensions
       (k < 8 and d < 8): each Lloyd pass is then a cheap, memory-bound sweep
       and bounds only add bookkeeping (measured slower at n=1e6, d=2, k=5: docs/performance.md);
+    * ``"lloyd"`` on a small table (fewer than ``SERIAL_BELOW_ROWS`` rows)
+      while ``n * k * max(d, 4)`` is at most ``AUTO_SMALL_TABLE_LLOYD_WORK``:
+      the whole Lloyd run is then one compiled call, while Hamerly's pays
+      a Python round trip and several kernel calls per iteration (about
+      0.07 ms), more than the distances its bounds save there;
     * ``"hamerly"`` otherwise: it was the fastest at every other point of the
       benchmark table (docs/performance.md), Elkan included: Elkan's n*k bounds cost a
       memory sweep per iteration that its extra pruning does not repay there;
@@ -678,6 +683,11 @@ def choose_algorithm(n_samples, n_features, n_clusters, budget_bytes=None):
     if n_clusters < AUTO_HAMERLY_MIN_CLUSTERS and n_features < AUTO_HAMERLY_MIN_FEATURES:
         return "lloyd"
     if (
+        n_samples < SERIAL_BELOW_ROWS
+        and n_samples * n_clusters * max(n_features, 4) <= AUTO_SMALL_TABLE_LLOYD_WORK
+    ):
+        return "lloyd"
+    if (
         budget_bytes is not None
         and memory_needed_bytes("hamerly", n_samples, n_features, n_clusters) > budget_bytes
     ):
@@ -688,3 +698,11 @@ def choose_algorithm(n_samples, n_features, n_clusters, budget_bytes=None):
 # Thresholds of the "auto" rule, set from benchmarks/compare_lloyd.py's tables.
 AUTO_HAMERLY_MIN_CLUSTERS = 8
 AUTO_HAMERLY_MIN_FEATURES = 8
+# Small tables: one thread, a whole run from the same init array, compiled
+# Lloyd run against Hamerly's (ms): 2,000 x 8, k=8 0.37 / 0.83, k=32 0.67 /
+# 0.84, k=64 2.78 / 1.97; 2,000 x 12, k=16 0.84 / 1.13, k=32 2.75 / 1.64;
+# 2,000 x 4, k=64 1.21 / 1.49; 10,000 x 2, k=16 5.19 / 8.10, k=32 7.07 / 7.68;
+# 10,000 x 8, k=8 2.09 / 2.19, k=16 3.97 / 3.53; 10,000 x 12, k=8 2.33 / 2.05.
+# The work ``n * k * max(d, 4)`` at or below 640,000 separates them but for
+# near-ties (within 10%) and 10,000 x 2, k=32.
+AUTO_SMALL_TABLE_LLOYD_WORK = 640_000

@@ -404,8 +404,9 @@ class KMeans:
           memory ``8 * n_samples * n_clusters`` bytes. A fit that would need
           more than half the available memory raises a ValueError instead of
           running out of memory.
-        * ``"auto"``: Lloyd's for k < 8 and d < 8, Hamerly's otherwise (the
-          rule and the measurements behind it: :func:`choose_algorithm`, docs/performance.md).
+        * ``"auto"``: Lloyd's for k < 8 and d < 8 and on small tables with little
+          work per pass, Hamerly's otherwise (the rule and the measurements
+          behind it: :func:`choose_algorithm`, docs/performance.md).
 
         scikit-learn's default is ``"lloyd"``; ours is ``"auto"``, which gives
         the same answer faster. ``"elkan"``/``"hamerly"`` with one cluster fall

@@ -416,6 +416,20 @@ def test_elkan_memory_is_guarded(monkeypatch):
         KMeans(3, algorithm="elkan", max_iter=1).fit(big)
 
 
+def test_auto_rule_on_small_tables():
+    """Below SERIAL_BELOW_ROWS rows Lloyd's compiled run is picked while n * k * max(d, 4) is small."""
+    from kmeans_core._iterations import choose_algorithm
+    from kmeans_core._kernels.jit import SERIAL_BELOW_ROWS
+
+    assert choose_algorithm(10_000, 8, 8) == "lloyd"
+    assert choose_algorithm(10_000, 2, 16) == "lloyd"
+    assert choose_algorithm(2_000, 8, 32) == "lloyd"
+    assert choose_algorithm(2_000, 8, 64) == "hamerly"
+    assert choose_algorithm(10_000, 12, 8) == "hamerly"
+    # The same work on a table large enough for threads: the bounds again.
+    assert choose_algorithm(SERIAL_BELOW_ROWS, 2, 8) == "hamerly"
+
+
 def test_auto_rule():
     from kmeans_core._iterations import choose_algorithm
 

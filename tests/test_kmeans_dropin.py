@@ -532,7 +532,9 @@ def test_hamerly_keeps_no_k_squared_state():
 def test_auto_chooses_by_memory_and_explicit_bounds_are_refused(monkeypatch):
     import kmeans_core._kmeans as kmeans_module
 
-    X = make_blobs(5_000, 8, 10, seed=7)
+    # Wide enough that speed alone picks Hamerly (a small table with little work
+    # per pass would get Lloyd's compiled run whatever the memory).
+    X = make_blobs(5_000, 16, 10, seed=7)
     budget = [None]
     monkeypatch.setattr(kmeans_module, "memory_budget_bytes", lambda: budget[0])
     model = KMeans(10, random_state=0)

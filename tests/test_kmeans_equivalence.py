@@ -238,6 +238,21 @@ def test_kmeans_plusplus_picks_sklearn_seeds(dtype, weighted, n_local_trials):
     assert ours[0].dtype == dtype
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_features", [33, 64, 300])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_kmeans_plusplus_picks_sklearn_seeds_on_wide_data(dtype, n_features, weighted):
+    """Wide rows: a chunk's cross terms from several BLAS products (row blocks, above 32
+    features), and from 64 features on (float64) the candidates' distances kept and the
+    winner applied from them instead of recomputed."""
+    X = make_blobs(2500, n_features, 9, seed=n_features, dtype=dtype)
+    weights = np.random.RandomState(2).uniform(0, 2, 2500).astype(dtype) if weighted else None
+    for seed in range(3):
+        ours = kmeans_plusplus(X, 9, sample_weight=weights, random_state=seed)
+        theirs = sklearn_kmeans_plusplus(X, 9, sample_weight=weights, random_state=seed)
+        np.testing.assert_array_equal(ours[1], theirs[1])
+
+
 @pytest.mark.parametrize("init", ["k-means++", "random"])
 @pytest.mark.parametrize("n_init", [1, 4, "auto"])
 def test_restarts_follow_sklearn_random_sequence(init, n_init):

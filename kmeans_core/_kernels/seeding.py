@@ -42,7 +42,7 @@ from kmeans_core._kernels.jit import (
 # pass's per-chunk potentials) and the values inside the few chunks that hold a
 # target, which it recomputes on the fly with the same arithmetic.
 #
-# Two scorers share that plan and differ in how a distance is computed:
+# Three scorers share that plan and differ in how a distance is computed:
 #
 # * ``_ExactScorer`` (n_features <= 4): ``sum((x - c)^2)`` over a transposed
 #   chunk, vectorized across rows. With so few features it is the cheapest form.
@@ -53,6 +53,9 @@ from kmeans_core._kernels.jit import (
 #   k-means++ uses; it costs one matrix product per chunk instead of a
 #   subtraction and a multiply-add per feature and center (measured 1.45x
 #   faster per pass at n=1e6, d=8, 5 centers; 2.2x at d=64).
+# * ``_StoredScorer`` (n_features >= 64): the expanded form too, but each
+#   pass keeps its candidates' distances, so the winner is applied from them
+#   (one BLAS lane fewer per pass; see the notes above the class).
 
 
 # ``reassoc``/``contract`` (no ``nnan``/``ninf``): the feature sum vectorizes
@@ -148,22 +151,29 @@ def _chunk_holding(chunk_totals, target):
 
 
 @jit
-def exact_search(X, sample_weight, closest_sq, winner, chunk_totals, targets):
+def exact_search(X, sample_weight, closest_sq, winner, chunk_totals, targets, winner_sq):
     """``searchsorted(cumsum(w * min(closest_sq, ||x - winner||^2)), targets)``, lazily.
 
     The chunk totals locate the chunk holding each target; a scan inside that
     chunk finds the first index whose running sum reaches it (NumPy's
     ``side="left"``). Targets past the end (rounding) give the last index,
-    as scikit-learn's clip does.
+    as scikit-learn's clip does. The winner's squared distances are
+    ``winner_sq`` when it is not empty (kept by the scoring pass that
+    computed them: ``_StoredScorer``; ``X`` and ``winner`` are then not
+    read), else computed from the vector ``winner``.
     """
     n_samples = closest_sq.shape[0]
+    stored = winner_sq.shape[0] > 0
     found = np.empty(targets.shape[0], dtype=np.int64)
     for t in range(targets.shape[0]):
         target = targets[t]
         chunk, running = _chunk_holding(chunk_totals, target)
         found[t] = n_samples - 1
         for i in range(chunk * CHUNK_ROWS, n_samples):
-            current = min(closest_sq[i], _squared_distance(X, i, winner))
+            if stored:
+                current = _smaller(winner_sq[i], closest_sq[i])
+            else:
+                current = min(closest_sq[i], _squared_distance(X, i, winner))
             running += sample_weight[i] * current
             if running >= target:
                 found[t] = i
@@ -198,21 +208,36 @@ def row_squared_norms(X, out):
             out[start + r] = row_squared_norm(rows, r)
 
 
+# Rows of X per BLAS product in :func:`_chunk_cross_terms`: a block of at
+# most this many bytes (256 KiB) stays in the core's L2 cache while BLAS
+# packs and multiplies it. Wide rows overflowed it at a whole chunk: per
+# scoring pass at n=5e4, d=300, 5 lanes, one thread, 23.4 ms for products of
+# 1,024 rows (2.4 MB) against 18.1-18.5 ms for 256-512 rows; unchanged up to
+# d=32 (a chunk of 1,024 rows is 256 KiB at d=32).
+_CROSS_BLOCK_BYTES = 256 * 1024
+
+
 @jit
 def _chunk_cross_terms(X, start, stop, lanes_t):
     """``x.c`` for the rows ``start:stop`` and every lane, as (n_lanes, n_rows).
 
-    One BLAS product ``X[start:stop] @ lanes_t`` (the orientation BLAS runs
-    fastest: the product alone 1.6 ms per pass at n=1e6, d=8, against 4.1 ms for
-    ``lanes @ X.T``), then copied lane by lane so that each lane's values are
-    contiguous and the sweeps over them vectorize. The scoring pass and the
-    search both take a chunk's cross terms from here, so they see the same bits.
+    BLAS products ``X[rows] @ lanes_t`` (the orientation BLAS runs fastest:
+    the product alone 1.6 ms per pass at n=1e6, d=8, against 4.1 ms for
+    ``lanes @ X.T``) over blocks of rows that fit ``_CROSS_BLOCK_BYTES``,
+    each copied lane by lane so that each lane's values are contiguous and
+    the sweeps over them vectorize. The blocks depend on the row range and
+    the width only, and the scoring pass and the search both take a chunk's
+    cross terms from here, so they see the same bits.
     """
-    by_row = np.dot(X[start:stop], lanes_t)
-    cross = np.empty((by_row.shape[1], by_row.shape[0]))
-    for lane in range(by_row.shape[1]):
-        for r in range(by_row.shape[0]):
-            cross[lane, r] = by_row[r, lane]
+    n_lanes = lanes_t.shape[1]
+    cross = np.empty((n_lanes, stop - start))
+    block_rows = max(16, _CROSS_BLOCK_BYTES // (8 * max(X.shape[1], 1)))
+    for block_start in range(start, stop, block_rows):
+        block_stop = min(block_start + block_rows, stop)
+        by_row = np.dot(X[block_start:block_stop], lanes_t)
+        for lane in range(n_lanes):
+            for r in range(block_stop - block_start):
+                cross[lane, block_start - start + r] = by_row[r, lane]
     return cross
 
 
@@ -230,13 +255,20 @@ def expanded_scoring_pass(
     lanes_t,
     lanes_squared_norms,
     winner_lane,
+    winner_sq,
     chunk_potentials,
+    candidate_sq,
 ):
-    """Apply lane ``winner_lane`` to ``closest_sq`` (none if negative), then score the other lanes.
+    """Apply the pending winner to ``closest_sq``, then score the candidate lanes.
 
     ``lanes_t`` (n_features, n_lanes) holds the step's centers as columns:
-    the previous winner first, then the candidates, whose potentials go to
-    ``chunk_potentials[:, lane - (n_lanes - n_candidates)]``. The cross terms
+    the previous winner first when ``winner_lane`` is 0, then the
+    candidates, whose potentials go to
+    ``chunk_potentials[:, lane - (n_lanes - n_candidates)]``. The winner is
+    lane ``winner_lane``, or, when that is negative, the distances
+    ``winner_sq`` if not empty (kept from its own scoring), or none.
+    ``candidate_sq`` (n_candidates, n_samples), if not empty, receives
+    every candidate's distances (``_StoredScorer``). The cross terms
     of a chunk come lane by lane in contiguous rows, so every sweep below
     vectorizes (per pass, against per-row sweeps over the product as BLAS
     returns it: 6.1 -> 4.9 ms at n=1e6, d=8, 5 lanes; 1.02 -> 0.85 ms at
@@ -258,12 +290,22 @@ def expanded_scoring_pass(
             for r in range(stop - start):
                 distance = _expanded_squared_distance(cross[winner_lane, r], norm, row_norms[r])
                 closest[r] = _smaller(distance, closest[r])
+        elif winner_sq.shape[0] > 0:
+            winner = winner_sq[start:stop]
+            for r in range(stop - start):
+                closest[r] = _smaller(winner[r], closest[r])
         for lane in range(first_candidate, n_lanes):
             norm = lanes_squared_norms[lane]
             total = 0.0
-            for r in range(stop - start):
-                distance = _expanded_squared_distance(cross[lane, r], norm, row_norms[r])
-                total += weights[r] * _smaller(distance, closest[r])
+            if candidate_sq.shape[0] > 0:
+                kept = candidate_sq[lane - first_candidate, start:stop]
+                for r in range(stop - start):
+                    kept[r] = _expanded_squared_distance(cross[lane, r], norm, row_norms[r])
+                    total += weights[r] * _smaller(kept[r], closest[r])
+            else:
+                for r in range(stop - start):
+                    distance = _expanded_squared_distance(cross[lane, r], norm, row_norms[r])
+                    total += weights[r] * _smaller(distance, closest[r])
             chunk_potentials[chunk, lane - first_candidate] = total
 
 
@@ -341,6 +383,11 @@ def _weighted_draw(sample_weight, total_weight, uniform):
     return n_samples - 1
 
 
+# The "none" arguments of ``expanded_scoring_pass``: no stored winner, no distances kept.
+_NONE = np.empty(0)
+_NO_ROWS = np.empty((0, 0))
+
+
 class _ExactScorer:
     """Distances as ``sum((x - c)^2)``; the pending winner is kept as a vector."""
 
@@ -355,7 +402,13 @@ class _ExactScorer:
 
     def search(self, targets):
         return exact_search(
-            self.X, self.sample_weight, self.closest_sq, self.winner, self.chunk_totals, targets
+            self.X,
+            self.sample_weight,
+            self.closest_sq,
+            self.winner,
+            self.chunk_totals,
+            targets,
+            _NONE,
         )
 
     def score(self, candidates, chunk_potentials):
@@ -396,7 +449,9 @@ class _ExpandedScorer:
             self.lanes_t,
             self.lanes_squared_norms,
             -1,
+            _NONE,
             totals,
+            _NO_ROWS,
         )
         self.chunk_totals = totals[:, 0].copy()
         # closest_sq already holds the first center; re-applying lane 0 changes nothing.
@@ -430,12 +485,96 @@ class _ExpandedScorer:
             self.lanes_t,
             self.lanes_squared_norms,
             0,
+            _NONE,
             chunk_potentials,
+            _NO_ROWS,
         )
 
     def choose(self, best, chunk_potentials):
         self.chunk_totals = chunk_potentials[:, best].copy()
         self.winner_lane = 1 + best
+
+
+# --- Wide rows: the candidates' distances kept, the winner never recomputed -----
+#
+# Above ``_STORED_MIN_FEATURES`` features a pass keeps every candidate's
+# distances (n_candidates x n floats, small beside X's n x d), so the winner
+# is applied from what its own scoring computed instead of being recomputed
+# as an extra lane of the next product. One lane fewer per product is worth
+# more than it seems: OpenBLAS multiplies 4 lanes in one register-wide block
+# and 5 with an edge block (one scoring pass, one thread: 18.3 -> 12.5 ms at
+# n=5e4, d=300; 14.8 -> 9.7 ms at n=1e5, d=128; 4 candidates, k = 8-20).
+# The search then reads the very distances behind the chunk totals. On
+# narrow rows writing the distances costs more than the lane saves.
+
+
+class _StoredScorer:
+    """Expanded distances; the candidates' distances kept, the pending winner a row of them."""
+
+    def __init__(self, X, sample_weight, first_center, row_norms=None):
+        self.X, self.sample_weight = X, sample_weight
+        self.closest_sq = np.full(X.shape[0], np.inf)  # min(inf, d) = d
+        if row_norms is None:
+            row_norms = prefaulted_empty(X.shape[0])
+            for_rows(row_squared_norms, X.shape[0])(X, row_norms)
+        self.row_norms = row_norms
+        # Two (n_candidates, n) distance buffers used in turn: the pending
+        # winner's row of one is read while the other is filled.
+        self.buffers = None
+        self.filling = 0
+        totals = np.empty((n_chunks(X.shape[0]), 1))
+        self._score(X[[first_center]], _NONE, totals, prefaulted_empty((1, X.shape[0])))
+        self.chunk_totals = totals[:, 0].copy()
+        # closest_sq is still inf: the first center is the pending winner.
+        self.winner_sq = self.out[0]
+
+    def _score(self, centers, winner_sq, chunk_potentials, out):
+        expanded_scoring_pass(
+            self.X,
+            self.row_norms,
+            self.sample_weight,
+            self.closest_sq,
+            np.ascontiguousarray(centers.T),
+            np.einsum("ij,ij->i", centers, centers),
+            -1,
+            winner_sq,
+            chunk_potentials,
+            out,
+        )
+        self.out = out
+
+    def search(self, targets):
+        return exact_search(
+            self.X,
+            self.sample_weight,
+            self.closest_sq,
+            _NONE,
+            self.chunk_totals,
+            targets,
+            self.winner_sq,
+        )
+
+    def score(self, candidates, chunk_potentials):
+        if self.buffers is None:
+            # The first pass's winner row lives in a buffer of its own.
+            shape = (len(candidates), self.X.shape[0])
+            self.buffers = [prefaulted_empty(shape) for _ in range(2)]
+        else:
+            self.filling = 1 - self.filling
+        self._score(
+            self.X[candidates], self.winner_sq, chunk_potentials, self.buffers[self.filling]
+        )
+
+    def choose(self, best, chunk_potentials):
+        self.chunk_totals = chunk_potentials[:, best].copy()
+        self.winner_sq = self.out[best]
+
+
+# From this many features on, k-means++ keeps the candidates' distances
+# (``_StoredScorer``): one pass, one thread, 4 candidates, against
+# recomputing the winner (``_ExpandedScorer``): see the notes above
+# ``_StoredScorer``.
+_STORED_MIN_FEATURES = 64
 
 
 # Up to this many features the exact form's vectorized sweeps beat a BLAS
@@ -460,7 +599,12 @@ def _greedy_kmeans_plusplus_float64(
     # Row norms given by the caller are only read by the expanded form:
     # choosing it then uses them, as scikit-learn does at every width.
     exact = n_features <= _EXACT_SCORER_MAX_FEATURES and row_norms is None
-    Scorer = _ExactScorer if exact else _ExpandedScorer
+    if exact:
+        Scorer = _ExactScorer
+    elif n_features >= _STORED_MIN_FEATURES:
+        Scorer = _StoredScorer
+    else:
+        Scorer = _ExpandedScorer
     with single_threaded_blas():
         scorer = Scorer(X, sample_weight, indices[0], row_norms)
         potential = scorer.chunk_totals.sum()
