@@ -660,6 +660,17 @@ def available_memory_bytes():
         return None
 
 
+def bounds_can_pay(n_features, n_clusters):
+    """Whether bounds can save more than they cost: not with k < 8 and d < 8.
+
+    There each Lloyd pass is a cheap, memory-bound sweep and bounds only add
+    bookkeeping (measured slower at n=1e6, d=2, k=5: docs/performance.md).
+    The one speed rule of ``choose_algorithm`` the Dask fit also applies (its
+    passes have no compiled whole run for the small-table rule to weigh).
+    """
+    return n_clusters >= AUTO_HAMERLY_MIN_CLUSTERS or n_features >= AUTO_HAMERLY_MIN_FEATURES
+
+
 def choose_algorithm(n_samples, n_features, n_clusters, budget_bytes=None):
     """The rule behind ``algorithm="auto"``: by speed, then by memory.
 
@@ -680,7 +691,7 @@ def choose_algorithm(n_samples, n_features, n_clusters, budget_bytes=None):
 
     ``"elkan"`` stays available by name (with its memory guard).
     """
-    if n_clusters < AUTO_HAMERLY_MIN_CLUSTERS and n_features < AUTO_HAMERLY_MIN_FEATURES:
+    if not bounds_can_pay(n_features, n_clusters):
         return "lloyd"
     if (
         n_samples < SERIAL_BELOW_ROWS

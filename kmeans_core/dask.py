@@ -59,7 +59,7 @@ import numpy as np
 from kmeans_core._iterations import (
     _converged,
     assign_labels,
-    choose_algorithm,
+    bounds_can_pay,
     distances_to_centers_of,
     mean_centers,
     memory_budget_bytes,
@@ -1924,9 +1924,9 @@ def _resolved_algorithm(estimator, run):
     """The iteration a Dask fit runs ("lloyd" or "hamerly") and why, for the verbose output.
 
     ``"auto"``: Hamerly's when X is held in memory (``held_in_memory``) and
-    the in-memory rule (:func:`kmeans_core._iterations.choose_algorithm`, by
-    speed) picks bounds; Lloyd's when X is read from storage on every pass:
-    such blocks have no home worker, so a block's next pass often runs where
+    the in-memory speed rule (:func:`kmeans_core._iterations.bounds_can_pay`;
+    the small-table rule weighs a compiled whole run Dask does not have) lets
+    bounds pay; Lloyd's when X is read from storage on every pass: such blocks have no home worker, so a block's next pass often runs where
     its bounds are not and would rebuild them (a full assignment more), and
     the bounds (20 bytes a row) and centered copy would sit in memory the
     data itself does not fit in; Lloyd's too on the ``processes`` scheduler
@@ -1936,7 +1936,7 @@ def _resolved_algorithm(estimator, run):
     answer, bit for bit.
     """
     requested = estimator.algorithm
-    n_samples, n_features = run.blocks.n_samples, run.blocks.n_features
+    n_features = run.blocks.n_features
     k = estimator.n_clusters
     if k == 1:
         if requested in ("elkan", "hamerly"):
@@ -1966,7 +1966,7 @@ def _resolved_algorithm(estimator, run):
             "X is read afresh on every pass, not persisted: its blocks have no home worker "
             "to keep bounds on; persist X to get Hamerly's"
         )
-    if choose_algorithm(n_samples, n_features, k) == "lloyd":
+    if not bounds_can_pay(n_features, k):
         return "lloyd", "k < 8 and d < 8: bounds do not pay, as in memory"
     no_room = run.hamerly_state_room(k)
     if no_room is not None:
