@@ -1926,8 +1926,9 @@ def _resolved_algorithm(estimator, run):
     ``"auto"``: Hamerly's when X is held in memory (``held_in_memory``) and
     the in-memory speed rule (:func:`kmeans_core._iterations.bounds_can_pay`;
     the small-table rule weighs a compiled whole run Dask does not have) lets
-    bounds pay; Lloyd's when X is read from storage on every pass: such blocks have no home worker, so a block's next pass often runs where
-    its bounds are not and would rebuild them (a full assignment more), and
+    bounds pay; Lloyd's when X is read from storage on every pass: such
+    blocks have no home worker, so a block's next pass often runs where its
+    bounds are not and would rebuild them (a full assignment more), and
     the bounds (20 bytes a row) and centered copy would sit in memory the
     data itself does not fit in; Lloyd's too on the ``processes`` scheduler
     (nothing kept survives a pass), and where Hamerly's state would not fit
