@@ -292,6 +292,7 @@ def _off_grid_row(case, repeat, max_iter, clock):
 def lloyd_pass_arguments(n, d, k):
     """``make_data(n, d, k)``'s X and the arguments of one ``lloyd_pass`` over it from its init."""
     from kmeans_core._iterations import squared_norms, transposed
+    from kmeans_core._kernels.distances import narrow_rows
     from kmeans_core._kernels.jit import chunk_rows_for, n_chunks
 
     X, init = make_data(n, d, k)
@@ -304,7 +305,16 @@ def lloyd_pass_arguments(n, d, k):
         np.empty(chunks, dtype=np.int64),
     )
     labels = np.full(n, -1, dtype=np.int32)
-    return X, (X, np.ones(n), transposed(init), squared_norms(init), labels, *buffers, rows, True)
+    pass_args = (
+        transposed(init),
+        squared_norms(init),
+        labels,
+        *buffers,
+        rows,
+        True,
+        narrow_rows(d),
+    )
+    return X, (X, np.ones(n), *pass_args)
 
 
 def bandwidth_table(grid, repeat):

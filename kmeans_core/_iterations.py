@@ -45,7 +45,7 @@ from kmeans_core._kernels.bounds import (
     hamerly_pass,
 )
 from kmeans_core._kernels.common import center_into, column_sums_per_chunk, inertia_per_chunk
-from kmeans_core._kernels.distances import center_shifts, distances_to_own_center
+from kmeans_core._kernels.distances import center_shifts, distances_to_own_center, narrow_rows
 from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
     SERIAL_BELOW_ROWS,
@@ -57,7 +57,6 @@ from kmeans_core._kernels.jit import (
 )
 from kmeans_core._kernels.lloyd import (
     lloyd_pass,
-    lloyd_pass_serial,
     lloyd_run_compiled,
     reduce_chunks,
     sum_slot_rows,
@@ -81,9 +80,8 @@ def assign_labels(X, centers):
     chunks = n_chunks(n_samples, CHUNK_ROWS)
     labels = np.full(n_samples, -1, dtype=np.int32)
     # Small inputs run on one thread: the serial pass, not a parallel kernel to compile.
-    assign_pass = lloyd_pass if n_samples >= SERIAL_BELOW_ROWS else lloyd_pass_serial
     with single_threaded_blas():
-        assign_pass(
+        for_rows(lloyd_pass, n_samples)(
             X,
             np.ones(n_samples, dtype=X.dtype),
             transposed(centers),
@@ -95,6 +93,7 @@ def assign_labels(X, centers):
             np.empty(chunks, dtype=np.int64),
             CHUNK_ROWS,
             False,
+            narrow_rows(n_features),
         )
     return labels
 
@@ -357,6 +356,7 @@ class _IterationBuffers:
             max_iter,
             tol,
             None if direct_ranking else np.empty(centers.shape[0]),
+            narrow_rows(centers.shape[1]),
         )
 
     def update(self, X, sample_weight, centers, labels):
@@ -375,7 +375,7 @@ class _IterationBuffers:
 
 
 # The small-table run ranks centres by the direct distance
-# (``_kernels.lloyd.lloyd_chunk_direct``, which compiles in a fraction of the
+# (``_kernels.distances.nearest_centers_by_direct_distance``, which compiles in a fraction of the
 # expanded ranking's time) for at most this many clusters and features, and
 # by the expanded form with its BLAS product above. Measured per iteration on
 # one thread, direct against expanded: 15.6 against 16.9 us at 1,000 x 2,
@@ -446,6 +446,7 @@ def _lloyd_pass(X, sample_weight, centers, labels, buffers, update_centers):
         buffers.chunk_changed,
         buffers.chunk_rows,
         update_centers,
+        narrow_rows(X.shape[1]),
     )
 
 

@@ -62,7 +62,7 @@ from kmeans_core._kernels.common import (
     euclidean_distances_to_centers,
     inertia_per_chunk,
 )
-from kmeans_core._kernels.distances import center_shifts
+from kmeans_core._kernels.distances import center_shifts, narrow_rows
 from kmeans_core._kernels.jit import chunk_rows_for, jit, n_chunks
 from kmeans_core._kernels.lloyd import lloyd_pass_centering, reduce_chunks
 from kmeans_core._kernels.seeding import _weighted_draw, oversampled_rows, round_key
@@ -552,6 +552,7 @@ def _assigned_labels(X, mean, weights, centers, chunk_rows):
         np.empty(chunks, dtype=np.int64),
         chunk_rows,
         False,
+        narrow_rows(X.shape[1]),
     )
     return labels
 
@@ -627,6 +628,7 @@ def _lloyd_block(
             chunk_changed,
             chunk_rows,
             True,
+            narrow_rows(X.shape[1]),
         )
     _keep(run_id, block_index, iteration, labels)
     return chunk_sums, chunk_weights, chunk_inertia, int(chunk_changed.sum())

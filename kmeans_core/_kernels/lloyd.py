@@ -16,11 +16,7 @@ import numpy as np
 from numba import prange
 
 from kmeans_core._kernels.common import rows_as_float64
-from kmeans_core._kernels.distances import (
-    center_shifts,
-    direct_squared_distance,
-    nearest_centers_of_block,
-)
+from kmeans_core._kernels.distances import center_shifts, nearest_centers_ranked
 from kmeans_core._kernels.jit import jit, jit_parallel
 
 
@@ -37,11 +33,12 @@ def lloyd_pass(
     chunk_changed,
     chunk_rows,
     update_centers,
+    narrow_rows,
 ):
     """Assign every sample to its nearest center; optionally accumulate new-center sums.
 
     Each chunk's labels come from the block primitive
-    ``_kernels.distances.nearest_centers_of_block``: centers ranked by
+    ``_kernels.distances.nearest_centers_ranked``: centers ranked by
     ``|c|^2 - 2 x.c`` (``|x|^2`` is the same for every center; the cross terms
     of a chunk in one float64 BLAS product, single-threaded inside each chunk,
     or across rows in vector lanes on narrow data), near-ties settled by the
@@ -67,6 +64,12 @@ def lloyd_pass(
         the data's shape only, never on the thread count.
     update_centers : bool
         False skips the sums (``predict`` and the final re-assignment).
+    narrow_rows : True or None
+        The ranking, fixed when the kernel compiles
+        (``_kernels.distances.narrow_rows``): feature sweeps or a BLAS product.
+
+    :func:`kmeans_core._kernels.jit.serial` gives this pass on the calling
+    thread, for small inputs (the same :func:`lloyd_chunk`, so the same bits).
     """
     n_chunks = chunk_inertia.shape[0]
     for chunk in prange(n_chunks):
@@ -82,6 +85,7 @@ def lloyd_pass(
             chunk_changed,
             chunk_rows,
             update_centers,
+            narrow_rows,
             chunk,
         )
 
@@ -99,15 +103,20 @@ def lloyd_chunk(
     chunk_changed,
     chunk_rows,
     update_centers,
+    narrow_rows,
     chunk,
 ):
     """Chunk ``chunk`` of :func:`lloyd_pass` (same arguments, plus the chunk index).
 
-    Its own compiled function, so the parallel pass and the serial one of
-    the small-table run (:func:`lloyd_pass_serial`) execute the same machine
+    Its own compiled function, so the parallel pass, its serial twin and
+    the small-table run (:func:`lloyd_run_compiled`) execute the same machine
     code. Written inline in the ``prange`` body instead, the serial compile
     of that body ran 3.7x slower than the parallel one (10,000 x 8, k=8,
     one thread: 530 against 145 us a pass).
+
+    ``centers_squared_norms`` None ranks by the direct distance (the
+    small-table run, see ``nearest_centers_ranked``); ``chunk_inertia`` is
+    then the direct one.
     """
     n_samples, n_features = X.shape
     n_clusters = centers_t.shape[1]
@@ -116,12 +125,18 @@ def lloyd_chunk(
     stop = min(start + chunk_rows, n_samples)
     rows = rows_as_float64(X, start, stop)
     n_rows = stop - start
-    nearest, own, _, row_norms = nearest_centers_of_block(rows, centers_t, centers_squared_norms)
+    nearest, own, _, row_norms = nearest_centers_ranked(
+        rows, centers_t, centers_squared_norms, narrow_rows
+    )
     slot_sums = np.zeros((n_clusters, n_features))
     slot_weights = np.zeros(n_clusters)
     if update_centers:
-        chunk_sums[chunk, :, :] = 0.0
-        chunk_weights[chunk, :] = 0.0
+        # Loops, not slice assignments: those compile numba's broadcasting
+        # machinery, seconds of a first fit on a fresh machine.
+        for j in range(n_clusters):
+            chunk_weights[chunk, j] = 0.0
+            for f in range(n_features):
+                chunk_sums[chunk, j, f] = 0.0
     inertia = 0.0
     changed = 0
     slot_stop = min(slot_rows, n_rows)  # rows are added to the chunk's sums slot by slot
@@ -144,43 +159,6 @@ def lloyd_chunk(
 
 
 @jit
-def lloyd_pass_serial(
-    X,
-    sample_weight,
-    centers_t,
-    centers_squared_norms,
-    labels,
-    chunk_sums,
-    chunk_weights,
-    chunk_inertia,
-    chunk_changed,
-    chunk_rows,
-    update_centers,
-):
-    """:func:`lloyd_pass` on the calling thread, for small inputs (``predict``).
-
-    The same chunks and the same :func:`lloyd_chunk`, so the same bits,
-    without compiling a parallel kernel for inputs that run on one thread
-    anyway (a parallel loop compiles several times slower).
-    """
-    for chunk in range(chunk_inertia.shape[0]):
-        lloyd_chunk(
-            X,
-            sample_weight,
-            centers_t,
-            centers_squared_norms,
-            labels,
-            chunk_sums,
-            chunk_weights,
-            chunk_inertia,
-            chunk_changed,
-            chunk_rows,
-            update_centers,
-            chunk,
-        )
-
-
-@jit
 def lloyd_pass_centering(
     X,
     mean,
@@ -194,6 +172,7 @@ def lloyd_pass_centering(
     chunk_changed,
     chunk_rows,
     update_centers,
+    narrow_rows,
 ):
     """:func:`lloyd_pass` on ``X - mean``, centering one chunk at a time.
 
@@ -228,6 +207,7 @@ def lloyd_pass_centering(
             chunk_changed[chunk : chunk + 1],
             chunk_rows,
             update_centers,
+            narrow_rows,
             0,
         )
 
@@ -289,10 +269,10 @@ def reduce_chunks(chunk_sums, chunk_weights, sums, weights):
 # each separately compiled function is optimized and turned into machine code
 # again inside every caller that links it; not the chunk kernel's helpers,
 # where inlining slowed the parallel pass by 4%), it calls the chunk kernel
-# directly rather than through a pass function, and for a few clusters in
-# few dimensions it ranks centres by the direct distance
-# (:func:`lloyd_chunk_direct`), never compiling the BLAS product and the
-# four-row ranking (2.5 s of compiling on their own).
+# directly rather than through a pass function, and it compiles one ranking
+# only: for a few clusters in few dimensions the direct distance
+# (``_kernels.distances.nearest_centers_by_direct_distance``), never the BLAS
+# product and the four-row ranking (2.5 s of compiling on their own).
 
 
 @jit(inline="always")
@@ -337,73 +317,6 @@ def centers_transposed(centers, centers_t):
             centers_t[f, j] = np.float64(centers[j, f])
 
 
-@jit(inline="always")
-def lloyd_chunk_direct(
-    X,
-    sample_weight,
-    centers_t,
-    labels,
-    chunk_sums,
-    chunk_weights,
-    chunk_changed,
-    chunk_rows,
-    update_centers,
-    chunk,
-    slot_sums,
-    slot_weights,
-):
-    """:func:`lloyd_chunk` with every centre ranked by the direct distance ``D``.
-
-    For few centres in few dimensions (``direct_ranking_pays``). Every
-    sample's ``D`` to every centre is the tie rule's own distance (summed
-    feature by feature in float64, as ``direct_squared_distance``), and the
-    label is the first centre of smallest ``D``: the rule itself, so the same
-    labels as the expanded ranking with its near-tie sweep. The sums are
-    added exactly as :func:`lloyd_chunk` adds them (each row's weighted
-    float64 values, slot by slot), so they are the same bits too. No BLAS
-    product and no ranking of four rows at a time: this kernel compiles in a
-    fraction of :func:`lloyd_chunk`'s time, which is what a first fit on a
-    small table waits for. ``chunk_inertia`` is not written (the run's caller
-    sums the inertia directly); ``slot_sums`` (k, d) and ``slot_weights``
-    (k,) are scratch buffers.
-    """
-    n_samples, n_features = X.shape
-    n_clusters = centers_t.shape[1]
-    slot_rows = sum_slot_rows(chunk_rows, chunk_changed.shape[0], n_clusters, n_features)
-    start = chunk * chunk_rows
-    stop = min(start + chunk_rows, n_samples)
-    if update_centers:
-        for j in range(n_clusters):
-            slot_weights[j] = 0.0
-            chunk_weights[chunk, j] = 0.0
-            for f in range(n_features):
-                slot_sums[j, f] = 0.0
-                chunk_sums[chunk, j, f] = 0.0
-    changed = 0
-    slot_stop = min(start + slot_rows, stop)
-    for i in range(start, stop):
-        label = 0
-        best = np.inf  # (a literal first index would compile the distance twice)
-        for j in range(n_clusters):
-            distance = direct_squared_distance(X, i, centers_t, j)
-            # Selects, not branches: which centre wins is data-dependent.
-            closer = distance < best
-            label = j if closer else label
-            best = distance if closer else best
-        if labels[i] != label:
-            changed += 1
-            labels[i] = label
-        if update_centers:
-            weight = np.float64(sample_weight[i])
-            slot_weights[label] += weight
-            for f in range(n_features):
-                slot_sums[label, f] += weight * np.float64(X[i, f])
-            if i + 1 == slot_stop:
-                add_slot_to_chunk(slot_sums, slot_weights, chunk, chunk_sums, chunk_weights)
-                slot_stop = min(slot_stop + slot_rows, stop)
-    chunk_changed[chunk] = changed
-
-
 @jit
 def lloyd_run_compiled(
     X,
@@ -421,6 +334,7 @@ def lloyd_run_compiled(
     max_iter,
     tol,
     centers_squared_norms,
+    narrow_rows,
 ):
     """Lloyd iterations from ``centers`` (updated in place) until convergence, in one call.
 
@@ -430,17 +344,16 @@ def lloyd_run_compiled(
     number of iterations run, or -1 as soon as a cluster is left empty (the
     caller then reruns in Python, which relocates it).
 
-    ``centers_squared_norms`` chooses the ranking: a (k,) float64 buffer for
-    the expanded ranking of :func:`lloyd_chunk` (BLAS cross terms), or None
-    for :func:`lloyd_chunk_direct`. numba removes the branch the argument's
-    type rules out before compiling, so a fit compiles only the ranking it
-    uses.
+    ``centers_squared_norms`` and ``narrow_rows`` choose the ranking (see
+    ``_kernels.distances.nearest_centers_ranked``): a (k,) float64 buffer for
+    the expanded ranking (by feature sweeps when ``narrow_rows`` is True, a
+    BLAS product when it is None), or None for the direct distance. numba
+    removes the branches the arguments' types rule out before compiling, so
+    a fit compiles only the ranking it uses.
     """
     n_clusters, n_features = centers.shape
     centers_t = np.empty((n_features, n_clusters))
     new_centers = np.empty_like(centers)
-    slot_sums = np.empty((n_clusters, n_features))
-    slot_weights = np.empty(n_clusters)
     n_all_chunks = chunk_changed.shape[0]
     # The passes' update_centers flag as a runtime bool, as Python passes it: a
     # literal True/False would make numba compile the chunk kernel again. It
@@ -451,38 +364,24 @@ def lloyd_run_compiled(
     while True:
         if centers_squared_norms is None:
             centers_transposed(centers, centers_t)
-            for chunk in range(n_all_chunks):
-                lloyd_chunk_direct(
-                    X,
-                    sample_weight,
-                    centers_t,
-                    labels,
-                    chunk_sums,
-                    chunk_weights,
-                    chunk_changed,
-                    chunk_rows,
-                    update,
-                    chunk,
-                    slot_sums,
-                    slot_weights,
-                )
         else:
             centers_layout(centers, centers_t, centers_squared_norms)
-            for chunk in range(n_all_chunks):
-                lloyd_chunk(
-                    X,
-                    sample_weight,
-                    centers_t,
-                    centers_squared_norms,
-                    labels,
-                    chunk_sums,
-                    chunk_weights,
-                    chunk_inertia,
-                    chunk_changed,
-                    chunk_rows,
-                    update,
-                    chunk,
-                )
+        for chunk in range(n_all_chunks):
+            lloyd_chunk(
+                X,
+                sample_weight,
+                centers_t,
+                centers_squared_norms,
+                labels,
+                chunk_sums,
+                chunk_weights,
+                chunk_inertia,
+                chunk_changed,
+                chunk_rows,
+                update,
+                narrow_rows,
+                chunk,
+            )
         if not update:
             break
         n_iter += 1
