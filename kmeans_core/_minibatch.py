@@ -227,14 +227,8 @@ def labels_and_inertia_serial(rows, weights, centers, centers_c, centers_squared
     """
     n_rows = rows.shape[0]
     for start in range(0, n_rows, LABEL_CHUNK_ROWS):
-        label_rows(
-            rows,
-            centers_c,
-            centers_squared_norms,
-            labels,
-            start,
-            min(start + LABEL_CHUNK_ROWS, n_rows),
-        )
+        stop = min(start + LABEL_CHUNK_ROWS, n_rows)
+        label_rows(rows, centers_c, centers_squared_norms, labels, start, stop)
     zero, _, _ = _typed_constants(rows)
     inertia = zero
     for i in range(n_rows):
@@ -268,14 +262,8 @@ def label_batch_parallel(rows, centers_c, centers_squared_norms, labels):
     n_rows = rows.shape[0]
     for chunk in prange((n_rows + LABEL_CHUNK_ROWS - 1) // LABEL_CHUNK_ROWS):
         start = chunk * LABEL_CHUNK_ROWS
-        label_rows(
-            rows,
-            centers_c,
-            centers_squared_norms,
-            labels,
-            start,
-            min(start + LABEL_CHUNK_ROWS, n_rows),
-        )
+        stop = min(start + LABEL_CHUNK_ROWS, n_rows)
+        label_rows(rows, centers_c, centers_squared_norms, labels, start, stop)
 
 
 @jit
