@@ -64,7 +64,12 @@ from kmeans_core._kernels.common import (
 )
 from kmeans_core._kernels.distances import center_shifts, narrow_rows
 from kmeans_core._kernels.jit import chunk_rows_for, jit, n_chunks
-from kmeans_core._kernels.lloyd import lloyd_pass_centering, reduce_chunks
+from kmeans_core._kernels.lloyd import (
+    ChunkPartials,
+    labels_only_partials,
+    lloyd_pass_centering,
+    reduce_chunks,
+)
 from kmeans_core._kernels.seeding import _weighted_draw, oversampled_rows, round_key
 from kmeans_core._kmeans import (
     ConvergenceWarning,
@@ -539,21 +544,9 @@ def _assigned_labels(X, mean, weights, centers, chunk_rows):
     n_rows = X.shape[0]
     labels = np.full(n_rows, -1, dtype=np.int32)
     chunks = n_chunks(n_rows, chunk_rows)
-    lloyd_pass_centering(
-        X,
-        mean,
-        weights,
-        centers[0],
-        centers[1],
-        labels,
-        np.empty((1, 1, 1)),
-        np.empty((1, 1)),
-        np.empty(chunks),
-        np.empty(chunks, dtype=np.int64),
-        chunk_rows,
-        False,
-        narrow_rows(X.shape[1]),
-    )
+    partials = labels_only_partials(chunks, chunk_rows)
+    narrow = narrow_rows(X.shape[1])
+    lloyd_pass_centering(X, mean, weights, *centers, labels, partials, False, narrow)
     return labels
 
 
@@ -615,21 +608,11 @@ def _lloyd_block(
             chunk_rows,
             take=True,
         )
-        lloyd_pass_centering(
-            X,
-            mean,
-            weights,
-            centers[0],
-            centers[1],
-            labels,
-            chunk_sums,
-            chunk_weights,
-            chunk_inertia,
-            chunk_changed,
-            chunk_rows,
-            True,
-            narrow_rows(X.shape[1]),
+        partials = ChunkPartials(
+            chunk_sums, chunk_weights, chunk_inertia, chunk_changed, chunk_rows
         )
+        narrow = narrow_rows(X.shape[1])
+        lloyd_pass_centering(X, mean, weights, *centers, labels, partials, True, narrow)
     _keep(run_id, block_index, iteration, labels)
     return chunk_sums, chunk_weights, chunk_inertia, int(chunk_changed.sum())
 

@@ -92,8 +92,9 @@ if _CACHE:
 _OPTIONS = dict(nogil=True, cache=_CACHE, fastmath=False, error_model="numpy")
 
 # ``jit_options`` of the ``numba.extending.overload`` implementations (kernels
-# chosen at compile time from an argument's type): cached like every kernel.
-OVERLOAD_OPTIONS = {"cache": _CACHE}
+# chosen at compile time from an argument's type): cached, with NumPy's error
+# model, like every kernel.
+OVERLOAD_OPTIONS = {"cache": _CACHE, "error_model": "numpy"}
 
 # The one relaxation any kernel may opt into (``fastmath=VECTOR_SUMS``), for
 # sums it owns: ``reassoc`` lets LLVM add the terms of a loop in vector lanes
