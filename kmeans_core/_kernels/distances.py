@@ -290,9 +290,7 @@ def nearest_centers_by_feature_sweeps(rows, centers_t, centers_squared_norms, na
 
 
 @jit
-def nearest_centers_by_direct_distance(
-    rows, centers_t, centers_squared_norms=None, narrow_rows=None
-):
+def nearest_centers_by_direct_distance(rows, centers_t, centers_squared_norms, narrow_rows):
     """:func:`nearest_centers_ranked` by the direct distance ``D`` to every centre.
 
     ``D`` is the tie rule's own distance and the label is the first centre
