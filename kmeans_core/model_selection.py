@@ -355,7 +355,7 @@ def _label_scores(X, models, k_values, names, *, silhouette_sample_size, silhoue
     return scores
 
 
-def _gap(X, k_values, inertia, *, sample_weight, n_refs, random_state, n_init, kmeans_params):
+def _gap(X, k_values, inertia, sample_weight, n_refs, random_state, n_init, kmeans_params):
     """Gap(k) and s_k (Tibshirani, Walther & Hastie 2001, eqs. 3 and 4, reference (a)).
 
     Reference data: ``n_refs`` data sets of X's shape, each feature uniform
@@ -603,14 +603,7 @@ def choose_k(
     )
     if "gap" in wanted:
         gap, standard_error = _gap(
-            X,
-            k_values,
-            inertia,
-            sample_weight=sample_weight,
-            n_refs=n_refs,
-            random_state=random_state,
-            n_init=n_init,
-            kmeans_params=kmeans_params,
+            X, k_values, inertia, sample_weight, n_refs, random_state, n_init, kmeans_params
         )
         result_scores["gap"] = gap
         result_scores["gap_se"] = standard_error
@@ -738,13 +731,6 @@ def gap_statistic(
     X, k_values, sample_weight = _prepare(X, k_range, sample_weight, kmeans_params, "gap_statistic")
     _, inertia = _fit_each_k(X, k_values, sample_weight, random_state, n_init, kmeans_params)
     gap, standard_error = _gap(
-        X,
-        k_values,
-        inertia,
-        sample_weight=sample_weight,
-        n_refs=n_refs,
-        random_state=random_state,
-        n_init=n_init,
-        kmeans_params=kmeans_params,
+        X, k_values, inertia, sample_weight, n_refs, random_state, n_init, kmeans_params
     )
     return k_values, gap, standard_error
