@@ -229,11 +229,6 @@ def nearest_centers_ranked(rows, centers_t, centers_squared_norms, narrow_rows):
     whose runner-up is within :func:`rounding_slack` of the best
     (:func:`resolve_near_tie`).
 
-    ``centers_squared_norms`` None ranks by the direct distance itself
-    (:func:`nearest_centers_by_direct_distance`; ``narrow_rows`` is then
-    not read): for few centres in few dimensions, where it is as fast and
-    compiles in a fraction of the time.
-
     Compiled code picks the ranking from the arguments' *types* when the
     calling kernel compiles (the overload below), so a kernel holds only the
     ranking it runs; this Python body is what ``NUMBA_DISABLE_JIT`` runs.
@@ -246,7 +241,7 @@ def nearest_centers_ranked(rows, centers_t, centers_squared_norms, narrow_rows):
     depend on it (they only feed bounds, which the slack keeps valid, and the
     per-iteration inertia that ``verbose`` prints).
     """
-    ranking = _ranking(centers_squared_norms is None, narrow_rows is None)
+    ranking = _ranking(narrow_rows is None)
     return ranking(rows, centers_t, centers_squared_norms, narrow_rows)
 
 
@@ -258,16 +253,11 @@ def _nearest_centers_ranked_kernel(rows, centers_t, centers_squared_norms, narro
     # is the implementation (not a call of its kernel): one level of compiled
     # calls fewer, and each level is optimized again in its caller (0.4 s of
     # a cold first fit).
-    ranking = _ranking(
-        isinstance(centers_squared_norms, types.NoneType), isinstance(narrow_rows, types.NoneType)
-    )
-    return ranking.py_func
+    return _ranking(isinstance(narrow_rows, types.NoneType)).py_func
 
 
-def _ranking(direct, by_cross_product):
+def _ranking(by_cross_product):
     """The kernel of :func:`nearest_centers_ranked` (its arguments, in its order)."""
-    if direct:
-        return nearest_centers_by_direct_distance
     if by_cross_product:
         return nearest_centers_by_cross_product
     return nearest_centers_by_feature_sweeps
@@ -287,40 +277,6 @@ def nearest_centers_by_feature_sweeps(rows, centers_t, centers_squared_norms, na
     )
     settle_near_ties(rows, centers_t, centers_squared_norms, nearest, best, second, row_norms)
     return nearest, best, second, row_norms
-
-
-@jit
-def nearest_centers_by_direct_distance(rows, centers_t, centers_squared_norms, narrow_rows):
-    """:func:`nearest_centers_ranked` by the direct distance ``D`` to every centre.
-
-    ``D`` is the tie rule's own distance and the label is the first centre
-    of smallest ``D``: the rule itself, so the labels of the expanded
-    ranking with its near-tie sweep. No BLAS product, no ranking of four
-    rows at a time, no sweep: it compiles in a fraction of their time. In
-    the same ``(nearest, own, other, row_norms)`` form, where ``own`` and
-    ``other`` are ``D`` and ``row_norms`` are zeros (so ``own + row_norms``
-    is still the squared distance). ``centers_squared_norms`` and
-    ``narrow_rows`` are not read.
-    """
-    n_rows = rows.shape[0]
-    nearest = np.empty(n_rows, dtype=np.int64)
-    own = np.empty(n_rows)
-    other = np.empty(n_rows)
-    for r in range(n_rows):
-        label = 0
-        best = np.inf  # (a literal first index would compile the distance twice)
-        second = np.inf
-        for j in range(centers_t.shape[1]):
-            distance = direct_squared_distance(rows, r, centers_t, j)
-            # Selects, not branches: which centre wins is data-dependent.
-            closer = distance < best
-            second = min(second, max(distance, best))
-            label = j if closer else label
-            best = distance if closer else best
-        nearest[r] = label
-        own[r] = best
-        other[r] = second
-    return nearest, own, other, np.zeros(n_rows)
 
 
 @jit

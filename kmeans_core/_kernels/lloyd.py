@@ -18,7 +18,11 @@ import numpy as np
 from numba import prange
 
 from kmeans_core._kernels.common import rows_as_float64
-from kmeans_core._kernels.distances import center_shifts, nearest_centers_ranked
+from kmeans_core._kernels.distances import (
+    center_shifts,
+    direct_squared_distance,
+    nearest_centers_ranked,
+)
 from kmeans_core._kernels.jit import jit, jit_parallel
 
 
@@ -99,10 +103,6 @@ def lloyd_chunk(X, sample_weight, centers_t, norms, labels, partials, update, na
     code. Written inline in the ``prange`` body instead, the serial compile
     of that body ran 3.7x slower than the parallel one (10,000 x 8, k=8,
     one thread: 530 against 145 us a pass).
-
-    ``norms`` None ranks by the direct distance (the
-    small-table run, see ``nearest_centers_ranked``); ``partials.inertia`` is
-    then the direct one.
     """
     n_samples, n_features = X.shape
     n_clusters = centers_t.shape[1]
@@ -114,14 +114,16 @@ def lloyd_chunk(X, sample_weight, centers_t, norms, labels, partials, update, na
     rows = rows_as_float64(X, start, stop)
     n_rows = stop - start
     nearest, own, _, row_norms = nearest_centers_ranked(rows, centers_t, norms, narrow)
-    slot_sums = np.zeros((n_clusters, n_features))
-    slot_weights = np.zeros(n_clusters)
+    slot_sums = np.empty((n_clusters, n_features))
+    slot_weights = np.empty(n_clusters)
     if update:
-        # Loops, not slice assignments: those compile numba's broadcasting
-        # machinery, seconds of a first fit on a fresh machine.
+        # Loops, not slice assignments or np.zeros: those compile numba's
+        # broadcasting machinery or a fill kernel, time a first fit waits for.
         for j in range(n_clusters):
+            slot_weights[j] = 0.0
             chunk_weights[chunk, j] = 0.0
             for f in range(n_features):
+                slot_sums[j, f] = 0.0
                 chunk_sums[chunk, j, f] = 0.0
     inertia = 0.0
     changed = 0
@@ -243,8 +245,8 @@ def reduce_chunks(chunk_sums, chunk_weights, sums, weights):
 # where inlining slowed the parallel pass by 4%), it calls the chunk kernel
 # directly rather than through a pass function, and it compiles one ranking
 # only: for a few clusters in few dimensions the direct distance
-# (``_kernels.distances.nearest_centers_by_direct_distance``), never the BLAS
-# product and the four-row ranking (2.5 s of compiling on their own).
+# (:func:`lloyd_chunk_direct`), never the BLAS product and the four-row
+# ranking (2.5 s of compiling on their own).
 
 
 @jit(inline="always")
@@ -289,6 +291,69 @@ def centers_transposed(centers, centers_t):
             centers_t[f, j] = np.float64(centers[j, f])
 
 
+@jit(inline="always")
+def lloyd_chunk_direct(X, sample_weight, centers_t, labels, partials, update, chunk, slots):
+    """:func:`lloyd_chunk` with every centre ranked by the direct distance ``D``.
+
+    For few centres in few dimensions (``direct_ranking_pays``). Every
+    sample's ``D`` to every centre is the tie rule's own distance (summed
+    feature by feature in float64, as ``direct_squared_distance``), and the
+    label is the first centre of smallest ``D``: the rule itself, so the same
+    labels as the expanded ranking with its near-tie sweep. The sums are
+    added exactly as :func:`lloyd_chunk` adds them (each row's weighted
+    float64 values, slot by slot), so they are the same bits too. No BLAS
+    product and no ranking of four rows at a time: this kernel compiles in a
+    fraction of :func:`lloyd_chunk`'s time, which is what a first fit on a
+    small table waits for. ``partials.inertia`` is not written (the run's
+    caller sums the inertia directly); ``slots`` is a pair of scratch
+    buffers, the slot's sums (k, d) and weights (k,).
+
+    Not folded into :func:`lloyd_chunk` (as a third ranking of its block
+    primitive): that run compiled 0.6 s slower at 1,000 x 2, k = 3 (2.7
+    against 2.1 s, one process each, alternating) and ran 14% slower an
+    iteration at 3,000 x 4, k = 2 (block arrays instead of one pass over
+    the rows).
+    """
+    n_samples, n_features = X.shape
+    n_clusters = centers_t.shape[1]
+    chunk_rows = partials.rows
+    chunk_sums, chunk_weights = partials.sums, partials.weights
+    slot_sums, slot_weights = slots
+    slot_rows = sum_slot_rows(chunk_rows, partials.changed.shape[0], n_clusters, n_features)
+    start = chunk * chunk_rows
+    stop = min(start + chunk_rows, n_samples)
+    if update:
+        for j in range(n_clusters):
+            slot_weights[j] = 0.0
+            chunk_weights[chunk, j] = 0.0
+            for f in range(n_features):
+                slot_sums[j, f] = 0.0
+                chunk_sums[chunk, j, f] = 0.0
+    changed = 0
+    slot_stop = min(start + slot_rows, stop)
+    for i in range(start, stop):
+        label = 0
+        best = np.inf  # (a literal first index would compile the distance twice)
+        for j in range(n_clusters):
+            distance = direct_squared_distance(X, i, centers_t, j)
+            # Selects, not branches: which centre wins is data-dependent.
+            closer = distance < best
+            label = j if closer else label
+            best = distance if closer else best
+        if labels[i] != label:
+            changed += 1
+            labels[i] = label
+        if update:
+            weight = np.float64(sample_weight[i])
+            slot_weights[label] += weight
+            for f in range(n_features):
+                slot_sums[label, f] += weight * np.float64(X[i, f])
+            if i + 1 == slot_stop:
+                add_slot_to_chunk(slot_sums, slot_weights, chunk, chunk_sums, chunk_weights)
+                slot_stop = min(slot_stop + slot_rows, stop)
+    partials.changed[chunk] = changed
+
+
 @jit
 def lloyd_run_compiled(
     X,
@@ -312,17 +377,19 @@ def lloyd_run_compiled(
     number of iterations run, or -1 as soon as a cluster is left empty (the
     caller then reruns in Python, which relocates it).
 
-    ``norms`` (the centers' squared norms) and ``narrow`` choose the ranking (see
-    ``_kernels.distances.nearest_centers_ranked``): a (k,) float64 buffer for
-    the expanded ranking (by feature sweeps when ``narrow`` is True, a
-    BLAS product when it is None), or None for the direct distance. numba
-    removes the branches the arguments' types rule out before compiling, so
-    a fit compiles only the ranking it uses.
+    ``norms`` (the centers' squared norms) and ``narrow`` choose the
+    ranking: a (k,) float64 buffer for the expanded ranking of
+    :func:`lloyd_chunk` (by feature sweeps when ``narrow`` is True, a BLAS
+    product when it is None: ``_kernels.distances.nearest_centers_ranked``),
+    or None for :func:`lloyd_chunk_direct`. A fit compiles only the ranking
+    it uses (numba drops the expanded branch of a None ``norms`` before
+    compiling).
     """
     n_clusters, n_features = centers.shape
     centers_t = np.empty((n_features, n_clusters))
     new_centers = np.empty_like(centers)
     n_all_chunks = partials.changed.shape[0]
+    slots = (np.empty((n_clusters, n_features)), np.empty(n_clusters))
     # The passes' update flag as a runtime bool, as Python passes it: a
     # literal True/False would make numba compile the chunk kernel again. It
     # turns false for the last pass, which only relabels (unless the labels
@@ -332,10 +399,16 @@ def lloyd_run_compiled(
     while True:
         if norms is None:
             centers_transposed(centers, centers_t)
+            for chunk in range(n_all_chunks):
+                lloyd_chunk_direct(
+                    X, sample_weight, centers_t, labels, partials, update, chunk, slots
+                )
         else:
             centers_layout(centers, centers_t, norms)
-        for chunk in range(n_all_chunks):
-            lloyd_chunk(X, sample_weight, centers_t, norms, labels, partials, update, narrow, chunk)
+            for chunk in range(n_all_chunks):
+                lloyd_chunk(
+                    X, sample_weight, centers_t, norms, labels, partials, update, narrow, chunk
+                )
         if not update:
             break
         n_iter += 1
