@@ -10,9 +10,8 @@ orchestrate, then call these kernels on prepared arrays.
   of the thread count, BLAS and numba thread limits.
 * ``distances``: the tie rule (which centre is a row's nearest) and the block
   primitive that applies it to a chunk of rows (``nearest_centers_ranked``:
-  a BLAS product and a row scan, sweeps across rows on narrow data, or the
-  direct distance for few centres, chosen when the calling kernel compiles),
-  centre shifts.
+  a BLAS product and a row scan, or sweeps across rows on narrow data, chosen
+  when the calling kernel compiles), centre shifts.
 * ``common``: small kernels shared by the algorithms, the estimator and the
   metrics: a chunk's rows as float64, row norms, inertia per chunk,
   distances for ``transform``, label bookkeeping, the centring pass.

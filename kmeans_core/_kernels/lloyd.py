@@ -117,14 +117,7 @@ def lloyd_chunk(X, sample_weight, centers_t, norms, labels, partials, update, na
     slot_sums = np.empty((n_clusters, n_features))
     slot_weights = np.empty(n_clusters)
     if update:
-        # Loops, not slice assignments or np.zeros: those compile numba's
-        # broadcasting machinery or a fill kernel, time a first fit waits for.
-        for j in range(n_clusters):
-            slot_weights[j] = 0.0
-            chunk_weights[chunk, j] = 0.0
-            for f in range(n_features):
-                slot_sums[j, f] = 0.0
-                chunk_sums[chunk, j, f] = 0.0
+        clear_chunk_sums(slot_sums, slot_weights, chunk, chunk_sums, chunk_weights)
     inertia = 0.0
     changed = 0
     slot_stop = min(slot_rows, n_rows)  # rows are added to the chunk's sums slot by slot
@@ -202,6 +195,22 @@ def sum_slot_rows(chunk_rows, n_chunks, n_clusters, n_features):
     """
     wanted = max(128, (4 * n_clusters * (n_features + 1) + n_features - 1) // n_features)
     return min(chunk_rows, wanted)
+
+
+@jit(inline="always")
+def clear_chunk_sums(slot_sums, slot_weights, chunk, chunk_sums, chunk_weights):
+    """Zero the chunk's sums and the slot's, before the chunk's first row is added.
+
+    Loops, not slice assignments or ``np.zeros``: those compile numba's
+    broadcasting machinery or a fill kernel, time a first fit waits for.
+    Inlined: the same code as written in place.
+    """
+    for j in range(slot_weights.shape[0]):
+        slot_weights[j] = 0.0
+        chunk_weights[chunk, j] = 0.0
+        for f in range(slot_sums.shape[1]):
+            slot_sums[j, f] = 0.0
+            chunk_sums[chunk, j, f] = 0.0
 
 
 @jit
@@ -323,12 +332,7 @@ def lloyd_chunk_direct(X, sample_weight, centers_t, labels, partials, update, ch
     start = chunk * chunk_rows
     stop = min(start + chunk_rows, n_samples)
     if update:
-        for j in range(n_clusters):
-            slot_weights[j] = 0.0
-            chunk_weights[chunk, j] = 0.0
-            for f in range(n_features):
-                slot_sums[j, f] = 0.0
-                chunk_sums[chunk, j, f] = 0.0
+        clear_chunk_sums(slot_sums, slot_weights, chunk, chunk_sums, chunk_weights)
     changed = 0
     slot_stop = min(start + slot_rows, stop)
     for i in range(start, stop):
