@@ -263,13 +263,17 @@ def _ranking(by_cross_product):
     return nearest_centers_by_feature_sweeps
 
 
-@jit
+# ``inline="always"``: inside :func:`nearest_centers_of_block` (the bounds
+# kernels' run-time choice) they add no level of compiled calls (a level
+# cost Hamerly's first fit 1 s of compiling); as the overload's
+# implementation they compile on their own either way.
+@jit(inline="always")
 def nearest_centers_by_cross_product(rows, centers_t, centers_squared_norms, narrow_rows):
     """:func:`nearest_centers_ranked` through one BLAS product of the block (wide rows)."""
     return nearest_centers_of_cross(rows, np.dot(rows, centers_t), centers_t, centers_squared_norms)
 
 
-@jit
+@jit(inline="always")
 def nearest_centers_by_feature_sweeps(rows, centers_t, centers_squared_norms, narrow_rows):
     """:func:`nearest_centers_ranked` by :func:`nearest_two_by_feature_sweeps` (narrow rows)."""
     nearest, best, second, row_norms = nearest_two_by_feature_sweeps(
