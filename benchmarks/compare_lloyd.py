@@ -307,19 +307,23 @@ def _off_grid_row(case, repeat, max_iter, clock):
 def lloyd_pass_arguments(n, d, k):
     """``make_data(n, d, k)``'s X and the arguments of one ``lloyd_pass`` over it from its init."""
     from kmeans_core._iterations import squared_norms, transposed
+    from kmeans_core._kernels.distances import narrow_rows
     from kmeans_core._kernels.jit import chunk_rows_for, n_chunks
+    from kmeans_core._kernels.lloyd import ChunkPartials
 
     X, init = make_data(n, d, k)
     rows = chunk_rows_for(n, k, d)
     chunks = n_chunks(n, rows)
-    buffers = (
+    partials = ChunkPartials(
         np.empty((chunks, k, d)),
         np.empty((chunks, k)),
         np.empty(chunks),
         np.empty(chunks, dtype=np.int64),
+        rows,
     )
     labels = np.full(n, -1, dtype=np.int32)
-    return X, (X, np.ones(n), transposed(init), squared_norms(init), labels, *buffers, rows, True)
+    pass_args = (transposed(init), squared_norms(init), labels, partials, True, narrow_rows(d))
+    return X, (X, np.ones(n), *pass_args)
 
 
 def bandwidth_table(grid, repeat):

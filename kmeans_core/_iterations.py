@@ -11,8 +11,8 @@ label changes), then the update every algorithm shares
 same rule as ``reference.empty_cluster_relocations``), the means taken
 (:func:`mean_centers`), the centre shift measured.
 
-:func:`lloyd_single_run` and :func:`bounded_single_run` own that loop for one
-run: buffers allocated once (:class:`_IterationBuffers`, :class:`_Bounds`),
+:func:`lloyd_single_run` and :func:`bounded_single_run` run that loop
+(:func:`_iterations`, the same for every algorithm) for one run: buffers allocated once (:class:`_IterationBuffers`, :class:`_Bounds`),
 the stopping rules (:func:`_converged`: strict convergence when no label
 changed and no cluster was relocated, else the relative ``tol`` on the total
 squared shift, else ``max_iter``) and the final re-assignment after a
@@ -45,7 +45,7 @@ from kmeans_core._kernels.bounds import (
     hamerly_pass,
 )
 from kmeans_core._kernels.common import center_into, column_sums_per_chunk, inertia_per_chunk
-from kmeans_core._kernels.distances import center_shifts, distances_to_own_center
+from kmeans_core._kernels.distances import center_shifts, distances_to_own_center, narrow_rows
 from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
     SERIAL_BELOW_ROWS,
@@ -56,8 +56,9 @@ from kmeans_core._kernels.jit import (
     single_threaded_blas,
 )
 from kmeans_core._kernels.lloyd import (
+    ChunkPartials,
+    labels_only_partials,
     lloyd_pass,
-    lloyd_pass_serial,
     lloyd_run_compiled,
     reduce_chunks,
     sum_slot_rows,
@@ -80,21 +81,19 @@ def assign_labels(X, centers):
     n_samples, n_features = X.shape
     chunks = n_chunks(n_samples, CHUNK_ROWS)
     labels = np.full(n_samples, -1, dtype=np.int32)
+    weights = np.ones(n_samples, dtype=X.dtype)
+    partials = labels_only_partials(chunks, CHUNK_ROWS)
     # Small inputs run on one thread: the serial pass, not a parallel kernel to compile.
-    assign_pass = lloyd_pass if n_samples >= SERIAL_BELOW_ROWS else lloyd_pass_serial
     with single_threaded_blas():
-        assign_pass(
+        for_rows(lloyd_pass, n_samples)(
             X,
-            np.ones(n_samples, dtype=X.dtype),
+            weights,
             transposed(centers),
             squared_norms(centers),
             labels,
-            np.empty((1, 1, 1)),
-            np.empty((1, 1)),
-            np.empty(chunks),
-            np.empty(chunks, dtype=np.int64),
-            CHUNK_ROWS,
+            partials,
             False,
+            narrow_rows(n_features),
         )
     return labels
 
@@ -323,12 +322,20 @@ class _IterationBuffers:
     """
 
     def __init__(self, n_samples, n_features, n_clusters):
-        self.chunk_rows = chunk_rows_for(n_samples, n_clusters, n_features)
-        chunks = n_chunks(n_samples, self.chunk_rows)
-        self.chunk_sums = np.empty((chunks, n_clusters, n_features))
-        self.chunk_weights = np.empty((chunks, n_clusters))
-        self.chunk_inertia = np.empty(chunks)
-        self.chunk_changed = np.empty(chunks, dtype=np.int64)
+        chunk_rows = chunk_rows_for(n_samples, n_clusters, n_features)
+        chunks = n_chunks(n_samples, chunk_rows)
+        self.partials = ChunkPartials(
+            np.empty((chunks, n_clusters, n_features)),
+            np.empty((chunks, n_clusters)),
+            np.empty(chunks),
+            np.empty(chunks, dtype=np.int64),
+            chunk_rows,
+        )
+        # The same buffers by name, for the bounds kernels' argument lists.
+        self.chunk_sums, self.chunk_weights, self.chunk_inertia, self.chunk_changed, _ = (
+            self.partials
+        )
+        self.chunk_rows = chunk_rows
         self.sums = np.empty((n_clusters, n_features))
         self.weights = np.empty(n_clusters)
         self.shifts = np.zeros(n_clusters)
@@ -346,17 +353,14 @@ class _IterationBuffers:
             sample_weight,
             centers,
             labels,
-            self.chunk_sums,
-            self.chunk_weights,
-            self.chunk_inertia,
-            self.chunk_changed,
-            self.chunk_rows,
+            self.partials,
             self.sums,
             self.weights,
             self.shifts,
             max_iter,
             tol,
             None if direct_ranking else np.empty(centers.shape[0]),
+            narrow_rows(centers.shape[1]),
         )
 
     def update(self, X, sample_weight, centers, labels):
@@ -411,6 +415,10 @@ def lloyd_single_run(X, sample_weight, centers_init, max_iter, tol, verbose=0, h
     buffers = _IterationBuffers(n_samples, n_features, centers_init.shape[0])
     centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
     labels = np.full(n_samples, -1, dtype=np.int32)
+
+    def assign(centers, first, update):
+        _lloyd_pass(X, sample_weight, centers, labels, buffers, update)
+
     with single_threaded_blas():
         if n_samples < SERIAL_BELOW_ROWS and not verbose and history is None:
             # Small input: the whole run in one kernel call (same bits; see
@@ -428,43 +436,42 @@ def lloyd_single_run(X, sample_weight, centers_init, max_iter, tol, verbose=0, h
                 return labels, inertia_of(X, sample_weight, centers, labels), centers, n_iter
             centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
             labels[:] = -1
-        return _lloyd_iterations(
-            X, sample_weight, centers, labels, max_iter, tol, verbose, history, buffers
+        run = (max_iter, tol, True)
+        return _iterations(
+            X, sample_weight, centers, labels, buffers, assign, run, verbose, history
         )
 
 
 def _lloyd_pass(X, sample_weight, centers, labels, buffers, update_centers):
-    lloyd_pass(
-        X,
-        sample_weight,
-        transposed(centers),
-        squared_norms(centers),
-        labels,
-        buffers.chunk_sums,
-        buffers.chunk_weights,
-        buffers.chunk_inertia,
-        buffers.chunk_changed,
-        buffers.chunk_rows,
-        update_centers,
-    )
+    centers_t, norms = transposed(centers), squared_norms(centers)
+    narrow = narrow_rows(X.shape[1])
+    lloyd_pass(X, sample_weight, centers_t, norms, labels, buffers.partials, update_centers, narrow)
 
 
-def _lloyd_iterations(X, sample_weight, centers, labels, max_iter, tol, verbose, history, buffers):
+def _iterations(X, sample_weight, centers, labels, buffers, assign, run, verbose, history):
+    """The loop every in-memory algorithm runs, around its assignment step.
+
+    ``assign(centers, first, update)`` labels X for ``centers`` into
+    ``labels`` and, when ``update``, writes the chunk sums of ``buffers``
+    (``first``: the run's first pass). ``run`` is ``(max_iter, tol,
+    pass_inertia)``: ``pass_inertia`` says whether the pass's own per-chunk
+    inertia is the verbose figure (Lloyd's) or it is computed on request
+    (the bounds never compute every distance).
+    """
+    max_iter, tol, pass_inertia = run
     strict_convergence = False
     for iteration in range(max_iter):
-        _lloyd_pass(X, sample_weight, centers, labels, buffers, True)
+        assign(centers, iteration == 0, True)
         new_centers, relocated, center_shift_sq = buffers.update(X, sample_weight, centers, labels)
         if verbose or history is not None:
+            if pass_inertia:
+                inertia_before = float(buffers.chunk_inertia.sum())
+            else:
+                inertia_before = inertia_of(X, sample_weight, centers, labels)
             report_iteration(
-                iteration,
-                float(buffers.chunk_inertia.sum()),
-                center_shift_sq,
-                new_centers,
-                verbose,
-                history,
+                iteration, inertia_before, center_shift_sq, new_centers, verbose, history
             )
         centers = new_centers
-
         # At iteration 0 every label changes (they start at -1), as in scikit-learn.
         strict_convergence, stop = _converged(
             iteration, buffers.chunk_changed.sum(), relocated, center_shift_sq, tol, verbose
@@ -474,7 +481,7 @@ def _lloyd_iterations(X, sample_weight, centers, labels, max_iter, tol, verbose,
 
     if not strict_convergence:
         # Labels for the final centers: the same pass without the sums.
-        _lloyd_pass(X, sample_weight, centers, labels, buffers, False)
+        assign(centers, False, False)
     inertia = inertia_of(X, sample_weight, centers, labels)
     return labels, inertia, centers, iteration + 1
 
@@ -495,9 +502,15 @@ def bounded_single_run(
     buffers = _IterationBuffers(n_samples, n_features, n_clusters)
     bounds = _Bounds(algorithm, n_samples, n_clusters, buffers, n_features)
     centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
+
+    def assign(centers, first, update):
+        sums_mode = SUMS_REFRESH if update else SUMS_NONE
+        bounds.assign(X, sample_weight, centers, buffers, first, sums_mode)
+
+    run = (max_iter, tol, False)
     with single_threaded_blas():
-        return _bounded_iterations(
-            X, sample_weight, centers, buffers, bounds, max_iter, tol, verbose, history
+        return _iterations(
+            X, sample_weight, centers, bounds.labels, buffers, assign, run, verbose, history
         )
 
 
@@ -577,33 +590,6 @@ class _Bounds:
                 *slots,
                 sums_mode,
             )
-
-
-def _bounded_iterations(
-    X, sample_weight, centers, buffers, bounds, max_iter, tol, verbose, history
-):
-    labels = bounds.labels
-    strict_convergence = False
-    for iteration in range(max_iter):
-        bounds.assign(X, sample_weight, centers, buffers, iteration == 0, SUMS_REFRESH)
-        new_centers, relocated, center_shift_sq = buffers.update(X, sample_weight, centers, labels)
-        if verbose or history is not None:
-            # Bounds never compute every distance: the inertia is computed on request only.
-            inertia_before = inertia_of(X, sample_weight, centers, labels)
-            report_iteration(
-                iteration, inertia_before, center_shift_sq, new_centers, verbose, history
-            )
-        centers = new_centers
-        strict_convergence, stop = _converged(
-            iteration, buffers.chunk_changed.sum(), relocated, center_shift_sq, tol, verbose
-        )
-        if stop:
-            break
-
-    if not strict_convergence:
-        bounds.assign(X, sample_weight, centers, buffers, False, SUMS_NONE)
-    inertia = inertia_of(X, sample_weight, centers, labels)
-    return labels, inertia, centers, iteration + 1
 
 
 def memory_needed_bytes(algorithm, n_samples, n_features, n_clusters, n_threads=None):

@@ -55,7 +55,6 @@ Where the bits can differ from scikit-learn, and why:
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
 import warnings
@@ -227,14 +226,8 @@ def labels_and_inertia_serial(rows, weights, centers, centers_c, centers_squared
     """
     n_rows = rows.shape[0]
     for start in range(0, n_rows, LABEL_CHUNK_ROWS):
-        label_rows(
-            rows,
-            centers_c,
-            centers_squared_norms,
-            labels,
-            start,
-            min(start + LABEL_CHUNK_ROWS, n_rows),
-        )
+        stop = min(start + LABEL_CHUNK_ROWS, n_rows)
+        label_rows(rows, centers_c, centers_squared_norms, labels, start, stop)
     zero, _, _ = _typed_constants(rows)
     inertia = zero
     for i in range(n_rows):
@@ -268,14 +261,8 @@ def label_batch_parallel(rows, centers_c, centers_squared_norms, labels):
     n_rows = rows.shape[0]
     for chunk in prange((n_rows + LABEL_CHUNK_ROWS - 1) // LABEL_CHUNK_ROWS):
         start = chunk * LABEL_CHUNK_ROWS
-        label_rows(
-            rows,
-            centers_c,
-            centers_squared_norms,
-            labels,
-            start,
-            min(start + LABEL_CHUNK_ROWS, n_rows),
-        )
+        stop = min(start + LABEL_CHUNK_ROWS, n_rows)
+        label_rows(rows, centers_c, centers_squared_norms, labels, start, stop)
 
 
 @jit
@@ -477,41 +464,6 @@ def draw_and_gather(cdf, guide, uniforms, X, indices, batch):
 # Python helpers around the kernels
 # ---------------------------------------------------------------------------
 
-_blas_libraries = None
-
-
-@contextlib.contextmanager
-def one_blas_thread():
-    """BLAS on one thread inside (as ``_kernels.jit.single_threaded_blas``), at a per-call cost of microseconds.
-
-    ``partial_fit`` on a 1,024-row batch takes about 0.15 ms, and threadpoolctl's
-    ``limit()`` costs about 0.09 ms per entry (it rescans every library's
-    state). The BLAS libraries are found once, through the controller that
-    ``single_threaded_blas`` builds; inside, only their thread counts are read
-    and set. BLAS threads never change a product's bits here (OpenBLAS splits
-    a product over rows and columns, never along the summed dimension); the
-    limit only keeps BLAS threads from competing with numba's.
-    """
-    global _blas_libraries
-    if _blas_libraries is None:
-        from kmeans_core._kernels import jit as jit_policy
-
-        with single_threaded_blas():  # builds the jit module's controller with SciPy's BLAS loaded
-            pass
-        _blas_libraries = [
-            lib for lib in jit_policy._blas_controller.lib_controllers if lib.user_api == "blas"
-        ]
-    previous = [lib.num_threads for lib in _blas_libraries]
-    for lib, threads in zip(_blas_libraries, previous):
-        if threads != 1:
-            lib.set_num_threads(1)
-    try:
-        yield
-    finally:
-        for lib, threads in zip(_blas_libraries, previous):
-            if threads != 1:
-                lib.set_num_threads(threads)
-
 
 class _RowSampler:
     """Draws rows with probability proportional to their weight, as ``RandomState.choice`` does.
@@ -559,7 +511,7 @@ def _labels_and_inertia(X, centers, sample_weight=None):
     labels = np.empty(X.shape[0], dtype=np.int32)
     chunk_inertia = np.empty(0 if sample_weight is None else n_chunks(X.shape[0]))
     weights = np.empty(0, dtype=X.dtype) if sample_weight is None else sample_weight
-    with one_blas_thread():
+    with single_threaded_blas():
         label_all_rows(X, weights, centers_c, norms, labels, chunk_inertia)
     return labels, None if sample_weight is None else float(chunk_inertia.sum())
 
@@ -1000,7 +952,7 @@ default="k-means++"
         indices = np.empty(batch_size, dtype=np.int64)
         labels = np.empty(batch_size, dtype=np.int32)
         centers_new = np.empty_like(centers)
-        with one_blas_thread():
+        with single_threaded_blas():
             for step in range(n_steps):
                 sampler.draw(random_state, X, indices, batch)
                 batch_inertia = self._step(
@@ -1046,7 +998,7 @@ default="k-means++"
                 print(f"Init {init_index + 1}/{self._n_init} with method {self.init}")
             centers = self._initial_centers(X, sample_weight, init_array, random_state)
             centers_c, norms = _centers_layout(centers)
-            with one_blas_thread():
+            with single_threaded_blas():
                 inertia = labels_and_inertia_serial(
                     X_valid, weights_valid, centers, centers_c, norms, labels_valid
                 )
@@ -1095,7 +1047,7 @@ default="k-means++"
 
         # Batches of PARALLEL_BATCH_ROWS rows or more are labelled on every
         # thread (twice a call: the step, and labels_); smaller ones on one.
-        with threads_for(X.shape[0], serial_below=PARALLEL_BATCH_ROWS), one_blas_thread():
+        with threads_for(X.shape[0], serial_below=PARALLEL_BATCH_ROWS), single_threaded_blas():
             if not has_centers:
                 self._check_params(X)
                 init_array = self._validated_init_array(X)

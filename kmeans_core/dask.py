@@ -26,7 +26,7 @@ Iterations. Lloyd's (``_lloyd_block``), or Hamerly's bounds per block
 (``_hamerly_block``, the in-memory ``_kernels.bounds.hamerly_pass``) where X
 is held in memory: ``_resolved_algorithm`` says which ``algorithm="auto"``
 runs and why. Either way each block returns only the chunks whose labels
-changed (``_ChunkPartials`` keeps the rest in the client), and the answer
+changed (``_KeptChunkSums`` keeps the rest in the client), and the answer
 is the same, bit for bit.
 
 Memory. Between passes only the labels (4 bytes a row; during the
@@ -76,9 +76,14 @@ from kmeans_core._kernels.common import (
     euclidean_distances_to_centers,
     inertia_per_chunk,
 )
-from kmeans_core._kernels.distances import center_shifts
+from kmeans_core._kernels.distances import center_shifts, narrow_rows
 from kmeans_core._kernels.jit import chunk_rows_for, jit, n_chunks
-from kmeans_core._kernels.lloyd import lloyd_pass_centering, reduce_chunks
+from kmeans_core._kernels.lloyd import (
+    ChunkPartials,
+    labels_only_partials,
+    lloyd_pass_centering,
+    reduce_chunks,
+)
 from kmeans_core._kernels.seeding import _weighted_draw, oversampled_rows, round_key
 from kmeans_core._kmeans import (
     ConvergenceWarning,
@@ -553,20 +558,9 @@ def _assigned_labels(X, mean, weights, centers, chunk_rows):
     n_rows = X.shape[0]
     labels = np.full(n_rows, -1, dtype=np.int32)
     chunks = n_chunks(n_rows, chunk_rows)
-    lloyd_pass_centering(
-        X,
-        mean,
-        weights,
-        centers[0],
-        centers[1],
-        labels,
-        np.empty((1, 1, 1)),
-        np.empty((1, 1)),
-        np.empty(chunks),
-        np.empty(chunks, dtype=np.int64),
-        chunk_rows,
-        False,
-    )
+    partials = labels_only_partials(chunks, chunk_rows)
+    narrow = narrow_rows(X.shape[1])
+    lloyd_pass_centering(X, mean, weights, *centers, labels, partials, False, narrow)
     return labels
 
 
@@ -647,19 +641,11 @@ def _lloyd_block(block, weight_block, block_index, spec, with_inertia):
     with _kernel_task():
         # Taken out of the cache, so written in place: nothing else reads them.
         labels = spec.labels_before(X, weights, block_index)
-        lloyd_pass_centering(
-            X,
-            spec.mean,
-            weights,
-            *spec.centers,
-            labels,
-            chunk_sums,
-            chunk_weights,
-            chunk_inertia,
-            chunk_changed,
-            spec.chunk_rows,
-            True,
+        partials = ChunkPartials(
+            chunk_sums, chunk_weights, chunk_inertia, chunk_changed, spec.chunk_rows
         )
+        narrow = narrow_rows(X.shape[1])
+        lloyd_pass_centering(X, spec.mean, weights, *spec.centers, labels, partials, True, narrow)
     _keep(spec.run_id, block_index, spec.iteration, labels)
     return (
         int(chunk_changed.sum()),
@@ -801,7 +787,7 @@ def _distributed_client(dask):
     return client if isinstance(client, Client) else None
 
 
-class _ChunkPartials:
+class _KeptChunkSums:
     """The per-chunk partial sums of every block, kept in the client between passes.
 
     Each pass's block results (``_lloyd_block``, ``_hamerly_block``) bring
@@ -1291,7 +1277,7 @@ class _DaskFit:
         One graph per iteration: a task per group of blocks
         (``_block_groups``) running ``_lloyd_block`` or ``_hamerly_block``
         on each; what comes back is the per-chunk partial sums that changed
-        (``_ChunkPartials``), added in block order in the client. The labels,
+        (``_KeptChunkSums``), added in block order in the client. The labels,
         and Hamerly's bounds and sums, stay where they were computed (see
         ``_keep``). An iteration that empties a cluster runs one more graph
         (the relocation candidates), as in memory. Labels come back lazy
@@ -1304,7 +1290,7 @@ class _DaskFit:
         run_id = uuid.uuid4().hex
         previous = None  # the previous pass's (centers_t, squared_norms)
         shifts = np.zeros(n_clusters)  # each center's move since the previous pass
-        partials = _ChunkPartials(blocks.rows, chunk_rows, n_clusters, blocks.n_features)
+        partials = _KeptChunkSums(blocks.rows, chunk_rows, n_clusters, blocks.n_features)
         report = bool(verbose) or history is not None
         strict_convergence = False
         groups = self._block_groups()

@@ -300,12 +300,14 @@ def _prepare(X, k_range, sample_weight, kmeans_params, function):
 # ---------------------------------------------------------------------------
 
 
-def _fit_each_k(X, k_values, *, sample_weight, random_state, n_init, kmeans_params):
-    """One KMeans fit per k (with its restarts); returns {k: model}.
+def _fit_each_k(X, k_values, sample_weight, random_state, n_init, kmeans_params):
+    """One KMeans fit per k (with its restarts); returns ``({k: model}, inertia)``.
 
-    An int ``random_state`` seeds every k identically, so ``models[k]`` is what
-    ``KMeans(k, random_state=random_state, ...)`` gives on its own; a
-    RandomState instance is drawn from in sequence.
+    ``inertia`` is the float64 array of the models' ``inertia_`` in the
+    order of ``k_values``. An int ``random_state`` seeds every k
+    identically, so ``models[k]`` is what ``KMeans(k,
+    random_state=random_state, ...)`` gives on its own; a RandomState
+    instance is drawn from in sequence.
     """
     from kmeans_core._kmeans import KMeans
 
@@ -313,7 +315,8 @@ def _fit_each_k(X, k_values, *, sample_weight, random_state, n_init, kmeans_para
     for k in k_values:
         model = KMeans(n_clusters=int(k), n_init=n_init, random_state=random_state, **kmeans_params)
         models[int(k)] = model.fit(X, sample_weight=sample_weight)
-    return models
+    inertia = np.array([models[int(k)].inertia_ for k in k_values], dtype=np.float64)
+    return models, inertia
 
 
 def _defined_labels(labels, n_samples):
@@ -352,7 +355,7 @@ def _label_scores(X, models, k_values, names, *, silhouette_sample_size, silhoue
     return scores
 
 
-def _gap(X, k_values, inertia, *, sample_weight, n_refs, random_state, n_init, kmeans_params):
+def _gap(X, k_values, inertia, sample_weight, n_refs, random_state, n_init, kmeans_params):
     """Gap(k) and s_k (Tibshirani, Walther & Hastie 2001, eqs. 3 and 4, reference (a)).
 
     Reference data: ``n_refs`` data sets of X's shape, each feature uniform
@@ -582,15 +585,7 @@ def choose_k(
             f"k_range {k_values.tolist()} has no such k."
         )
 
-    models = _fit_each_k(
-        X,
-        k_values,
-        sample_weight=sample_weight,
-        random_state=random_state,
-        n_init=n_init,
-        kmeans_params=kmeans_params,
-    )
-    inertia = np.array([models[int(k)].inertia_ for k in k_values], dtype=np.float64)
+    models, inertia = _fit_each_k(X, k_values, sample_weight, random_state, n_init, kmeans_params)
 
     # The silhouette subset must be the same for every k: fix its seed once.
     if isinstance(random_state, numbers.Integral):
@@ -608,14 +603,7 @@ def choose_k(
     )
     if "gap" in wanted:
         gap, standard_error = _gap(
-            X,
-            k_values,
-            inertia,
-            sample_weight=sample_weight,
-            n_refs=n_refs,
-            random_state=random_state,
-            n_init=n_init,
-            kmeans_params=kmeans_params,
+            X, k_values, inertia, sample_weight, n_refs, random_state, n_init, kmeans_params
         )
         result_scores["gap"] = gap
         result_scores["gap_se"] = standard_error
@@ -688,15 +676,8 @@ def elbow(
     array([101. ,   1. ,   0.5])
     """
     X, k_values, sample_weight = _prepare(X, k_range, sample_weight, kmeans_params, "elbow")
-    models = _fit_each_k(
-        X,
-        k_values,
-        sample_weight=sample_weight,
-        random_state=random_state,
-        n_init=n_init,
-        kmeans_params=kmeans_params,
-    )
-    return k_values, np.array([models[int(k)].inertia_ for k in k_values], dtype=np.float64)
+    _, inertia = _fit_each_k(X, k_values, sample_weight, random_state, n_init, kmeans_params)
+    return k_values, inertia
 
 
 def gap_statistic(
@@ -748,23 +729,8 @@ def gap_statistic(
     """
     n_refs = _check_positive_int(n_refs, "n_refs")
     X, k_values, sample_weight = _prepare(X, k_range, sample_weight, kmeans_params, "gap_statistic")
-    models = _fit_each_k(
-        X,
-        k_values,
-        sample_weight=sample_weight,
-        random_state=random_state,
-        n_init=n_init,
-        kmeans_params=kmeans_params,
-    )
-    inertia = np.array([models[int(k)].inertia_ for k in k_values], dtype=np.float64)
+    _, inertia = _fit_each_k(X, k_values, sample_weight, random_state, n_init, kmeans_params)
     gap, standard_error = _gap(
-        X,
-        k_values,
-        inertia,
-        sample_weight=sample_weight,
-        n_refs=n_refs,
-        random_state=random_state,
-        n_init=n_init,
-        kmeans_params=kmeans_params,
+        X, k_values, inertia, sample_weight, n_refs, random_state, n_init, kmeans_params
     )
     return k_values, gap, standard_error

@@ -47,6 +47,11 @@ def _figure(figsize):
     return Figure(figsize=figsize, layout="constrained")
 
 
+def _axes(ax, figsize):
+    """``ax``, or the axes of a new figure of ``figsize`` when it is None."""
+    return _figure(figsize).add_subplot() if ax is None else ax
+
+
 def cluster_colors(n_clusters):
     """RGBA colors of clusters 0..n_clusters-1, shape (n_clusters, 4).
 
@@ -142,8 +147,7 @@ def plot_stage(stage, X, ax=None, *, regions=True, equal_aspect=True, limits=Non
     """
     X = _check_points(X)
     _check_stages([stage], X)
-    if ax is None:
-        ax = _figure((5.0, 4.6)).add_subplot()
+    ax = _axes(ax, (5.0, 4.6))
     low, high = limits if limits is not None else _limits(X)
     n_clusters = stage.n_clusters if stage.kind == "seeding" else stage.centers.shape[0]
     colors = cluster_colors(n_clusters)
@@ -359,8 +363,7 @@ def plot_inertia(stages, ax=None, *, current=None):
     stages = list(stages)
     if not stages:
         raise ValueError("stages is empty: pass the stages of kmeans_steps(...).")
-    if ax is None:
-        ax = _figure((5.0, 4.0)).add_subplot()
+    ax = _axes(ax, (5.0, 4.0))
     position = len(stages) - 1 if current is None else int(current)
     if not 0 <= position < len(stages):
         raise ValueError(f"current must be in 0..{len(stages) - 1}, got {current!r}.")
@@ -593,8 +596,7 @@ def plot_distance_counts(counts, ax=None, *, log=True):
     counts = list(counts)
     if not counts:
         raise ValueError("counts is empty: pass one or more distance_counts(...) results.")
-    if ax is None:
-        ax = _figure((6.0, 4.0)).add_subplot()
+    ax = _axes(ax, (6.0, 4.0))
     styles = {"lloyd": ("o", "tab:gray"), "hamerly": ("s", "tab:blue"), "elkan": ("^", "tab:green")}
     for result in counts:
         marker, color = styles.get(result.algorithm, ("D", None))

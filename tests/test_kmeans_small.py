@@ -134,3 +134,62 @@ def test_serial_twins_give_the_parallel_bits(n_samples, n_features):
 def test_no_serial_twin_for_relaxed_arithmetic():
     with pytest.raises(ValueError, match="exact_scoring_pass"):
         serial(seeding.exact_scoring_pass)
+
+
+@pytest.mark.parametrize("n_features", [2, 7])
+def test_serial_lloyd_pass_gives_the_parallel_bits(n_features):
+    # ``predict`` on small inputs runs ``serial(lloyd_pass)``; fits run the parallel pass.
+    from kmeans_core._iterations import squared_norms, transposed
+    from kmeans_core._kernels.distances import narrow_rows
+    from kmeans_core._kernels.lloyd import ChunkPartials, lloyd_pass
+
+    rng = np.random.default_rng(n_features)
+    X = rng.normal(size=(3000, n_features))
+    weights = rng.uniform(0.5, 2.0, 3000)
+    centers = X[:6].copy()
+    results = []
+    for kernel in (lloyd_pass, serial(lloyd_pass)):
+        chunks = n_chunks(3000, 512)
+        partials = ChunkPartials(
+            np.empty((chunks, 6, n_features)),
+            np.empty((chunks, 6)),
+            np.empty(chunks),
+            np.empty(chunks, dtype=np.int64),
+            512,
+        )
+        labels = np.full(3000, -1, dtype=np.int32)
+        arguments = (transposed(centers), squared_norms(centers), labels, partials)
+        kernel(X, weights, *arguments, True, narrow_rows(n_features))
+        results.append((labels, *partials[:4]))
+    for parallel, twin in zip(*results):
+        np.testing.assert_array_equal(parallel, twin)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("n_features", "compiled", "not_compiled"),
+    [
+        (2, "nearest_two_by_feature_sweeps", "nearest_centers_of_cross"),
+        (8, "nearest_centers_of_cross", "nearest_two_by_feature_sweeps"),
+    ],
+)
+def test_a_fit_compiles_one_ranking(tmp_path, n_features, compiled, not_compiled):
+    # A fresh process with an empty numba cache: the fit compiles the ranking
+    # its data's width needs and not the other one (both cost seconds).
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        "from kmeans_core import KMeans\n"
+        "from kmeans_core._kernels import distances\n"
+        f"X = np.random.default_rng(0).normal(size=(1000, {n_features}))\n"
+        "KMeans(5, algorithm='lloyd', random_state=0).fit(X)\n"
+        f"print(len(distances.{compiled}.signatures), len(distances.{not_compiled}.signatures))\n"
+    )
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), KMEANS_CORE_DISABLE_CACHE="1")
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["1", "0"]

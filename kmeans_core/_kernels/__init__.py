@@ -9,14 +9,15 @@ orchestrate, then call these kernels on prepared arrays.
   small inputs), the fixed chunking of rows that makes every sum independent
   of the thread count, BLAS and numba thread limits.
 * ``distances``: the tie rule (which centre is a row's nearest) and the block
-  primitive that applies it to a chunk of rows (``nearest_centers_of_block``:
-  a BLAS product and a row scan, or sweeps across rows on narrow data),
-  centre shifts.
+  primitive that applies it to a chunk of rows (``nearest_centers_ranked``:
+  a BLAS product and a row scan, or sweeps across rows on narrow data, chosen
+  when the calling kernel compiles), centre shifts.
 * ``common``: small kernels shared by the algorithms, the estimator and the
   metrics: a chunk's rows as float64, row norms, inertia per chunk,
   distances for ``transform``, label bookkeeping, the centring pass.
-* ``lloyd``: Lloyd's pass (one chunk kernel, run in parallel or serially), the
-  sum slots and their ordered reduction, the small-table whole run.
+* ``lloyd``: Lloyd's pass (one chunk kernel, run in parallel or serially,
+  writing a ``ChunkPartials``), the sum slots and their ordered reduction,
+  the small-table whole run.
 * ``bounds``: Hamerly's and Elkan's passes on the same chunks and slots.
 * ``seeding``: greedy k-means++ drawing scikit-learn's random numbers.
 

@@ -31,10 +31,11 @@ the rule's answer; see ``_kernels/bounds.py``.
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
+from numba import prange, types
+from numba.extending import overload
 
 from kmeans_core._kernels.common import largest_value, row_squared_norm
-from kmeans_core._kernels.jit import CHUNK_ROWS, jit, jit_parallel
+from kmeans_core._kernels.jit import CHUNK_ROWS, OVERLOAD_OPTIONS, jit, jit_parallel
 
 # Relative margin used by the bounds algorithms before they skip a centre:
 # a bound must beat the distance it is compared with by this fraction. It
@@ -192,16 +193,45 @@ def _nearest_two_of_four_rows(cross, r, centers_squared_norms, nearest, best, se
     nearest[r + 3], best[r + 3], second[r + 3] = label3, best3, second3
 
 
+def narrow_rows(n_features):
+    """The ranking argument of the block kernels for rows of ``n_features`` features.
+
+    ``True`` when the rows are narrow enough for
+    :func:`nearest_two_by_feature_sweeps` (at most :data:`SWEEP_MAX_FEATURES`),
+    ``None`` for the BLAS product. None, not False: numba types None apart
+    from a bool and removes the branch that tests it (``narrow_rows is
+    None``) before compiling, so each fit compiles only the ranking its data
+    needs (both cost 2.5 s of a cold first fit at k = 5).
+    """
+    return True if n_features <= SWEEP_MAX_FEATURES else None
+
+
 @jit
 def nearest_centers_of_block(rows, centers_t, centers_squared_norms):
+    """:func:`nearest_centers_ranked` with the ranking chosen from the rows' width at run time.
+
+    For callers that cannot pass :func:`narrow_rows` down (both rankings are
+    compiled into them).
+    """
+    if rows.shape[1] > SWEEP_MAX_FEATURES:
+        return nearest_centers_by_cross_product(rows, centers_t, centers_squared_norms, None)
+    return nearest_centers_by_feature_sweeps(rows, centers_t, centers_squared_norms, True)
+
+
+def nearest_centers_ranked(rows, centers_t, centers_squared_norms, narrow_rows):
     """Every row's label by the tie rule: the block primitive of every assignment step.
 
     ``rows`` (n_rows, d) float64, ``centers_t`` (d, k) float64 and the
     centres' squared norms. Ranks the centres by ``E`` (cross terms in one
-    BLAS product and :func:`nearest_two_of_block`, or, on narrow data,
-    :func:`nearest_two_by_feature_sweeps`), then re-ranks by the direct
-    distance the rare rows whose runner-up is within :func:`rounding_slack`
-    of the best (:func:`resolve_near_tie`).
+    BLAS product and :func:`nearest_two_of_block` when ``narrow_rows`` is
+    None; :func:`nearest_two_by_feature_sweeps` when it is True: see
+    :func:`narrow_rows`), then re-ranks by the direct distance the rare rows
+    whose runner-up is within :func:`rounding_slack` of the best
+    (:func:`resolve_near_tie`).
+
+    Compiled code picks the ranking from the arguments' *types* when the
+    calling kernel compiles (the overload below), so a kernel holds only the
+    ranking it runs; this Python body is what ``NUMBA_DISABLE_JIT`` runs.
 
     Returns ``(nearest, e_own, e_other, row_norms)``, each (n_rows,): the
     label; ``E`` of that label; the smallest ``E`` among the other centres (a
@@ -211,10 +241,41 @@ def nearest_centers_of_block(rows, centers_t, centers_squared_norms):
     depend on it (they only feed bounds, which the slack keeps valid, and the
     per-iteration inertia that ``verbose`` prints).
     """
-    if rows.shape[1] > SWEEP_MAX_FEATURES:
-        return nearest_centers_of_cross(
-            rows, np.dot(rows, centers_t), centers_t, centers_squared_norms
-        )
+    ranking = _ranking(narrow_rows is None)
+    return ranking(rows, centers_t, centers_squared_norms, narrow_rows)
+
+
+@overload(nearest_centers_ranked, jit_options=OVERLOAD_OPTIONS)
+def _nearest_centers_ranked_kernel(rows, centers_t, centers_squared_norms, narrow_rows):
+    # numba's own pruning of ``if argument is None`` drops the other branch
+    # only when the argument *is* None; chosen here from the types, each
+    # ranking compiles alone whichever way. The ranking's own Python function
+    # is the implementation (not a call of its kernel): one level of compiled
+    # calls fewer, and each level is optimized again in its caller (0.4 s of
+    # a cold first fit).
+    return _ranking(isinstance(narrow_rows, types.NoneType)).py_func
+
+
+def _ranking(by_cross_product):
+    """The kernel of :func:`nearest_centers_ranked` (its arguments, in its order)."""
+    if by_cross_product:
+        return nearest_centers_by_cross_product
+    return nearest_centers_by_feature_sweeps
+
+
+# ``inline="always"``: inside :func:`nearest_centers_of_block` (the bounds
+# kernels' run-time choice) they add no level of compiled calls (a level
+# cost Hamerly's first fit 1 s of compiling); as the overload's
+# implementation they compile on their own either way.
+@jit(inline="always")
+def nearest_centers_by_cross_product(rows, centers_t, centers_squared_norms, narrow_rows):
+    """:func:`nearest_centers_ranked` through one BLAS product of the block (wide rows)."""
+    return nearest_centers_of_cross(rows, np.dot(rows, centers_t), centers_t, centers_squared_norms)
+
+
+@jit(inline="always")
+def nearest_centers_by_feature_sweeps(rows, centers_t, centers_squared_norms, narrow_rows):
+    """:func:`nearest_centers_ranked` by :func:`nearest_two_by_feature_sweeps` (narrow rows)."""
     nearest, best, second, row_norms = nearest_two_by_feature_sweeps(
         rows, centers_t, centers_squared_norms
     )

@@ -92,8 +92,9 @@ if _CACHE:
 _OPTIONS = dict(nogil=True, cache=_CACHE, fastmath=False, error_model="numpy")
 
 # ``jit_options`` of the ``numba.extending.overload`` implementations (kernels
-# chosen at compile time from an argument's type): cached like every kernel.
-OVERLOAD_OPTIONS = {"cache": _CACHE}
+# chosen at compile time from an argument's type): cached, with NumPy's error
+# model, like every kernel.
+OVERLOAD_OPTIONS = {"cache": _CACHE, "error_model": "numpy"}
 
 # The one relaxation any kernel may opt into (``fastmath=VECTOR_SUMS``), for
 # sums it owns: ``reassoc`` lets LLVM add the terms of a loop in vector lanes
@@ -240,7 +241,7 @@ def chunk_rows_for(n_rows: int, n_clusters: int, n_features: int) -> int:
 # the BLAS libraries are looked up once and only their thread counts are
 # read and set around each call; nothing is set when they already run one
 # thread.
-# (``_minibatch.one_blas_thread`` does the same through ``_blas_controller``.)
+# Mini-batch steps (0.15 ms a 1,024-row batch) use it too: a few microseconds a call.
 _blas_controller = None
 _blas_libraries = None
 

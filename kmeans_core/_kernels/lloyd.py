@@ -12,6 +12,8 @@ what the bounds algorithms keep (``_kernels/bounds.py``).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import prange
 
@@ -19,29 +21,48 @@ from kmeans_core._kernels.common import rows_as_float64
 from kmeans_core._kernels.distances import (
     center_shifts,
     direct_squared_distance,
-    nearest_centers_of_block,
+    nearest_centers_ranked,
 )
 from kmeans_core._kernels.jit import jit, jit_parallel
 
 
+class ChunkPartials(NamedTuple):
+    """What a pass writes for each fixed chunk of rows: the block contract's partial results.
+
+    ``sums`` (n_chunks, k, d) and ``weights`` (n_chunks, k) float64: the
+    weighted coordinate sums and weights per cluster (the update step's
+    numerators; (1, ...) placeholders, never read, for a pass without them);
+    ``inertia`` (n_chunks,) float64: the weighted squared distances to the
+    centres the pass ranked by; ``changed`` (n_chunks,) int64: labels
+    changed; ``rows``: rows per chunk (see
+    :func:`kmeans_core._kernels.jit.chunk_rows_for`), which depends on the
+    data's shape only, never on the thread count.
+    """
+
+    sums: np.ndarray
+    weights: np.ndarray
+    inertia: np.ndarray
+    changed: np.ndarray
+    rows: int
+
+
+def labels_only_partials(n_chunks, chunk_rows):
+    """:class:`ChunkPartials` for a pass that only labels (``update`` false)."""
+    return ChunkPartials(
+        np.empty((1, 1, 1)),
+        np.empty((1, 1)),
+        np.empty(n_chunks),
+        np.empty(n_chunks, np.int64),
+        chunk_rows,
+    )
+
+
 @jit_parallel
-def lloyd_pass(
-    X,
-    sample_weight,
-    centers_t,
-    centers_squared_norms,
-    labels,
-    chunk_sums,
-    chunk_weights,
-    chunk_inertia,
-    chunk_changed,
-    chunk_rows,
-    update_centers,
-):
+def lloyd_pass(X, sample_weight, centers_t, norms, labels, partials, update, narrow):
     """Assign every sample to its nearest center; optionally accumulate new-center sums.
 
     Each chunk's labels come from the block primitive
-    ``_kernels.distances.nearest_centers_of_block``: centers ranked by
+    ``_kernels.distances.nearest_centers_ranked``: centers ranked by
     ``|c|^2 - 2 x.c`` (``|x|^2`` is the same for every center; the cross terms
     of a chunk in one float64 BLAS product, single-threaded inside each chunk,
     or across rows in vector lanes on narrow data), near-ties settled by the
@@ -55,73 +76,48 @@ def lloyd_pass(
     X : (n_samples, n_features) float32/float64, C-contiguous.
     sample_weight : (n_samples,) array of X's dtype.
     centers_t : (n_features, n_clusters) float64, the transposed current centers.
-    centers_squared_norms : (n_clusters,) float64.
+    norms : (n_clusters,) float64, the centers' squared norms.
     labels : (n_samples,) int32, overwritten with the new labels.
-    chunk_sums : (n_chunks, n_clusters, n_features) float64, out: weighted sums per chunk.
-    chunk_weights : (n_chunks, n_clusters) float64, out: summed weights per chunk.
-    chunk_inertia : (n_chunks,) float64, out: weighted squared distances to the
-        *current* centers, per chunk.
-    chunk_changed : (n_chunks,) int64, out: labels changed per chunk.
-    chunk_rows : int
-        Rows per chunk (see :func:`kmeans_core._kernels.jit.chunk_rows_for`); depends on
-        the data's shape only, never on the thread count.
-    update_centers : bool
+    partials : ChunkPartials
+        Out: each chunk's sums, weights, inertia (against the *current*
+        centers) and label changes.
+    update : bool
         False skips the sums (``predict`` and the final re-assignment).
+    narrow : True or None
+        The ranking, fixed when the kernel compiles
+        (``_kernels.distances.narrow_rows``): feature sweeps or a BLAS product.
+
+    :func:`kmeans_core._kernels.jit.serial` gives this pass on the calling
+    thread, for small inputs (the same :func:`lloyd_chunk`, so the same bits).
     """
-    n_chunks = chunk_inertia.shape[0]
-    for chunk in prange(n_chunks):
-        lloyd_chunk(
-            X,
-            sample_weight,
-            centers_t,
-            centers_squared_norms,
-            labels,
-            chunk_sums,
-            chunk_weights,
-            chunk_inertia,
-            chunk_changed,
-            chunk_rows,
-            update_centers,
-            chunk,
-        )
+    for chunk in prange(partials.inertia.shape[0]):
+        lloyd_chunk(X, sample_weight, centers_t, norms, labels, partials, update, narrow, chunk)
 
 
 @jit
-def lloyd_chunk(
-    X,
-    sample_weight,
-    centers_t,
-    centers_squared_norms,
-    labels,
-    chunk_sums,
-    chunk_weights,
-    chunk_inertia,
-    chunk_changed,
-    chunk_rows,
-    update_centers,
-    chunk,
-):
+def lloyd_chunk(X, sample_weight, centers_t, norms, labels, partials, update, narrow, chunk):
     """Chunk ``chunk`` of :func:`lloyd_pass` (same arguments, plus the chunk index).
 
-    Its own compiled function, so the parallel pass and the serial one of
-    the small-table run (:func:`lloyd_pass_serial`) execute the same machine
+    Its own compiled function, so the parallel pass, its serial twin and
+    the small-table run (:func:`lloyd_run_compiled`) execute the same machine
     code. Written inline in the ``prange`` body instead, the serial compile
     of that body ran 3.7x slower than the parallel one (10,000 x 8, k=8,
     one thread: 530 against 145 us a pass).
     """
     n_samples, n_features = X.shape
     n_clusters = centers_t.shape[1]
-    slot_rows = sum_slot_rows(chunk_rows, chunk_inertia.shape[0], n_clusters, n_features)
+    chunk_sums, chunk_weights = partials.sums, partials.weights
+    chunk_rows = partials.rows
+    slot_rows = sum_slot_rows(chunk_rows, partials.inertia.shape[0], n_clusters, n_features)
     start = chunk * chunk_rows
     stop = min(start + chunk_rows, n_samples)
     rows = rows_as_float64(X, start, stop)
     n_rows = stop - start
-    nearest, own, _, row_norms = nearest_centers_of_block(rows, centers_t, centers_squared_norms)
-    slot_sums = np.zeros((n_clusters, n_features))
-    slot_weights = np.zeros(n_clusters)
-    if update_centers:
-        chunk_sums[chunk, :, :] = 0.0
-        chunk_weights[chunk, :] = 0.0
+    nearest, own, _, row_norms = nearest_centers_ranked(rows, centers_t, norms, narrow)
+    slot_sums = np.empty((n_clusters, n_features))
+    slot_weights = np.empty(n_clusters)
+    if update:
+        clear_chunk_sums(slot_sums, slot_weights, chunk, chunk_sums, chunk_weights)
     inertia = 0.0
     changed = 0
     slot_stop = min(slot_rows, n_rows)  # rows are added to the chunk's sums slot by slot
@@ -132,103 +128,54 @@ def lloyd_chunk(
         labels[i] = label
         weight = np.float64(sample_weight[i])
         inertia += weight * max(own[r] + row_norms[r], 0.0)
-        if update_centers:
+        if update:
             slot_weights[label] += weight
             for f in range(n_features):
                 slot_sums[label, f] += weight * rows[r, f]
-        if update_centers and r + 1 == slot_stop:
+        if update and r + 1 == slot_stop:
             add_slot_to_chunk(slot_sums, slot_weights, chunk, chunk_sums, chunk_weights)
             slot_stop = min(slot_stop + slot_rows, n_rows)
-    chunk_inertia[chunk] = inertia
-    chunk_changed[chunk] = changed
-
-
-@jit
-def lloyd_pass_serial(
-    X,
-    sample_weight,
-    centers_t,
-    centers_squared_norms,
-    labels,
-    chunk_sums,
-    chunk_weights,
-    chunk_inertia,
-    chunk_changed,
-    chunk_rows,
-    update_centers,
-):
-    """:func:`lloyd_pass` on the calling thread, for small inputs (``predict``).
-
-    The same chunks and the same :func:`lloyd_chunk`, so the same bits,
-    without compiling a parallel kernel for inputs that run on one thread
-    anyway (a parallel loop compiles several times slower).
-    """
-    for chunk in range(chunk_inertia.shape[0]):
-        lloyd_chunk(
-            X,
-            sample_weight,
-            centers_t,
-            centers_squared_norms,
-            labels,
-            chunk_sums,
-            chunk_weights,
-            chunk_inertia,
-            chunk_changed,
-            chunk_rows,
-            update_centers,
-            chunk,
-        )
+    partials.inertia[chunk] = inertia
+    partials.changed[chunk] = changed
 
 
 @jit
 def lloyd_pass_centering(
-    X,
-    mean,
-    sample_weight,
-    centers_t,
-    centers_squared_norms,
-    labels,
-    chunk_sums,
-    chunk_weights,
-    chunk_inertia,
-    chunk_changed,
-    chunk_rows,
-    update_centers,
+    X, mean, sample_weight, centers_t, norms, labels, partials, update, narrow
 ):
     """:func:`lloyd_pass` on ``X - mean``, centering one chunk at a time.
 
-    For the Dask fit's block tasks. The in-memory fit centers X once; a Dask task would have to center its
-    whole block on every pass (a fresh copy of it: 30% of a pass at d=8,
-    k=16, measured on a 25,000-row block). Here each chunk's rows are
-    centered into a small buffer (the same single subtraction in X's dtype,
-    ``X[i, f] - mean[f]``, as ``center_into``) and handed to the same
-    :func:`lloyd_chunk` as chunk 0 of views of the
+    For the Dask fit's block tasks. The in-memory fit centers X once; a Dask
+    task would have to center its whole block on every pass (a fresh copy of
+    it: 30% of a pass at d=8, k=16, measured on a 25,000-row block). Here
+    each chunk's rows are centered into a small buffer (the same single
+    subtraction in X's dtype, ``X[i, f] - mean[f]``, as ``center_into``) and
+    handed to the same :func:`lloyd_chunk` as chunk 0 of views of the
     outputs, so the same bits. Serial: a Dask task runs on one thread.
     """
     n_samples, n_features = X.shape
+    chunk_rows = partials.rows
     centered = np.empty((min(chunk_rows, n_samples), n_features), dtype=X.dtype)
-    for chunk in range(chunk_inertia.shape[0]):
+    for chunk in range(partials.inertia.shape[0]):
         start = chunk * chunk_rows
         stop = min(start + chunk_rows, n_samples)
         for i in range(start, stop):
             for f in range(n_features):
                 centered[i - start, f] = X[i, f] - mean[f]
-        # Without the sums (``update_centers`` false) their buffers are (1, ...)
+        # Without the sums (``update`` false) their buffers are (1, ...)
         # placeholders, never read: any view of them will do.
-        sums_chunk = chunk if update_centers else 0
-        lloyd_chunk(
-            centered[: stop - start],
-            sample_weight[start:stop],
-            centers_t,
-            centers_squared_norms,
-            labels[start:stop],
-            chunk_sums[sums_chunk : sums_chunk + 1],
-            chunk_weights[sums_chunk : sums_chunk + 1],
-            chunk_inertia[chunk : chunk + 1],
-            chunk_changed[chunk : chunk + 1],
+        sums_chunk = chunk if update else 0
+        this_chunk = ChunkPartials(
+            partials.sums[sums_chunk : sums_chunk + 1],
+            partials.weights[sums_chunk : sums_chunk + 1],
+            partials.inertia[chunk : chunk + 1],
+            partials.changed[chunk : chunk + 1],
             chunk_rows,
-            update_centers,
-            0,
+        )
+        rows = centered[: stop - start]
+        weights = sample_weight[start:stop]
+        lloyd_chunk(
+            rows, weights, centers_t, norms, labels[start:stop], this_chunk, update, narrow, 0
         )
 
 
@@ -248,6 +195,22 @@ def sum_slot_rows(chunk_rows, n_chunks, n_clusters, n_features):
     """
     wanted = max(128, (4 * n_clusters * (n_features + 1) + n_features - 1) // n_features)
     return min(chunk_rows, wanted)
+
+
+@jit(inline="always")
+def clear_chunk_sums(slot_sums, slot_weights, chunk, chunk_sums, chunk_weights):
+    """Zero the chunk's sums and the slot's, before the chunk's first row is added.
+
+    Loops, not slice assignments or ``np.zeros``: those compile numba's
+    broadcasting machinery or a fill kernel, time a first fit waits for.
+    Inlined: the same code as written in place.
+    """
+    for j in range(slot_weights.shape[0]):
+        slot_weights[j] = 0.0
+        chunk_weights[chunk, j] = 0.0
+        for f in range(slot_sums.shape[1]):
+            slot_sums[j, f] = 0.0
+            chunk_sums[chunk, j, f] = 0.0
 
 
 @jit
@@ -289,10 +252,10 @@ def reduce_chunks(chunk_sums, chunk_weights, sums, weights):
 # each separately compiled function is optimized and turned into machine code
 # again inside every caller that links it; not the chunk kernel's helpers,
 # where inlining slowed the parallel pass by 4%), it calls the chunk kernel
-# directly rather than through a pass function, and for a few clusters in
-# few dimensions it ranks centres by the direct distance
-# (:func:`lloyd_chunk_direct`), never compiling the BLAS product and the
-# four-row ranking (2.5 s of compiling on their own).
+# directly rather than through a pass function, and it compiles one ranking
+# only: for a few clusters in few dimensions the direct distance
+# (:func:`lloyd_chunk_direct`), never the BLAS product and the four-row
+# ranking (2.5 s of compiling on their own).
 
 
 @jit(inline="always")
@@ -338,20 +301,7 @@ def centers_transposed(centers, centers_t):
 
 
 @jit(inline="always")
-def lloyd_chunk_direct(
-    X,
-    sample_weight,
-    centers_t,
-    labels,
-    chunk_sums,
-    chunk_weights,
-    chunk_changed,
-    chunk_rows,
-    update_centers,
-    chunk,
-    slot_sums,
-    slot_weights,
-):
+def lloyd_chunk_direct(X, sample_weight, centers_t, labels, partials, update, chunk, slots):
     """:func:`lloyd_chunk` with every centre ranked by the direct distance ``D``.
 
     For few centres in few dimensions (``direct_ranking_pays``). Every
@@ -363,22 +313,26 @@ def lloyd_chunk_direct(
     float64 values, slot by slot), so they are the same bits too. No BLAS
     product and no ranking of four rows at a time: this kernel compiles in a
     fraction of :func:`lloyd_chunk`'s time, which is what a first fit on a
-    small table waits for. ``chunk_inertia`` is not written (the run's caller
-    sums the inertia directly); ``slot_sums`` (k, d) and ``slot_weights``
-    (k,) are scratch buffers.
+    small table waits for. ``partials.inertia`` is not written (the run's
+    caller sums the inertia directly); ``slots`` is a pair of scratch
+    buffers, the slot's sums (k, d) and weights (k,).
+
+    Not folded into :func:`lloyd_chunk` (as a third ranking of its block
+    primitive): that run compiled 0.6 s slower at 1,000 x 2, k = 3 (2.7
+    against 2.1 s, one process each, alternating) and ran 14% slower an
+    iteration at 3,000 x 4, k = 2 (block arrays instead of one pass over
+    the rows).
     """
     n_samples, n_features = X.shape
     n_clusters = centers_t.shape[1]
-    slot_rows = sum_slot_rows(chunk_rows, chunk_changed.shape[0], n_clusters, n_features)
+    chunk_rows = partials.rows
+    chunk_sums, chunk_weights = partials.sums, partials.weights
+    slot_sums, slot_weights = slots
+    slot_rows = sum_slot_rows(chunk_rows, partials.changed.shape[0], n_clusters, n_features)
     start = chunk * chunk_rows
     stop = min(start + chunk_rows, n_samples)
-    if update_centers:
-        for j in range(n_clusters):
-            slot_weights[j] = 0.0
-            chunk_weights[chunk, j] = 0.0
-            for f in range(n_features):
-                slot_sums[j, f] = 0.0
-                chunk_sums[chunk, j, f] = 0.0
+    if update:
+        clear_chunk_sums(slot_sums, slot_weights, chunk, chunk_sums, chunk_weights)
     changed = 0
     slot_stop = min(start + slot_rows, stop)
     for i in range(start, stop):
@@ -393,7 +347,7 @@ def lloyd_chunk_direct(
         if labels[i] != label:
             changed += 1
             labels[i] = label
-        if update_centers:
+        if update:
             weight = np.float64(sample_weight[i])
             slot_weights[label] += weight
             for f in range(n_features):
@@ -401,7 +355,7 @@ def lloyd_chunk_direct(
             if i + 1 == slot_stop:
                 add_slot_to_chunk(slot_sums, slot_weights, chunk, chunk_sums, chunk_weights)
                 slot_stop = min(slot_stop + slot_rows, stop)
-    chunk_changed[chunk] = changed
+    partials.changed[chunk] = changed
 
 
 @jit
@@ -410,17 +364,14 @@ def lloyd_run_compiled(
     sample_weight,
     centers,
     labels,
-    chunk_sums,
-    chunk_weights,
-    chunk_inertia,
-    chunk_changed,
-    chunk_rows,
+    partials,
     sums,
     weights,
     shifts,
     max_iter,
     tol,
-    centers_squared_norms,
+    norms,
+    narrow,
 ):
     """Lloyd iterations from ``centers`` (updated in place) until convergence, in one call.
 
@@ -430,63 +381,42 @@ def lloyd_run_compiled(
     number of iterations run, or -1 as soon as a cluster is left empty (the
     caller then reruns in Python, which relocates it).
 
-    ``centers_squared_norms`` chooses the ranking: a (k,) float64 buffer for
-    the expanded ranking of :func:`lloyd_chunk` (BLAS cross terms), or None
-    for :func:`lloyd_chunk_direct`. numba removes the branch the argument's
-    type rules out before compiling, so a fit compiles only the ranking it
-    uses.
+    ``norms`` (the centers' squared norms) and ``narrow`` choose the
+    ranking: a (k,) float64 buffer for the expanded ranking of
+    :func:`lloyd_chunk` (by feature sweeps when ``narrow`` is True, a BLAS
+    product when it is None: ``_kernels.distances.nearest_centers_ranked``),
+    or None for :func:`lloyd_chunk_direct`. A fit compiles only the ranking
+    it uses (numba drops the expanded branch of a None ``norms`` before
+    compiling).
     """
     n_clusters, n_features = centers.shape
     centers_t = np.empty((n_features, n_clusters))
     new_centers = np.empty_like(centers)
-    slot_sums = np.empty((n_clusters, n_features))
-    slot_weights = np.empty(n_clusters)
-    n_all_chunks = chunk_changed.shape[0]
-    # The passes' update_centers flag as a runtime bool, as Python passes it: a
+    n_all_chunks = partials.changed.shape[0]
+    slots = (np.empty((n_clusters, n_features)), np.empty(n_clusters))
+    # The passes' update flag as a runtime bool, as Python passes it: a
     # literal True/False would make numba compile the chunk kernel again. It
     # turns false for the last pass, which only relabels (unless the labels
     # already match the final centers: strict convergence).
     update = max_iter > 0
     n_iter = 0
     while True:
-        if centers_squared_norms is None:
+        if norms is None:
             centers_transposed(centers, centers_t)
             for chunk in range(n_all_chunks):
                 lloyd_chunk_direct(
-                    X,
-                    sample_weight,
-                    centers_t,
-                    labels,
-                    chunk_sums,
-                    chunk_weights,
-                    chunk_changed,
-                    chunk_rows,
-                    update,
-                    chunk,
-                    slot_sums,
-                    slot_weights,
+                    X, sample_weight, centers_t, labels, partials, update, chunk, slots
                 )
         else:
-            centers_layout(centers, centers_t, centers_squared_norms)
+            centers_layout(centers, centers_t, norms)
             for chunk in range(n_all_chunks):
                 lloyd_chunk(
-                    X,
-                    sample_weight,
-                    centers_t,
-                    centers_squared_norms,
-                    labels,
-                    chunk_sums,
-                    chunk_weights,
-                    chunk_inertia,
-                    chunk_changed,
-                    chunk_rows,
-                    update,
-                    chunk,
+                    X, sample_weight, centers_t, norms, labels, partials, update, narrow, chunk
                 )
         if not update:
             break
         n_iter += 1
-        reduce_chunks(chunk_sums, chunk_weights, sums, weights)
+        reduce_chunks(partials.sums, partials.weights, sums, weights)
         for j in range(n_clusters):
             if weights[j] == 0.0:
                 return -1
@@ -499,7 +429,7 @@ def lloyd_run_compiled(
                 centers[j, f] = new_centers[j, f]
         n_changed = 0
         for chunk in range(n_all_chunks):
-            n_changed += chunk_changed[chunk]
+            n_changed += partials.changed[chunk]
         if n_changed == 0:
             break  # strict convergence: the labels are those of the final centers
         if center_shift_sq <= tol or n_iter == max_iter:

@@ -441,18 +441,7 @@ class _ExpandedScorer:
         self.row_norms = row_norms
         self._use_lanes(X[[first_center]])
         totals = np.empty((n_chunks(X.shape[0]), 1))
-        expanded_scoring_pass(
-            X,
-            self.row_norms,
-            sample_weight,
-            self.closest_sq,
-            self.lanes_t,
-            self.lanes_squared_norms,
-            -1,
-            _NONE,
-            totals,
-            _NO_ROWS,
-        )
+        expanded_scoring_pass(*self._state(), -1, _NONE, totals, _NO_ROWS)
         self.chunk_totals = totals[:, 0].copy()
         # closest_sq already holds the first center; re-applying lane 0 changes nothing.
         self.winner_lane = 0
@@ -461,34 +450,24 @@ class _ExpandedScorer:
         self.lanes_t = np.ascontiguousarray(centers.T)
         self.lanes_squared_norms = np.einsum("ij,ij->i", centers, centers)
 
-    def search(self, targets):
-        return expanded_search(
+    def _state(self):
+        """The arguments every expanded-form kernel starts with."""
+        return (
             self.X,
             self.row_norms,
             self.sample_weight,
             self.closest_sq,
             self.lanes_t,
             self.lanes_squared_norms,
-            self.winner_lane,
-            self.chunk_totals,
-            targets,
         )
+
+    def search(self, targets):
+        return expanded_search(*self._state(), self.winner_lane, self.chunk_totals, targets)
 
     def score(self, candidates, chunk_potentials):
         winner = self.lanes_t[:, self.winner_lane]
         self._use_lanes(np.vstack([winner[np.newaxis], self.X[candidates]]))
-        expanded_scoring_pass(
-            self.X,
-            self.row_norms,
-            self.sample_weight,
-            self.closest_sq,
-            self.lanes_t,
-            self.lanes_squared_norms,
-            0,
-            _NONE,
-            chunk_potentials,
-            _NO_ROWS,
-        )
+        expanded_scoring_pass(*self._state(), 0, _NONE, chunk_potentials, _NO_ROWS)
 
     def choose(self, best, chunk_potentials):
         self.chunk_totals = chunk_potentials[:, best].copy()
