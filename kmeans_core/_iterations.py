@@ -38,8 +38,10 @@ import numpy as np
 from kmeans_core._kernels.bounds import (
     SUMS_NONE,
     SUMS_REFRESH,
+    KeptSums,
     center_separations,
     elkan_pass,
+    empty_sum_slots,
     first_bounds_pass,
     half_separations,
     hamerly_pass,
@@ -521,9 +523,16 @@ class _Bounds:
         self.elkan = algorithm == "elkan"
         # The per-slot partial sums, kept between iterations (see _kernels/bounds.py).
         chunks = buffers.chunk_weights.shape[0]
-        slots = chunks * sum_slots_per_chunk(buffers.chunk_rows, chunks, n_clusters, n_features)
-        self.slot_sums = np.empty((slots, n_clusters, n_features))
-        self.slot_weights = np.empty((slots, n_clusters))
+        self.kept = KeptSums(
+            *empty_sum_slots(
+                chunks,
+                sum_slots_per_chunk(buffers.chunk_rows, chunks, n_clusters, n_features),
+                n_clusters,
+                n_features,
+            ),
+            buffers.chunk_sums,
+            buffers.chunk_weights,
+        )
         self.labels = np.full(n_samples, -1, dtype=np.int32)
         self.upper = prefaulted_empty(n_samples)
         self.lower = prefaulted_empty((n_samples, n_clusters) if self.elkan else n_samples)
@@ -535,14 +544,7 @@ class _Bounds:
         """One assignment step; ``buffers.shifts``: how far each center moved since the last."""
         centers64 = centers.astype(np.float64)
         centers_t = transposed(centers64)
-        slots = (
-            self.slot_sums,
-            self.slot_weights,
-            buffers.chunk_sums,
-            buffers.chunk_weights,
-            buffers.chunk_changed,
-            buffers.chunk_rows,
-        )
+        slots = (self.kept, buffers.chunk_changed, buffers.chunk_rows)
         if self.elkan:
             center_separations(centers64, self.half_center_distances, self.half_separation)
         else:

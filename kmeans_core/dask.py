@@ -69,7 +69,13 @@ from kmeans_core._iterations import (
     sum_slots_per_chunk,
     transposed,
 )
-from kmeans_core._kernels.bounds import SUMS_REFRESH, half_separations, hamerly_pass
+from kmeans_core._kernels.bounds import (
+    SUMS_REFRESH,
+    KeptSums,
+    empty_sum_slots,
+    half_separations,
+    hamerly_pass,
+)
 from kmeans_core._kernels.common import (
     center_into,
     column_sums_per_chunk,
@@ -669,16 +675,17 @@ class _HamerlyBlockState:
     def __init__(self, X, mean, dtype, weights, labels, n_clusters, chunk_rows):
         n_rows, n_features = X.shape
         chunks = n_chunks(n_rows, chunk_rows)
-        slots = chunks * sum_slots_per_chunk(chunk_rows, chunks, n_clusters, n_features)
+        slots_per_chunk = sum_slots_per_chunk(chunk_rows, chunks, n_clusters, n_features)
         self.centered = _centered_block(X, mean, dtype)
         self.weights = weights
         self.labels = labels
         self.upper = np.empty(n_rows)
         self.lower = np.empty(n_rows)
-        self.slot_sums = np.empty((slots, n_clusters, n_features))
-        self.slot_weights = np.empty((slots, n_clusters))
-        self.chunk_sums = np.empty((chunks, n_clusters, n_features))
-        self.chunk_weights = np.empty((chunks, n_clusters))
+        self.kept = KeptSums(
+            *empty_sum_slots(chunks, slots_per_chunk, n_clusters, n_features),
+            np.empty((chunks, n_clusters, n_features)),
+            np.empty((chunks, n_clusters)),
+        )
 
 
 def hamerly_state_bytes(rows, n_features, n_clusters, chunk_rows, itemsize):
@@ -731,7 +738,7 @@ def _hamerly_block(block, weight_block, block_index, spec, bounds_moves, inertia
                 spec.centers[0].shape[1],
                 spec.chunk_rows,
             )
-        chunk_changed = np.empty(state.chunk_weights.shape[0], dtype=np.int64)
+        chunk_changed = np.empty(state.kept.chunk_weights.shape[0], dtype=np.int64)
         half_separation, shifts = bounds_moves
         hamerly_pass(
             state.centered,
@@ -742,10 +749,7 @@ def _hamerly_block(block, weight_block, block_index, spec, bounds_moves, inertia
             state.labels,
             state.upper,
             state.lower,
-            state.slot_sums,
-            state.slot_weights,
-            state.chunk_sums,
-            state.chunk_weights,
+            state.kept,
             chunk_changed,
             spec.chunk_rows,
             first,
@@ -760,7 +764,7 @@ def _hamerly_block(block, weight_block, block_index, spec, bounds_moves, inertia
     _keep(spec.run_id, block_index, spec.iteration, state)
     return (
         int(chunk_changed.sum()),
-        *_changed_chunks(state.chunk_sums, state.chunk_weights, chunk_changed, first),
+        *_changed_chunks(state.kept.chunk_sums, state.kept.chunk_weights, chunk_changed, first),
         chunk_inertia,
     )
 

@@ -295,7 +295,9 @@ def test_hamerly_state_bytes_is_what_a_block_state_holds(dtype):
     state = kd._HamerlyBlockState(
         X, X.mean(axis=0), np.dtype(dtype), weights.astype(dtype), np.zeros(rows, np.int32), 9, 1024
     )
-    held = sum(value.nbytes for value in vars(state).values())
+    arrays = [value for value in vars(state).values() if isinstance(value, np.ndarray)]
+    arrays += list(state.kept)  # the four kept sum arrays (a KeptSums tuple)
+    held = sum(array.nbytes for array in arrays)
     assert kd.hamerly_state_bytes(rows, n_features, 9, 1024, np.dtype(dtype).itemsize) == held
 
 

@@ -51,6 +51,8 @@ thread count), at a cost proportional to what moved.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import prange
 
@@ -68,6 +70,28 @@ from kmeans_core._kernels.lloyd import sum_slot_rows
 # What a pass does with the per-chunk new-center sums (``sums_mode``):
 SUMS_NONE = 0  # nothing (the final re-assignment)
 SUMS_REFRESH = 1  # recompute the slots of the clusters whose membership changed in the chunk
+
+
+class KeptSums(NamedTuple):
+    """The new-centre sums a bounds run keeps between passes (see the module docstring).
+
+    ``slot_sums`` (n_chunks * slots per chunk, k, d) and ``slot_weights``
+    (n_chunks * slots per chunk, k): every sum slot of every chunk;
+    ``chunk_sums`` (n_chunks, k, d) and ``chunk_weights`` (n_chunks, k): the
+    chunks' sums, the block contract's partials (``_kernels.lloyd.ChunkPartials``
+    holds the same two arrays for Lloyd's pass). All float64.
+    """
+
+    slot_sums: np.ndarray
+    slot_weights: np.ndarray
+    chunk_sums: np.ndarray
+    chunk_weights: np.ndarray
+
+
+def empty_sum_slots(n_chunks, slots_per_chunk, n_clusters, n_features):
+    """``(slot_sums, slot_weights)`` for :class:`KeptSums`, to be filled by a first pass."""
+    slots = n_chunks * slots_per_chunk
+    return np.empty((slots, n_clusters, n_features)), np.empty((slots, n_clusters))
 
 
 @jit(fastmath=VECTOR_SUMS)
@@ -97,20 +121,19 @@ def refresh_chunk_sums(
     chunk,
     slot_rows,
     touched,
-    slot_sums,
-    slot_weights,
-    chunk_sums,
-    chunk_weights,
+    kept,
 ):
     """Recompute the sum slots marked in ``touched``, then the chunk sums they feed.
 
-    ``touched`` is (slot of the chunk, cluster): those slots are re-summed,
-    then the chunk's sums of every cluster with a re-summed slot.
+    ``touched`` is (slot of the chunk, cluster): those slots of ``kept`` (a
+    :class:`KeptSums`) are re-summed, then the chunk's sums of every cluster
+    with a re-summed slot.
 
     The arithmetic and order are those of Lloyd's pass (``weight * x`` added
     row by row to a zeroed slot; a chunk's sums are its slots added in
     order), so every slot and chunk holds the same bits as there.
     """
+    slot_sums, slot_weights, chunk_sums, chunk_weights = kept
     n_slots, n_clusters = touched.shape
     first_slot = chunk * n_slots
     for s in range(n_slots):
@@ -179,10 +202,7 @@ def first_bounds_pass(
     labels,
     upper,
     lower,
-    slot_sums,
-    slot_weights,
-    chunk_sums,
-    chunk_weights,
+    kept,
     chunk_changed,
     chunk_rows,
 ):
@@ -196,7 +216,7 @@ def first_bounds_pass(
     largest_norm = largest_value(centers_squared_norms)
     slack_factor = rounding_slack(n_features)
     slot_rows = sum_slot_rows(chunk_rows, chunk_changed.shape[0], n_clusters, n_features)
-    n_slots = slot_sums.shape[0] // chunk_changed.shape[0]
+    n_slots = kept.slot_sums.shape[0] // chunk_changed.shape[0]
     for chunk in prange(chunk_changed.shape[0]):
         start = chunk * chunk_rows
         stop = min(start + chunk_rows, n_samples)
@@ -237,10 +257,7 @@ def first_bounds_pass(
             chunk,
             slot_rows,
             np.ones((n_slots, n_clusters), dtype=np.bool_),
-            slot_sums,
-            slot_weights,
-            chunk_sums,
-            chunk_weights,
+            kept,
         )
         chunk_changed[chunk] = stop - start
 
@@ -259,10 +276,7 @@ def hamerly_pass(
     labels,
     upper,
     lower,
-    slot_sums,
-    slot_weights,
-    chunk_sums,
-    chunk_weights,
+    kept,
     chunk_changed,
     chunk_rows,
     first,
@@ -298,7 +312,7 @@ def hamerly_pass(
     slack_factor = rounding_slack(n_features)
     widen = 1.0 + BOUND_MARGIN
     slot_rows = sum_slot_rows(chunk_rows, chunk_changed.shape[0], n_clusters, n_features)
-    n_slots = slot_sums.shape[0] // chunk_changed.shape[0]
+    n_slots = kept.slot_sums.shape[0] // chunk_changed.shape[0]
     # The centers row by row for the tightening below: each distance then reads
     # its center contiguously, and the feature sum vectorizes (a column of
     # centers_t is strided by k). Measured, one thread, a whole Hamerly run:
@@ -373,10 +387,7 @@ def hamerly_pass(
                 chunk,
                 slot_rows,
                 touched,
-                slot_sums,
-                slot_weights,
-                chunk_sums,
-                chunk_weights,
+                kept,
             )
 
 
@@ -395,10 +406,7 @@ def elkan_pass(
     labels,
     upper,
     lower,
-    slot_sums,
-    slot_weights,
-    chunk_sums,
-    chunk_weights,
+    kept,
     chunk_changed,
     chunk_rows,
     sums_mode,
@@ -414,7 +422,7 @@ def elkan_pass(
     n_clusters = centers.shape[0]
     widen = 1.0 + BOUND_MARGIN
     slot_rows = sum_slot_rows(chunk_rows, chunk_changed.shape[0], n_clusters, n_features)
-    n_slots = slot_sums.shape[0] // chunk_changed.shape[0]
+    n_slots = kept.slot_sums.shape[0] // chunk_changed.shape[0]
     for chunk in prange(chunk_changed.shape[0]):
         start = chunk * chunk_rows
         stop = min(start + chunk_rows, n_samples)
@@ -467,10 +475,7 @@ def elkan_pass(
                 chunk,
                 slot_rows,
                 touched,
-                slot_sums,
-                slot_weights,
-                chunk_sums,
-                chunk_weights,
+                kept,
             )
 
 
