@@ -379,15 +379,7 @@ def hamerly_pass(
         chunk_changed[chunk] = changed
         if sums_mode == SUMS_REFRESH:
             refresh_chunk_sums(
-                X,
-                sample_weight,
-                labels,
-                start,
-                stop,
-                chunk,
-                slot_rows,
-                touched,
-                kept,
+                X, sample_weight, labels, start, stop, chunk, slot_rows, touched, kept
             )
 
 
@@ -467,15 +459,7 @@ def elkan_pass(
         chunk_changed[chunk] = changed
         if sums_mode == SUMS_REFRESH:
             refresh_chunk_sums(
-                X,
-                sample_weight,
-                labels,
-                start,
-                stop,
-                chunk,
-                slot_rows,
-                touched,
-                kept,
+                X, sample_weight, labels, start, stop, chunk, slot_rows, touched, kept
             )
 
 
