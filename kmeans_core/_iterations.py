@@ -12,8 +12,8 @@ same rule as ``reference.empty_cluster_relocations``), the means taken
 (:func:`mean_centers`), the centre shift measured.
 
 :func:`lloyd_single_run` and :func:`bounded_single_run` run that loop
-(:func:`_iterations`, the same for every algorithm) for one run: buffers allocated once (:class:`_IterationBuffers`, :class:`_Bounds`),
-the stopping rules (:func:`_converged`: strict convergence when no label
+(:func:`_iterations`, the same for every algorithm) for one run: buffers
+allocated once (:class:`_IterationBuffers`, :class:`_Bounds`), the stopping rules (:func:`_converged`: strict convergence when no label
 changed and no cluster was relocated, else the relative ``tol`` on the total
 squared shift, else ``max_iter``) and the final re-assignment after a
 non-strict stop. The chunks do not depend on the thread count and every
