@@ -549,6 +549,220 @@ class _StoredScorer:
         self.winner_sq = self.out[best]
 
 
+# --- High k: rows no candidate can reach are not scored ------------------------
+#
+# At high k most rows already sit close to a chosen center, and a candidate far
+# from that center cannot come closer (the triangle inequality): if m is the
+# row's nearest chosen center at squared distance D and c a candidate, then
+# |x - c| >= |c - m| - |x - m|, so |c - m|^2 >= 4 D gives |x - c|^2 >= D and
+# min(D, |x - c|^2) is D. ``_PrunedScorer`` keeps every row's nearest chosen
+# center (``nearest``), bounds each chosen center's distance to the step's
+# lanes from below (:func:`pruning_limits`, k x lanes small direct sums), and
+# scores only the rows some lane may lower: a BLAS product over those rows
+# gathered, the others contributing their unchanged ``closest_sq``, which is
+# what the full computation's min keeps. The sums then add the same values in
+# the same order as ``expanded_scoring_pass`` (tested bit for bit).
+#
+# The bound must hold for the *computed* distances, not only the true ones;
+# the margin (u = 2^-53, R^2 the largest |x|^2, every center a row of X so
+# |c|, |m| <= R):
+#
+# * an expanded distance ``(-2 x.c + |c|^2) + |x|^2`` clipped at 0 is off the
+#   true one by at most E = gamma (|x| + |c|)^2 <= 4 gamma R^2 whatever the
+#   order of the BLAS sums (|fl(x.c) - x.c| <= gamma_d |x||c|, each norm
+#   gamma_d relative, two additions u each; gamma = 2 (d + 2) u covers it
+#   with room);
+# * the direct ``sum((c - m)^2)`` of :func:`pruning_limits` is within
+#   gamma_{d+3} relative of |c - m|^2 = S, so S >= S_computed (1 - rho) with
+#   rho = 4 (d + 4) u (also covering the roundings of the limit itself).
+#
+# With D_computed <= S_lb / 4 - 3E (the limit): D <= D_computed + E, so
+# sqrt(S) >= 2 sqrt(D_computed + 2E) >= sqrt(D) + sqrt(D_computed + 2E), so
+# |x - c|^2 >= D_computed + 2E and the computed distance to c is at least
+# D_computed + E >= D_computed: min keeps D_computed, and ``_smaller`` (a
+# strict comparison) keeps ``nearest`` as the full pass would.
+#
+# The gathered rows' cross terms come from a BLAS product over fewer rows
+# than the full chunk's; the same row and lanes then give the same bits with
+# OpenBLAS's gemm for every row count from 2 (tested; a single row goes to
+# gemv, which sums in another order, so a lone survivor is padded to two).
+# With 1 or 2 lanes, or 4 lanes at d = 300, OpenBLAS also changes kernels
+# with the row count: the pruned scorer runs from 4 lanes of 5 (3 candidates)
+# and below 64 features only (``_PRUNE_MIN_CLUSTERS``).
+
+
+@jit
+def pruning_limits(chosen, lanes_t, margin, shrink):
+    """For each chosen center j: rows nearest j at ``closest_sq <= limit[j]`` no lane can lower.
+
+    ``limit[j] = min over lanes of S_j * shrink / 4 - margin``, with ``S_j``
+    the direct squared distance from ``chosen[j]`` to the lane (see the notes
+    above for ``shrink = 1 - rho`` and ``margin = 3E``).
+    """
+    n_chosen, n_features = chosen.shape
+    limits = np.empty(n_chosen)
+    for j in range(n_chosen):
+        lowest = np.inf
+        for lane in range(lanes_t.shape[1]):
+            squared = 0.0
+            for f in range(n_features):
+                diff = chosen[j, f] - lanes_t[f, lane]
+                squared += diff * diff
+            lowest = min(lowest, squared)
+        limits[j] = lowest * shrink * 0.25 - margin
+    return limits
+
+
+@jit_parallel(fastmath=VECTOR_SUMS)
+def pruned_scoring_pass(
+    X,
+    all_row_norms,
+    sample_weight,
+    closest_sq,
+    nearest,
+    lanes_t,
+    lanes_squared_norms,
+    winner_index,
+    limits,
+    gather_most,
+    chunk_potentials,
+    chunk_scored,
+):
+    """:func:`expanded_scoring_pass` (winner lane 0) scoring only the rows a lane may lower.
+
+    A row whose ``closest_sq`` is at most ``limits[nearest]`` keeps it
+    whatever the lanes (see the notes above), so its distances are not
+    computed: it adds ``weight * closest_sq`` to each candidate's potential,
+    as the full pass's min would. A chunk with at most ``gather_most`` rows
+    to score multiplies them gathered; with more, the whole chunk as the full
+    pass does. A negative ``gather_most`` scores every row without listing
+    them (``limits`` is not read). The winner (``lanes_t[:, 0]``, chosen center
+    ``winner_index``) lowers ``closest_sq`` and takes ``nearest`` where it is
+    strictly closer. ``chunk_scored[chunk]`` receives the rows scored.
+    """
+    n_samples = X.shape[0]
+    n_lanes = lanes_t.shape[1]
+    winner_norm = lanes_squared_norms[0]
+    for chunk in prange(chunk_potentials.shape[0]):
+        start = chunk * CHUNK_ROWS
+        stop = min(start + CHUNK_ROWS, n_samples)
+        n_rows = stop - start
+        closest = closest_sq[start:stop]
+        near = nearest[start:stop]
+        weights = sample_weight[start:stop]
+        row_norms = all_row_norms[start:stop]
+        # The rows to score, listed without a branch (a row is written at the
+        # list's end and kept by moving the end).
+        rows = np.empty(n_rows, dtype=np.int64)
+        n_scored = n_rows
+        if gather_most >= 0:
+            n_scored = 0
+            for r in range(n_rows):
+                rows[n_scored] = r
+                n_scored += 1 if closest[r] > limits[near[r]] else 0
+        chunk_scored[chunk] = n_scored
+        if n_scored > gather_most:
+            cross = _chunk_cross_terms(X, start, stop, lanes_t)
+            for r in range(n_rows):
+                distance = _expanded_squared_distance(cross[0, r], winner_norm, row_norms[r])
+                near[r] = winner_index if distance < closest[r] else near[r]
+                closest[r] = _smaller(distance, closest[r])
+            # The full pass's sums, written as there: the sums are this
+            # kernel's own (``reassoc``), so they run in the same vector lanes.
+            for lane in range(1, n_lanes):
+                norm = lanes_squared_norms[lane]
+                total = 0.0
+                for r in range(n_rows):
+                    distance = _expanded_squared_distance(cross[lane, r], norm, row_norms[r])
+                    total += weights[r] * _smaller(distance, closest[r])
+                chunk_potentials[chunk, lane - 1] = total
+            continue
+        if n_scored > 0:
+            # A lone row is multiplied twice: see the notes above.
+            block = np.empty((max(n_scored, 2), X.shape[1]))
+            for s in range(block.shape[0]):
+                row = start + rows[min(s, n_scored - 1)]
+                for f in range(X.shape[1]):
+                    block[s, f] = X[row, f]
+            cross = _chunk_cross_terms(block, 0, block.shape[0], lanes_t)
+        else:
+            cross = np.empty((n_lanes, 0))
+        for s in range(n_scored):
+            r = rows[s]
+            distance = _expanded_squared_distance(cross[0, s], winner_norm, row_norms[r])
+            if distance < closest[r]:
+                closest[r] = distance
+                near[r] = winner_index
+        # The other rows' distances as +inf: min(inf, closest) is closest, what
+        # min(distance, closest) is for a row no lane can lower.
+        distances = np.empty(n_rows)
+        for lane in range(1, n_lanes):
+            distances[:] = np.inf
+            norm = lanes_squared_norms[lane]
+            for s in range(n_scored):
+                r = rows[s]
+                distances[r] = _expanded_squared_distance(cross[lane, s], norm, row_norms[r])
+            total = 0.0
+            for r in range(n_rows):
+                total += weights[r] * _smaller(distances[r], closest[r])
+            chunk_potentials[chunk, lane - 1] = total
+
+
+class _PrunedScorer(_ExpandedScorer):
+    """:class:`_ExpandedScorer` whose passes score only the rows a lane may lower (high k)."""
+
+    def __init__(self, X, sample_weight, first_center, row_norms=None, n_clusters=1):
+        super().__init__(X, sample_weight, first_center, row_norms)
+        n_samples, n_features = X.shape
+        self.nearest = np.zeros(n_samples, dtype=np.int32)
+        self.chosen = np.empty((n_clusters, n_features))
+        self.chosen[0] = X[first_center]
+        self.n_chosen = 1
+        # See the notes above: E for the largest row (norms rounded up by 1e-6
+        # relative, far beyond their own rounding), u = 2^-53.
+        unit = np.finfo(np.float64).eps / 2
+        largest = float(self.row_norms.max()) * (1 + 1e-6) if n_samples else 0.0
+        self.margin = 3 * (2 * (n_features + 2) * unit) * 4 * largest
+        self.shrink = 1 - 4 * (n_features + 4) * unit
+        self.chunk_scored = np.empty(n_chunks(n_samples), dtype=np.int64)
+        self.scored_fraction = 1.0
+
+    def score(self, candidates, chunk_potentials):
+        winner = self.chosen[self.n_chosen - 1]
+        self._use_lanes(np.vstack([winner[np.newaxis], self.X[candidates]]))
+        # Listing the rows to score costs about a tenth of a full pass: while
+        # most rows are scored (the first steps, few centers chosen), it is
+        # tried every ``_PRUNE_RETRY_STEPS`` steps only.
+        test_rows = (
+            self.scored_fraction <= _PRUNE_MOST_SCORED or self.n_chosen % _PRUNE_RETRY_STEPS == 0
+        )
+        limits = pruning_limits(
+            self.chosen[: self.n_chosen], self.lanes_t, self.margin, self.shrink
+        )
+        pruned_scoring_pass(
+            self.X,
+            self.row_norms,
+            self.sample_weight,
+            self.closest_sq,
+            self.nearest,
+            self.lanes_t,
+            self.lanes_squared_norms,
+            self.n_chosen - 1,
+            limits,
+            _GATHER_MOST_ROWS if test_rows else -1,
+            chunk_potentials,
+            self.chunk_scored,
+        )
+        if test_rows:
+            self.scored_fraction = self.chunk_scored.sum() / max(self.X.shape[0], 1)
+        self.candidates = candidates
+
+    def choose(self, best, chunk_potentials):
+        super().choose(best, chunk_potentials)
+        self.chosen[self.n_chosen] = self.X[self.candidates[best]]
+        self.n_chosen += 1
+
+
 # From this many features on, k-means++ keeps the candidates' distances
 # (``_StoredScorer``): one pass, one thread, 4 candidates, against
 # recomputing the winner (``_ExpandedScorer``): see the notes above
@@ -559,6 +773,21 @@ _STORED_MIN_FEATURES = 64
 # Up to this many features the exact form's vectorized sweeps beat a BLAS
 # product per chunk (measured at d=2: 0.018 s against 0.023 s at n=1e6, k=5).
 _EXACT_SCORER_MAX_FEATURES = 4
+
+
+# From this many clusters on (and 4 < n_features < 64, 3 candidates or more,
+# no row norms from the caller), k-means++ scores only the rows a lane may
+# lower (``_PrunedScorer``).
+_PRUNE_MIN_CLUSTERS = 32
+
+# A chunk with at most this many rows to score multiplies them gathered; with
+# more, the whole chunk.
+_GATHER_MOST_ROWS = 768
+
+# While more than this fraction of the rows was scored at the last listing,
+# the rows are listed again only every ``_PRUNE_RETRY_STEPS`` steps.
+_PRUNE_MOST_SCORED = 0.75
+_PRUNE_RETRY_STEPS = 8
 
 
 def _greedy_kmeans_plusplus_float64(
@@ -578,14 +807,20 @@ def _greedy_kmeans_plusplus_float64(
     # Row norms given by the caller are only read by the expanded form:
     # choosing it then uses them, as scikit-learn does at every width.
     exact = n_features <= _EXACT_SCORER_MAX_FEATURES and row_norms is None
+    options = {}
     if exact:
         Scorer = _ExactScorer
     elif n_features >= _STORED_MIN_FEATURES:
         Scorer = _StoredScorer
+    elif n_clusters >= _PRUNE_MIN_CLUSTERS and n_local_trials >= 3 and row_norms is None:
+        # Only with norms of our own: the pruning margin assumes each norm
+        # within gamma_d of the true one, which a caller's need not be.
+        Scorer = _PrunedScorer
+        options = {"n_clusters": n_clusters}
     else:
         Scorer = _ExpandedScorer
     with single_threaded_blas():
-        scorer = Scorer(X, sample_weight, indices[0], row_norms)
+        scorer = Scorer(X, sample_weight, indices[0], row_norms, **options)
         potential = scorer.chunk_totals.sum()
         chunk_potentials = np.empty((n_chunks(n_samples), n_local_trials))
         for c in range(1, n_clusters):
