@@ -715,6 +715,7 @@ class _PrunedScorer(_ExpandedScorer):
         super().__init__(X, sample_weight, first_center, row_norms)
         n_samples, n_features = X.shape
         self.nearest = np.zeros(n_samples, dtype=np.int32)
+        self.chunk_scored = np.empty(n_chunks(n_samples), dtype=np.int64)
         self.chosen = np.empty((n_clusters, n_features))
         self.chosen[0] = X[first_center]
         self.n_chosen = 1
@@ -724,7 +725,6 @@ class _PrunedScorer(_ExpandedScorer):
         largest = float(self.row_norms.max()) * (1 + 1e-6) if n_samples else 0.0
         self.margin = 3 * (2 * (n_features + 2) * unit) * 4 * largest
         self.shrink = 1 - 4 * (n_features + 4) * unit
-        self.chunk_scored = np.empty(n_chunks(n_samples), dtype=np.int64)
         self.scored_fraction = 1.0
 
     def score(self, candidates, chunk_potentials):
@@ -778,7 +778,7 @@ _EXACT_SCORER_MAX_FEATURES = 4
 # From this many clusters on (and 4 < n_features < 64, 3 candidates or more,
 # no row norms from the caller), k-means++ scores only the rows a lane may
 # lower (``_PrunedScorer``).
-_PRUNE_MIN_CLUSTERS = 32
+_PRUNE_MIN_CLUSTERS = 64
 
 # A chunk with at most this many rows to score multiplies them gathered; with
 # more, the whole chunk.
