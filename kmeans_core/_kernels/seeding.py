@@ -4,7 +4,8 @@ Both draw exactly the random numbers scikit-learn draws, in the same order,
 from the ``RandomState`` they are given, so the same seed picks the same
 samples.
 
-* float64: every step is one parallel numba pass over X (below).
+* float64: every step is one parallel numba pass over X (below); at high k
+  the pass scores only the rows the step's candidates may bring closer.
 * float32: scikit-learn rounds the distances, the running minimum, the
   potentials and the cumulative sum to float32, and which candidate a draw
   lands on depends on those roundings. There two numba passes per center
@@ -42,7 +43,7 @@ from kmeans_core._kernels.jit import (
 # pass's per-chunk potentials) and the values inside the few chunks that hold a
 # target, which it recomputes on the fly with the same arithmetic.
 #
-# Three scorers share that plan and differ in how a distance is computed:
+# Four scorers share that plan and differ in how a distance is computed:
 #
 # * ``_ExactScorer`` (n_features <= 4): ``sum((x - c)^2)`` over a transposed
 #   chunk, vectorized across rows. With so few features it is the cheapest form.
@@ -56,6 +57,9 @@ from kmeans_core._kernels.jit import (
 # * ``_StoredScorer`` (n_features >= 64): the expanded form too, but each
 #   pass keeps its candidates' distances, so the winner is applied from them
 #   (one BLAS lane fewer per pass; see the notes above the class).
+# * ``_PrunedScorer`` (high k, 4 < n_features < 64): ``_ExpandedScorer``'s
+#   arithmetic on only the rows a lane may lower, found by the triangle
+#   inequality; the same bits (see the notes above the class).
 
 
 # ``reassoc``/``contract`` (no ``nnan``/``ninf``): the feature sum vectorizes
