@@ -591,8 +591,10 @@ class _StoredScorer:
 # OpenBLAS's gemm for every row count from 2 (tested; a single row goes to
 # gemv, which sums in another order, so a lone survivor is padded to two).
 # With 1 or 2 lanes, or 4 lanes at d = 300, OpenBLAS also changes kernels
-# with the row count: the pruned scorer runs from 4 lanes of 5 (3 candidates)
-# and below 64 features only (``_PRUNE_MIN_CLUSTERS``).
+# with the row count, and from 64 features a chunk is several row blocks
+# (``_CROSS_BLOCK_BYTES``) whose gathered twins rounded differently at
+# d = 300: the pruned scorer runs with 4 lanes or more (3 candidates) and
+# below 64 features only (``_PRUNE_MIN_CLUSTERS``).
 
 
 @jit
