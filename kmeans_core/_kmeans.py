@@ -103,6 +103,42 @@ def _check_n_clusters(n_clusters, n_samples, name="n_clusters"):
         )
 
 
+def _check_int(value, name, minimum=1, allow_none=False):
+    """``int(value)`` (or None where allowed); a ValueError naming ``name`` otherwise."""
+    if allow_none and value is None:
+        return None
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+        also = " or None" if allow_none else ""
+        raise ValueError(f"{name} must be an int >= {minimum}{also}, got {value!r}.")
+    return int(value)
+
+
+def _check_real(value, name):
+    """Refuse anything but a finite real number >= 0 (``tol`` and its kin)."""
+    if (
+        not isinstance(value, numbers.Real)
+        or isinstance(value, bool)
+        or not np.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
+
+
+def _check_init(init, strategies):
+    """Refuse an ``init`` that is neither one of the named ``strategies``, an array nor a callable."""
+    if isinstance(init, str):
+        if init not in strategies:
+            raise ValueError(
+                f"init must be 'k-means++', 'random', an array of shape (n_clusters, "
+                f"n_features) or a callable, got {init!r}."
+            )
+    elif not callable(init) and not _is_array_like(init):
+        raise ValueError(
+            "init must be 'k-means++', 'random', an array of shape (n_clusters, "
+            f"n_features) or a callable, got {type(init).__name__}."
+        )
+
+
 def kmeans_plusplus(
     X,
     n_clusters,
@@ -462,6 +498,8 @@ class KMeans:
            [ 1.,  2.]])
     """
 
+    # DaskKMeans (dask.py) repeats this signature with its own default init:
+    # scikit-learn reads an estimator's parameters from its __init__ signature.
     def __init__(
         self,
         n_clusters=8,
@@ -576,37 +614,15 @@ class KMeans:
 
     def _check_params(self, X):
         _check_n_clusters(self.n_clusters, X.shape[0])
-        if (
-            not isinstance(self.max_iter, numbers.Integral)
-            or isinstance(self.max_iter, bool)
-            or self.max_iter < 1
-        ):
-            raise ValueError(f"max_iter must be an int >= 1, got {self.max_iter!r}.")
-        if (
-            not isinstance(self.tol, numbers.Real)
-            or isinstance(self.tol, bool)
-            or not np.isfinite(self.tol)
-            or self.tol < 0
-        ):
-            raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}.")
+        _check_int(self.max_iter, "max_iter")
+        _check_real(self.tol, "tol")
         if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:
             raise ValueError(f"verbose must be an int >= 0, got {self.verbose!r}.")
         if self.algorithm not in ALGORITHMS:
             raise ValueError(
                 f"algorithm must be one of {list(ALGORITHMS)}, got {self.algorithm!r}."
             )
-        init = self.init
-        if isinstance(init, str):
-            if init not in ("k-means++", "k-means||", "random"):
-                raise ValueError(
-                    f"init must be 'k-means++', 'random', an array of shape (n_clusters, "
-                    f"n_features) or a callable, got {init!r}."
-                )
-        elif not callable(init) and not _is_array_like(init):
-            raise ValueError(
-                "init must be 'k-means++', 'random', an array of shape (n_clusters, "
-                f"n_features) or a callable, got {type(init).__name__}."
-            )
+        _check_init(self.init, ("k-means++", "k-means||", "random"))
         return self._resolved_n_init()
 
     def _resolved_algorithm(self, X):
@@ -702,10 +718,10 @@ class KMeans:
                 message += "Feature names must be in the same order as they were in fit.\n"
             raise ValueError(message)
 
-    def _check_test_data(self, X):
+    def _check_test_data(self, X, estimator="KMeans"):
         self._check_fitted()
         self._check_feature_names(X, reset=False)
-        X = check_array(X)
+        X = check_array(X, estimator=estimator)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but {self.__class__.__name__} is expecting "

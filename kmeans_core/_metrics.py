@@ -32,6 +32,7 @@ import numbers
 import numpy as np
 from numba import prange
 
+from kmeans_core._kernels.common import chunk_count, chunk_span
 from kmeans_core._kernels.jit import CHUNK_ROWS, chunk_rows_for, jit, jit_parallel, n_chunks
 from kmeans_core._validation import check_array, check_random_state
 
@@ -155,9 +156,8 @@ def silhouette_sorted(points_t, sorted_codes, cluster_starts, silhouette):
     """
     n_features, n_samples = points_t.shape
     n_clusters = cluster_starts.shape[0] - 1
-    for chunk in prange((n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS):
-        start = chunk * CHUNK_ROWS
-        stop = min(start + CHUNK_ROWS, n_samples)
+    for chunk in prange(chunk_count(n_samples, CHUNK_ROWS)):
+        start, stop = chunk_span(chunk, CHUNK_ROWS, n_samples)
         tile = np.empty((n_features, _TILE))
         tile_sums = np.empty((_TILE, n_clusters))
         point = np.empty(n_features)
@@ -198,8 +198,7 @@ def cluster_sums_per_chunk(X, codes, chunk_rows, chunk_sums, chunk_counts):
     """
     n_samples, n_features = X.shape
     for chunk in prange(chunk_sums.shape[0]):
-        start = chunk * chunk_rows
-        stop = min(start + chunk_rows, n_samples)
+        start, stop = chunk_span(chunk, chunk_rows, n_samples)
         sums = chunk_sums[chunk]
         counts = chunk_counts[chunk]
         sums[:, :] = 0.0
@@ -221,8 +220,7 @@ def spread_per_chunk(X, codes, centroids, chunk_rows, squared, chunk_spread):
     """
     n_samples, n_features = X.shape
     for chunk in prange(chunk_spread.shape[0]):
-        start = chunk * chunk_rows
-        stop = min(start + chunk_rows, n_samples)
+        start, stop = chunk_span(chunk, chunk_rows, n_samples)
         spread = chunk_spread[chunk]
         spread[:] = 0.0
         for i in range(start, stop):
@@ -270,6 +268,8 @@ def _encode_labels(labels, n_samples, function, name="labels", reference=None):
             f"{function}: {name} must be a 1-D array of cluster labels, got {labels!r}."
         )
     values = np.asarray(labels)
+    # Shaped like ``_validation.check_sample_weight``'s length checks; each
+    # message names its own argument.
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
     if values.ndim != 1:
@@ -322,6 +322,13 @@ def _check_metric(metric, function):
             f"{function}: metric={metric!r} is not supported; kmeans_core computes the "
             "Euclidean silhouette only (metric='euclidean'). Use sklearn.metrics for other metrics."
         )
+
+
+def _checked_clusters(X, labels, function):
+    """``(X, codes, centroids, counts, sums)``: what a centroid-based score starts from."""
+    X = _check_X(X, function)
+    codes, n_clusters = _cluster_codes(labels, X.shape[0], function)
+    return (X, codes, *_centroids(X, codes, n_clusters))
 
 
 def _centroids(X, codes, n_clusters):
@@ -525,11 +532,8 @@ def calinski_harabasz_score(X, labels):
     >>> calinski_harabasz_score(X, [0, 0, 1, 1])
     200.0
     """
-    function = "calinski_harabasz_score"
-    X = _check_X(X, function)
-    n_samples = X.shape[0]
-    codes, n_clusters = _cluster_codes(labels, n_samples, function)
-    centroids, counts, sums = _centroids(X, codes, n_clusters)
+    X, codes, centroids, counts, sums = _checked_clusters(X, labels, "calinski_harabasz_score")
+    n_samples, n_clusters = X.shape[0], centroids.shape[0]
     overall_mean = sums.sum(axis=0) / n_samples
     between = float(np.sum(counts * np.sum((centroids - overall_mean) ** 2, axis=1)))
     within = float(_spread(X, codes, centroids, squared=True).sum())
@@ -552,6 +556,8 @@ def _clusters_are_constant(X, codes, n_clusters):
     return bool(np.array_equal(lowest, highest))
 
 
+# Its Raises and Examples sections repeat calinski_harabasz_score's on purpose:
+# each public function's numpydoc page stands on its own.
 def davies_bouldin_score(X, labels):
     """Davies-Bouldin index: mean over clusters of the worst similarity ratio.
 
@@ -592,11 +598,7 @@ def davies_bouldin_score(X, labels):
     >>> davies_bouldin_score(X, [0, 0, 1, 1])
     0.1
     """
-    function = "davies_bouldin_score"
-    X = _check_X(X, function)
-    n_samples = X.shape[0]
-    codes, n_clusters = _cluster_codes(labels, n_samples, function)
-    centroids, counts, _ = _centroids(X, codes, n_clusters)
+    X, codes, centroids, counts, _ = _checked_clusters(X, labels, "davies_bouldin_score")
     mean_spread = _spread(X, codes, centroids, squared=False) / counts
     gaps = centroids[:, None, :] - centroids[None, :, :]
     centroid_distances = np.sqrt(np.einsum("ijf,ijf->ij", gaps, gaps))

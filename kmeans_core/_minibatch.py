@@ -56,7 +56,6 @@ Where the bits can differ from scikit-learn, and why:
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from collections.abc import Iterable
 
@@ -67,7 +66,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic, overload
 from numba.np.linalg import _BLAS, get_blas_kind
 
-from kmeans_core._kernels.common import inertia_of_rows
+from kmeans_core._kernels.common import chunk_count, chunk_span, inertia_of_rows
 from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
     OVERLOAD_OPTIONS,
@@ -78,7 +77,15 @@ from kmeans_core._kernels.jit import (
     threads_for,
 )
 from kmeans_core._kernels.seeding import greedy_kmeans_plusplus, random_choice_init
-from kmeans_core._kmeans import KMeans, _check_n_clusters, _is_array_like, _unscaled_inertia
+from kmeans_core._kmeans import (
+    KMeans,
+    _check_init,
+    _check_int,
+    _check_n_clusters,
+    _check_real,
+    _is_array_like,
+    _unscaled_inertia,
+)
 from kmeans_core._validation import check_array, check_random_state, check_sample_weight
 
 ESTIMATOR_NAME = "MiniBatchKMeans"
@@ -244,9 +251,8 @@ def label_all_rows(X, sample_weight, centers_c, centers_squared_norms, labels, c
     ``chunk_inertia`` may have length 0: labels only.
     """
     n_samples = X.shape[0]
-    for chunk in prange((n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS):
-        start = chunk * CHUNK_ROWS
-        stop = min(start + CHUNK_ROWS, n_samples)
+    for chunk in prange(chunk_count(n_samples, CHUNK_ROWS)):
+        start, stop = chunk_span(chunk, CHUNK_ROWS, n_samples)
         for sub in range(start, stop, LABEL_CHUNK_ROWS):
             label_rows(
                 X, centers_c, centers_squared_norms, labels, sub, min(sub + LABEL_CHUNK_ROWS, stop)
@@ -259,9 +265,8 @@ def label_all_rows(X, sample_weight, centers_c, centers_squared_norms, labels, c
 def label_batch_parallel(rows, centers_c, centers_squared_norms, labels):
     """:func:`label_rows` over a batch in scikit-learn's 256-row chunks, chunks in parallel."""
     n_rows = rows.shape[0]
-    for chunk in prange((n_rows + LABEL_CHUNK_ROWS - 1) // LABEL_CHUNK_ROWS):
-        start = chunk * LABEL_CHUNK_ROWS
-        stop = min(start + LABEL_CHUNK_ROWS, n_rows)
+    for chunk in prange(chunk_count(n_rows, LABEL_CHUNK_ROWS)):
+        start, stop = chunk_span(chunk, LABEL_CHUNK_ROWS, n_rows)
         label_rows(rows, centers_c, centers_squared_norms, labels, start, stop)
 
 
@@ -516,24 +521,6 @@ def _labels_and_inertia(X, centers, sample_weight=None):
     return labels, None if sample_weight is None else float(chunk_inertia.sum())
 
 
-def _check_int(value, name, minimum, allow_none=False):
-    if allow_none and value is None:
-        return
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        also = " or None" if allow_none else ""
-        raise ValueError(f"{name} must be an int >= {minimum}{also}, got {value!r}.")
-
-
-def _check_real(value, name):
-    if (
-        not isinstance(value, numbers.Real)
-        or isinstance(value, bool)
-        or not np.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
-
-
 # ---------------------------------------------------------------------------
 # The estimator
 # ---------------------------------------------------------------------------
@@ -665,7 +652,8 @@ default="k-means++"
     # -- shared with KMeans (the same functions, not copies) --------------------
     # Parameter protocol, repr, tags, fitted and feature-name checks, transform
     # and output names behave exactly as KMeans's; the class name in messages
-    # and output names comes from ``self.__class__``.
+    # and output names comes from ``self.__class__``. (A table: its rows look
+    # alike because each names one shared function.)
     _get_param_names = KMeans.__dict__["_get_param_names"]
     get_params = KMeans.get_params
     set_params = KMeans.set_params
@@ -699,15 +687,7 @@ default="k-means++"
     # -- validation -----------------------------------------------------------
 
     def _check_test_data(self, X):
-        self._check_fitted()
-        self._check_feature_names(X, reset=False)
-        X = check_array(X, estimator=ESTIMATOR_NAME)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {self.__class__.__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
-        return X
+        return KMeans._check_test_data(self, X, ESTIMATOR_NAME)
 
     def _check_params(self, X):
         """Validate the parameters against X; set the derived sizes scikit-learn derives."""
@@ -725,17 +705,7 @@ default="k-means++"
                 f"compute_labels must be True or False, got {self.compute_labels!r}."
             )
         init = self.init
-        if isinstance(init, str):
-            if init not in ("k-means++", "random"):
-                raise ValueError(
-                    f"init must be 'k-means++', 'random', an array of shape (n_clusters, "
-                    f"n_features) or a callable, got {init!r}."
-                )
-        elif not callable(init) and not _is_array_like(init):
-            raise ValueError(
-                "init must be 'k-means++', 'random', an array of shape (n_clusters, "
-                f"n_features) or a callable, got {type(init).__name__}."
-            )
+        _check_init(init, ("k-means++", "random"))
 
         # tol scaled by the data's mean variance (scikit-learn's _tolerance, same NumPy calls).
         self._tol = 0 if self.tol == 0 else np.mean(np.var(X, axis=0)) * self.tol
@@ -1081,6 +1051,9 @@ default="k-means++"
 
     # -- using a fitted model ---------------------------------------------------
 
+    # predict, score and get_feature_names_out document themselves in KMeans's
+    # words (numpydoc, one page per method); the work is MiniBatchKMeans's own
+    # kernels or KMeans's shared functions.
     def predict(self, X):
         """Nearest center of each sample of X (computed as the fit's ``labels_``).
 

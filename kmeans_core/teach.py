@@ -46,7 +46,7 @@ import numpy as np
 # holds the command line.
 from kmeans_core.teach_counts import DISTANCE_COUNTERS, DistanceCounts, distance_counts
 from kmeans_core.teach_data import TEACHING_DATA, teaching_data
-from kmeans_core.teach_steps import (
+from kmeans_core.teach_steps import (  # noqa: F401 (re-exported through __all__)
     STOP_MAX_ITER,
     STOP_TOLERANCE,
     STOP_UNCHANGED,
@@ -57,17 +57,10 @@ from kmeans_core.teach_steps import (
     UpdateStep,
     kmeans_steps,
 )
+from kmeans_core.teach_steps import __all__ as _STEP_NAMES
 
 __all__ = [
-    "SeedingStep",
-    "AssignmentStep",
-    "UpdateStep",
-    "Converged",
-    "Stage",
-    "STOP_UNCHANGED",
-    "STOP_TOLERANCE",
-    "STOP_MAX_ITER",
-    "kmeans_steps",
+    *_STEP_NAMES,  # the stages and the stepper, imported above
     "DistanceCounts",
     "distance_counts",
     "DISTANCE_COUNTERS",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kmeans_core._kmeans import _check_int
 from kmeans_core._validation import check_random_state
-from kmeans_core.teach_steps import _check_positive_int
 
 __all__ = ["teaching_data", "TEACHING_DATA"]
 
@@ -83,6 +83,6 @@ def teaching_data(name: str = "blobs", n_samples: int = 300, random_state=0):
     """
     if name not in TEACHING_DATA:
         raise ValueError(f"name must be one of {sorted(TEACHING_DATA)}, got {name!r}.")
-    n_samples = _check_positive_int(n_samples, "n_samples")
+    n_samples = _check_int(n_samples, "n_samples")
     make, _ = TEACHING_DATA[name]
     return make(n_samples, check_random_state(random_state))

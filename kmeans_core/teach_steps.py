@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
@@ -17,6 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from kmeans_core import reference
+from kmeans_core._kmeans import _check_int, _check_real
 from kmeans_core._validation import check_array, check_random_state, check_sample_weight
 
 __all__ = [
@@ -204,12 +204,6 @@ STOP_MAX_ITER = reference.STOP_MAX_ITER
 # ---------------------------------------------------------------------------
 
 
-def _check_positive_int(value, name):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}.")
-    return int(value)
-
-
 def _prepare(X, n_clusters, init, sample_weight, max_iter, tol, function):
     """Validated float64 X, n_clusters, init (a string or a float64 array), weights, tol."""
     X = check_array(X, dtype=np.float64, estimator=function)
@@ -230,20 +224,14 @@ def _prepare(X, n_clusters, init, sample_weight, max_iter, tol, function):
                 f"init has shape {init.shape}, expected (n_clusters, n_features) = "
                 f"({n_clusters}, {n_features})."
             )
-    n_clusters = _check_positive_int(n_clusters, "n_clusters")
+    n_clusters = _check_int(n_clusters, "n_clusters")
     if n_clusters > n_samples:
         raise ValueError(
             f"n_clusters={n_clusters} is more than the {n_samples} samples: K-Means needs at "
             "least one sample per cluster."
         )
-    max_iter = _check_positive_int(max_iter, "max_iter")
-    if (
-        not isinstance(tol, numbers.Real)
-        or isinstance(tol, bool)
-        or not np.isfinite(tol)
-        or tol < 0
-    ):
-        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}.")
+    max_iter = _check_int(max_iter, "max_iter")
+    _check_real(tol, "tol")
     weights = check_sample_weight(sample_weight, n_samples, np.float64)
     return X, n_clusters, init, weights, max_iter, float(tol)
 
@@ -329,7 +317,7 @@ default="k-means++"
         X, n_clusters, init, sample_weight, max_iter, tol, "kmeans_steps"
     )
     if n_local_trials is not None:
-        n_local_trials = _check_positive_int(n_local_trials, "n_local_trials")
+        n_local_trials = _check_int(n_local_trials, "n_local_trials")
     random_state = check_random_state(random_state)
     return _steps(X, n_clusters, init, weights, random_state, max_iter, tol, n_local_trials)
 

@@ -45,6 +45,27 @@ def _rows_as_float64_kernel(X, start, stop):
     return lambda X, start, stop: X[start:stop].astype(np.float64)
 
 
+@jit(inline="always")
+def chunk_count(n_rows, chunk_rows):
+    """How many chunks of ``chunk_rows`` rows cover ``n_rows`` rows (none for no rows).
+
+    The kernels' count; Python code sizes its buffers with ``_kernels.jit.n_chunks``
+    (at least one chunk, so that an empty input still sums to a zero slot).
+    """
+    return (n_rows + chunk_rows - 1) // chunk_rows
+
+
+@jit(inline="always")
+def chunk_span(chunk, chunk_rows, n_rows):
+    """``(start, stop)``: the rows of chunk ``chunk`` when ``n_rows`` rows are cut every ``chunk_rows``.
+
+    How every chunked kernel walks its rows (the last chunk may be short).
+    Inlined by numba, so a call costs nothing over writing it out.
+    """
+    start = chunk * chunk_rows
+    return start, min(start + chunk_rows, n_rows)
+
+
 @jit
 def largest_value(values):
     """The largest value of a non-empty 1-D array.
@@ -96,10 +117,8 @@ def squared_distances_to_centers(x_row, centers_t, out):
 def inertia_per_chunk(X, sample_weight, centers, labels, chunk_inertia):
     """Weighted squared distance of each sample to its own center, summed per chunk."""
     for chunk in prange(chunk_inertia.shape[0]):
-        start = chunk * CHUNK_ROWS
-        chunk_inertia[chunk] = inertia_of_rows(
-            X, sample_weight, centers, labels, start, min(start + CHUNK_ROWS, X.shape[0])
-        )
+        start, stop = chunk_span(chunk, CHUNK_ROWS, X.shape[0])
+        chunk_inertia[chunk] = inertia_of_rows(X, sample_weight, centers, labels, start, stop)
 
 
 @jit(fastmath=VECTOR_SUMS)
@@ -125,10 +144,8 @@ def euclidean_distances_to_centers(X, centers_t, out):
     """Euclidean (not squared) distances of every sample to every center."""
     n_samples = X.shape[0]
     n_clusters = centers_t.shape[1]
-    n_chunks = (n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS
-    for chunk in prange(n_chunks):
-        start = chunk * CHUNK_ROWS
-        stop = min(start + CHUNK_ROWS, n_samples)
+    for chunk in prange(chunk_count(n_samples, CHUNK_ROWS)):
+        start, stop = chunk_span(chunk, CHUNK_ROWS, n_samples)
         distances = np.empty(n_clusters, dtype=np.float64)
         for i in range(start, stop):
             squared_distances_to_centers(X[i], centers_t, distances)
@@ -175,29 +192,40 @@ def n_distinct_labels(labels, n_clusters):
 @jit_parallel
 def column_sums_per_chunk(X, chunk_sums):
     """Per-chunk column sums (float64) of X; add the rows of ``chunk_sums`` in order for the total."""
-    n_samples, n_features = X.shape
     for chunk in prange(chunk_sums.shape[0]):
-        start = chunk * CHUNK_ROWS
-        stop = min(start + CHUNK_ROWS, n_samples)
-        for f in range(n_features):
-            chunk_sums[chunk, f] = 0.0
-        for i in range(start, stop):
-            for f in range(n_features):
-                chunk_sums[chunk, f] += X[i, f]
+        _reduce_columns_of_chunk(X, chunk, chunk_sums, _add)
 
 
 @jit_parallel
 def column_extremes_per_chunk(X, chunk_extremes):
     """Per-chunk largest ``|x|`` of each column (float64), without a temporary copy of X."""
-    n_samples, n_features = X.shape
     for chunk in prange(chunk_extremes.shape[0]):
-        start = chunk * CHUNK_ROWS
-        stop = min(start + CHUNK_ROWS, n_samples)
-        for f in range(n_features):
-            chunk_extremes[chunk, f] = 0.0
-        for i in range(start, stop):
-            for f in range(n_features):
-                chunk_extremes[chunk, f] = max(chunk_extremes[chunk, f], abs(np.float64(X[i, f])))
+        _reduce_columns_of_chunk(X, chunk, chunk_extremes, _larger_magnitude)
+
+
+@jit(inline="always")
+def _reduce_columns_of_chunk(X, chunk, out, step):
+    """``out[chunk, f] = step(... step(step(0, x_0f), x_1f) ...)`` over the chunk's rows, in order.
+
+    The walk both column reductions share; ``step`` is a jitted function of
+    (running value, element), compiled into each caller.
+    """
+    start, stop = chunk_span(chunk, CHUNK_ROWS, X.shape[0])
+    for f in range(X.shape[1]):
+        out[chunk, f] = 0.0
+    for i in range(start, stop):
+        for f in range(X.shape[1]):
+            out[chunk, f] = step(out[chunk, f], X[i, f])
+
+
+@jit(inline="always")
+def _add(total, value):
+    return total + value
+
+
+@jit(inline="always")
+def _larger_magnitude(largest, value):
+    return max(largest, abs(np.float64(value)))
 
 
 @jit_parallel
@@ -212,8 +240,7 @@ def center_into(X, mean, out, chunk_sums, chunk_squares, chunk_extremes):
     """
     n_samples, n_features = X.shape
     for chunk in prange(chunk_sums.shape[0]):
-        start = chunk * CHUNK_ROWS
-        stop = min(start + CHUNK_ROWS, n_samples)
+        start, stop = chunk_span(chunk, CHUNK_ROWS, n_samples)
         for f in range(n_features):
             chunk_sums[chunk, f] = 0.0
             chunk_squares[chunk, f] = 0.0

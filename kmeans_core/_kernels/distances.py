@@ -34,7 +34,7 @@ import numpy as np
 from numba import prange, types
 from numba.extending import overload
 
-from kmeans_core._kernels.common import largest_value, row_squared_norm
+from kmeans_core._kernels.common import chunk_count, chunk_span, largest_value, row_squared_norm
 from kmeans_core._kernels.jit import CHUNK_ROWS, OVERLOAD_OPTIONS, jit, jit_parallel
 
 # Relative margin used by the bounds algorithms before they skip a centre:
@@ -394,9 +394,8 @@ def nearest_two_by_feature_sweeps(rows, centers_t, centers_squared_norms):
 def distances_to_own_center(X, centers_t, labels, out):
     """``out[i] = D(X[i], centre labels[i])`` (the tie rule's distance), for relocation."""
     n_samples = X.shape[0]
-    for chunk in prange((n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS):
-        start = chunk * CHUNK_ROWS
-        stop = min(start + CHUNK_ROWS, n_samples)
+    for chunk in prange(chunk_count(n_samples, CHUNK_ROWS)):
+        start, stop = chunk_span(chunk, CHUNK_ROWS, n_samples)
         for i in range(start, stop):
             out[i] = direct_squared_distance(X, i, centers_t, labels[i])
 
