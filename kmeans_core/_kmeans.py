@@ -126,17 +126,13 @@ def _check_real(value, name):
 
 def _check_init(init, strategies):
     """Refuse an ``init`` that is neither one of the named ``strategies``, an array nor a callable."""
+    named = ", ".join(repr(strategy) for strategy in strategies)
+    expected = f"init must be {named}, an array of shape (n_clusters, n_features) or a callable"
     if isinstance(init, str):
         if init not in strategies:
-            raise ValueError(
-                f"init must be 'k-means++', 'random', an array of shape (n_clusters, "
-                f"n_features) or a callable, got {init!r}."
-            )
+            raise ValueError(f"{expected}, got {init!r}.")
     elif not callable(init) and not _is_array_like(init):
-        raise ValueError(
-            "init must be 'k-means++', 'random', an array of shape (n_clusters, "
-            f"n_features) or a callable, got {type(init).__name__}."
-        )
+        raise ValueError(f"{expected}, got {type(init).__name__}.")
 
 
 def kmeans_plusplus(

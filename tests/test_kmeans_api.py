@@ -265,7 +265,7 @@ def test_fit_centers_a_private_copy_of_contiguous_float64_input():
         (dict(max_iter=0), "max_iter must be an int >= 1"),
         (dict(tol=-1.0), "tol must be a finite number >= 0"),
         (dict(algorithm="fast"), "algorithm must be one of"),
-        (dict(init="kmeans++"), "init must be 'k-means\\+\\+', 'random'"),
+        (dict(init="kmeans++"), "init must be 'k-means\\+\\+', 'k-means\\|\\|', 'random'"),
         (
             dict(init=np.zeros((2, 2))),
             r"initial centers \(2, 2\) does not match the number of clusters 3",
