@@ -443,6 +443,42 @@ def test_hamerly_state_lost_for_some_blocks_some_passes_changes_no_bit(monkeypat
     assert not kd._kept
 
 
+@pytest.mark.parametrize("stop", ["tol", "max_iter", "strict"])
+def test_hamerly_final_labels_come_from_the_kept_bounds(monkeypatch, stop):
+    """A Hamerly run that stops on ``tol`` or ``max_iter`` re-assigns each block with its
+    kept bounds (as the in-memory Hamerly run does), one that converges strictly keeps its
+    last labels: the in-memory fit's bits either way (threaded scheduler)."""
+    X, weights, init = blobs(n=8 * CHUNK_ROWS, d=8, k=8, seed=27)
+    params = {
+        "tol": {"tol": 1e-2},
+        "max_iter": {"tol": 0.0, "max_iter": 3},
+        "strict": {"tol": 0.0},
+    }[stop]
+    strict = in_memory(X, init, weights, tol=0.0)
+    reference = in_memory(X, init, weights, **params)
+    if stop != "strict":
+        assert reference.n_iter_ < strict.n_iter_  # it did not converge strictly
+    calls = []
+    hamerly_pass = kd.hamerly_pass
+
+    def counted(*args):
+        calls.append(args[-1])  # sums_mode
+        return hamerly_pass(*args)
+
+    monkeypatch.setattr(kd, "hamerly_pass", counted)
+    with dask.config.set(THREADS):
+        fitted = KMeans(8, init=init, algorithm="hamerly", **params).fit(
+            da.from_array(X, chunks=(2 * CHUNK_ROWS, -1)), sample_weight=weights
+        )
+    assert_same_fit(fitted, reference, bitwise=True)
+    assert_same_fit(
+        fitted, in_memory(X, init, weights, algorithm="hamerly", **params), bitwise=True
+    )
+    final_reassignments = calls.count(kd.SUMS_NONE)
+    assert final_reassignments == (0 if stop == "strict" else 4)
+    assert not kd._kept
+
+
 def test_a_run_leaves_no_labels_behind():
     X, _, init = blobs(n=4096, seed=17)
     with dask.config.set(THREADS):
