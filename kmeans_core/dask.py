@@ -104,7 +104,7 @@ from kmeans_core._kmeans_parallel import (
     OVERSAMPLING_FACTOR,
     centers_from_candidates,
     first_draws,
-    nearest_candidate,
+    nearer_candidates,
 )
 from kmeans_core._validation import (
     _WEIGHT_EXPONENT_LIMIT,
@@ -1608,9 +1608,11 @@ class _DaskFit:
         Passes: ``rounds + 1`` graphs (plus the read of the first row), each
         one task per group of blocks (``_block_groups``) and one round trip
         returning only the potentials and the rows each block may draw; each
-        reads X once. The distances ``D^2`` stay on the workers between
-        rounds (``_keep``; a block that finds none recomputes them from the
-        candidates drawn so far, which every pass sends).
+        reads X once. Each row's nearest candidate so far and ``D^2`` to it
+        stay on the workers between rounds (``_keep``; a block that finds
+        none recomputes them from the candidates drawn so far, which every
+        pass sends), so the candidates' weights (one more pass) need only
+        the distances to the last round's draws.
         """
         blocks = self.blocks
         n = blocks.n_samples
@@ -1648,6 +1650,7 @@ class _DaskFit:
             step += 1
             if new_candidates.shape[0]:
                 applied.append(new_candidates)
+                new_candidates = new_candidates[:0]
             if potential == 0:
                 break
             if round_index == 0:
@@ -1658,7 +1661,7 @@ class _DaskFit:
                     groups,
                     step,
                     applied,
-                    new_candidates[:0],
+                    new_candidates,
                     seed,
                     round_index,
                     oversampling,
@@ -1670,6 +1673,7 @@ class _DaskFit:
             new_candidates = np.asarray(rows[keep], dtype=np.float64)
             candidates.append(rows[keep])
         candidates = np.concatenate(candidates)
+        # The last round's draws (``new_candidates``) are the only ones no pass applied yet.
         weights = np.sum(
             self._group_pass(
                 f"kmeans_parallel_weights-{run_id}",
@@ -1677,9 +1681,11 @@ class _DaskFit:
                 groups,
                 [(b,) for b in range(len(blocks))],
                 self.mean,
-                candidates,
                 self.dtype,
                 run_id,
+                step,
+                applied,
+                new_candidates,
             ),
             axis=0,
         )
@@ -1753,27 +1759,33 @@ class _DaskFit:
 # --- k-means|| seeding -------------------------------------------------------------
 
 
-def _closest_after(X, mean, run_id, block_index, step, applied):
-    """The block's ``D^2`` after pass ``step``: kept by that pass here, or computed again.
+def _nearest_after(X, mean, run_id, block_index, step, applied):
+    """The block's nearest candidates after pass ``step``: kept by that pass here, or computed again.
 
-    ``applied``: the candidate sets those distances hold, in the order the
-    passes applied them; the same ``nearest_candidate`` calls and minima in
-    the same order give the same bits. None before any candidate.
+    ``(squared distance, candidate index)`` per row (``nearer_candidates``);
+    ``applied``: the candidate sets those hold, in the order the passes
+    applied them; the same ``nearer_candidates`` calls in the same order
+    give the same bits. None before any candidate.
     """
     if not applied:
         return None
-    closest = _kept_value(run_id, block_index, step, take=True)
-    if closest is None:
+    nearest = _kept_value(run_id, block_index, step, take=True)
+    if nearest is None:
+        first_index = 0
         for candidates in applied:
-            closest = _closer(closest, X, mean, candidates)
+            nearest = nearer_candidates(nearest, X, candidates, first_index, mean)
+            first_index += candidates.shape[0]
         _count_recomputed("distances")
-    return closest
+    return nearest
 
 
-def _closer(closest, X, mean, candidates):
-    """``closest`` (None: none yet) updated with the distances of ``X - mean`` to ``candidates``."""
-    distances, _ = nearest_candidate(X, candidates, mean)
-    return distances if closest is None else np.minimum(closest, distances)
+def _nearest_with(X, mean, run_id, block_index, step, applied, new_candidates):
+    """``_nearest_after`` pass ``step - 1``, updated with ``new_candidates`` (possibly none)."""
+    nearest = _nearest_after(X, mean, run_id, block_index, step - 1, applied)
+    if new_candidates.shape[0]:
+        first_index = sum(candidates.shape[0] for candidates in applied)
+        nearest = nearer_candidates(nearest, X, new_candidates, first_index, mean)
+    return nearest
 
 
 def _oversample_block(
@@ -1793,23 +1805,22 @@ def _oversample_block(
 ):
     """Pass ``step`` of k-means|| over a block.
 
-    Updates each row's squared distance to the nearest candidate (kept here
-    by the previous pass, see ``_keep``) with ``new_candidates`` (drawn last
-    round; possibly none), keeps it for the next pass, and returns the
-    block's potential ``sum(w * D^2)`` with every row that would be drawn
-    this round (``key``: ``round_key(seed, round)``) if the total potential
-    were ``potential_bound`` (a lower bound of it, so the rows actually
-    drawn are among them; the client filters with the true total; None:
-    draw nothing; ``OWN_POTENTIAL``: the block's own potential):
+    Updates each row's nearest candidate and squared distance to it (kept
+    here by the previous pass, see ``_keep``) with ``new_candidates`` (drawn
+    last round; possibly none), keeps them for the next pass, and returns
+    the block's potential ``sum(w * D^2)`` with every row that would be
+    drawn this round (``key``: ``round_key(seed, round)``) if the total
+    potential were ``potential_bound`` (a lower bound of it, so the rows
+    actually drawn are among them; the client filters with the true total;
+    None: draw nothing; ``OWN_POTENTIAL``: the block's own potential):
     ``(potential, uniforms, w * D^2, centered rows)`` of the drawn rows, in
     row order.
     """
     X = _as_float_block(block, dtype)
     n_rows = X.shape[0]
     with _kernel_task():
-        closest = _closest_after(X, mean, run_id, block_index, step - 1, applied)
-        if new_candidates.shape[0]:
-            closest = _closer(closest, X, mean, new_candidates)
+        nearest = _nearest_with(X, mean, run_id, block_index, step, applied, new_candidates)
+        closest = nearest[0]
         if weight_block is None:
             weighted = closest  # ``1.0 * closest``, bit for bit; never written in place
         else:
@@ -1824,19 +1835,29 @@ def _oversample_block(
                 key, offset, weighted, potential_bound, oversampling, drawn, uniforms
             )
             drawn, uniforms = drawn[:n_drawn], uniforms[:n_drawn]
-    _keep(run_id, block_index, step, closest)
-    # ``X[drawn] - mean``: the rows of the centered block (the same subtraction).
-    return potential, uniforms, weighted[drawn], X[drawn] - mean
+        # ``X[drawn] - mean``: the rows of the centered block (the same subtraction).
+        result = potential, uniforms, weighted[drawn], X[drawn] - mean
+    # Kept after the results are taken: the next pass updates ``closest`` in place.
+    _keep(run_id, block_index, step, nearest)
+    return result
 
 
-def _candidate_weights_block(block, weight_block, block_index, mean, candidates, dtype, run_id):
-    """The block's sample weight nearest to each candidate; the run's last pass (forgets ``D^2``)."""
+def _candidate_weights_block(
+    block, weight_block, block_index, mean, dtype, run_id, step, applied, new_candidates
+):
+    """The block's sample weight nearest to each candidate; the run's last pass (forgets ``D^2``).
+
+    The nearest candidates the rounds kept here, updated with the last
+    round's draws (``new_candidates``) only: a pass over a fifth of the
+    candidates instead of all (0.8 against 0.26 s at 4e6 x 8, k=16).
+    """
     X = _as_float_block(block, dtype)
     weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
     with _kernel_task():
-        _, nearest = nearest_candidate(X, candidates, mean)
+        _, nearest = _nearest_with(X, mean, run_id, block_index, step, applied, new_candidates)
     _forget(run_id, block_index)
-    return np.bincount(nearest, weights=weights, minlength=candidates.shape[0])
+    n_candidates = sum(candidates.shape[0] for candidates in applied) + new_candidates.shape[0]
+    return np.bincount(nearest, weights=weights, minlength=n_candidates)
 
 
 # --- exact k-means++ -------------------------------------------------------------
