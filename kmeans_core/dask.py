@@ -1050,6 +1050,7 @@ class _DaskFit:
             _weight_blocks(sample_weight, X, self.dtype, persist=True)
         )
         self.delayed = self.dask.delayed
+        self.mean = self._variances = None  # ``prepare`` and ``variances`` set them
 
     def _weights_of(self, b):
         return None if self.weight_blocks is None else self.weight_blocks[b]
@@ -1060,10 +1061,10 @@ class _DaskFit:
     # -- the centering: the same means and variances as ``centered_copy`` --------
 
     def prepare(self):
-        """Column means and variances (one pass for each), with the input checks of the first.
+        """Column means (one pass), with the input checks: NaN/inf, overflow, bad weights.
 
-        Raises the in-memory fit's errors (NaN/inf, overflow, bad weights)
-        before any iteration runs.
+        Raises the in-memory fit's errors before any other pass runs; the
+        variances (``variances``) come from a second pass.
         """
         blocks, dtype = self.blocks, self.dtype
         token = uuid.uuid4().hex
@@ -1109,15 +1110,36 @@ class _DaskFit:
         if not np.isfinite(mean).all():
             self._refuse_non_finite("its column sums overflow")
 
-        stats = self._group_pass(
-            f"kmeans_center_statistics-{token}",
-            _center_stats_block,
-            groups,
-            [()] * len(blocks),
-            mean,
-            dtype,
-            weights=False,
-        )
+        self.mean = mean
+        self._variances = None
+        return mean
+
+    def variances(self):
+        """The column variances of X around ``mean`` (for the relative ``tol``), with their checks.
+
+        A pass of their own, unless the k-means|| seeding's first pass (which
+        reads every block centred anyway) brought the statistics already
+        (``center_statistics``): one read of X less, which on data read from
+        storage is a read of the whole store. Either way they are checked,
+        and the overflow errors raised, before the first iteration.
+        """
+        if self._variances is None:
+            self.center_statistics(
+                self._group_pass(
+                    f"kmeans_center_statistics-{uuid.uuid4().hex}",
+                    _center_stats_block,
+                    self._block_groups(),
+                    [()] * len(self.blocks),
+                    self.mean,
+                    self.dtype,
+                    weights=False,
+                )
+            )
+        return self._variances
+
+    def center_statistics(self, stats):
+        """Check and keep the variances from every block's ``_center_stats_block`` result."""
+        blocks = self.blocks
         chunk_sums = np.concatenate([s[0] for s in stats])
         chunk_squares = np.concatenate([s[1] for s in stats])
         residual_mean = chunk_sums.sum(axis=0) / blocks.n_samples
@@ -1130,8 +1152,7 @@ class _DaskFit:
                 f"squared distances summed over its {blocks.n_features} "
                 f"features and {blocks.n_samples} samples would overflow"
             )
-        self.mean = mean
-        return mean, variances
+        self._variances = variances
 
     def _refuse_non_finite(self, what):
         blocks = self.blocks
@@ -1715,7 +1736,10 @@ class _DaskFit:
         """One k-means|| pass (``_oversample_block`` on every block): phi and the rows it may draw.
 
         The rows come as ``(uniforms, w * D^2, centered rows)``, in row order.
+        The first pass of a fit also brings the centred statistics behind
+        the variances (``variances``), which are checked before anything else.
         """
+        center_stats = step == 0 and self._variances is None
         blocks = self.blocks
         summaries = self._group_pass(
             f"kmeans_parallel_blocks-{run_id}-{step}",
@@ -1731,7 +1755,10 @@ class _DaskFit:
             round_key(seed, round_index),
             oversampling,
             bound,
+            center_stats,
         )
+        if center_stats:
+            self.center_statistics([s[4] for s in summaries])
         potential = float(np.sum([s[0] for s in summaries]))
         drawn = tuple(np.concatenate([s[i] for s in summaries]) for i in range(1, 4))
         return potential, drawn
@@ -1802,6 +1829,7 @@ def _oversample_block(
     key,
     oversampling,
     potential_bound,
+    center_stats,
 ):
     """Pass ``step`` of k-means|| over a block.
 
@@ -1814,11 +1842,15 @@ def _oversample_block(
     actually drawn are among them; the client filters with the true total;
     None: draw nothing; ``OWN_POTENTIAL``: the block's own potential):
     ``(potential, uniforms, w * D^2, centered rows)`` of the drawn rows, in
-    row order.
+    row order, and with ``center_stats`` the block's ``_center_stats_block``
+    (the variances' pass, riding on the first round; else None).
     """
     X = _as_float_block(block, dtype)
     n_rows = X.shape[0]
-    with _kernel_task():
+    stats = _center_stats_block(X, None, mean, dtype) if center_stats else None
+    # Squared distances that overflow are refused by the client from these
+    # statistics before it reads anything else of this pass: no warnings here.
+    with _kernel_task(), np.errstate(over="ignore", invalid="ignore"):
         nearest = _nearest_with(X, mean, run_id, block_index, step, applied, new_candidates)
         closest = nearest[0]
         if weight_block is None:
@@ -1836,7 +1868,7 @@ def _oversample_block(
             )
             drawn, uniforms = drawn[:n_drawn], uniforms[:n_drawn]
         # ``X[drawn] - mean``: the rows of the centered block (the same subtraction).
-        result = potential, uniforms, weighted[drawn], X[drawn] - mean
+        result = potential, uniforms, weighted[drawn], X[drawn] - mean, stats
     # Kept after the results are taken: the next pass updates ``closest`` in place.
     _keep(run_id, block_index, step, nearest)
     return result
@@ -1936,8 +1968,10 @@ def fit(estimator, X, sample_weight=None):
     if _is_array_like(init):
         init_centers = estimator._check_init_centers(init, _Shape(X.shape, run.dtype), "init")
 
-    mean, variances = run.prepare()
-    tol = float(np.mean(variances) * estimator.tol)
+    mean = run.prepare()
+    if not (isinstance(init, str) and init == "k-means||"):
+        # Checked before any seeding pass (k-means|| reads them in its first pass).
+        run.variances()
     if init_centers is not None:
         init_centers -= mean
     algorithm, why = _resolved_algorithm(estimator, run)
@@ -1949,6 +1983,7 @@ def fit(estimator, X, sample_weight=None):
         centers = _initial_centers(estimator, run, init_centers, random_state)
         if estimator.verbose:
             print("Initialization complete")
+        tol = float(np.mean(run.variances()) * estimator.tol)
         history = [] if estimator.record_history else None
         labels, inertia, centers, n_iter, n_distinct = run.iterations_run(
             algorithm, centers, estimator.max_iter, tol, estimator.verbose, history

@@ -552,6 +552,18 @@ def test_huge_values_are_refused_as_overflow(client, capsys):
     assert "too large" in message
 
 
+@pytest.mark.parametrize("init", ["k-means||", "k-means++", "random"])
+def test_overflowing_deviations_are_refused_before_any_iteration_whatever_the_seeding(capsys, init):
+    # Finite means (0), squared deviations that overflow: k-means|| reads the
+    # variances in its first pass, the other seedings before their first.
+    X = np.full((40, 2), 1e200)
+    X[::2] *= -1
+    with dask.config.set(THREADS), pytest.raises(ValueError, match="too large") as error:
+        kd.KMeans(2, init=init, verbose=1).fit(da.from_array(X, chunks=(6, -1)))
+    assert "squared deviations overflow" in str(error.value)
+    assert "Iteration" not in capsys.readouterr().out
+
+
 def test_non_numeric_input_is_refused(capsys):
     dd = pytest.importorskip("dask.dataframe")
     pd = pytest.importorskip("pandas")
@@ -871,9 +883,11 @@ def test_kmeans_parallel_is_one_graph_a_round_of_one_task_per_worker_thread(clie
         assert len(graph) <= threads
     # The distances stayed where the previous round left them.
     assert client.run(kd.recomputed_distances_count) == recomputed_before
-    # Beside the rounds: two centering passes, the first row, the candidates'
+    # The variances ride on round 0's pass: no pass of their own.
+    assert not any("kmeans_center_statistics" in graph for graph in new_tasks)
+    # Beside the rounds: the column means' pass, the first row, the candidates'
     # weights, the iterations and the final pass (persist, then inertia).
-    assert len(graphs) <= len(rounds) + 4 + fitted.n_iter_ + 2
+    assert len(graphs) <= len(rounds) + 3 + fitted.n_iter_ + 2
 
 
 def test_kmeans_parallel_distances_recomputed_where_not_kept_are_the_same(monkeypatch):
