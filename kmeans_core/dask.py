@@ -333,6 +333,10 @@ def _centered_block(block, mean, dtype):
     return _as_float_block(block, dtype) - mean
 
 
+def _rows_of_block(block, rows):
+    return np.asarray(block[rows])
+
+
 def _unit_weights_or(weight_block, n_rows, dtype):
     if weight_block is None:
         return np.ones(n_rows, dtype=dtype)
@@ -1482,11 +1486,27 @@ class _DaskFit:
     # -- seeding -------------------------------------------------------------------
 
     def _rows(self, indices):
-        """Centered rows ``indices`` of X (a read of the blocks holding them only)."""
+        """Centered rows ``indices`` of X (a read of the blocks holding them only).
+
+        One task per block holding some, on the block itself (rather than
+        Dask's fancy indexing of X, whose graph cost ~30 ms to build and
+        run for k-means||'s first row at 16 blocks).
+        """
+        blocks = self.blocks
         indices = np.asarray(indices, dtype=np.int64)
-        order = np.argsort(indices)
-        rows = np.empty((indices.size, self.blocks.n_features), dtype=self.dtype)
-        rows[order] = np.asarray(self.blocks.array[indices[order]].compute(), dtype=self.dtype)
+        holding = np.searchsorted(blocks.offsets, indices, side="right") - 1
+        holders = np.unique(holding)
+        parts = self.dask.compute(
+            [
+                self._task(
+                    _rows_of_block, blocks.blocks[b], indices[holding == b] - blocks.offsets[b]
+                )
+                for b in holders
+            ]
+        )[0]
+        rows = np.empty((indices.size, blocks.n_features), dtype=self.dtype)
+        for b, part in zip(holders, parts):
+            rows[holding == b] = part
         return rows - self.mean
 
     def random_rows(self, n_clusters, random_state):
