@@ -692,6 +692,31 @@ class _HamerlyBlockState:
             np.empty((chunks, n_clusters)),
         )
 
+    def assign(self, centers, bounds_moves, chunk_rows, first, sums_mode):
+        """One ``hamerly_pass`` over the block; returns the per-chunk count of changed labels.
+
+        ``centers``: ``(centers_t, squared_norms)``; ``bounds_moves``:
+        ``(half_separation, shifts)`` of those centers (see ``_hamerly_block``).
+        """
+        chunk_changed = np.empty(self.kept.chunk_weights.shape[0], dtype=np.int64)
+        half_separation, shifts = bounds_moves
+        hamerly_pass(
+            self.centered,
+            self.weights,
+            *centers,
+            half_separation,
+            shifts,
+            self.labels,
+            self.upper,
+            self.lower,
+            self.kept,
+            chunk_changed,
+            chunk_rows,
+            first,
+            sums_mode,
+        )
+        return chunk_changed
+
 
 def hamerly_state_bytes(rows, n_features, n_clusters, chunk_rows, itemsize):
     """Memory a block's ``_HamerlyBlockState`` takes, in bytes.
@@ -743,22 +768,8 @@ def _hamerly_block(block, weight_block, block_index, spec, bounds_moves, inertia
                 spec.centers[0].shape[1],
                 spec.chunk_rows,
             )
-        chunk_changed = np.empty(state.kept.chunk_weights.shape[0], dtype=np.int64)
-        half_separation, shifts = bounds_moves
-        hamerly_pass(
-            state.centered,
-            state.weights,
-            *spec.centers,
-            half_separation,
-            shifts,
-            state.labels,
-            state.upper,
-            state.lower,
-            state.kept,
-            chunk_changed,
-            spec.chunk_rows,
-            first,
-            SUMS_REFRESH,
+        chunk_changed = state.assign(
+            spec.centers, bounds_moves, spec.chunk_rows, first, SUMS_REFRESH
         )
         chunk_inertia = None
         if inertia_centers is not None:
@@ -912,44 +923,19 @@ def _final_block(
     with _kernel_task():
         kept = _kept_value(run_id, block_index, iteration, take=True)
         state = kept if isinstance(kept, _HamerlyBlockState) else None
-        if strict:
-            if kept is None:  # kept elsewhere, or lost: computed again
-                labels = _labels_at(
-                    raw,
-                    mean,
-                    weights,
-                    run_id,
-                    block_index,
-                    iteration,
-                    pass_centers,
-                    chunk_rows,
-                    take=True,
-                )
-            else:
-                labels = kept if state is None else state.labels
-        elif state is not None and bounds_moves is not None:
-            half_separation, shifts = bounds_moves
-            hamerly_pass(
-                state.centered,
-                state.weights,
-                transposed(centers),
-                squared_norms(centers),
-                half_separation,
-                shifts,
-                state.labels,
-                state.upper,
-                state.lower,
-                state.kept,
-                np.empty(state.kept.chunk_weights.shape[0], dtype=np.int64),
-                chunk_rows,
-                False,
-                SUMS_NONE,
-            )
+        if strict and kept is not None:
+            labels = kept if state is None else state.labels
+        elif not strict and state is not None and bounds_moves is not None:
+            final_centers = (transposed(centers), squared_norms(centers))
+            state.assign(final_centers, bounds_moves, chunk_rows, False, SUMS_NONE)
             labels = state.labels
         else:
-            labels = _assigned_labels(
-                raw, mean, weights, (transposed(centers), squared_norms(centers)), chunk_rows
-            )
+            # The last pass's labels computed again (kept elsewhere, or lost),
+            # or the rows assigned to the final centers.
+            if strict:
+                _count_recomputed("labels")
+            assigned_to = pass_centers if strict else (transposed(centers), squared_norms(centers))
+            labels = _assigned_labels(raw, mean, weights, assigned_to, chunk_rows)
         # The centered rows: the state's copy, or the same single subtraction
         # as ``_centered_block``.
         X = raw - mean if state is None else state.centered
