@@ -9,7 +9,8 @@ those partials in block order and reduces them with ``_kernels.lloyd.reduce_chun
 The shape of that reduction is fixed by the block order, so the answer does
 not depend on how the scheduler ran the tasks, on which worker, or on how
 many there were. A Lloyd iteration, a k-means|| round and each centering
-pass are one graph and one round trip: a task per block, or, on a
+pass are one graph and one round trip (with k-means|| the variances' pass
+rides on the first round): a task per block, or, on a
 ``distributed`` cluster holding X in memory, one task per worker thread over
 the blocks that worker holds (counted in ``tests/test_dask.py``).
 
@@ -30,8 +31,8 @@ changed (``_KeptChunkSums`` keeps the rest in the client), and the answer
 is the same, bit for bit.
 
 Memory. Between passes only the labels (4 bytes a row; during the
-k-means|| seeding, each row's squared distance to its nearest candidate, 8
-bytes; in a Hamerly run, the block's state: ``hamerly_state_bytes``) stay on
+k-means|| seeding, each row's squared distance to its nearest candidate and
+that candidate's index, 10 bytes; in a Hamerly run, the block's state: ``hamerly_state_bytes``) stay on
 the workers, in the memory of the process that computed them (``_keep``:
 outside Dask's own, and never needed for the answer, only to save work); a
 NumPy ``sample_weight`` is persisted once (8 bytes a row).
