@@ -6,6 +6,7 @@ Usage::
     python -m benchmarks.bench_dask --n 4000000 --repeats 3   # the issue's table
     python -m benchmarks.bench_dask --plot docs/figures/dask_per_iteration.png
                                                   # seconds per iteration against n
+    python -m benchmarks.bench_dask --stages --n 4000000   # our default fit, phase by phase
 
 Same data, same cluster (``--workers`` processes x 1 thread), X persisted in
 ``--blocks`` blocks, and for the fixed-init rows the same init array and
@@ -125,6 +126,93 @@ def run(n, d, k, blocks, workers, repeats, seed=0, peers=True):
                 seconds, model = _median_time(fit, repeats)
                 n_iter = int(np.max(model.n_iter_))
                 rows.append((label, algorithm, start, seconds, n_iter, seconds / n_iter))
+    return rows
+
+
+@contextlib.contextmanager
+def _timed_stages(stages):
+    """Append ``(stage, seconds)`` (the client's wall clock) for each phase of a Dask fit.
+
+    Wraps the fit driver's passes (``kmeans_core.dask._DaskFit``): the column
+    means' pass, every pass named by its tasks' key (the variances' when it
+    has one of its own, each k-means|| round, the candidates' weights, each
+    iteration), the read of k-means||'s first row, k-means++ on the
+    candidates, and ``iterations_run`` whole. Restored on exit.
+    """
+    from kmeans_core import dask as kd
+
+    originals = []
+
+    def wrap(holder, name, label_of):
+        original = getattr(holder, name)
+        originals.append((holder, name, original))
+
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            result = original(*args, **kwargs)
+            stages.append((label_of(args), time.perf_counter() - start))
+            return result
+
+        setattr(holder, name, timed)
+
+    def pass_label(args):
+        # (self, "kmeans_hamerly_blocks-<run>-<iteration>", ...) -> "kmeans_hamerly_blocks"
+        return args[1].split("-", 1)[0]
+
+    fit_class = kd._DaskFit
+    wrap(fit_class, "prepare", lambda args: "column means (pass 1)")
+    wrap(fit_class, "_group_pass", pass_label)
+    wrap(fit_class, "_rows", lambda args: "read rows (k-means|| first row)")
+    wrap(kd, "centers_from_candidates", lambda args: "k-means++ on the candidates (client)")
+    wrap(fit_class, "iterations_run", lambda args: "iterations_run (whole)")
+    try:
+        yield
+    finally:
+        for holder, name, original in originals:
+            setattr(holder, name, original)
+
+
+def default_fit_stages(n, d, k, blocks, workers, repeats, seed=0):
+    """Where our default fit's time goes: rows ``(stage, calls, median seconds per fit)``.
+
+    The benchmark's data and cluster; ``repeats`` fits after a warm-up, each
+    stage's total per fit, median over the fits. "final labels and inertia"
+    is ``iterations_run`` less its iterations' passes.
+    """
+    import dask.array as da
+    from distributed import Client, LocalCluster
+
+    from kmeans_core import dask as kd
+
+    rng = np.random.default_rng(seed)
+    true_centers = rng.uniform(-10, 10, size=(k, d))
+    X_memory = true_centers[rng.integers(0, k, n)] + rng.standard_normal((n, d))
+    per_fit = []
+    with (
+        LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=":0") as cluster,
+        Client(cluster),
+    ):
+        X = da.from_array(X_memory, chunks=(-(-n // blocks), d)).persist()
+        kd.KMeans(k, random_state=0).fit(X)  # warm-up
+        for _ in range(repeats):
+            stages = []
+            with _timed_stages(stages):
+                start = time.perf_counter()
+                kd.KMeans(k, random_state=0).fit(X)
+                stages.append(("whole default fit", time.perf_counter() - start))
+            per_fit.append(stages)
+    rows = []
+    for stage in dict.fromkeys(label for stages in per_fit for label, _ in stages):
+        totals = [sum(s for label, s in stages if label == stage) for stages in per_fit]
+        calls = sum(label == stage for label, _ in per_fit[0])
+        rows.append((stage, calls, statistics.median(totals)))
+    iterations = sum(
+        seconds for stage, _, seconds in rows if stage.startswith(("kmeans_lloyd", "kmeans_ham"))
+    )
+    whole = dict((stage, seconds) for stage, _, seconds in rows)["iterations_run (whole)"]
+    rows.append(
+        ("final labels and inertia (iterations_run less its passes)", 1, whole - iterations)
+    )
     return rows
 
 
@@ -268,9 +356,14 @@ def main(argv=None):
         "--iterations", type=int, default=6, help="with --plot: max_iter of the long fits"
     )
     parser.add_argument("--plot", default=None, help="measure s/iteration against n; figure here")
+    parser.add_argument(
+        "--stages", action="store_true", help="where our default fit's time goes, phase by phase"
+    )
     args = parser.parse_args(argv)
     if args.plot:
         return _plot_main(args)
+    if args.stages:
+        return _stages_main(args)
     rows = run(args.n, args.d, args.k, args.blocks, args.workers, args.repeats)
     print(
         f"n={args.n:,} d={args.d} k={args.k}, {args.blocks} blocks, LocalCluster "
@@ -282,6 +375,20 @@ def main(argv=None):
         print(
             f"| {label} | {algorithm} | {start} | {seconds:.3f} | {n_iter} | {per_iteration:.4f} |"
         )
+    return rows
+
+
+def _stages_main(args):
+    rows = default_fit_stages(args.n, args.d, args.k, args.blocks, args.workers, args.repeats)
+    print(
+        f"kmeans_core.dask.KMeans({args.k}, random_state=0).fit(X): n={args.n:,} d={args.d}, "
+        f"{args.blocks} persisted blocks, LocalCluster {args.workers} workers x 1 thread, "
+        f"the client's wall clock, medians of {args.repeats} fits"
+    )
+    print("| stage | passes | s per fit |")
+    print("|---|---|---|")
+    for stage, calls, seconds in rows:
+        print(f"| {stage} | {calls} | {seconds:.3f} |")
     return rows
 
 

@@ -36,3 +36,23 @@ def test_per_iteration_table_has_both_algorithms():
     table = per_iteration_table(rows)
     assert "kmeans_core.dask (hamerly) (s)" in table and "ours / in memory (hamerly)" in table
     assert all(seconds == seconds for _, _, seconds, _ in rows)  # no NaN
+
+
+def test_default_fit_stages_account_for_the_whole_fit():
+    from benchmarks.bench_dask import default_fit_stages
+
+    rows = default_fit_stages(n=6000, d=8, k=8, blocks=3, workers=1, repeats=1)
+    stages = {stage: (calls, seconds) for stage, calls, seconds in rows}
+    # k-means|| rounds 0 and 2..5 (at least), its weights, Hamerly's iterations (d=8).
+    assert stages["kmeans_parallel_blocks"][0] >= 5
+    assert stages["kmeans_parallel_weights"][0] == 1
+    assert stages["kmeans_hamerly_blocks"][0] >= 1
+    # The variances ride on the first round: no pass of their own.
+    assert "kmeans_center_statistics" not in stages
+    whole = stages["whole default fit"][1]
+    parts = sum(
+        seconds
+        for stage, (_, seconds) in stages.items()
+        if stage not in ("whole default fit", "iterations_run (whole)")
+    )
+    assert 0 < parts <= whole

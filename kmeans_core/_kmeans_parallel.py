@@ -17,7 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from kmeans_core._kernels.seeding import counter_uniforms, nearest_of_cross_terms, round_key
+from kmeans_core._kernels.seeding import (
+    counter_uniforms,
+    nearest_of_cross_terms,
+    round_key,
+    take_nearer,
+)
 
 KMEANS_PARALLEL_ROUNDS = 5
 OVERSAMPLING_FACTOR = 2.0
@@ -70,6 +75,30 @@ def nearest_candidate(X, candidates, mean=None):
     return closest, nearest
 
 
+def nearer_candidates(nearest_so_far, X, candidates, first_index, mean=None):
+    """Each row's ``(squared distance, index)`` of its nearest candidate, with new candidates.
+
+    ``nearest_so_far``: the pair for the candidates before (None: none yet),
+    updated in place; ``candidates``: the new set, whose first index among
+    all the candidates is ``first_index``; ``mean`` as in
+    ``nearest_candidate``. Each set's distances come from its own
+    ``nearest_candidate`` call and a row keeps the earlier candidate on a
+    tie (``take_nearer``), so the same sets applied in the same order give
+    the same bits, in memory and in any block. The indices are kept in the
+    narrowest integer type that holds them (2 bytes a row below 65,536
+    candidates: the Dask fit keeps them on the workers between rounds).
+    """
+    distances, new_nearest = nearest_candidate(X, candidates, mean)
+    n_candidates = first_index + candidates.shape[0]
+    index_dtype = np.uint16 if n_candidates <= 2**16 else np.int32
+    if nearest_so_far is None:
+        return distances, (new_nearest + first_index).astype(index_dtype)
+    closest, nearest = nearest_so_far
+    nearest = nearest.astype(index_dtype, copy=False)
+    take_nearer(closest, nearest, distances, new_nearest, first_index)
+    return closest, nearest
+
+
 def first_draws(n_samples, random_state):
     """The draws from ``random_state`` before the rounds: the rows' key and the first row."""
     seed = int(random_state.randint(0, 2**31 - 1)) * 2**32 + int(random_state.randint(0, 2**31 - 1))
@@ -119,7 +148,8 @@ def kmeans_parallel(
     oversampling = oversampling_factor * n_clusters
     all_rows = np.arange(n_samples)
     candidates = [X[[first]]]
-    closest, _ = nearest_candidate(X, candidates[0])
+    closest, nearest = nearer_candidates(None, X, candidates[0], 0)
+    n_candidates = 1
     for round_index in range(1, rounds + 1):
         weighted = weights * closest
         potential = float(weighted.sum())
@@ -129,9 +159,9 @@ def kmeans_parallel(
         drawn = X[uniforms * potential < oversampling * weighted]
         if drawn.shape[0]:
             candidates.append(drawn)
-            closest = np.minimum(closest, nearest_candidate(X, drawn)[0])
+            closest, nearest = nearer_candidates((closest, nearest), X, drawn, n_candidates)
+            n_candidates += drawn.shape[0]
     candidates = np.concatenate(candidates)
-    _, nearest = nearest_candidate(X, candidates)
     candidate_weights = np.bincount(nearest, weights=weights, minlength=candidates.shape[0])
     centers = centers_from_candidates(
         candidates, candidate_weights, n_clusters, random_state, n_samples, lambda rows: X[rows]

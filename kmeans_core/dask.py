@@ -9,7 +9,8 @@ those partials in block order and reduces them with ``_kernels.lloyd.reduce_chun
 The shape of that reduction is fixed by the block order, so the answer does
 not depend on how the scheduler ran the tasks, on which worker, or on how
 many there were. A Lloyd iteration, a k-means|| round and each centering
-pass are one graph and one round trip: a task per block, or, on a
+pass are one graph and one round trip (with k-means|| the variances' pass
+rides on the first round): a task per block, or, on a
 ``distributed`` cluster holding X in memory, one task per worker thread over
 the blocks that worker holds (counted in ``tests/test_dask.py``).
 
@@ -30,8 +31,8 @@ changed (``_KeptChunkSums`` keeps the rest in the client), and the answer
 is the same, bit for bit.
 
 Memory. Between passes only the labels (4 bytes a row; during the
-k-means|| seeding, each row's squared distance to its nearest candidate, 8
-bytes; in a Hamerly run, the block's state: ``hamerly_state_bytes``) stay on
+k-means|| seeding, each row's squared distance to its nearest candidate and
+that candidate's index, 10 bytes; in a Hamerly run, the block's state: ``hamerly_state_bytes``) stay on
 the workers, in the memory of the process that computed them (``_keep``:
 outside Dask's own, and never needed for the answer, only to save work); a
 NumPy ``sample_weight`` is persisted once (8 bytes a row).
@@ -70,6 +71,7 @@ from kmeans_core._iterations import (
     transposed,
 )
 from kmeans_core._kernels.bounds import (
+    SUMS_NONE,
     SUMS_REFRESH,
     KeptSums,
     empty_sum_slots,
@@ -103,7 +105,7 @@ from kmeans_core._kmeans_parallel import (
     OVERSAMPLING_FACTOR,
     centers_from_candidates,
     first_draws,
-    nearest_candidate,
+    nearer_candidates,
 )
 from kmeans_core._validation import (
     _WEIGHT_EXPONENT_LIMIT,
@@ -330,6 +332,10 @@ def _as_float_block(block, dtype):
 def _centered_block(block, mean, dtype):
     # The same single subtraction, in X's dtype, as center_into's ``X[i, f] - mean[f]``.
     return _as_float_block(block, dtype) - mean
+
+
+def _rows_of_block(block, rows):
+    return np.asarray(block[rows])
 
 
 def _unit_weights_or(weight_block, n_rows, dtype):
@@ -687,6 +693,31 @@ class _HamerlyBlockState:
             np.empty((chunks, n_clusters)),
         )
 
+    def assign(self, centers, bounds_moves, chunk_rows, first, sums_mode):
+        """One ``hamerly_pass`` over the block; returns the per-chunk count of changed labels.
+
+        ``centers``: ``(centers_t, squared_norms)``; ``bounds_moves``:
+        ``(half_separation, shifts)`` of those centers (see ``_hamerly_block``).
+        """
+        chunk_changed = np.empty(self.kept.chunk_weights.shape[0], dtype=np.int64)
+        half_separation, shifts = bounds_moves
+        hamerly_pass(
+            self.centered,
+            self.weights,
+            *centers,
+            half_separation,
+            shifts,
+            self.labels,
+            self.upper,
+            self.lower,
+            self.kept,
+            chunk_changed,
+            chunk_rows,
+            first,
+            sums_mode,
+        )
+        return chunk_changed
+
 
 def hamerly_state_bytes(rows, n_features, n_clusters, chunk_rows, itemsize):
     """Memory a block's ``_HamerlyBlockState`` takes, in bytes.
@@ -738,22 +769,8 @@ def _hamerly_block(block, weight_block, block_index, spec, bounds_moves, inertia
                 spec.centers[0].shape[1],
                 spec.chunk_rows,
             )
-        chunk_changed = np.empty(state.kept.chunk_weights.shape[0], dtype=np.int64)
-        half_separation, shifts = bounds_moves
-        hamerly_pass(
-            state.centered,
-            state.weights,
-            *spec.centers,
-            half_separation,
-            shifts,
-            state.labels,
-            state.upper,
-            state.lower,
-            state.kept,
-            chunk_changed,
-            spec.chunk_rows,
-            first,
-            SUMS_REFRESH,
+        chunk_changed = state.assign(
+            spec.centers, bounds_moves, spec.chunk_rows, first, SUMS_REFRESH
         )
         chunk_inertia = None
         if inertia_centers is not None:
@@ -876,36 +893,53 @@ def _farthest_block(
 
 
 def _final_block(
-    block, weight_block, mean, centers, chunk_rows, dtype, run_id, block_index, last_pass
+    block,
+    weight_block,
+    mean,
+    centers,
+    chunk_rows,
+    dtype,
+    run_id,
+    block_index,
+    last_pass,
+    strict,
+    bounds_moves,
 ):
     """The block's final labels and per-chunk inertia (and cluster counts) for ``centers``.
 
-    ``last_pass`` is ``(iteration, (centers_t, squared_norms))`` of the last
-    Lloyd pass when the run converged strictly (its labels stand, as in
-    memory), else None (the rows are assigned to the final ``centers``).
+    ``last_pass`` is ``(iteration, (centers_t, squared_norms))`` of the run's
+    last pass. When the run converged strictly (``strict``) that pass's
+    labels stand, as in memory. Otherwise the rows are assigned to the final
+    ``centers``: by a Hamerly run (``bounds_moves``: ``(half_separation,
+    shifts)`` of the final centers, else None) with the block's bounds when
+    its state is here, the in-memory Hamerly run's final re-assignment
+    (``hamerly_pass`` without the sums: it rescans only the rows whose bounds
+    do not settle their label, a fifth of Lloyd's work at 4e6 x 8, k=16); by
+    Lloyd's assignment otherwise. Both give the same labels, bit for bit.
     """
     raw = _as_float_block(block, dtype)
-    X = raw - mean  # the same single subtraction as ``_centered_block``
-    n_rows = X.shape[0]
+    n_rows = raw.shape[0]
     weights = _unit_weights_or(weight_block, n_rows, dtype)
+    iteration, pass_centers = last_pass
     with _kernel_task():
-        if last_pass is not None:
-            iteration, pass_centers = last_pass
-            labels = _labels_at(
-                raw,
-                mean,
-                weights,
-                run_id,
-                block_index,
-                iteration,
-                pass_centers,
-                chunk_rows,
-                take=True,
-            )
+        kept = _kept_value(run_id, block_index, iteration, take=True)
+        state = kept if isinstance(kept, _HamerlyBlockState) else None
+        if strict and kept is not None:
+            labels = kept if state is None else state.labels
+        elif not strict and state is not None and bounds_moves is not None:
+            final_centers = (transposed(centers), squared_norms(centers))
+            state.assign(final_centers, bounds_moves, chunk_rows, False, SUMS_NONE)
+            labels = state.labels
         else:
-            labels = _assigned_labels(
-                raw, mean, weights, (transposed(centers), squared_norms(centers)), chunk_rows
-            )
+            # The last pass's labels computed again (kept elsewhere, or lost),
+            # or the rows assigned to the final centers.
+            if strict:
+                _count_recomputed("labels")
+            assigned_to = pass_centers if strict else (transposed(centers), squared_norms(centers))
+            labels = _assigned_labels(raw, mean, weights, assigned_to, chunk_rows)
+        # The centered rows: the state's copy, or the same single subtraction
+        # as ``_centered_block``.
+        X = raw - mean if state is None else state.centered
         chunk_inertia = np.empty(n_chunks(n_rows))
         inertia_per_chunk(X, weights, centers, labels, chunk_inertia)
     _forget(run_id, block_index)  # the run is over (labels of an older pass, if any)
@@ -1007,6 +1041,7 @@ class _DaskFit:
             _weight_blocks(sample_weight, X, self.dtype, persist=True)
         )
         self.delayed = self.dask.delayed
+        self.mean = self._variances = None  # ``prepare`` and ``variances`` set them
 
     def _weights_of(self, b):
         return None if self.weight_blocks is None else self.weight_blocks[b]
@@ -1017,10 +1052,10 @@ class _DaskFit:
     # -- the centering: the same means and variances as ``centered_copy`` --------
 
     def prepare(self):
-        """Column means and variances (one pass for each), with the input checks of the first.
+        """Column means (one pass), with the input checks: NaN/inf, overflow, bad weights.
 
-        Raises the in-memory fit's errors (NaN/inf, overflow, bad weights)
-        before any iteration runs.
+        Raises the in-memory fit's errors before any other pass runs; the
+        variances (``variances``) come from a second pass.
         """
         blocks, dtype = self.blocks, self.dtype
         token = uuid.uuid4().hex
@@ -1066,15 +1101,36 @@ class _DaskFit:
         if not np.isfinite(mean).all():
             self._refuse_non_finite("its column sums overflow")
 
-        stats = self._group_pass(
-            f"kmeans_center_statistics-{token}",
-            _center_stats_block,
-            groups,
-            [()] * len(blocks),
-            mean,
-            dtype,
-            weights=False,
-        )
+        self.mean = mean
+        self._variances = None
+        return mean
+
+    def variances(self):
+        """The column variances of X around ``mean`` (for the relative ``tol``), with their checks.
+
+        A pass of their own, unless the k-means|| seeding's first pass (which
+        reads every block centred anyway) brought the statistics already
+        (``center_statistics``): one read of X less, which on data read from
+        storage is a read of the whole store. Either way they are checked,
+        and the overflow errors raised, before the first iteration.
+        """
+        if self._variances is None:
+            self.center_statistics(
+                self._group_pass(
+                    f"kmeans_center_statistics-{uuid.uuid4().hex}",
+                    _center_stats_block,
+                    self._block_groups(),
+                    [()] * len(self.blocks),
+                    self.mean,
+                    self.dtype,
+                    weights=False,
+                )
+            )
+        return self._variances
+
+    def center_statistics(self, stats):
+        """Check and keep the variances from every block's ``_center_stats_block`` result."""
+        blocks = self.blocks
         chunk_sums = np.concatenate([s[0] for s in stats])
         chunk_squares = np.concatenate([s[1] for s in stats])
         residual_mean = chunk_sums.sum(axis=0) / blocks.n_samples
@@ -1087,8 +1143,7 @@ class _DaskFit:
                 f"squared distances summed over its {blocks.n_features} "
                 f"features and {blocks.n_samples} samples would overflow"
             )
-        self.mean = mean
-        return mean, variances
+        self._variances = variances
 
     def _refuse_non_finite(self, what):
         blocks = self.blocks
@@ -1335,7 +1390,13 @@ class _DaskFit:
             if stop:
                 break
 
-        last_pass = (iteration, previous) if strict_convergence else None
+        bounds_moves = None
+        if algorithm == "hamerly" and not strict_convergence:
+            # The final centers' separations, and their moves since the last pass
+            # (``shifts``), for the re-assignment with each block's bounds.
+            half_separation = np.empty(n_clusters)
+            half_separations(centers.astype(np.float64), half_separation)
+            bounds_moves = (half_separation, shifts)
         finals = [
             self._named_task(
                 f"kmeans_final_block-{run_id}-{b}",
@@ -1348,7 +1409,9 @@ class _DaskFit:
                 dtype,
                 run_id,
                 b,
-                last_pass,
+                (iteration, previous),
+                strict_convergence,
+                bounds_moves,
             )
             for b in range(len(blocks))
         ]
@@ -1410,11 +1473,27 @@ class _DaskFit:
     # -- seeding -------------------------------------------------------------------
 
     def _rows(self, indices):
-        """Centered rows ``indices`` of X (a read of the blocks holding them only)."""
+        """Centered rows ``indices`` of X (a read of the blocks holding them only).
+
+        One task per block holding some, on the block itself (rather than
+        Dask's fancy indexing of X, whose graph cost ~30 ms to build and
+        run for k-means||'s first row at 16 blocks).
+        """
+        blocks = self.blocks
         indices = np.asarray(indices, dtype=np.int64)
-        order = np.argsort(indices)
-        rows = np.empty((indices.size, self.blocks.n_features), dtype=self.dtype)
-        rows[order] = np.asarray(self.blocks.array[indices[order]].compute(), dtype=self.dtype)
+        holding = np.searchsorted(blocks.offsets, indices, side="right") - 1
+        holders = np.unique(holding)
+        parts = self.dask.compute(
+            [
+                self._task(
+                    _rows_of_block, blocks.blocks[b], indices[holding == b] - blocks.offsets[b]
+                )
+                for b in holders
+            ]
+        )[0]
+        rows = np.empty((indices.size, blocks.n_features), dtype=self.dtype)
+        for b, part in zip(holders, parts):
+            rows[holding == b] = part
         return rows - self.mean
 
     def random_rows(self, n_clusters, random_state):
@@ -1557,9 +1636,11 @@ class _DaskFit:
         Passes: ``rounds + 1`` graphs (plus the read of the first row), each
         one task per group of blocks (``_block_groups``) and one round trip
         returning only the potentials and the rows each block may draw; each
-        reads X once. The distances ``D^2`` stay on the workers between
-        rounds (``_keep``; a block that finds none recomputes them from the
-        candidates drawn so far, which every pass sends).
+        reads X once. Each row's nearest candidate so far and ``D^2`` to it
+        stay on the workers between rounds (``_keep``; a block that finds
+        none recomputes them from the candidates drawn so far, which every
+        pass sends), so the candidates' weights (one more pass) need only
+        the distances to the last round's draws.
         """
         blocks = self.blocks
         n = blocks.n_samples
@@ -1597,6 +1678,7 @@ class _DaskFit:
             step += 1
             if new_candidates.shape[0]:
                 applied.append(new_candidates)
+                new_candidates = new_candidates[:0]
             if potential == 0:
                 break
             if round_index == 0:
@@ -1607,7 +1689,7 @@ class _DaskFit:
                     groups,
                     step,
                     applied,
-                    new_candidates[:0],
+                    new_candidates,
                     seed,
                     round_index,
                     oversampling,
@@ -1619,6 +1701,7 @@ class _DaskFit:
             new_candidates = np.asarray(rows[keep], dtype=np.float64)
             candidates.append(rows[keep])
         candidates = np.concatenate(candidates)
+        # The last round's draws (``new_candidates``) are the only ones no pass applied yet.
         weights = np.sum(
             self._group_pass(
                 f"kmeans_parallel_weights-{run_id}",
@@ -1626,9 +1709,11 @@ class _DaskFit:
                 groups,
                 [(b,) for b in range(len(blocks))],
                 self.mean,
-                candidates,
                 self.dtype,
                 run_id,
+                step,
+                applied,
+                new_candidates,
             ),
             axis=0,
         )
@@ -1658,7 +1743,10 @@ class _DaskFit:
         """One k-means|| pass (``_oversample_block`` on every block): phi and the rows it may draw.
 
         The rows come as ``(uniforms, w * D^2, centered rows)``, in row order.
+        The first pass of a fit also brings the centred statistics behind
+        the variances (``variances``), which are checked before anything else.
         """
+        center_stats = step == 0 and self._variances is None
         blocks = self.blocks
         summaries = self._group_pass(
             f"kmeans_parallel_blocks-{run_id}-{step}",
@@ -1674,7 +1762,10 @@ class _DaskFit:
             round_key(seed, round_index),
             oversampling,
             bound,
+            center_stats,
         )
+        if center_stats:
+            self.center_statistics([s[4] for s in summaries])
         potential = float(np.sum([s[0] for s in summaries]))
         drawn = tuple(np.concatenate([s[i] for s in summaries]) for i in range(1, 4))
         return potential, drawn
@@ -1702,27 +1793,33 @@ class _DaskFit:
 # --- k-means|| seeding -------------------------------------------------------------
 
 
-def _closest_after(X, mean, run_id, block_index, step, applied):
-    """The block's ``D^2`` after pass ``step``: kept by that pass here, or computed again.
+def _nearest_after(X, mean, run_id, block_index, step, applied):
+    """The block's nearest candidates after pass ``step``: kept by that pass here, or computed again.
 
-    ``applied``: the candidate sets those distances hold, in the order the
-    passes applied them; the same ``nearest_candidate`` calls and minima in
-    the same order give the same bits. None before any candidate.
+    ``(squared distance, candidate index)`` per row (``nearer_candidates``);
+    ``applied``: the candidate sets those hold, in the order the passes
+    applied them; the same ``nearer_candidates`` calls in the same order
+    give the same bits. None before any candidate.
     """
     if not applied:
         return None
-    closest = _kept_value(run_id, block_index, step, take=True)
-    if closest is None:
+    nearest = _kept_value(run_id, block_index, step, take=True)
+    if nearest is None:
+        first_index = 0
         for candidates in applied:
-            closest = _closer(closest, X, mean, candidates)
+            nearest = nearer_candidates(nearest, X, candidates, first_index, mean)
+            first_index += candidates.shape[0]
         _count_recomputed("distances")
-    return closest
+    return nearest
 
 
-def _closer(closest, X, mean, candidates):
-    """``closest`` (None: none yet) updated with the distances of ``X - mean`` to ``candidates``."""
-    distances, _ = nearest_candidate(X, candidates, mean)
-    return distances if closest is None else np.minimum(closest, distances)
+def _nearest_with(X, mean, run_id, block_index, step, applied, new_candidates):
+    """``_nearest_after`` pass ``step - 1``, updated with ``new_candidates`` (possibly none)."""
+    nearest = _nearest_after(X, mean, run_id, block_index, step - 1, applied)
+    if new_candidates.shape[0]:
+        first_index = sum(candidates.shape[0] for candidates in applied)
+        nearest = nearer_candidates(nearest, X, new_candidates, first_index, mean)
+    return nearest
 
 
 def _oversample_block(
@@ -1739,26 +1836,30 @@ def _oversample_block(
     key,
     oversampling,
     potential_bound,
+    center_stats,
 ):
     """Pass ``step`` of k-means|| over a block.
 
-    Updates each row's squared distance to the nearest candidate (kept here
-    by the previous pass, see ``_keep``) with ``new_candidates`` (drawn last
-    round; possibly none), keeps it for the next pass, and returns the
-    block's potential ``sum(w * D^2)`` with every row that would be drawn
-    this round (``key``: ``round_key(seed, round)``) if the total potential
-    were ``potential_bound`` (a lower bound of it, so the rows actually
-    drawn are among them; the client filters with the true total; None:
-    draw nothing; ``OWN_POTENTIAL``: the block's own potential):
+    Updates each row's nearest candidate and squared distance to it (kept
+    here by the previous pass, see ``_keep``) with ``new_candidates`` (drawn
+    last round; possibly none), keeps them for the next pass, and returns
+    the block's potential ``sum(w * D^2)`` with every row that would be
+    drawn this round (``key``: ``round_key(seed, round)``) if the total
+    potential were ``potential_bound`` (a lower bound of it, so the rows
+    actually drawn are among them; the client filters with the true total;
+    None: draw nothing; ``OWN_POTENTIAL``: the block's own potential):
     ``(potential, uniforms, w * D^2, centered rows)`` of the drawn rows, in
-    row order.
+    row order, and with ``center_stats`` the block's ``_center_stats_block``
+    (the variances' pass, riding on the first round; else None).
     """
     X = _as_float_block(block, dtype)
     n_rows = X.shape[0]
-    with _kernel_task():
-        closest = _closest_after(X, mean, run_id, block_index, step - 1, applied)
-        if new_candidates.shape[0]:
-            closest = _closer(closest, X, mean, new_candidates)
+    stats = _center_stats_block(X, None, mean, dtype) if center_stats else None
+    # Squared distances that overflow are refused by the client from these
+    # statistics before it reads anything else of this pass: no warnings here.
+    with _kernel_task(), np.errstate(over="ignore", invalid="ignore"):
+        nearest = _nearest_with(X, mean, run_id, block_index, step, applied, new_candidates)
+        closest = nearest[0]
         if weight_block is None:
             weighted = closest  # ``1.0 * closest``, bit for bit; never written in place
         else:
@@ -1773,19 +1874,29 @@ def _oversample_block(
                 key, offset, weighted, potential_bound, oversampling, drawn, uniforms
             )
             drawn, uniforms = drawn[:n_drawn], uniforms[:n_drawn]
-    _keep(run_id, block_index, step, closest)
-    # ``X[drawn] - mean``: the rows of the centered block (the same subtraction).
-    return potential, uniforms, weighted[drawn], X[drawn] - mean
+        # ``X[drawn] - mean``: the rows of the centered block (the same subtraction).
+        result = potential, uniforms, weighted[drawn], X[drawn] - mean, stats
+    # Kept after the results are taken: the next pass updates ``closest`` in place.
+    _keep(run_id, block_index, step, nearest)
+    return result
 
 
-def _candidate_weights_block(block, weight_block, block_index, mean, candidates, dtype, run_id):
-    """The block's sample weight nearest to each candidate; the run's last pass (forgets ``D^2``)."""
+def _candidate_weights_block(
+    block, weight_block, block_index, mean, dtype, run_id, step, applied, new_candidates
+):
+    """The block's sample weight nearest to each candidate; the run's last pass (forgets ``D^2``).
+
+    The nearest candidates the rounds kept here, updated with the last
+    round's draws (``new_candidates``) only: a pass over a fifth of the
+    candidates instead of all (0.8 against 0.26 s at 4e6 x 8, k=16).
+    """
     X = _as_float_block(block, dtype)
     weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
     with _kernel_task():
-        _, nearest = nearest_candidate(X, candidates, mean)
+        _, nearest = _nearest_with(X, mean, run_id, block_index, step, applied, new_candidates)
     _forget(run_id, block_index)
-    return np.bincount(nearest, weights=weights, minlength=candidates.shape[0])
+    n_candidates = sum(candidates.shape[0] for candidates in applied) + new_candidates.shape[0]
+    return np.bincount(nearest, weights=weights, minlength=n_candidates)
 
 
 # --- exact k-means++ -------------------------------------------------------------
@@ -1864,8 +1975,10 @@ def fit(estimator, X, sample_weight=None):
     if _is_array_like(init):
         init_centers = estimator._check_init_centers(init, _Shape(X.shape, run.dtype), "init")
 
-    mean, variances = run.prepare()
-    tol = float(np.mean(variances) * estimator.tol)
+    mean = run.prepare()
+    if not (isinstance(init, str) and init == "k-means||"):
+        # Checked before any seeding pass (k-means|| reads them in its first pass).
+        run.variances()
     if init_centers is not None:
         init_centers -= mean
     algorithm, why = _resolved_algorithm(estimator, run)
@@ -1877,6 +1990,7 @@ def fit(estimator, X, sample_weight=None):
         centers = _initial_centers(estimator, run, init_centers, random_state)
         if estimator.verbose:
             print("Initialization complete")
+        tol = float(np.mean(run.variances()) * estimator.tol)
         history = [] if estimator.record_history else None
         labels, inertia, centers, n_iter, n_distinct = run.iterations_run(
             algorithm, centers, estimator.max_iter, tol, estimator.verbose, history

@@ -443,6 +443,42 @@ def test_hamerly_state_lost_for_some_blocks_some_passes_changes_no_bit(monkeypat
     assert not kd._kept
 
 
+@pytest.mark.parametrize("stop", ["tol", "max_iter", "strict"])
+def test_hamerly_final_labels_come_from_the_kept_bounds(monkeypatch, stop):
+    """A Hamerly run that stops on ``tol`` or ``max_iter`` re-assigns each block with its
+    kept bounds (as the in-memory Hamerly run does), one that converges strictly keeps its
+    last labels: the in-memory fit's bits either way (threaded scheduler)."""
+    X, weights, init = blobs(n=8 * CHUNK_ROWS, d=8, k=8, seed=27)
+    params = {
+        "tol": {"tol": 1e-2},
+        "max_iter": {"tol": 0.0, "max_iter": 3},
+        "strict": {"tol": 0.0},
+    }[stop]
+    strict = in_memory(X, init, weights, tol=0.0)
+    reference = in_memory(X, init, weights, **params)
+    if stop != "strict":
+        assert reference.n_iter_ < strict.n_iter_  # it did not converge strictly
+    calls = []
+    hamerly_pass = kd.hamerly_pass
+
+    def counted(*args):
+        calls.append(args[-1])  # sums_mode
+        return hamerly_pass(*args)
+
+    monkeypatch.setattr(kd, "hamerly_pass", counted)
+    with dask.config.set(THREADS):
+        fitted = KMeans(8, init=init, algorithm="hamerly", **params).fit(
+            da.from_array(X, chunks=(2 * CHUNK_ROWS, -1)), sample_weight=weights
+        )
+    assert_same_fit(fitted, reference, bitwise=True)
+    assert_same_fit(
+        fitted, in_memory(X, init, weights, algorithm="hamerly", **params), bitwise=True
+    )
+    final_reassignments = calls.count(kd.SUMS_NONE)
+    assert final_reassignments == (0 if stop == "strict" else 4)
+    assert not kd._kept
+
+
 def test_a_run_leaves_no_labels_behind():
     X, _, init = blobs(n=4096, seed=17)
     with dask.config.set(THREADS):
@@ -514,6 +550,18 @@ def test_huge_values_are_refused_as_overflow(client, capsys):
     X = np.full((20, 2), 1e308)
     message = fit_quietly(da.from_array(X, chunks=(6, -1)), capsys)
     assert "too large" in message
+
+
+@pytest.mark.parametrize("init", ["k-means||", "k-means++", "random"])
+def test_overflowing_deviations_are_refused_before_any_iteration_whatever_the_seeding(capsys, init):
+    # Finite means (0), squared deviations that overflow: k-means|| reads the
+    # variances in its first pass, the other seedings before their first.
+    X = np.full((40, 2), 1e200)
+    X[::2] *= -1
+    with dask.config.set(THREADS), pytest.raises(ValueError, match="too large") as error:
+        kd.KMeans(2, init=init, verbose=1).fit(da.from_array(X, chunks=(6, -1)))
+    assert "squared deviations overflow" in str(error.value)
+    assert "Iteration" not in capsys.readouterr().out
 
 
 def test_non_numeric_input_is_refused(capsys):
@@ -835,9 +883,11 @@ def test_kmeans_parallel_is_one_graph_a_round_of_one_task_per_worker_thread(clie
         assert len(graph) <= threads
     # The distances stayed where the previous round left them.
     assert client.run(kd.recomputed_distances_count) == recomputed_before
-    # Beside the rounds: two centering passes, the first row, the candidates'
+    # The variances ride on round 0's pass: no pass of their own.
+    assert not any("kmeans_center_statistics" in graph for graph in new_tasks)
+    # Beside the rounds: the column means' pass, the first row, the candidates'
     # weights, the iterations and the final pass (persist, then inertia).
-    assert len(graphs) <= len(rounds) + 4 + fitted.n_iter_ + 2
+    assert len(graphs) <= len(rounds) + 3 + fitted.n_iter_ + 2
 
 
 def test_kmeans_parallel_distances_recomputed_where_not_kept_are_the_same(monkeypatch):

@@ -1142,3 +1142,24 @@ def nearest_of_cross_terms(cross, candidate_norms, row_norms, closest, nearest, 
                 index += 1
         nearest[start + r] = index
         closest[start + r] = 0.0 if best < 0.0 else best
+
+
+@jit
+def take_nearer(closest, nearest, distances, new_nearest, first_index):
+    """Update each row's nearest candidate so far with its nearest in a new candidate set.
+
+    ``distances`` and ``new_nearest``: each row's squared distance to, and
+    index in the new set of, its nearest new candidate
+    (``nearest_candidate``); ``first_index``: the new set's first index
+    among all the candidates. A row takes the new candidate only when it is
+    strictly closer, so on a tie the earlier candidate stays (as ``argmin``
+    over all the candidates in order keeps the first), and ``closest`` ends
+    as ``np.minimum(closest, distances)``, bit for bit. Carrying the index
+    from round to round is what spares k-means|| a pass over every
+    candidate at the end: the candidates' weights need only the last
+    round's.
+    """
+    for i in range(closest.shape[0]):
+        if distances[i] < closest[i]:
+            closest[i] = distances[i]
+            nearest[i] = first_index + new_nearest[i]
