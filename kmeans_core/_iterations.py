@@ -235,14 +235,25 @@ def relocate_empty_clusters(X, sample_weight, centers_old, sums, weights, labels
     distances_to_own_center(X, transposed(centers_old), labels, distances)
     if distances.max() == 0:
         return False
-    for new_cluster, row in zip(empty, farthest_rows(distances, empty.size)):
-        weight = np.float64(sample_weight[row])
-        old_cluster = labels[row]
-        sums[old_cluster] -= X[row] * weight
-        sums[new_cluster] = X[row] * weight
+    rows = farthest_rows(distances, empty.size)
+    move_to_empty_clusters(sums, weights, empty, X[rows], sample_weight[rows], labels[rows])
+    return True
+
+
+def move_to_empty_clusters(sums, weights, empty, samples, sample_weights, old_labels):
+    """Make ``samples[i]`` the only member of cluster ``empty[i]``, in place on ``sums``/``weights``.
+
+    Each sample's weighted coordinates and weight leave the cluster it was
+    assigned to (``old_labels[i]``). The in-memory and the Dask relocation
+    both end here, so their sums change by the same operations in the same
+    order.
+    """
+    for new_cluster, sample, weight, old_cluster in zip(empty, samples, sample_weights, old_labels):
+        weight = np.float64(weight)
+        sums[old_cluster] -= sample * weight
+        sums[new_cluster] = sample * weight
         weights[new_cluster] = weight
         weights[old_cluster] -= weight
-    return True
 
 
 def mean_centers(sums, weights, dtype):

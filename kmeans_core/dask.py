@@ -64,6 +64,7 @@ from kmeans_core._iterations import (
     distances_to_centers_of,
     mean_centers,
     memory_budget_bytes,
+    move_to_empty_clusters,
     report_iteration,
     squared_distance_bound,
     squared_norms,
@@ -1461,13 +1462,9 @@ class _DaskFit:
         sample_weights = np.concatenate([p[3] for p in proposals])
         old_labels = np.concatenate([p[4] for p in proposals])
         farthest = np.lexsort((rows, -distances))[: empty.size]
-        for new_cluster, pick in zip(empty, farthest):
-            weight = np.float64(sample_weights[pick])
-            old_cluster = old_labels[pick]
-            sums[old_cluster] -= samples[pick] * weight
-            sums[new_cluster] = samples[pick] * weight
-            weights[new_cluster] = weight
-            weights[old_cluster] -= weight
+        move_to_empty_clusters(
+            sums, weights, empty, samples[farthest], sample_weights[farthest], old_labels[farthest]
+        )
         return True
 
     # -- seeding -------------------------------------------------------------------
