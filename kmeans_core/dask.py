@@ -1650,6 +1650,24 @@ class _DaskFit:
         new_candidates = np.asarray(candidates[0], dtype=np.float64)
         potential = drawn = None
         step = 0  # passes run: pass ``step`` reads the distances pass ``step - 1`` kept
+
+        def oversampling_pass(round_drawn, bound):
+            # Applies ``new_candidates`` as they are at the call, then draws round ``round_drawn``.
+            nonlocal step
+            result = self._oversampling_pass(
+                run_id,
+                groups,
+                step,
+                applied,
+                new_candidates,
+                seed,
+                round_drawn,
+                oversampling,
+                bound,
+            )
+            step += 1
+            return result
+
         for round_index in range(rounds + 1):
             if round_index == 1:
                 # Round 0's pass drew for round 1 already, from the same distances
@@ -1660,19 +1678,8 @@ class _DaskFit:
                 candidates.append(rows[keep])
                 continue
             bound = OWN_POTENTIAL if potential is None else potential / POTENTIAL_DROP_BOUND
-            potential, drawn = self._oversampling_pass(
-                run_id,
-                groups,
-                step,
-                applied,
-                new_candidates,
-                seed,
-                # Round 0 draws nothing of its own: its pass draws round 1's rows.
-                max(round_index, 1),
-                oversampling,
-                bound,
-            )
-            step += 1
+            # Round 0 draws nothing of its own: its pass draws round 1's rows.
+            potential, drawn = oversampling_pass(max(round_index, 1), bound)
             if new_candidates.shape[0]:
                 applied.append(new_candidates)
                 new_candidates = new_candidates[:0]
@@ -1681,18 +1688,7 @@ class _DaskFit:
             if round_index == 0:
                 continue
             if potential < bound:  # fell further than the bound allows
-                _, drawn = self._oversampling_pass(
-                    run_id,
-                    groups,
-                    step,
-                    applied,
-                    new_candidates,
-                    seed,
-                    round_index,
-                    oversampling,
-                    potential,
-                )
-                step += 1
+                _, drawn = oversampling_pass(round_index, potential)
             uniforms, weighted, rows = drawn
             keep = uniforms * potential < oversampling * weighted
             new_candidates = np.asarray(rows[keep], dtype=np.float64)
