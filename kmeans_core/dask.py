@@ -54,7 +54,6 @@ import typing
 import uuid
 import warnings
 
-import numba
 import numpy as np
 
 from kmeans_core._iterations import (
@@ -86,7 +85,7 @@ from kmeans_core._kernels.common import (
     inertia_per_chunk,
 )
 from kmeans_core._kernels.distances import center_shifts, narrow_rows
-from kmeans_core._kernels.jit import chunk_rows_for, jit, n_chunks
+from kmeans_core._kernels.jit import chunk_rows_for, jit, n_chunks, one_numba_thread
 from kmeans_core._kernels.lloyd import (
     ChunkPartials,
     labels_only_partials,
@@ -191,12 +190,10 @@ def _kernel_task():
             if mallopt is not None:
                 mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_DURING_TASKS)
         _task_users += 1
-    previous_threads = numba.get_num_threads()
-    numba.set_num_threads(1)
     try:
-        yield
+        with one_numba_thread():
+            yield
     finally:
-        numba.set_num_threads(previous_threads)
         with _task_lock:
             _task_users -= 1
             if _task_users == 0:

@@ -285,17 +285,24 @@ SERIAL_BELOW_ROWS = 16 * CHUNK_ROWS
 
 
 @contextlib.contextmanager
-def threads_for(n_rows: int, serial_below: int = SERIAL_BELOW_ROWS):
-    """Context manager: one numba thread below ``serial_below`` rows, the configured number otherwise."""
-    if n_rows >= serial_below:
-        yield
-        return
+def one_numba_thread():
+    """Context manager: numba's kernels run on the calling thread, the thread count restored after."""
     previous = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
         yield
     finally:
         numba.set_num_threads(previous)
+
+
+@contextlib.contextmanager
+def threads_for(n_rows: int, serial_below: int = SERIAL_BELOW_ROWS):
+    """Context manager: one numba thread below ``serial_below`` rows, the configured number otherwise."""
+    if n_rows >= serial_below:
+        yield
+        return
+    with one_numba_thread():
+        yield
 
 
 # --- Fresh buffers for parallel kernels ----------------------------------------
