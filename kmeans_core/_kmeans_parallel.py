@@ -75,7 +75,7 @@ def nearest_candidate(X, candidates, mean=None):
     return closest, nearest
 
 
-def nearer_candidates(nearest_so_far, X, candidates, first_index, mean=None):
+def nearer_candidates(nearest_so_far, X, candidates, first_index, mean=None, keep_index=True):
     """Each row's ``(squared distance, index)`` of its nearest candidate, with new candidates.
 
     ``nearest_so_far``: the pair for the candidates before (None: none yet),
@@ -87,8 +87,16 @@ def nearer_candidates(nearest_so_far, X, candidates, first_index, mean=None):
     the same bits, in memory and in any block. The indices are kept in the
     narrowest integer type that holds them (2 bytes a row below 65,536
     candidates: the Dask fit keeps them on the workers between rounds).
+    With ``keep_index=False`` the index is None: only the distances, the
+    same bits (a Dask fit streaming X from storage keeps no index, below).
     """
     distances, new_nearest = nearest_candidate(X, candidates, mean)
+    if not keep_index:
+        if nearest_so_far is None:
+            return distances, None
+        closest = nearest_so_far[0]
+        np.minimum(closest, distances, out=closest)  # what ``take_nearer`` leaves in ``closest``
+        return closest, None
     n_candidates = first_index + candidates.shape[0]
     index_dtype = np.uint16 if n_candidates <= 2**16 else np.int32
     if nearest_so_far is None:

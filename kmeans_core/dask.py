@@ -1647,6 +1647,14 @@ class _DaskFit:
         new_candidates = np.asarray(candidates[0], dtype=np.float64)
         potential = drawn = None
         step = 0  # passes run: pass ``step`` reads the distances pass ``step - 1`` kept
+        # Each row's nearest-candidate index (2 bytes a row) is kept beside its
+        # distance (8) only when X is held in memory. Streamed from storage,
+        # the workers' memory is what is short: measured, 4 GB of zarr on two
+        # 1 GiB workers crossed distributed's pause threshold 28 times in the
+        # seeding with the distances alone and stalled with the index too;
+        # the weights pass then finds the indices again, a pass that reading
+        # the store costs more than.
+        keep_index = self.held_in_memory()
 
         def oversampling_pass(round_drawn, bound):
             # Applies ``new_candidates`` as they are at the call, then draws round ``round_drawn``.
@@ -1661,6 +1669,7 @@ class _DaskFit:
                 round_drawn,
                 oversampling,
                 bound,
+                keep_index,
             )
             step += 1
             return result
@@ -1704,6 +1713,7 @@ class _DaskFit:
                 step,
                 applied,
                 new_candidates,
+                keep_index,
             ),
             axis=0,
         )
@@ -1728,7 +1738,17 @@ class _DaskFit:
             client.run(_forget_run, run_id, on_error="ignore")  # a lost worker kept nothing
 
     def _oversampling_pass(
-        self, run_id, groups, step, applied, new_candidates, seed, round_index, oversampling, bound
+        self,
+        run_id,
+        groups,
+        step,
+        applied,
+        new_candidates,
+        seed,
+        round_index,
+        oversampling,
+        bound,
+        keep_index,
     ):
         """One k-means|| pass (``_oversample_block`` on every block): phi and the rows it may draw.
 
@@ -1753,6 +1773,7 @@ class _DaskFit:
             oversampling,
             bound,
             center_stats,
+            keep_index,
         )
         if center_stats:
             self.center_statistics([s[4] for s in summaries])
@@ -1783,32 +1804,40 @@ class _DaskFit:
 # --- k-means|| seeding -------------------------------------------------------------
 
 
-def _nearest_after(X, mean, run_id, block_index, step, applied):
+def _nearest_of_sets(X, mean, candidate_sets, keep_index=True):
+    """``nearer_candidates`` over the candidate sets in order, from none: what the passes keep."""
+    nearest = None
+    first_index = 0
+    for candidates in candidate_sets:
+        nearest = nearer_candidates(nearest, X, candidates, first_index, mean, keep_index)
+        first_index += candidates.shape[0]
+    return nearest
+
+
+def _nearest_after(X, mean, run_id, block_index, step, applied, keep_index):
     """The block's nearest candidates after pass ``step``: kept by that pass here, or computed again.
 
-    ``(squared distance, candidate index)`` per row (``nearer_candidates``);
-    ``applied``: the candidate sets those hold, in the order the passes
-    applied them; the same ``nearer_candidates`` calls in the same order
-    give the same bits. None before any candidate.
+    ``(squared distance, candidate index)`` per row (``nearer_candidates``;
+    the index None without ``keep_index``); ``applied``: the candidate sets
+    those hold, in the order the passes applied them; the same
+    ``nearer_candidates`` calls in the same order give the same bits. None
+    before any candidate.
     """
     if not applied:
         return None
     nearest = _kept_value(run_id, block_index, step, take=True)
     if nearest is None:
-        first_index = 0
-        for candidates in applied:
-            nearest = nearer_candidates(nearest, X, candidates, first_index, mean)
-            first_index += candidates.shape[0]
+        nearest = _nearest_of_sets(X, mean, applied, keep_index)
         _count_recomputed("distances")
     return nearest
 
 
-def _nearest_with(X, mean, run_id, block_index, step, applied, new_candidates):
+def _nearest_with(X, mean, run_id, block_index, step, applied, new_candidates, keep_index):
     """``_nearest_after`` pass ``step - 1``, updated with ``new_candidates`` (possibly none)."""
-    nearest = _nearest_after(X, mean, run_id, block_index, step - 1, applied)
+    nearest = _nearest_after(X, mean, run_id, block_index, step - 1, applied, keep_index)
     if new_candidates.shape[0]:
         first_index = sum(candidates.shape[0] for candidates in applied)
-        nearest = nearer_candidates(nearest, X, new_candidates, first_index, mean)
+        nearest = nearer_candidates(nearest, X, new_candidates, first_index, mean, keep_index)
     return nearest
 
 
@@ -1827,6 +1856,7 @@ def _oversample_block(
     oversampling,
     potential_bound,
     center_stats,
+    keep_index,
 ):
     """Pass ``step`` of k-means|| over a block.
 
@@ -1848,7 +1878,9 @@ def _oversample_block(
     # Squared distances that overflow are refused by the client from these
     # statistics before it reads anything else of this pass: no warnings here.
     with _kernel_task(), np.errstate(over="ignore", invalid="ignore"):
-        nearest = _nearest_with(X, mean, run_id, block_index, step, applied, new_candidates)
+        nearest = _nearest_with(
+            X, mean, run_id, block_index, step, applied, new_candidates, keep_index
+        )
         closest = nearest[0]
         if weight_block is None:
             weighted = closest  # ``1.0 * closest``, bit for bit; never written in place
@@ -1872,18 +1904,28 @@ def _oversample_block(
 
 
 def _candidate_weights_block(
-    block, weight_block, block_index, mean, dtype, run_id, step, applied, new_candidates
+    block, weight_block, block_index, mean, dtype, run_id, step, applied, new_candidates, keep_index
 ):
     """The block's sample weight nearest to each candidate; the run's last pass (forgets ``D^2``).
 
-    The nearest candidates the rounds kept here, updated with the last
-    round's draws (``new_candidates``) only: a pass over a fifth of the
-    candidates instead of all (0.8 against 0.26 s at 4e6 x 8, k=16).
+    With ``keep_index``, the nearest candidates the rounds kept here,
+    updated with the last round's draws (``new_candidates``) only: a pass
+    over a fifth of the candidates instead of all (0.8 against 0.26 s at
+    4e6 x 8, k=16). Without (X streamed from storage, see
+    ``_oversampling_pass``), every candidate set again in the same order:
+    the same indices, bit for bit.
     """
     X = _as_float_block(block, dtype)
     weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
     with _kernel_task():
-        _, nearest = _nearest_with(X, mean, run_id, block_index, step, applied, new_candidates)
+        if keep_index:
+            _, nearest = _nearest_with(
+                X, mean, run_id, block_index, step, applied, new_candidates, keep_index
+            )
+        else:
+            _forget(run_id, block_index)  # the distances: not needed, and memory is short
+            sets = [*applied, new_candidates] if new_candidates.shape[0] else applied
+            _, nearest = _nearest_of_sets(X, mean, sets)
     _forget(run_id, block_index)
     n_candidates = sum(candidates.shape[0] for candidates in applied) + new_candidates.shape[0]
     return np.bincount(nearest, weights=weights, minlength=n_candidates)

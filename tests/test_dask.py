@@ -906,6 +906,28 @@ def test_kmeans_parallel_distances_recomputed_where_not_kept_are_the_same(monkey
     assert kd.recomputed_distances_count() - before >= 6 * (kd.KMEANS_PARALLEL_ROUNDS - 1)
 
 
+def test_kmeans_parallel_streamed_keeps_no_index_and_draws_the_same(monkeypatch):
+    # Rounded rows: many exact duplicates, so candidates tie and the index
+    # found again set by set must keep the earlier one, as the kept index does.
+    X, weights, _ = blobs(n=6000, d=3, k=6, seed=25)
+    X = np.round(X)
+    with dask.config.set(THREADS):
+        held = kd.KMeans(6, random_state=4).fit(
+            da.from_array(X, chunks=(1000, -1)), sample_weight=weights
+        )
+        kept = []
+        keep = kd._keep
+        monkeypatch.setattr(kd, "_keep", lambda *args: (kept.append(args[-1]), keep(*args))[1])
+        # A graph of tasks, not values: X is not held in memory, as when read from storage.
+        streamed = kd.KMeans(6, random_state=4).fit(
+            da.from_array(X, chunks=(1000, -1)).map_blocks(np.copy), sample_weight=weights
+        )
+    np.testing.assert_array_equal(streamed.cluster_centers_, held.cluster_centers_)
+    np.testing.assert_array_equal(streamed.labels_.compute(), held.labels_.compute())
+    seeding_states = [value for value in kept if isinstance(value, tuple) and len(value) == 2]
+    assert seeding_states and all(index is None for _, index in seeding_states)
+
+
 def test_nearest_candidate_kernel_keeps_numpys_nan_and_tie_rules():
     from kmeans_core._kernels.seeding import nearest_of_cross_terms
 
