@@ -1657,22 +1657,39 @@ class _DaskFit:
         keep_index = self.held_in_memory()
 
         def oversampling_pass(round_drawn, bound):
-            # Applies ``new_candidates`` as they are at the call, then draws round ``round_drawn``.
+            """One pass (``_oversample_block`` on every block): phi and the rows it may draw.
+
+            Applies ``new_candidates`` as they are at the call, then draws
+            round ``round_drawn``. The rows come as ``(uniforms, w * D^2,
+            centered rows)``, in row order. The first pass of a fit also
+            brings the centred statistics behind the variances, which are
+            checked before anything else.
+            """
             nonlocal step
-            result = self._oversampling_pass(
-                run_id,
+            center_stats = step == 0 and self._variances is None
+            summaries = self._group_pass(
+                f"kmeans_parallel_blocks-{run_id}-{step}",
+                _oversample_block,
                 groups,
+                [(b, blocks.offsets[b]) for b in range(len(blocks))],
+                self.mean,
+                self.dtype,
+                run_id,
                 step,
-                applied,
+                list(applied),  # a copy: the client appends to it while the graph may run
                 new_candidates,
-                seed,
-                round_drawn,
+                round_key(seed, round_drawn),
                 oversampling,
                 bound,
+                center_stats,
                 keep_index,
             )
             step += 1
-            return result
+            if center_stats:
+                self.center_statistics([s[4] for s in summaries])
+            potential = float(np.sum([s[0] for s in summaries]))
+            drawn = tuple(np.concatenate([s[i] for s in summaries]) for i in range(1, 4))
+            return potential, drawn
 
         for round_index in range(rounds + 1):
             if round_index == 1:
@@ -1736,50 +1753,6 @@ class _DaskFit:
         client = _distributed_client(self.dask)
         if client is not None:
             client.run(_forget_run, run_id, on_error="ignore")  # a lost worker kept nothing
-
-    def _oversampling_pass(
-        self,
-        run_id,
-        groups,
-        step,
-        applied,
-        new_candidates,
-        seed,
-        round_index,
-        oversampling,
-        bound,
-        keep_index,
-    ):
-        """One k-means|| pass (``_oversample_block`` on every block): phi and the rows it may draw.
-
-        The rows come as ``(uniforms, w * D^2, centered rows)``, in row order.
-        The first pass of a fit also brings the centred statistics behind
-        the variances (``variances``), which are checked before anything else.
-        """
-        center_stats = step == 0 and self._variances is None
-        blocks = self.blocks
-        summaries = self._group_pass(
-            f"kmeans_parallel_blocks-{run_id}-{step}",
-            _oversample_block,
-            groups,
-            [(b, blocks.offsets[b]) for b in range(len(blocks))],
-            self.mean,
-            self.dtype,
-            run_id,
-            step,
-            list(applied),  # a copy: the client appends to it while the graph may run
-            new_candidates,
-            round_key(seed, round_index),
-            oversampling,
-            bound,
-            center_stats,
-            keep_index,
-        )
-        if center_stats:
-            self.center_statistics([s[4] for s in summaries])
-        potential = float(np.sum([s[0] for s in summaries]))
-        drawn = tuple(np.concatenate([s[i] for s in summaries]) for i in range(1, 4))
-        return potential, drawn
 
     def same_clustering(self, labels_a, labels_b, n_clusters):
         mappings = [
@@ -1912,7 +1885,7 @@ def _candidate_weights_block(
     updated with the last round's draws (``new_candidates``) only: a pass
     over a fifth of the candidates instead of all (0.8 against 0.26 s at
     4e6 x 8, k=16). Without (X streamed from storage, see
-    ``_oversampling_pass``), every candidate set again in the same order:
+    ``_DaskFit.kmeans_parallel``), every candidate set again in the same order:
     the same indices, bit for bit.
     """
     X = _as_float_block(block, dtype)
