@@ -33,7 +33,14 @@ import numpy as np
 from numba import prange
 
 from kmeans_core._kernels.common import chunk_count, chunk_span
-from kmeans_core._kernels.jit import CHUNK_ROWS, chunk_rows_for, jit, jit_parallel, n_chunks
+from kmeans_core._kernels.jit import (
+    CHUNK_ROWS,
+    chunk_rows_for,
+    for_rows,
+    jit,
+    jit_parallel,
+    n_chunks,
+)
 from kmeans_core._validation import check_array, check_random_state
 
 __all__ = [
@@ -426,7 +433,12 @@ def _silhouette_samples(X, labels, function):
     points_t = np.ascontiguousarray(X[order].T)
     cluster_starts = np.searchsorted(sorted_codes, np.arange(n_clusters + 1)).astype(np.int64)
     silhouette = np.empty(n_samples)
-    silhouette_sorted(points_t, sorted_codes, cluster_starts, silhouette)
+    # One chunk of rows runs on one thread anyway: its serial twin (the same
+    # bits) compiles in a fraction of the parallel kernel's time, which a first
+    # silhouette on a small table waits for (1.7 s on a fresh machine).
+    for_rows(silhouette_sorted, n_samples, serial_below=CHUNK_ROWS + 1)(
+        points_t, sorted_codes, cluster_starts, silhouette
+    )
     result = np.empty(n_samples)
     result[order] = silhouette
     return result

@@ -14,8 +14,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kmeans_core import KMeans
-from kmeans_core._iterations import _IterationBuffers, lloyd_single_run
+from kmeans_core import KMeans, reference
+from kmeans_core import _metrics as metrics
+from kmeans_core._iterations import (
+    _IterationBuffers,
+    assign_labels,
+    direct_ranking_pays,
+    lloyd_single_run,
+)
 from kmeans_core._kernels import common, seeding
 from kmeans_core._kernels.jit import n_chunks, serial
 
@@ -97,6 +103,36 @@ def test_direct_and_expanded_rankings_agree(dtype):
         assert direct[2] == expanded[2]
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_tiny_tables_label_by_the_rule(dtype):
+    # ``predict`` on a tiny table ranks by the direct distance alone, above it
+    # by the expanded form: both give the rule's labels (the reference's).
+    from kmeans_core._iterations import squared_norms, transposed
+    from kmeans_core._kernels.distances import narrow_rows
+    from kmeans_core._kernels.lloyd import labels_only_partials, lloyd_pass
+
+    direct_cases = 0
+    for seed in range(40):
+        X, _, centers = _case(seed, dtype)
+        n_samples, n_features = X.shape
+        direct_cases += direct_ranking_pays(n_samples, n_features, centers.shape[0])
+        labels = assign_labels(X, centers)
+        expanded = np.full(n_samples, -1, dtype=np.int32)
+        serial(lloyd_pass)(
+            X,
+            np.ones(n_samples, dtype=dtype),
+            transposed(centers),
+            squared_norms(centers),
+            expanded,
+            labels_only_partials(n_chunks(n_samples, 1024), 1024),
+            False,
+            narrow_rows(n_features),
+        )
+        np.testing.assert_array_equal(labels, reference.assign(X, centers))
+        np.testing.assert_array_equal(labels, expanded)
+    assert 10 < direct_cases < 40  # both paths were taken
+
+
 @pytest.mark.parametrize("n_samples", [1, 100, 1024, 3000])
 @pytest.mark.parametrize("n_features", [1, 3, 7])
 def test_serial_twins_give_the_parallel_bits(n_samples, n_features):
@@ -114,6 +150,13 @@ def test_serial_twins_give_the_parallel_bits(n_samples, n_features):
             *(np.empty((chunks, n_features)) for _ in range(3)),
         ),
         seeding.row_squared_norms: lambda: (X, np.empty(n_samples)),
+        # The silhouette's twin runs up to one chunk of rows (3 clusters, sorted).
+        metrics.silhouette_sorted: lambda: (
+            np.ascontiguousarray(X.T),
+            np.sort(np.arange(n_samples) % 3),
+            np.searchsorted(np.sort(np.arange(n_samples) % 3), np.arange(4)).astype(np.int64),
+            np.empty(n_samples),
+        ),
         seeding.float32_candidate_distances: lambda: (
             X32,
             seeding._upcast_squared_norms(X32),

@@ -20,7 +20,7 @@ from numba import prange
 from kmeans_core._kernels.common import rows_as_float64
 from kmeans_core._kernels.distances import (
     center_shifts,
-    direct_squared_distance,
+    nearest_center_direct,
     nearest_centers_ranked,
 )
 from kmeans_core._kernels.jit import jit, jit_parallel
@@ -336,14 +336,7 @@ def lloyd_chunk_direct(X, sample_weight, centers_t, labels, partials, update, ch
     changed = 0
     slot_stop = min(start + slot_rows, stop)
     for i in range(start, stop):
-        label = 0
-        best = np.inf  # (a literal first index would compile the distance twice)
-        for j in range(n_clusters):
-            distance = direct_squared_distance(X, i, centers_t, j)
-            # Selects, not branches: which centre wins is data-dependent.
-            closer = distance < best
-            label = j if closer else label
-            best = distance if closer else best
+        label = nearest_center_direct(X, i, centers_t)
         if labels[i] != label:
             changed += 1
             labels[i] = label
