@@ -253,6 +253,23 @@ def test_kmeans_plusplus_picks_sklearn_seeds_on_wide_data(dtype, n_features, wei
         np.testing.assert_array_equal(ours[1], theirs[1])
 
 
+# Not a dozen rows with k = 6: there two candidates often cover the same rows,
+# so their potentials tie in exact arithmetic and rounding picks one (4 of 48
+# draws differ from scikit-learn's there, with the parallel passes too).
+@pytest.mark.parametrize("n_samples", [40, 200, 1024])
+@pytest.mark.parametrize("n_features", [2, 3, 6, 12])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_kmeans_plusplus_picks_sklearn_seeds_on_tiny_tables(n_samples, n_features, weighted):
+    """Up to one chunk of rows the scoring passes run their serial twins
+    (``_kernels.seeding._for_table``): the same draws as scikit-learn's."""
+    X = make_blobs(n_samples, n_features, 5, seed=n_samples + n_features)
+    weights = np.random.RandomState(3).uniform(0, 2, n_samples) if weighted else None
+    for seed in range(8):
+        ours = kmeans_plusplus(X, 6, sample_weight=weights, random_state=seed)
+        theirs = sklearn_kmeans_plusplus(X, 6, sample_weight=weights, random_state=seed)
+        np.testing.assert_array_equal(ours[1], theirs[1])
+
+
 @pytest.mark.parametrize("init", ["k-means++", "random"])
 @pytest.mark.parametrize("n_init", [1, 4, "auto"])
 def test_restarts_follow_sklearn_random_sequence(init, n_init):

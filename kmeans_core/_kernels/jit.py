@@ -146,24 +146,31 @@ def jit_parallel(function=None, **overrides):
 # different functions, so the twin may round differently in the last bit
 # (seen: the k-means++ first pass, whose distances use ``VECTOR_SUMS``, at
 # d=3). Strict IEEE arithmetic leaves LLVM no such choice.
+#
+# Where no other path has to reproduce a relaxed kernel's bits (k-means++'s
+# potentials only rank and draw; nothing else recomputes them), a caller may
+# still take its twin for small inputs with ``relaxed=True``: the choice is by
+# row count, never by thread count, so a given input still gives one answer.
 _SERIAL_OPTIONS = {}  # parallel kernel -> its jit options, without ``parallel``
 _SERIAL_TWINS = {}  # parallel kernel -> its serial twin, built on first use
 
 
-def serial(kernel):
+def serial(kernel, relaxed=False):
     """The serial twin of the :func:`jit_parallel` ``kernel`` (compiled on first call).
 
     The twin is a copy of the kernel's Python function under its own name
     (``<name>_serial``), so numba keeps its machine code in a cache file of
     its own instead of beside the parallel one's. ``kernel`` and the kernels
     it calls must be compiled without ``fastmath`` (see above); a kernel
-    with ``fastmath`` of its own is refused.
+    with ``fastmath`` of its own is refused unless ``relaxed`` says its
+    caller accepts sums that may differ from the parallel kernel's in the
+    last bit (see above).
     """
     twin = _SERIAL_TWINS.get(kernel)
     if twin is None:
         if kernel not in _SERIAL_OPTIONS:  # NUMBA_DISABLE_JIT: plain Python already
             return kernel
-        if _SERIAL_OPTIONS[kernel]["fastmath"]:
+        if _SERIAL_OPTIONS[kernel]["fastmath"] and not relaxed:
             raise ValueError(
                 f"{kernel.py_func.__name__} relaxes floating-point arithmetic: a serial "
                 "twin could round differently from it"
@@ -183,16 +190,17 @@ def serial(kernel):
     return twin
 
 
-def for_rows(kernel, n_rows: int, serial_below: int | None = None):
+def for_rows(kernel, n_rows: int, serial_below: int | None = None, relaxed: bool = False):
     """``kernel``, or its serial twin below ``serial_below`` rows (default ``SERIAL_BELOW_ROWS``).
 
     The default matches :func:`threads_for`: where the parallel kernel would
     run on one thread anyway. A kernel whose twin runs slower (see
-    ``_iterations.centered_copy``) passes a lower bound.
+    ``_iterations.centered_copy``) passes a lower bound. ``relaxed``: as
+    :func:`serial`'s.
     """
     if serial_below is None:
         serial_below = SERIAL_BELOW_ROWS
-    return kernel if n_rows >= serial_below else serial(kernel)
+    return kernel if n_rows >= serial_below else serial(kernel, relaxed)
 
 
 # Rows per chunk in every chunked parallel reduction. A chunk, not a thread, owns
