@@ -292,84 +292,90 @@ const KM = (() => {
     return [shifts, half, halfSeparation];
   }
 
-  // Hamerly (2010): one upper and one lower bound per point.
-  function hamerlyMarks(X, centersPerIteration) {
-    const n = X.length, out = [];
-    let labels = null, upper = null, lower = null, previous = null;
+  // The bounds algorithms' marks: which distances each iteration computes.
+  // Both start by labelling every point with all k distances; each later
+  // iteration moves the bounds by the centres' shifts and computes only the
+  // distances they cannot rule out (``laterPass`` adds them to ``computed``).
+  function boundedMarks(X, centersPerIteration, firstPass, laterPass) {
+    const out = [];
+    let state = null, previous = null;
     for (const centers of centersPerIteration) {
-      const k = centers.length, computed = new Array(n).fill(0);
+      const computed = new Array(X.length).fill(0);
       if (previous === null) {
-        labels = X.map((x) => argminSquared(x, centers));
-        upper = new Array(n); lower = new Array(n);
-        X.forEach((x, i) => { [upper[i], lower[i]] = ownAndSecond(allDistances(x, centers), labels[i]); });
-        computed.fill(k);
+        const labels = X.map((x) => argminSquared(x, centers));
+        state = firstPass(X, centers, labels);
+        computed.fill(centers.length);
       } else {
-        const [shifts, , halfSeparation] = shiftsAndSeparations(centers, previous);
-        let largest = 0;
-        shifts.forEach((s, j) => { if (s > shifts[largest]) largest = j; });
-        let secondLargest = -Infinity;
-        shifts.forEach((s, j) => { if (j !== largest && s > secondLargest) secondLargest = s; });
-        if (k === 1) secondLargest = 0;
-        for (let i = 0; i < n; i++) {
-          upper[i] = upper[i] + shifts[labels[i]];
-          lower[i] = lower[i] - (labels[i] === largest ? secondLargest : shifts[largest]);
-          const bound = Math.max(halfSeparation[labels[i]], lower[i]);
-          if (upper[i] >= bound) {
-            upper[i] = Math.sqrt(squaredDistance(X[i], centers[labels[i]]));
-            computed[i] += 1;
-            if (upper[i] >= bound) {
-              labels[i] = argminSquared(X[i], centers);
-              [upper[i], lower[i]] = ownAndSecond(allDistances(X[i], centers), labels[i]);
-              computed[i] += k;
-            }
-          }
-        }
+        laterPass(X, centers, previous, state, computed);
       }
-      out.push({ computed, labels: labels.slice() });
+      out.push({ computed, labels: state.labels.slice() });
       previous = centers;
     }
     return out;
   }
 
-  // Elkan (2003): an upper bound and a lower bound per point and centre.
-  function elkanMarks(X, centersPerIteration) {
-    const n = X.length, out = [];
-    let labels = null, upper = null, lower = null, previous = null;
-    for (const centers of centersPerIteration) {
-      const k = centers.length, computed = new Array(n).fill(0);
-      if (previous === null) {
-        labels = X.map((x) => argminSquared(x, centers));
-        lower = X.map((x) => allDistances(x, centers));
-        upper = lower.map((row, i) => row[labels[i]]);
-        computed.fill(k);
-      } else {
-        const [shifts, half, halfSeparation] = shiftsAndSeparations(centers, previous);
-        for (let i = 0; i < n; i++) {
-          upper[i] = upper[i] + shifts[labels[i]];
-          for (let j = 0; j < k; j++) lower[i][j] = Math.max(lower[i][j] - shifts[j], 0);
-          if (!(upper[i] >= halfSeparation[labels[i]])) continue;
-          let tight = false;
-          for (let j = 0; j < k; j++) {
-            let candidate = labels[i] !== j && upper[i] >= lower[i][j] && upper[i] >= half[labels[i]][j];
-            if (candidate && !tight) {
-              upper[i] = Math.sqrt(squaredDistance(X[i], centers[labels[i]]));
-              lower[i][labels[i]] = upper[i];
-              tight = true;
-              computed[i] += 1;
-              candidate = upper[i] >= lower[i][j] && upper[i] >= half[labels[i]][j];
-            }
-            if (!candidate) continue;
-            const toJ = Math.sqrt(squaredDistance(X[i], centers[j]));
-            computed[i] += 1;
-            lower[i][j] = toJ;
-            if (toJ < upper[i] || (toJ === upper[i] && j < labels[i])) { labels[i] = j; upper[i] = toJ; }
+  // Hamerly (2010): one upper and one lower bound per point.
+  function hamerlyMarks(X, centersPerIteration) {
+    return boundedMarks(X, centersPerIteration, (X, centers, labels) => {
+      const upper = new Array(X.length), lower = new Array(X.length);
+      X.forEach((x, i) => { [upper[i], lower[i]] = ownAndSecond(allDistances(x, centers), labels[i]); });
+      return { labels, upper, lower };
+    }, (X, centers, previous, { labels, upper, lower }, computed) => {
+      const k = centers.length;
+      const [shifts, , halfSeparation] = shiftsAndSeparations(centers, previous);
+      let largest = 0;
+      shifts.forEach((s, j) => { if (s > shifts[largest]) largest = j; });
+      let secondLargest = -Infinity;
+      shifts.forEach((s, j) => { if (j !== largest && s > secondLargest) secondLargest = s; });
+      if (k === 1) secondLargest = 0;
+      for (let i = 0; i < X.length; i++) {
+        upper[i] = upper[i] + shifts[labels[i]];
+        lower[i] = lower[i] - (labels[i] === largest ? secondLargest : shifts[largest]);
+        const bound = Math.max(halfSeparation[labels[i]], lower[i]);
+        if (upper[i] >= bound) {
+          upper[i] = Math.sqrt(squaredDistance(X[i], centers[labels[i]]));
+          computed[i] += 1;
+          if (upper[i] >= bound) {
+            labels[i] = argminSquared(X[i], centers);
+            [upper[i], lower[i]] = ownAndSecond(allDistances(X[i], centers), labels[i]);
+            computed[i] += k;
           }
         }
       }
-      out.push({ computed, labels: labels.slice() });
-      previous = centers;
-    }
-    return out;
+    });
+  }
+
+  // Elkan (2003): an upper bound and a lower bound per point and centre.
+  function elkanMarks(X, centersPerIteration) {
+    return boundedMarks(X, centersPerIteration, (X, centers, labels) => {
+      const lower = X.map((x) => allDistances(x, centers));
+      const upper = lower.map((row, i) => row[labels[i]]);
+      return { labels, upper, lower };
+    }, (X, centers, previous, { labels, upper, lower }, computed) => {
+      const k = centers.length;
+      const [shifts, half, halfSeparation] = shiftsAndSeparations(centers, previous);
+      for (let i = 0; i < X.length; i++) {
+        upper[i] = upper[i] + shifts[labels[i]];
+        for (let j = 0; j < k; j++) lower[i][j] = Math.max(lower[i][j] - shifts[j], 0);
+        if (!(upper[i] >= halfSeparation[labels[i]])) continue;
+        let tight = false;
+        for (let j = 0; j < k; j++) {
+          let candidate = labels[i] !== j && upper[i] >= lower[i][j] && upper[i] >= half[labels[i]][j];
+          if (candidate && !tight) {
+            upper[i] = Math.sqrt(squaredDistance(X[i], centers[labels[i]]));
+            lower[i][labels[i]] = upper[i];
+            tight = true;
+            computed[i] += 1;
+            candidate = upper[i] >= lower[i][j] && upper[i] >= half[labels[i]][j];
+          }
+          if (!candidate) continue;
+          const toJ = Math.sqrt(squaredDistance(X[i], centers[j]));
+          computed[i] += 1;
+          lower[i][j] = toJ;
+          if (toJ < upper[i] || (toJ === upper[i] && j < labels[i])) { labels[i] = j; upper[i] = toJ; }
+        }
+      }
+    });
   }
 
   function attachMarks(X, stages) {
