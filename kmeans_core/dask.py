@@ -591,17 +591,39 @@ def _labels_at(X, mean, weights, run_id, block_index, iteration, centers, chunk_
     return kept.labels if isinstance(kept, _HamerlyBlockState) else kept
 
 
-def _changed_chunks(chunk_sums, chunk_weights, chunk_changed, everything):
-    """What a block returns of its per-chunk sums: ``(chunk indices, their sums, their weights)``.
+def _changed_sums(chunk_sums, chunk_weights, chunk_changed, everything, before=None):
+    """What a block returns of its per-chunk sums: ``(slots, their sums, their weights)``.
 
-    A chunk in which no label changed holds the same sums, bit for bit, as
-    the pass before (the same rows, weights and labels, added in the same
-    order), and the client still has those: only the chunks whose labels
-    changed travel, or all of them (``everything``) when the client has none
-    for this block yet (its first pass).
+    A slot is one cluster of one chunk, numbered ``chunk * k + cluster``
+    within the block. A chunk in which no label changed holds the same sums,
+    bit for bit, as the pass before (the same rows, weights and labels, added
+    in the same order), and the client still has those: only the chunks
+    whose labels changed travel, or all of them (``everything``) when the
+    client has none for this block yet (its first pass). Within a changed
+    chunk, every cluster travels, unless ``before`` holds the block's
+    ``(chunk_sums, chunk_weights)`` of the pass before: then only the
+    clusters whose sum or weight differs from it in any bit (a label that
+    moves from cluster a to b changes a's and b's sums, not the other
+    ``k - 2``). Comparing bits, not values, keeps the client's copy bitwise
+    the block's (0.0 and -0.0 differ there).
     """
+    n_clusters = chunk_weights.shape[1]
     chunks = np.arange(chunk_changed.shape[0]) if everything else np.flatnonzero(chunk_changed)
-    return chunks, chunk_sums[chunks], chunk_weights[chunks]
+    if everything or before is None:
+        in_chunk, clusters = np.divmod(np.arange(chunks.size * n_clusters), n_clusters)
+    else:
+        old_sums, old_weights = before
+        differs = chunk_weights[chunks].view(np.int64) != old_weights[chunks].view(np.int64)
+        differs |= (chunk_sums[chunks].view(np.int64) != old_sums[chunks].view(np.int64)).any(
+            axis=2
+        )
+        in_chunk, clusters = np.nonzero(differs)
+    changed_chunks = chunks[in_chunk]
+    return (
+        changed_chunks * n_clusters + clusters,
+        chunk_sums[changed_chunks, clusters],
+        chunk_weights[changed_chunks, clusters],
+    )
 
 
 class _IterationPass(typing.NamedTuple):
@@ -635,8 +657,9 @@ def _lloyd_block(block, weight_block, block_index, spec, with_inertia):
 
     ``spec``: the ``_IterationPass``. The new labels are kept in this process
     for the next pass (see ``_keep``), never returned: the task's one result
-    is what the client needs, ``(n_changed, chunk indices, their sums, their
-    weights, chunk inertia or None)`` (the chunks: ``_changed_chunks``; the
+    is what the client needs, ``(n_changed, slots, their sums, their
+    weights, chunk inertia or None)`` (``_changed_sums``: every cluster of
+    the chunks whose labels changed, a pass keeping no sums of its own; the
     inertia of every chunk when ``with_inertia``, for the verbose output).
     """
     X = _as_float_block(block, spec.dtype)
@@ -659,7 +682,7 @@ def _lloyd_block(block, weight_block, block_index, spec, with_inertia):
     _keep(spec.run_id, block_index, spec.iteration, labels)
     return (
         int(chunk_changed.sum()),
-        *_changed_chunks(chunk_sums, chunk_weights, chunk_changed, spec.iteration == 0),
+        *_changed_sums(chunk_sums, chunk_weights, chunk_changed, spec.iteration == 0),
         chunk_inertia if with_inertia else None,
     )
 
@@ -767,6 +790,11 @@ def _hamerly_block(block, weight_block, block_index, spec, bounds_moves, inertia
                 spec.centers[0].shape[1],
                 spec.chunk_rows,
             )
+        # The sums as the client has them, to send back only the clusters that
+        # change (``_changed_sums``; a copy of k (d + 1) float64 values per
+        # chunk, a tenth of a millisecond per 250,000-row block at k=16, d=8).
+        kept = state.kept
+        before = None if first else (kept.chunk_sums.copy(), kept.chunk_weights.copy())
         chunk_changed = state.assign(
             spec.centers, bounds_moves, spec.chunk_rows, first, SUMS_REFRESH
         )
@@ -779,7 +807,7 @@ def _hamerly_block(block, weight_block, block_index, spec, bounds_moves, inertia
     _keep(spec.run_id, block_index, spec.iteration, state)
     return (
         int(chunk_changed.sum()),
-        *_changed_chunks(state.kept.chunk_sums, state.kept.chunk_weights, chunk_changed, first),
+        *_changed_sums(kept.chunk_sums, kept.chunk_weights, chunk_changed, first, before),
         chunk_inertia,
     )
 
@@ -810,15 +838,17 @@ class _KeptChunkSums:
     """The per-chunk partial sums of every block, kept in the client between passes.
 
     Each pass's block results (``_lloyd_block``, ``_hamerly_block``) bring
-    the chunks whose labels changed; they are written over the block's rows
-    of the global chunk arrays, which then hold, in block order, exactly the
-    in-memory fit's chunk arrays when the blocks align with its chunks, so
-    ``reduce_chunks`` gives the same bits.
+    the sums that changed, one slot (a cluster of a chunk: ``_changed_sums``)
+    each; they are written over the block's slots of the global chunk
+    arrays, which then hold, in block order, exactly the in-memory fit's
+    chunk arrays when the blocks align with its chunks, so ``reduce_chunks``
+    gives the same bits.
     """
 
     def __init__(self, row_counts, chunk_rows, n_clusters, n_features):
         chunks = [n_chunks(rows, chunk_rows) for rows in row_counts]
-        self.first_chunk = np.cumsum([0, *chunks[:-1]])
+        # A block's slot s is global slot first_slot + s (slots: chunk * k + cluster).
+        self.first_slot = np.cumsum([0, *chunks[:-1]]) * n_clusters
         self.chunk_sums = np.zeros((sum(chunks), n_clusters, n_features))
         self.chunk_weights = np.zeros((sum(chunks), n_clusters))
         self.sums = np.empty((n_clusters, n_features))
@@ -830,9 +860,11 @@ class _KeptChunkSums:
         The inertia (of the labels against the pass's centers) comes only from
         passes that computed it, added over every chunk in order as in memory.
         """
-        for first, (_, chunks, chunk_sums, chunk_weights, _) in zip(self.first_chunk, results):
-            self.chunk_sums[first + chunks] = chunk_sums
-            self.chunk_weights[first + chunks] = chunk_weights
+        slot_sums = self.chunk_sums.reshape(-1, self.chunk_sums.shape[2])  # views
+        slot_weights = self.chunk_weights.reshape(-1)
+        for first, (_, slots, sums, weights, _) in zip(self.first_slot, results):
+            slot_sums[first + slots] = sums
+            slot_weights[first + slots] = weights
         reduce_chunks(self.chunk_sums, self.chunk_weights, self.sums, self.weights)
         inertia = None
         if results[0][4] is not None:
