@@ -344,9 +344,8 @@ def test_a_block_returns_only_the_chunks_whose_labels_changed(algorithm):
 def test_returned_sums_patch_the_clients_copy_to_the_full_sums(algorithm):
     # Pass 1 moves the centers a little: a few labels change. What it returns,
     # written over pass 0's sums, gives bit for bit the full sums of a first
-    # pass with pass 1's centers. A Hamerly block, which keeps its sums,
-    # returns only the clusters whose sums changed; Lloyd's every cluster of
-    # a changed chunk.
+    # pass with pass 1's centers, though only the clusters that rows left or
+    # joined come back, not every cluster of a changed chunk.
     X, weights, init = blobs(n=8 * CHUNK_ROWS, k=8, seed=31)
     mean = X.mean(axis=0)
     centers = init - mean
@@ -366,10 +365,7 @@ def test_returned_sums_patch_the_clients_copy_to_the_full_sums(algorithm):
     np.testing.assert_array_equal(kept.chunk_weights.reshape(-1), full_weights)
     changed_chunks = np.unique(slots // n_clusters)
     assert 0 < n_changed and 0 < changed_chunks.size
-    if algorithm == "hamerly":
-        assert slots.size < changed_chunks.size * n_clusters
-    else:
-        assert slots.size == changed_chunks.size * n_clusters
+    assert slots.size < changed_chunks.size * n_clusters
 
 
 def test_a_sum_that_changes_only_its_sign_bit_is_returned():
@@ -378,11 +374,19 @@ def test_a_sum_that_changes_only_its_sign_bit_is_returned():
     chunk_weights = np.ones((2, 3))
     before = (chunk_sums.copy(), chunk_weights.copy())
     chunk_sums[1, 2, 0] = -0.0
+    differ = kd._sums_that_differ(chunk_sums, chunk_weights, before)
     slots, sums, slot_weights = kd._changed_sums(
-        chunk_sums, chunk_weights, np.array([0, 1]), False, before
+        chunk_sums, chunk_weights, np.array([0, 1]), False, differ
     )
     assert list(slots) == [1 * 3 + 2]
     assert np.signbit(sums[0, 0]) and slot_weights.tolist() == [1.0]
+
+
+def test_the_clusters_a_row_left_or_joined_are_marked_in_its_chunk():
+    labels_before = np.array([0, 1, 2, 0, 1, 2], dtype=np.int32)
+    labels = np.array([0, 2, 2, 0, 1, 0], dtype=np.int32)  # rows 1 (1 -> 2) and 5 (2 -> 0)
+    moved = kd._clusters_moved(labels_before, labels, 4, 3)  # chunks: rows 0-3, 4-5
+    np.testing.assert_array_equal(moved, [[False, True, True], [True, False, True]])
 
 
 # --- the shape of an iteration: one graph, one task per worker thread --------------------
