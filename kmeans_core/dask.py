@@ -26,9 +26,11 @@ labels are the same unless a point sits on a boundary to within rounding.
 Iterations. Lloyd's (``_lloyd_block``), or Hamerly's bounds per block
 (``_hamerly_block``, the in-memory ``_kernels.bounds.hamerly_pass``) where X
 is held in memory: ``_resolved_algorithm`` says which ``algorithm="auto"``
-runs and why. Either way each block returns only the chunks whose labels
-changed (``_KeptChunkSums`` keeps the rest in the client), and the answer
-is the same, bit for bit.
+runs and why. Either way each block returns only the sums of the clusters
+that rows left or joined, chunk by chunk (``_changed_sums``;
+``_KeptChunkSums`` keeps the rest in the client), and the answer is the
+same, bit for bit. On a ``distributed`` cluster holding X, a pass's tasks
+are submitted as futures on the blocks (``_DaskFit._group_pass``).
 
 Memory. Between passes only the labels (4 bytes a row; during the
 k-means|| seeding, each row's squared distance to its nearest candidate and
