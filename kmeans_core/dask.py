@@ -1287,14 +1287,10 @@ class _DaskFit:
 
     def _blocks_by_worker(self, client):
         """``{worker: [block indices]}`` when a ``distributed`` cluster holds every block, else None."""
-        if client is None or len(self.blocks) == 0:
+        held = self._held_futures(client)
+        if held is None:
             return None
-        from distributed import futures_of
-
-        held = {future.key: future for future in futures_of(self.blocks.array)}
-        if not all(key in held for key in self.blocks.keys):
-            return None
-        holders = client.who_has([held[key] for key in self.blocks.keys])
+        holders = client.who_has(held[0])
         by_worker = {}
         for b, key in enumerate(self.blocks.keys):
             workers = holders.get(key) or ()
