@@ -30,7 +30,11 @@ and dask-ml; the same cluster and layout): for each library a fit from the
 init array with ``tol=0`` to ``max_iter=1`` and to ``max_iter=--iterations``;
 their time difference over their iteration difference is one iteration,
 without what every fit pays once (our centering passes and final labelling,
-dask-ml's setup), and dask-ml's long runs stay short. It writes the figure
+dask-ml's setup), and dask-ml's long runs stay short. The same difference
+of the client's process time gives our Dask fits' client CPU per iteration
+(on a ``LocalCluster`` the scheduler runs in the client process, so its
+work is in it): the fixed cost of a pass the workers' compute does not
+show. It writes the figure
 to PATH and the table beside it (PATH with ``.txt``, a Markdown table). Keep
 ``--iterations`` small: dask-ml runs every iteration it is allowed
 (``tol=0``), at about half a second each at n=4e6.
@@ -224,7 +228,8 @@ def per_iteration(sizes, d, k, blocks, workers, repeats, iterations, seed=0, pee
 
     One cluster for every size; each library warmed up once on the first size.
     ``s`` is the median over ``repeats`` of (t(max_iter=iterations) -
-    t(max_iter=1)) / (their iteration difference); ``n_iter`` the long fit's.
+    t(max_iter=1)) / (their iteration difference); ``n_iter`` the long fit's;
+    ``client_s`` the same median of the client process's CPU time.
     """
     import dask.array as da
     from distributed import Client, LocalCluster
@@ -252,8 +257,8 @@ def per_iteration(sizes, d, k, blocks, workers, repeats, iterations, seed=0, pee
                 if library not in warmed:
                     fit(2)  # compile, imports on the workers
                     warmed.add(library)
-                seconds, n_iter = _seconds_per_iteration(fit, repeats, iterations)
-                rows.append((n, library, seconds, n_iter))
+                seconds, n_iter, client_s = _seconds_per_iteration(fit, repeats, iterations)
+                rows.append((n, library, seconds, n_iter, client_s))
     return rows
 
 
@@ -277,26 +282,33 @@ def _fits_from(init, X, X_memory, k, DaskMLKMeans):
 
 
 def _seconds_per_iteration(fit, repeats, iterations):
-    """Median of (t(iterations) - t(1)) / (iteration difference); the long fit's n_iter."""
-    slopes = []
+    """Medians of (t(iterations) - t(1)) / (iteration difference), wall and client CPU.
+
+    Returns ``(wall seconds, the long fit's n_iter, client process seconds)``.
+    """
+    slopes, client_slopes = [], []
     for _ in range(repeats):
-        short_s, short = _timed(lambda: fit(1))
-        long_s, long = _timed(lambda: fit(iterations))
-        extra = int(np.max(long.n_iter_)) - int(np.max(short.n_iter_))
-        slopes.append((long_s - short_s) / max(extra, 1))
-    return statistics.median(slopes), int(np.max(long.n_iter_))
+        short_s, short_cpu, short = _timed(lambda: fit(1))
+        long_s, long_cpu, long = _timed(lambda: fit(iterations))
+        extra = max(int(np.max(long.n_iter_)) - int(np.max(short.n_iter_)), 1)
+        slopes.append((long_s - short_s) / extra)
+        client_slopes.append((long_cpu - short_cpu) / extra)
+    return statistics.median(slopes), int(np.max(long.n_iter_)), statistics.median(client_slopes)
 
 
 def _timed(function):
-    start = time.perf_counter()
+    """``(wall seconds, client process seconds, result)`` of ``function()``."""
+    start, start_cpu = time.perf_counter(), time.process_time()
     result = function()
-    return time.perf_counter() - start, result
+    return time.perf_counter() - start, time.process_time() - start_cpu, result
 
 
 def per_iteration_table(rows):
-    """Markdown: one row per n, a column of seconds per iteration per library, and ratios."""
-    libraries = list(dict.fromkeys(library for _, library, _, _ in rows))
-    seconds = {(n, library): s for n, library, s, _ in rows}
+    """Markdown: one row per n, seconds per iteration per library, ratios, our client CPU."""
+    libraries = list(dict.fromkeys(library for _, library, *_ in rows))
+    seconds = {(n, library): s for n, library, s, *_ in rows}
+    client = {(n, library): c for n, library, _, _, c in rows}
+    dask_fits = [library for library in libraries if library.startswith("kmeans_core.dask")]
     header = "| n | " + " | ".join(f"{library} (s)" for library in libraries)
     ratios = []
     for algorithm in ("lloyd", "hamerly"):
@@ -306,13 +318,15 @@ def per_iteration_table(rows):
         ratios.append(
             (f"ours / in memory ({algorithm})", ours, f"kmeans_core in memory ({algorithm})")
         )
+    client_columns = [f"{library} client CPU (s)" for library in dask_fits]
     lines = [
-        header + " | " + " | ".join(name for name, _, _ in ratios) + " |",
-        "|---" * (1 + len(libraries) + len(ratios)) + "|",
+        header + " | " + " | ".join([name for name, _, _ in ratios] + client_columns) + " |",
+        "|---" * (1 + len(libraries) + len(ratios) + len(dask_fits)) + "|",
     ]
-    for n in dict.fromkeys(n for n, _, _, _ in rows):
+    for n in dict.fromkeys(n for n, *_ in rows):
         cells = [f"{seconds[n, library]:.4f}" for library in libraries]
         cells += [f"{seconds[n, a] / seconds[n, b]:.1f}x" for _, a, b in ratios]
+        cells += [f"{client[n, library]:.4f}" for library in dask_fits]
         lines.append(f"| {n:,} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -325,8 +339,8 @@ def plot_per_iteration(rows, path, caption):
     axes = figure.subplots()
     markers = {"kmeans_core.dask": "o", "kmeans_core in memory": "s", "dask-ml": "^"}
     lines = {"(lloyd)": "-", "(hamerly)": ":"}
-    for library in dict.fromkeys(library for _, library, _, _ in rows):
-        points = [(n, s) for n, name, s, _ in rows if name == library]
+    for library in dict.fromkeys(library for _, library, *_ in rows):
+        points = [(n, s) for n, name, s, *_ in rows if name == library]
         name, algorithm = library.rsplit(" ", 1)
         style = markers.get(name, "o") + lines.get(algorithm, "-")
         axes.loglog(*zip(*points), style, label=library)

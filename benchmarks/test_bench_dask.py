@@ -35,7 +35,8 @@ def test_per_iteration_table_has_both_algorithms():
     )
     table = per_iteration_table(rows)
     assert "kmeans_core.dask (hamerly) (s)" in table and "ours / in memory (hamerly)" in table
-    assert all(seconds == seconds for _, _, seconds, _ in rows)  # no NaN
+    assert "kmeans_core.dask (hamerly) client CPU (s)" in table
+    assert all(seconds == seconds and client == client for _, _, seconds, _, client in rows)
 
 
 def test_default_fit_stages_account_for_the_whole_fit():

@@ -308,31 +308,85 @@ def test_hamerly_with_one_cluster_runs_lloyd_with_the_in_memory_warning():
     np.testing.assert_array_equal(fitted.cluster_centers_, in_memory(X, X[:1]).cluster_centers_)
 
 
+def _block_pass(X, weights, mean, algorithm, iteration, centers, previous):
+    """One block pass (block 0 of run "run") with ``centers``; ``previous``: the pass before's."""
+    pair = (kd.transposed(centers), kd.squared_norms(centers))
+    spec = kd._IterationPass(mean, pair, previous, CHUNK_ROWS, X.dtype, "run", iteration)
+    if algorithm == "hamerly":
+        half_separation = np.empty(centers.shape[0])
+        kd.half_separations(centers, half_separation)
+        shifts = np.zeros(centers.shape[0])
+        if previous is not None:
+            shifts = np.sqrt(((centers - previous[0].T) ** 2).sum(axis=1))
+        return kd._hamerly_block(X, weights, 0, spec, (half_separation, shifts), None), pair
+    return kd._lloyd_block(X, weights, 0, spec, False), pair
+
+
 @pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
 def test_a_block_returns_only_the_chunks_whose_labels_changed(algorithm):
-    # A pass that changes no label returns no chunk: the client keeps the last ones.
+    # A pass that changes no label returns no sums: the client keeps the last ones.
     X, weights, init = blobs(n=3 * CHUNK_ROWS, seed=24)
     mean = X.mean(axis=0)
     centers = init - mean
-    pair = (kd.transposed(centers), kd.squared_norms(centers))
     n_clusters = centers.shape[0]
-    half_separation = np.empty(n_clusters)
-    kd.half_separations(centers, half_separation)
-
-    def block_pass(iteration, previous):
-        spec = kd._IterationPass(mean, pair, previous, CHUNK_ROWS, X.dtype, "run", iteration)
-        if algorithm == "hamerly":
-            moves = (half_separation, np.zeros(n_clusters))
-            return kd._hamerly_block(X, weights, 0, spec, moves, None)
-        return kd._lloyd_block(X, weights, 0, spec, False)
-
-    n_changed, chunks, chunk_sums, chunk_weights, inertia = block_pass(0, None)
-    assert n_changed == X.shape[0] and list(chunks) == [0, 1, 2] and inertia is None
-    assert chunk_sums.shape == (3, n_clusters, X.shape[1])
-    np.testing.assert_allclose(chunk_weights.sum(), weights.sum(), rtol=1e-12)
-    n_changed, chunks, chunk_sums, chunk_weights, _ = block_pass(1, pair)
-    assert n_changed == 0 and chunks.size == 0 and chunk_sums.shape[0] == 0
+    first, pair = _block_pass(X, weights, mean, algorithm, 0, centers, None)
+    n_changed, slots, sums, slot_weights, inertia = first
+    # The first pass: every cluster of every chunk (slot = chunk * k + cluster).
+    assert n_changed == X.shape[0] and list(slots) == list(range(3 * n_clusters))
+    assert inertia is None and sums.shape == (3 * n_clusters, X.shape[1])
+    np.testing.assert_allclose(slot_weights.sum(), weights.sum(), rtol=1e-12)
+    (n_changed, slots, sums, _, _), _ = _block_pass(X, weights, mean, algorithm, 1, centers, pair)
+    assert n_changed == 0 and slots.size == 0 and sums.shape[0] == 0
     kd._forget_run("run")
+
+
+@pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
+def test_returned_sums_patch_the_clients_copy_to_the_full_sums(algorithm):
+    # Pass 1 moves the centers a little: a few labels change. What it returns,
+    # written over pass 0's sums, gives bit for bit the full sums of a first
+    # pass with pass 1's centers, though only the clusters that rows left or
+    # joined come back, not every cluster of a changed chunk.
+    X, weights, init = blobs(n=8 * CHUNK_ROWS, k=8, seed=31)
+    mean = X.mean(axis=0)
+    centers = init - mean
+    n_clusters, n_features = centers.shape
+    moved = centers + np.random.default_rng(1).normal(scale=0.3, size=centers.shape)
+    first, pair = _block_pass(X, weights, mean, algorithm, 0, centers, None)
+    (n_changed, slots, sums, slot_weights, _), _ = _block_pass(
+        X, weights, mean, algorithm, 1, moved, pair
+    )
+    kd._forget_run("run")
+    kept = kd._KeptChunkSums([X.shape[0]], CHUNK_ROWS, n_clusters, n_features)
+    kept.reduce([first])
+    kept.reduce([(n_changed, slots, sums, slot_weights, None)])
+    (_, _, full_sums, full_weights, _), _ = _block_pass(X, weights, mean, "lloyd", 0, moved, None)
+    kd._forget_run("run")
+    np.testing.assert_array_equal(kept.chunk_sums.reshape(-1, n_features), full_sums)
+    np.testing.assert_array_equal(kept.chunk_weights.reshape(-1), full_weights)
+    changed_chunks = np.unique(slots // n_clusters)
+    assert 0 < n_changed and 0 < changed_chunks.size
+    assert slots.size < changed_chunks.size * n_clusters
+
+
+def test_a_sum_that_changes_only_its_sign_bit_is_returned():
+    # 0.0 == -0.0, but the client's copy must hold the block's bits.
+    chunk_sums = np.zeros((2, 3, 2))
+    chunk_weights = np.ones((2, 3))
+    before = (chunk_sums.copy(), chunk_weights.copy())
+    chunk_sums[1, 2, 0] = -0.0
+    differ = kd._sums_that_differ(chunk_sums, chunk_weights, before)
+    slots, sums, slot_weights = kd._changed_sums(
+        chunk_sums, chunk_weights, np.array([0, 1]), False, differ
+    )
+    assert list(slots) == [1 * 3 + 2]
+    assert np.signbit(sums[0, 0]) and slot_weights.tolist() == [1.0]
+
+
+def test_the_clusters_a_row_left_or_joined_are_marked_in_its_chunk():
+    labels_before = np.array([0, 1, 2, 0, 1, 2], dtype=np.int32)
+    labels = np.array([0, 2, 2, 0, 1, 0], dtype=np.int32)  # rows 1 (1 -> 2) and 5 (2 -> 0)
+    moved = kd._clusters_moved(labels_before, labels, 4, 3)  # chunks: rows 0-3, 4-5
+    np.testing.assert_array_equal(moved, [[False, True, True], [True, False, True]])
 
 
 # --- the shape of an iteration: one graph, one task per worker thread --------------------
