@@ -166,15 +166,17 @@ def serial(kernel, relaxed=False):
     caller accepts sums that may differ from the parallel kernel's in the
     last bit (see above).
     """
+    if kernel not in _SERIAL_OPTIONS:  # NUMBA_DISABLE_JIT: plain Python already
+        return kernel
+    # Checked on every call, not only when the twin is built: one caller's
+    # ``relaxed`` does not speak for the next.
+    if _SERIAL_OPTIONS[kernel]["fastmath"] and not relaxed:
+        raise ValueError(
+            f"{kernel.py_func.__name__} relaxes floating-point arithmetic: a serial "
+            "twin could round differently from it"
+        )
     twin = _SERIAL_TWINS.get(kernel)
     if twin is None:
-        if kernel not in _SERIAL_OPTIONS:  # NUMBA_DISABLE_JIT: plain Python already
-            return kernel
-        if _SERIAL_OPTIONS[kernel]["fastmath"] and not relaxed:
-            raise ValueError(
-                f"{kernel.py_func.__name__} relaxes floating-point arithmetic: a serial "
-                "twin could round differently from it"
-            )
         source = kernel.py_func
         copy = types.FunctionType(
             source.__code__,
