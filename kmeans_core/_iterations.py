@@ -201,10 +201,24 @@ def _refuse_overflow(X, what):
     )
 
 
+def inertia_kernel(n_samples):
+    """The per-chunk inertia kernel for data of ``n_samples`` rows in all.
+
+    ``inertia_per_chunk``, or for at most one chunk of rows its serial twin,
+    which a first fit on a fresh machine compiles in a fraction of the
+    parallel kernel's time. Its relaxed feature sums may round differently
+    from the parallel kernel's in the last bit (``_kernels.jit.serial``), so
+    the choice is made here once, by the whole data's rows (never the thread
+    count, nor a Dask block's size): the in-memory fit and the Dask fit of
+    the same data then sum their inertia with the same kernel, bit for bit.
+    """
+    return for_rows(inertia_per_chunk, n_samples, serial_below=CHUNK_ROWS + 1, relaxed=True)
+
+
 def inertia_of(X, sample_weight, centers, labels):
     """Sum of ``sample_weight * ||x - center[label]||^2``, summed in a fixed chunk order."""
     chunk_inertia = np.empty(n_chunks(X.shape[0]))
-    inertia_per_chunk(X, sample_weight, centers, labels, chunk_inertia)
+    inertia_kernel(X.shape[0])(X, sample_weight, centers, labels, chunk_inertia)
     return float(chunk_inertia.sum())
 
 

@@ -63,6 +63,7 @@ from kmeans_core._iterations import (
     assign_labels,
     bounds_can_pay,
     distances_to_centers_of,
+    inertia_kernel,
     mean_centers,
     memory_budget_bytes,
     move_to_empty_clusters,
@@ -84,7 +85,6 @@ from kmeans_core._kernels.common import (
     center_into,
     column_sums_per_chunk,
     euclidean_distances_to_centers,
-    inertia_per_chunk,
 )
 from kmeans_core._kernels.distances import center_shifts, narrow_rows
 from kmeans_core._kernels.jit import chunk_rows_for, jit, n_chunks, one_numba_thread
@@ -654,6 +654,7 @@ class _IterationPass(typing.NamedTuple):
     dtype: np.dtype
     run_id: str
     iteration: int
+    n_samples: int  # the whole data's rows (``inertia_kernel`` chooses by them)
 
     def labels_before(self, X, weights, block_index):
         """The block's labels after the previous pass, taken from this process or assigned again."""
@@ -831,7 +832,7 @@ def _hamerly_block(block, weight_block, block_index, spec, bounds_moves, inertia
         chunk_inertia = None
         if inertia_centers is not None:
             chunk_inertia = np.empty(n_chunks(X.shape[0]))
-            inertia_per_chunk(
+            inertia_kernel(spec.n_samples)(
                 state.centered, state.weights, inertia_centers, state.labels, chunk_inertia
             )
     _keep(spec.run_id, block_index, spec.iteration, state)
@@ -1006,6 +1007,7 @@ def _final_block(
     last_pass,
     strict,
     bounds_moves,
+    n_samples,
 ):
     """The block's final labels and per-chunk inertia (and cluster counts) for ``centers``.
 
@@ -1043,7 +1045,8 @@ def _final_block(
         # as ``_centered_block``.
         X = raw - mean if state is None else state.centered
         chunk_inertia = np.empty(n_chunks(n_rows))
-        inertia_per_chunk(X, weights, centers, labels, chunk_inertia)
+        # ``n_samples``: the whole data's rows, which choose the kernel (``inertia_kernel``).
+        inertia_kernel(n_samples)(X, weights, centers, labels, chunk_inertia)
     _forget(run_id, block_index)  # the run is over (labels of an older pass, if any)
     counts = np.bincount(labels, minlength=centers.shape[0])
     return labels, (chunk_inertia, counts)
@@ -1098,7 +1101,7 @@ def _transform_block(block, centers_t, dtype):
     return out
 
 
-def _score_block(block, weight_block, centers, dtype):
+def _score_block(block, weight_block, centers, dtype, n_samples):
     X = _as_float_block(block, dtype)
     if not np.isfinite(X).all():
         raise ValueError("Input X contains NaN or infinity; KMeans needs finite values.")
@@ -1107,7 +1110,7 @@ def _score_block(block, weight_block, centers, dtype):
     labels = _predict_block(X, centers, dtype)
     chunk_inertia = np.empty(n_chunks(n_rows))
     with _kernel_task():
-        inertia_per_chunk(X, weights, centers, labels, chunk_inertia)
+        inertia_kernel(n_samples)(X, weights, centers, labels, chunk_inertia)
     return chunk_inertia
 
 
@@ -1506,7 +1509,9 @@ class _DaskFit:
         groups = self._block_groups()
         for iteration in range(max_iter):
             current = (transposed(centers), squared_norms(centers))
-            spec = _IterationPass(mean, current, previous, chunk_rows, dtype, run_id, iteration)
+            spec = _IterationPass(
+                mean, current, previous, chunk_rows, dtype, run_id, iteration, blocks.n_samples
+            )
             if algorithm == "hamerly":
                 function = _hamerly_block
                 bounds_moves = (_half_separation(centers), shifts.copy())
@@ -1560,6 +1565,7 @@ class _DaskFit:
                 (iteration, previous),
                 strict_convergence,
                 bounds_moves,
+                blocks.n_samples,
             )
             for b in range(len(blocks))
         ]
@@ -2324,7 +2330,11 @@ def score(estimator, X, sample_weight=None):
     delayed = dask.delayed
     parts = [
         delayed(_score_block, pure=True)(
-            blocks.blocks[b], None if weight_blocks is None else weight_blocks[b], centers, dtype
+            blocks.blocks[b],
+            None if weight_blocks is None else weight_blocks[b],
+            centers,
+            dtype,
+            blocks.n_samples,
         )
         for b in range(len(blocks))
     ]

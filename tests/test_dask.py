@@ -150,6 +150,26 @@ def test_same_answer_on_every_scheduler_and_worker_count(scheduler, workers, alg
         assert_same_fit(fitted, reference, bitwise=True)
 
 
+@pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
+def test_a_table_of_one_chunk_sums_its_inertia_as_in_memory(algorithm):
+    # Up to one chunk of rows both fits sum the inertia with the kernel's serial
+    # twin, chosen by the whole data's rows (``_iterations.inertia_kernel``).
+    from kmeans_core._iterations import inertia_kernel
+    from kmeans_core._kernels.common import inertia_per_chunk
+
+    X, weights, init = blobs(n=700, seed=4)
+    assert inertia_kernel(700) is not inertia_per_chunk
+    reference = in_memory(X, init, weights)
+    with dask.config.set(scheduler="threads"):
+        dask_X = da.from_array(X, chunks=(-1, -1))
+        fitted = KMeans(init.shape[0], init=init, algorithm=algorithm).fit(
+            dask_X, sample_weight=weights
+        )
+        assert_same_fit(fitted, reference, bitwise=True)
+        score = fitted.score(dask_X, sample_weight=weights).compute()
+    assert score == reference.score(X, sample_weight=weights)
+
+
 # DataFrame tests run on the threaded scheduler: pandas and dask.dataframe add ~70 MB
 # to a worker process, more than the memory-limited cluster's workers have to spare.
 THREADS = {"scheduler": "threads"}
@@ -311,7 +331,9 @@ def test_hamerly_with_one_cluster_runs_lloyd_with_the_in_memory_warning():
 def _block_pass(X, weights, mean, algorithm, iteration, centers, previous):
     """One block pass (block 0 of run "run") with ``centers``; ``previous``: the pass before's."""
     pair = (kd.transposed(centers), kd.squared_norms(centers))
-    spec = kd._IterationPass(mean, pair, previous, CHUNK_ROWS, X.dtype, "run", iteration)
+    spec = kd._IterationPass(
+        mean, pair, previous, CHUNK_ROWS, X.dtype, "run", iteration, X.shape[0]
+    )
     if algorithm == "hamerly":
         half_separation = np.empty(centers.shape[0])
         kd.half_separations(centers, half_separation)
