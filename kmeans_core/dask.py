@@ -1283,6 +1283,18 @@ class _DaskFit:
     def _persist(self, *collections):
         return self.dask.persist(*collections)
 
+    def _kept_and_combined(self, pairs, combine):
+        """Per-block ``(kept, reported)`` tasks: the kept halves persisted, ``combine(*reported)`` computed.
+
+        The kept halves (labels, distances) stay on the workers that computed
+        them, as persisted collections in block order; only the combined
+        report (an inertia, the candidates' potentials) comes to the client.
+        """
+        kept = [self._task(_first, pair) for pair in pairs]
+        combined = self._task(combine, *[self._task(_second, pair) for pair in pairs])
+        *kept, combined = self._persist(*kept, combined)
+        return kept, combined.compute()
+
     def _named_task(self, name, function, *args):
         # A key of our own: no hashing of the arguments (the centers change every
         # pass anyway), and a name that says what ran in Dask's diagnostics.
@@ -1569,10 +1581,7 @@ class _DaskFit:
             )
             for b in range(len(blocks))
         ]
-        final_labels = [self._task(_first, part) for part in finals]
-        summary = self._task(_reduce_final, *[self._task(_second, part) for part in finals])
-        *final_labels, summary = self._persist(*final_labels, summary)
-        inertia, n_distinct = summary.compute()
+        final_labels, (inertia, n_distinct) = self._kept_and_combined(finals, _reduce_final)
         self._forget_run(run_id)
         return final_labels, inertia, centers, iteration + 1, n_distinct
 
@@ -1722,10 +1731,8 @@ class _DaskFit:
             )
             for b in range(len(blocks))
         ]
-        kept = [self._task(_first, part) for part in parts]
-        scores = self._task(_as_list, *[self._task(_second, part) for part in parts])
-        *kept, scores = self._persist(*kept, scores)
-        return kept, np.array(scores.compute())
+        kept, scores = self._kept_and_combined(parts, _as_list)
+        return kept, np.array(scores)
 
     def _plusplus_search(self, closest, winner, block_totals, targets):
         blocks = self.blocks
