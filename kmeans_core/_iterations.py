@@ -57,6 +57,7 @@ from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
     SERIAL_BELOW_ROWS,
     chunk_rows_for,
+    for_one_chunk,
     for_rows,
     n_chunks,
     prefaulted_empty,
@@ -86,9 +87,7 @@ def squared_norms(centers):
 def assign_labels(X, centers):
     """Nearest-center label (int32) of every row of ``X``; ties to the lowest index."""
     n_samples, n_features = X.shape
-    chunks = n_chunks(n_samples, CHUNK_ROWS)
     labels = np.full(n_samples, -1, dtype=np.int32)
-    weights = np.ones(n_samples, dtype=X.dtype)
     if n_samples < SERIAL_BELOW_ROWS and direct_ranking_pays(
         n_samples, n_features, centers.shape[0]
     ):
@@ -96,7 +95,8 @@ def assign_labels(X, centers):
         # compiles no expanded ranking either (the same labels: the rule's).
         nearest_centers_direct(X, transposed(centers), labels)
         return labels
-    partials = labels_only_partials(chunks, CHUNK_ROWS)
+    weights = np.ones(n_samples, dtype=X.dtype)
+    partials = labels_only_partials(n_chunks(n_samples, CHUNK_ROWS), CHUNK_ROWS)
     # Small inputs run on one thread: the serial pass, not a parallel kernel to compile.
     with single_threaded_blas():
         for_rows(lloyd_pass, n_samples)(
@@ -119,15 +119,14 @@ def distances_to_centers_of(X, centers, labels):
     return out
 
 
-# The centring kernels' serial twins (``_kernels.jit.serial``) only for one chunk
-# of rows: they add each row into the chunk's sums in memory, and numba's
+# The centring kernels' serial twins (``_kernels.jit.for_one_chunk``) only for one
+# chunk of rows: they add each row into the chunk's sums in memory, and numba's
 # parallel compile of the same loop runs faster (it proves the outlined loop's
 # arrays distinct and tells LLVM so, which it cannot do for a serial kernel):
 # one thread, the column sums and the centring together, 7 against 13 us at
 # 2,000 x 2 and 63 against 125 us at 10,000 x 8; within 1-4 us up to one chunk
 # (1,000 x 2: 5 against 7 us), where the first fit on a small table saves
 # 0.75 s of compiling.
-_CENTERING_SERIAL_BELOW = CHUNK_ROWS + 1
 
 
 def centered_copy(X):
@@ -155,7 +154,7 @@ def centered_copy(X):
         mean = X.mean(axis=0)
     else:
         chunk_sums = np.empty((chunks, n_features))
-        for_rows(column_sums_per_chunk, n_samples, _CENTERING_SERIAL_BELOW)(X, chunk_sums)
+        for_one_chunk(column_sums_per_chunk, n_samples)(X, chunk_sums)
         mean = chunk_sums.sum(axis=0) / n_samples
     if not np.isfinite(mean).all():
         check_all_finite(X)
@@ -164,7 +163,7 @@ def centered_copy(X):
     chunk_sums = np.empty((chunks, n_features))
     chunk_squares = np.empty((chunks, n_features))
     chunk_extremes = np.empty((chunks, n_features))
-    for_rows(center_into, n_samples, _CENTERING_SERIAL_BELOW)(
+    for_one_chunk(center_into, n_samples)(
         X, mean, X_centered, chunk_sums, chunk_squares, chunk_extremes
     )
     residual_mean = chunk_sums.sum(axis=0) / n_samples
@@ -212,7 +211,7 @@ def inertia_kernel(n_samples):
     count, nor a Dask block's size): the in-memory fit and the Dask fit of
     the same data then sum their inertia with the same kernel, bit for bit.
     """
-    return for_rows(inertia_per_chunk, n_samples, serial_below=CHUNK_ROWS + 1, relaxed=True)
+    return for_one_chunk(inertia_per_chunk, n_samples, relaxed=True)
 
 
 def inertia_of(X, sample_weight, centers, labels):

@@ -36,7 +36,7 @@ from kmeans_core._kernels.common import chunk_count, chunk_span
 from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
     chunk_rows_for,
-    for_rows,
+    for_one_chunk,
     jit,
     jit_parallel,
     n_chunks,
@@ -436,9 +436,7 @@ def _silhouette_samples(X, labels, function):
     # One chunk of rows runs on one thread anyway: its serial twin (the same
     # bits) compiles in a fraction of the parallel kernel's time, which a first
     # silhouette on a small table waits for (1.7 s on a fresh machine).
-    for_rows(silhouette_sorted, n_samples, serial_below=CHUNK_ROWS + 1)(
-        points_t, sorted_codes, cluster_starts, silhouette
-    )
+    for_one_chunk(silhouette_sorted, n_samples)(points_t, sorted_codes, cluster_starts, silhouette)
     result = np.empty(n_samples)
     result[order] = silhouette
     return result

@@ -593,24 +593,25 @@ def _labels_at(X, mean, weights, run_id, block_index, iteration, centers, chunk_
     return kept.labels if isinstance(kept, _HamerlyBlockState) else kept
 
 
-def _changed_sums(chunk_sums, chunk_weights, chunk_changed, everything, changed_clusters=None):
+def _changed_sums(chunk_sums, chunk_weights, chunk_changed, changed_clusters):
     """What a block returns of its per-chunk sums: ``(slots, their sums, their weights)``.
 
     A slot is one cluster of one chunk, numbered ``chunk * k + cluster``
     within the block. A chunk in which no label changed holds the same sums,
     bit for bit, as the pass before (the same rows, weights and labels, added
     in the same order), and the client still has those: only the chunks
-    whose labels changed travel, or all of them (``everything``) when the
-    client has none for this block yet (its first pass). Within a changed
-    chunk, the clusters marked in ``changed_clusters`` (a ``(chunks, k)``
-    mask: ``_clusters_moved`` or ``_sums_that_differ``), or every cluster
-    without one: a row that moves from cluster a to b changes a's and b's
+    whose labels changed travel, or every slot of every chunk when
+    ``changed_clusters`` is None (the client has none for this block yet: its
+    first pass). Within a changed chunk, the clusters marked in
+    ``changed_clusters`` (a ``(chunks, k)`` mask: ``_clusters_moved`` or
+    ``_sums_that_differ``): a row that moves from cluster a to b changes a's and b's
     sums, and the other ``k - 2`` keep theirs, bit for bit, for the same
     reason as an unchanged chunk.
     """
     n_clusters = chunk_weights.shape[1]
+    everything = changed_clusters is None
     chunks = np.arange(chunk_changed.shape[0]) if everything else np.flatnonzero(chunk_changed)
-    if everything or changed_clusters is None:
+    if everything:
         in_chunk, clusters = np.divmod(np.arange(chunks.size * n_clusters), n_clusters)
     else:
         in_chunk, clusters = np.nonzero(changed_clusters[chunks])
@@ -693,8 +694,9 @@ def _lloyd_block(block, weight_block, block_index, spec, with_inertia):
     with _kernel_task():
         # Taken out of the cache, so written in place: nothing else reads them.
         labels = spec.labels_before(X, weights, block_index)
-        # Kept to tell which clusters' sums changed (the pass overwrites them).
-        labels_before = labels.copy()
+        # Kept to tell which clusters' sums changed (the pass overwrites them);
+        # the first pass returns every sum.
+        labels_before = None if spec.iteration == 0 else labels.copy()
         partials = ChunkPartials(
             chunk_sums, chunk_weights, chunk_inertia, chunk_changed, spec.chunk_rows
         )
@@ -708,8 +710,7 @@ def _lloyd_block(block, weight_block, block_index, spec, with_inertia):
             chunk_sums,
             chunk_weights,
             chunk_changed,
-            spec.iteration == 0,
-            None if spec.iteration == 0 else _clusters_moved(labels_before, labels, *shape),
+            None if labels_before is None else _clusters_moved(labels_before, labels, *shape),
         ),
         chunk_inertia if with_inertia else None,
     )
@@ -842,7 +843,6 @@ def _hamerly_block(block, weight_block, block_index, spec, bounds_moves, inertia
             kept.chunk_sums,
             kept.chunk_weights,
             chunk_changed,
-            first,
             None if first else _sums_that_differ(kept.chunk_sums, kept.chunk_weights, before),
         ),
         chunk_inertia,

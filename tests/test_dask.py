@@ -398,7 +398,7 @@ def test_a_sum_that_changes_only_its_sign_bit_is_returned():
     chunk_sums[1, 2, 0] = -0.0
     differ = kd._sums_that_differ(chunk_sums, chunk_weights, before)
     slots, sums, slot_weights = kd._changed_sums(
-        chunk_sums, chunk_weights, np.array([0, 1]), False, differ
+        chunk_sums, chunk_weights, np.array([0, 1]), differ
     )
     assert list(slots) == [1 * 3 + 2]
     assert np.signbit(sums[0, 0]) and slot_weights.tolist() == [1.0]

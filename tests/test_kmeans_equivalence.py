@@ -261,7 +261,7 @@ def test_kmeans_plusplus_picks_sklearn_seeds_on_wide_data(dtype, n_features, wei
 @pytest.mark.parametrize("weighted", [False, True])
 def test_kmeans_plusplus_picks_sklearn_seeds_on_tiny_tables(n_samples, n_features, weighted):
     """Up to one chunk of rows the scoring passes run their serial twins
-    (``_kernels.seeding._for_table``): the same draws as scikit-learn's."""
+    (``_kernels.jit.for_one_chunk``): the same draws as scikit-learn's."""
     X = make_blobs(n_samples, n_features, 5, seed=n_samples + n_features)
     weights = np.random.RandomState(3).uniform(0, 2, n_samples) if weighted else None
     for seed in range(8):

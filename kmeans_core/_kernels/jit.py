@@ -205,6 +205,19 @@ def for_rows(kernel, n_rows: int, serial_below: int | None = None, relaxed: bool
     return kernel if n_rows >= serial_below else serial(kernel, relaxed)
 
 
+def for_one_chunk(kernel, n_rows: int, relaxed: bool = False):
+    """``kernel``, or its serial twin for at most one chunk (``CHUNK_ROWS``) of rows.
+
+    For kernels whose twin runs slower than the parallel kernel on one thread
+    beyond a chunk (numba's parallel compile tells LLVM the outlined loop's
+    arrays are distinct, which a serial kernel cannot), or whose twin may
+    round differently (``relaxed``): up to one chunk the twin costs the run
+    microseconds at most and saves a first fit on a fresh machine the
+    parallel kernel's compile. ``relaxed``: as :func:`serial`'s.
+    """
+    return for_rows(kernel, n_rows, CHUNK_ROWS + 1, relaxed)
+
+
 # Rows per chunk in every chunked parallel reduction. A chunk, not a thread, owns
 # a slot of the partial-sum buffer, and the slots are summed in chunk order, so the
 # result does not depend on how many threads ran the chunks.

@@ -25,6 +25,7 @@ from kmeans_core._kernels.common import row_squared_norm
 from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
     VECTOR_SUMS,
+    for_one_chunk,
     for_rows,
     jit,
     jit_parallel,
@@ -388,18 +389,13 @@ def _weighted_draw(sample_weight, total_weight, uniform):
 
 
 # Tables of up to one chunk of rows (one thread, one chunk: nothing for a
-# parallel kernel to share) run the scoring passes' serial twins, which a first
-# fit on a fresh machine compiles in a fraction of the parallel kernels' time.
-# Their relaxed sums may round a potential differently in the last bit from
-# the parallel kernel's (``_kernels.jit.serial``): nothing else recomputes
-# these potentials, the choice is by row count alone, and the draws stay
-# scikit-learn's (tested on every small table of the seeding tests).
-_TWIN_MAX_ROWS = CHUNK_ROWS
-
-
-def _for_table(kernel, n_rows):
-    """The scoring pass ``kernel`` for a table of ``n_rows`` rows (its twin up to one chunk)."""
-    return for_rows(kernel, n_rows, serial_below=_TWIN_MAX_ROWS + 1, relaxed=True)
+# parallel kernel to share) run the scoring passes' serial twins
+# (``for_one_chunk``), which a first fit on a fresh machine compiles in a
+# fraction of the parallel kernels' time. Their relaxed sums may round a
+# potential differently in the last bit from the parallel kernel's
+# (``_kernels.jit.serial``): nothing else recomputes these potentials, the
+# choice is by row count alone, and the draws stay scikit-learn's (tested on
+# every small table of the seeding tests).
 
 
 # The "none" arguments of ``expanded_scoring_pass``: no stored winner, no distances kept.
@@ -415,7 +411,7 @@ class _ExactScorer:
         self.X, self.sample_weight = X, sample_weight
         self.closest_sq = prefaulted_empty(X.shape[0])
         self.chunk_totals = np.empty(n_chunks(X.shape[0]))
-        _for_table(first_center_pass, X.shape[0])(
+        for_one_chunk(first_center_pass, X.shape[0], relaxed=True)(
             X, sample_weight, X[first_center], self.closest_sq, self.chunk_totals
         )
         # The first center is already in closest_sq: applying it again changes nothing.
@@ -433,7 +429,7 @@ class _ExactScorer:
         )
 
     def score(self, candidates, chunk_potentials):
-        _for_table(exact_scoring_pass, self.X.shape[0])(
+        for_one_chunk(exact_scoring_pass, self.X.shape[0], relaxed=True)(
             self.X,
             self.sample_weight,
             self.closest_sq,
@@ -462,7 +458,9 @@ class _ExpandedScorer:
         self.row_norms = row_norms
         self._use_lanes(X[[first_center]])
         totals = np.empty((n_chunks(X.shape[0]), 1))
-        _for_table(expanded_scoring_pass, X.shape[0])(*self._state(), -1, _NONE, totals, _NO_ROWS)
+        for_one_chunk(expanded_scoring_pass, X.shape[0], relaxed=True)(
+            *self._state(), -1, _NONE, totals, _NO_ROWS
+        )
         self.chunk_totals = totals[:, 0].copy()
         # closest_sq already holds the first center; re-applying lane 0 changes nothing.
         self.winner_lane = 0
@@ -488,7 +486,7 @@ class _ExpandedScorer:
     def score(self, candidates, chunk_potentials):
         winner = self.lanes_t[:, self.winner_lane]
         self._use_lanes(np.vstack([winner[np.newaxis], self.X[candidates]]))
-        _for_table(expanded_scoring_pass, self.X.shape[0])(
+        for_one_chunk(expanded_scoring_pass, self.X.shape[0], relaxed=True)(
             *self._state(), 0, _NONE, chunk_potentials, _NO_ROWS
         )
 
