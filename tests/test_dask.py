@@ -430,13 +430,26 @@ def _graphs_submitted(dask_scheduler):
     return dask_scheduler.plugins[_GraphCounter.name].graphs
 
 
+def _persisted_before_counting(X):
+    """X persisted in 1024-row blocks under keys no earlier test used.
+
+    A persist of keys the cluster already holds (the same X hashed to the same
+    name by an earlier test) completes on the client at once, while its graph
+    may still be on the way to the scheduler: the graph counter registered next
+    would then count it. Fresh keys make ``wait`` return only after the
+    scheduler has seen the graph.
+    """
+    dask_X = da.from_array(X, chunks=(1024, -1), name=False).persist()
+    distributed.wait(dask_X)
+    return dask_X
+
+
 @pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
 def test_an_iteration_is_one_graph_of_one_task_per_worker_thread(client, algorithm):
     X, weights, init = blobs(n=8192, seed=15)
     reference = in_memory(X, init, weights)
     assert reference.n_iter_ > 3
-    dask_X = da.from_array(X, chunks=(1024, -1)).persist()
-    distributed.wait(dask_X)
+    dask_X = _persisted_before_counting(X)
     recomputed_before = client.run(kd.recomputed_labels_count)
     client.register_plugin(_GraphCounter())
     try:
@@ -934,8 +947,7 @@ def test_kmeans_parallel_kernels_match_their_numpy_oracles():
 
 def test_kmeans_parallel_is_one_graph_a_round_of_one_task_per_worker_thread(client):
     X, _, _ = blobs(n=16384, d=4, k=6, seed=22)
-    dask_X = da.from_array(X, chunks=(1024, -1)).persist()
-    distributed.wait(dask_X)
+    dask_X = _persisted_before_counting(X)
     recomputed_before = client.run(kd.recomputed_distances_count)
     client.register_plugin(_GraphCounter())
     try:
