@@ -445,15 +445,17 @@ def _persisted_before_counting(X):
 
 
 @pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
-def test_an_iteration_is_one_graph_of_one_task_per_worker_thread(client, algorithm):
+def test_iterations_on_held_data_go_to_the_workers_runners_not_the_scheduler(client, algorithm):
     X, weights, init = blobs(n=8192, seed=15)
     reference = in_memory(X, init, weights)
     assert reference.n_iter_ > 3
     dask_X = _persisted_before_counting(X)
     recomputed_before = client.run(kd.recomputed_labels_count)
+    runner_passes_before = client.run(kd.runner_passes_count)
     client.register_plugin(_GraphCounter())
     try:
-        # NumPy weights: sent to the workers once, not with every pass.
+        # NumPy weights: sent to the workers once, not with every pass (those a
+        # runner's worker does not hold, to that runner).
         fitted = KMeans(init.shape[0], init=init, algorithm=algorithm).fit(
             dask_X, sample_weight=weights
         )
@@ -461,30 +463,63 @@ def test_an_iteration_is_one_graph_of_one_task_per_worker_thread(client, algorit
     finally:
         client.unregister_scheduler_plugin(_GraphCounter.name)
     assert_same_fit(fitted, reference, bitwise=True)
-    # Keys of X's persisted blocks are listed in a graph that reads them: not new tasks.
     new_tasks = [
         [key for key in graph if key != dask.utils.key_split(dask_X.name)] for graph in graphs
     ]
-    task = f"kmeans_{algorithm}_blocks"
-    iterations = [graph for graph in new_tasks if task in graph]
-    assert len(iterations) == fitted.n_iter_
-    # X persisted: one task per worker thread (holding blocks), each over the blocks
-    # its worker holds. (Where Dask put the blocks is its choice: maybe all on one.)
-    threads = sum(client.nthreads().values())
-    for graph in iterations:
-        assert set(graph) == {task} and len(graph) <= threads
-    # The passes found their blocks' labels (and bounds) where the previous one left
-    # them: without the kept state every block would be relabelled at every pass
-    # (8 blocks x n_iter_).
-    # Rarely (1 in ~5 full runs of this file) the scheduler runs one block's pass on the
-    # other worker, which then relabels it with the same bits (see the next test), so a
-    # handful of recomputations is tolerated, far below the 8 a pass of a lost cache.
+    # No iteration reached the scheduler: each ran as one call on the runner of
+    # each worker holding blocks (made once, a task each), over that worker's blocks.
+    assert not any(f"kmeans_{algorithm}_blocks" in graph for graph in new_tasks)
+    runners = [graph for graph in new_tasks if "kmeans_block_runner" in graph]
+    assert all(graph == ["kmeans_block_runner"] for graph in runners)
+    holders = {worker for worker, n in client.run(_holds_any, dask_X.name).items() if n}
+    assert len(runners) == len(holders)
+    passes = client.run(kd.runner_passes_count)
+    ran = {worker: passes[worker] - runner_passes_before[worker] for worker in passes}
+    # The iterations and the two centering passes, on every worker holding blocks.
+    assert ran == {w: (fitted.n_iter_ + 2 if w in holders else 0) for w in passes}
+    # The runners found every block's labels (and bounds) where the previous pass
+    # left them. The final pass is tasks (its labels are kept as Dask results):
+    # rarely the scheduler runs one on the other worker, which relabels its
+    # block with the same bits (see the next tests), so a few recomputations
+    # are tolerated, far below the 8 a pass without the kept labels.
     recomputed_after = client.run(kd.recomputed_labels_count)
-    extra = sum(recomputed_after[w] - recomputed_before[w] for w in recomputed_after)
-    assert extra <= 2
-    # Beside them: the weights sent once, two passes to center the data, and the
-    # final pass (its labels persisted, then its inertia).
-    assert len(graphs) <= fitted.n_iter_ + 5
+    assert sum(recomputed_after[w] - recomputed_before[w] for w in recomputed_after) <= 2
+    # Beside them: the weights sent once and the final pass (its labels
+    # persisted beside its inertia, which comes back as its future's result).
+    assert len(graphs) == len(runners) + 2
+
+
+def _holds_any(name, dask_worker):
+    """How many blocks of the array named ``name`` this worker holds."""
+    return sum(1 for key in dask_worker.data if isinstance(key, tuple) and key[0] == name)
+
+
+@pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
+def test_a_runner_asked_for_blocks_its_worker_lacks_leaves_the_passes_to_tasks(
+    client, monkeypatch, algorithm
+):
+    # Every group planned on the wrong worker: the runners find none of its
+    # blocks, the pass and the rest of the fit run as tasks, the answer is the same.
+    X, weights, init = blobs(n=8192, seed=17)
+    reference = in_memory(X, init, weights)
+    dask_X = _persisted_before_counting(X)
+    block_groups = kd._DaskFit._block_groups
+
+    def groups_planned_elsewhere(self):
+        groups = block_groups(self)
+        workers = sorted(client.nthreads())
+        self._group_homes = {
+            group: workers[1 - workers.index(home)] for group, home in self._group_homes.items()
+        }
+        return groups
+
+    monkeypatch.setattr(kd._DaskFit, "_block_groups", groups_planned_elsewhere)
+    passes_before = sum(client.run(kd.runner_passes_count).values())
+    fitted = KMeans(init.shape[0], init=init, algorithm=algorithm).fit(
+        dask_X, sample_weight=weights
+    )
+    assert_same_fit(fitted, reference, bitwise=True)
+    assert sum(client.run(kd.runner_passes_count).values()) == passes_before
 
 
 @pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
@@ -809,6 +844,41 @@ def test_a_worker_killed_mid_fit_does_not_change_the_answer(client, monkeypatch,
     assert_same_fit(fitted, reference, bitwise=True)
 
 
+@pytest.mark.slow  # seconds of processes: CI runs it with -m slow
+@pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
+def test_a_worker_killed_under_its_runner_does_not_change_the_answer(client, algorithm):
+    # X persisted: the passes go to the workers' runners until one of them dies
+    # with its worker; that pass and the rest run as tasks, which find the lost
+    # blocks again from their lineage.
+    X, weights, init = blobs(n=8192, seed=18)
+    reference = in_memory(X, init, weights)
+    assert reference.n_iter_ > 3
+    dask_X = _persisted_before_counting(X)
+    converged = kd._converged
+    killed = []
+
+    def kill_a_worker_after_the_second_iteration(iteration, *args):
+        if iteration == 1 and not killed:
+            passes_at_kill.update(client.run(kd.runner_passes_count))
+            address, pid = min(client.run(os.getpid).items())
+            os.kill(pid, signal.SIGKILL)
+            killed.append(address)
+        return converged(iteration, *args)
+
+    passes_before, passes_at_kill = client.run(kd.runner_passes_count), {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kd, "_converged", kill_a_worker_after_the_second_iteration)
+        fitted = KMeans(init.shape[0], init=init, algorithm=algorithm).fit(
+            dask_X, sample_weight=weights
+        )
+    assert killed
+    assert_same_fit(fitted, reference, bitwise=True)
+    # Until the kill the runners ran the passes: the two centering passes and
+    # two iterations on each worker holding blocks.
+    ran = {w: passes_at_kill[w] - passes_before[w] for w in passes_before}
+    assert set(ran.values()) <= {0, 4} and sum(ran.values()) >= 4
+
+
 # --- seeding -----------------------------------------------------------------------------
 
 
@@ -945,10 +1015,11 @@ def test_kmeans_parallel_kernels_match_their_numpy_oracles():
         )
 
 
-def test_kmeans_parallel_is_one_graph_a_round_of_one_task_per_worker_thread(client):
+def test_kmeans_parallel_rounds_go_to_the_workers_runners(client):
     X, _, _ = blobs(n=16384, d=4, k=6, seed=22)
     dask_X = _persisted_before_counting(X)
     recomputed_before = client.run(kd.recomputed_distances_count)
+    passes_before = client.run(kd.runner_passes_count)
     client.register_plugin(_GraphCounter())
     try:
         fitted = kd.KMeans(6, random_state=3).fit(dask_X)
@@ -961,21 +1032,28 @@ def test_kmeans_parallel_is_one_graph_a_round_of_one_task_per_worker_thread(clie
     new_tasks = [
         [key for key in graph if key != dask.utils.key_split(dask_X.name)] for graph in graphs
     ]
-    threads = sum(client.nthreads().values())
-    rounds = [graph for graph in new_tasks if "kmeans_parallel_blocks" in graph]
-    # Rounds 0 and 2..5 (round 0's pass draws round 1's rows), plus a drawing pass
-    # wherever the potential fell more than 64-fold.
-    assert kd.KMEANS_PARALLEL_ROUNDS <= len(rounds) <= 2 * kd.KMEANS_PARALLEL_ROUNDS - 1
-    for graph in rounds + [g for g in new_tasks if "kmeans_parallel_weights" in g]:
-        assert set(graph) <= {"kmeans_parallel_blocks", "kmeans_parallel_weights"}
-        assert len(graph) <= threads
+    # No pass reached the scheduler as tasks: the rounds, the candidates' weights
+    # and the variances (which ride on round 0) ran on the runners.
+    for name in ("kmeans_parallel_blocks", "kmeans_parallel_weights", "kmeans_center_statistics"):
+        assert not any(name in graph for graph in new_tasks)
+    runners = [graph for graph in new_tasks if graph == ["kmeans_block_runner"]]
+    holders = {worker for worker, n in client.run(_holds_any, dask_X.name).items() if n}
+    assert len(runners) == len(holders)
+    passes = client.run(kd.runner_passes_count)
+    for worker in passes:
+        ran = passes[worker] - passes_before[worker]
+        if worker not in holders:
+            assert ran == 0
+            continue
+        # Beside the column sums, the candidates' weights and the iterations:
+        # rounds 0 and 2..5 (round 0's pass draws round 1's rows), plus a
+        # drawing pass wherever the potential fell more than 64-fold.
+        rounds = ran - 2 - fitted.n_iter_
+        assert kd.KMEANS_PARALLEL_ROUNDS <= rounds <= 2 * kd.KMEANS_PARALLEL_ROUNDS - 1
     # The distances stayed where the previous round left them.
     assert client.run(kd.recomputed_distances_count) == recomputed_before
-    # The variances ride on round 0's pass: no pass of their own.
-    assert not any("kmeans_center_statistics" in graph for graph in new_tasks)
-    # Beside the rounds: the column means' pass, the first row, the candidates'
-    # weights, the iterations and the final pass (persist, then inertia).
-    assert len(graphs) <= len(rounds) + 3 + fitted.n_iter_ + 2
+    # Beside the runners: the first row, the chosen centers' rows and the final pass.
+    assert len(graphs) <= len(runners) + 3
 
 
 def test_kmeans_parallel_distances_recomputed_where_not_kept_are_the_same(monkeypatch):
