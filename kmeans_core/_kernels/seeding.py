@@ -5,7 +5,10 @@ from the ``RandomState`` they are given, so the same seed picks the same
 samples.
 
 * float64: every step is one parallel numba pass over X (below); at high k
-  the pass scores only the rows the step's candidates may bring closer.
+  the pass scores only the rows the step's candidates may bring closer. A
+  table of at most one chunk of rows and 4 features takes all its seeds
+  from one kernel call with the same arithmetic
+  (:func:`one_chunk_kmeans_plusplus`).
 * float32: scikit-learn rounds the distances, the running minimum, the
   potentials and the cumulative sum to float32, and which candidate a draw
   lands on depends on those roundings. There two numba passes per center
