@@ -16,8 +16,10 @@ Every numba kernel in the package is decorated with :func:`jit` (serial) or
 
 The kernels' runtime policy lives here too: chunk sizes, BLAS threads, one
 thread for small inputs (and there the serial twin of a strict parallel
-kernel, :func:`serial`, which compiles in a third of the time), and
-:func:`prefaulted_empty` for the n-sized buffers they fill.
+kernel, :func:`serial`, which compiles in a third of the time, or for one
+chunk of rows a twin that compiles no kernel of its own,
+:func:`one_chunk_twin`), and :func:`prefaulted_empty` for the n-sized
+buffers they fill.
 
 Set ``KMEANS_CORE_DISABLE_CACHE=1`` to compile without the on-disk cache (useful
 on read-only installs). ``NUMBA_DISABLE_JIT=1`` runs every kernel as plain
