@@ -38,9 +38,9 @@ from kmeans_core._iterations import (
 )
 from kmeans_core._kernels.common import (
     column_extremes_per_chunk,
+    distinct_label_count,
     euclidean_distances_to_centers,
     is_same_clustering,
-    n_distinct_labels,
 )
 from kmeans_core._kernels.jit import n_chunks, prefaulted_empty, threads_for
 from kmeans_core._kernels.seeding import greedy_kmeans_plusplus, random_choice_init
@@ -837,7 +837,7 @@ class KMeans:
             for record in history:
                 record["centers"] = record["centers"] + X_mean
 
-        distinct = n_distinct_labels(labels, self.n_clusters)
+        distinct = distinct_label_count(labels, self.n_clusters)
         if distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than n_clusters "

@@ -238,3 +238,211 @@ def test_a_fit_compiles_one_ranking(tmp_path, n_features, compiled, not_compiled
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
     assert done.stdout.split() == ["1", "0"]
+
+
+# --- One chunk of rows: twins and the one-call k-means++ -------------------------
+
+
+def _bits(values):
+    """The float64 bits of ``values`` (``assert_array_equal`` takes -0.0 for 0.0)."""
+    return np.asarray(values, dtype=np.float64).view(np.int64)
+
+
+@pytest.mark.parametrize("n_samples", [1, 2, 100, 1023, 1024])
+@pytest.mark.parametrize("n_features", [1, 3, 4, 7])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_one_chunk_twins_give_the_kernels_bits(n_samples, n_features, dtype):
+    from kmeans_core._kernels.jit import for_one_chunk
+
+    rng = np.random.default_rng(n_samples * 10 + n_features)
+    X = (rng.normal(size=(n_samples, n_features)) * 30).astype(dtype)
+    X[rng.random((n_samples, n_features)) < 0.2] = -0.0  # x - 0.0 must keep a -0.0
+    twin = for_one_chunk(common.column_sums_per_chunk, n_samples)
+    assert twin is common.column_sums_of_one_chunk
+    kernel_sums, twin_sums = np.full((1, n_features), np.nan), np.full((1, n_features), np.nan)
+    common.column_sums_per_chunk(X, kernel_sums)
+    twin(X, twin_sums)
+    np.testing.assert_array_equal(_bits(kernel_sums), _bits(twin_sums))
+
+    # The inertia's twin against the serial twin it replaces (relaxed sums:
+    # the parallel kernel may differ in the last bit, ``_iterations.inertia_kernel``).
+    centers = X[rng.integers(0, n_samples, 3)].copy()
+    labels = rng.integers(0, 3, n_samples).astype(np.int32)
+    weights = rng.uniform(0.5, 2.0, n_samples).astype(dtype)
+    twin = for_one_chunk(common.inertia_per_chunk, n_samples, relaxed=True)
+    assert twin is common.inertia_of_one_chunk
+    kernel_inertia, twin_inertia = np.full(1, np.nan), np.full(1, np.nan)
+    serial(common.inertia_per_chunk, relaxed=True)(X, weights, centers, labels, kernel_inertia)
+    twin(X, weights, centers, labels, twin_inertia)
+    np.testing.assert_array_equal(_bits(kernel_inertia), _bits(twin_inertia))
+
+
+def test_one_chunk_twins_only_up_to_one_chunk():
+    from kmeans_core._kernels.jit import CHUNK_ROWS, for_one_chunk
+
+    assert for_one_chunk(common.inertia_per_chunk, CHUNK_ROWS, relaxed=True) is (
+        common.inertia_of_one_chunk
+    )
+    beyond = for_one_chunk(common.inertia_per_chunk, CHUNK_ROWS + 1, relaxed=True)
+    assert beyond is common.inertia_per_chunk
+    assert for_one_chunk(common.column_sums_per_chunk, CHUNK_ROWS + 1) is (
+        common.column_sums_per_chunk
+    )
+
+
+def test_column_sums_twin_signed_zero_totals():
+    # A column of -0.0 sums to +0.0 from 0.0 (the kernel's start); the twin
+    # about a zero mean must not give -0.0 (its mean would centre -0.0 to 0.0).
+    X = np.array([[-0.0, 1.0], [-0.0, -1.0]])
+    for n_features in (2, 1):
+        part = np.ascontiguousarray(X[:, :n_features])
+        kernel_sums, twin_sums = np.empty((1, n_features)), np.empty((1, n_features))
+        common.column_sums_per_chunk(part, kernel_sums)
+        common.column_sums_of_one_chunk(part, twin_sums)
+        np.testing.assert_array_equal(_bits(kernel_sums), _bits(twin_sums))
+        assert not np.signbit(twin_sums).any()
+
+
+def test_potential_of_rows_is_the_scoring_pass_sum():
+    # The one-call k-means++ sums a candidate's potential with its own copy of
+    # ``exact_scoring_pass``'s relaxed loop: the same bits, at every length
+    # (vector lanes and remainders).
+    rng = np.random.default_rng(3)
+    for n_samples in (1, 2, 3, 5, 8, 13, 31, 64, 100, 257, 999, 1024):
+        for n_features in (1, 2, 3, 4):
+            X = rng.normal(size=(n_samples, n_features)) * rng.uniform(0.1, 100)
+            weights = rng.uniform(0, 3, n_samples)
+            closest = rng.uniform(0, 50, n_samples)
+            winner = X[rng.integers(n_samples)].copy()
+            candidates = X[rng.integers(0, n_samples, 3)]
+            chunk_potentials = np.empty((1, 3))
+            applied = closest.copy()
+            serial(seeding.exact_scoring_pass, relaxed=True)(
+                X, weights, applied, winner, candidates, chunk_potentials
+            )
+            rows_t = np.ascontiguousarray(X.T)
+            squared = np.empty(n_samples)
+            seeding._squared_distances_of_rows(rows_t, winner, squared)
+            ours = np.minimum(closest, squared)
+            np.testing.assert_array_equal(ours, applied)
+            for t in range(3):
+                seeding._squared_distances_of_rows(rows_t, candidates[t], squared)
+                potential = seeding._potential_of_rows(weights, ours, squared)
+                assert _bits(potential) == _bits(chunk_potentials[0, t])
+
+
+def _seeding_tables(n_tables):
+    # Small float64 tables of every kind k-means++ meets, many degenerate:
+    # exact ties, duplicates, k close to n, zero weights, scales 1e-8..1e8.
+    rng = np.random.RandomState(12345)
+    for case in range(n_tables):
+        n = int(rng.choice([1, 2, 3, 5, 10, 50, 200, 999, 1000, 1023, 1024, rng.randint(1, 1025)]))
+        n_features = int(rng.randint(1, 5))
+        kind = case % 5
+        if kind == 0:
+            X = rng.standard_normal((n, n_features))
+        elif kind == 1:
+            X = rng.randint(0, 4, (n, n_features)).astype(float)
+        elif kind == 2:
+            X = rng.standard_normal((n, n_features)) * 10.0 ** rng.randint(-8, 9)
+        elif kind == 3:
+            X = np.repeat(rng.standard_normal((max(1, n // 7), n_features)), 7, axis=0)[:n]
+            if X.shape[0] < n:
+                X = np.vstack([X, rng.standard_normal((n - X.shape[0], n_features))])
+        else:
+            X = rng.uniform(-1, 1, (n, n_features)) + 1e3
+        X = np.ascontiguousarray(X - X.mean(axis=0))
+        n_clusters = int(rng.randint(1, min(n, 40) + 1))
+        if case % 3 == 0:
+            weights = np.ones(n)
+        elif case % 3 == 1:
+            weights = rng.uniform(0, 3, n)
+        else:
+            weights = rng.randint(0, 3, n).astype(float)
+            if weights.sum() == 0:
+                weights[0] = 1.0
+        trials = 2 + int(np.log(n_clusters)) if case % 4 else int(rng.randint(1, 6))
+        yield X, n_clusters, weights, trials, int(rng.randint(2**31))
+
+
+def test_one_call_kmeans_plusplus_chooses_the_scorers_seeds():
+    # Every seed of the one-call kernel is the chunked scorer's, and the
+    # random stream is left where the scorer leaves it. Among these tables,
+    # a strict (unrelaxed) rewrite of the potentials chose other seeds on 4
+    # (ties but for rounding, k close to n): this test catches that.
+    for X, n_clusters, weights, trials, seed in _seeding_tables(600):
+        one_call, chunked = np.random.RandomState(seed), np.random.RandomState(seed)
+        centers, indices = seeding._greedy_kmeans_plusplus_float64(
+            X, n_clusters, weights, one_call, trials, None
+        )
+        expected_centers, expected = seeding._greedy_kmeans_plusplus_float64(
+            X, n_clusters, weights, chunked, trials, None, one_call=False
+        )
+        np.testing.assert_array_equal(indices, expected)
+        np.testing.assert_array_equal(centers, expected_centers)
+        assert one_call.random_sample() == chunked.random_sample()
+
+
+def test_one_call_kmeans_plusplus_first_seed_is_numpy_choice():
+    rng = np.random.RandomState(1)
+    for trial in range(200):
+        n = rng.randint(1, 1025)
+        weights = rng.uniform(0, 3, n) if trial % 2 else np.ones(n)
+        if trial % 5 == 0:
+            weights[rng.randint(n) : rng.randint(n) + 200] = 0.0
+            weights[rng.randint(n)] = 1.0
+        seed = rng.randint(2**30)
+        X = np.random.RandomState(seed).standard_normal((n, 2))
+        expected = np.random.RandomState(seed).choice(n, p=weights / weights.sum())
+        _, indices = seeding.greedy_kmeans_plusplus(X, 1, weights, np.random.RandomState(seed))
+        assert indices[0] == expected
+
+
+@pytest.mark.slow
+def test_a_small_first_fit_compiles_no_chunked_seeding_or_twins(tmp_path):
+    # A fresh process with an empty numba cache: a first fit on 1,000 x 2
+    # compiles the one-call k-means++ and none of the kernels it replaces,
+    # nor the twins that one-chunk twins stand in for.
+    import ast
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        "from kmeans_core import KMeans\n"
+        "from kmeans_core._kernels import common, jit, seeding\n"
+        "X = np.random.default_rng(0).normal(size=(1000, 2))\n"
+        "KMeans(3, n_init=1, random_state=0).fit(X)\n"
+        "print(len(seeding.one_chunk_kmeans_plusplus.signatures))\n"
+        "print(sorted(twin.py_func.__name__ for twin in jit._SERIAL_TWINS.values()))\n"
+        "for kernel in (seeding.exact_search, seeding._weighted_draw, common.n_distinct_labels):\n"
+        "    print(kernel.__name__, len(kernel.signatures))\n"
+    )
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), KMEANS_CORE_DISABLE_CACHE="1")
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0] == "1"
+    twins = ast.literal_eval(lines[1])  # the names of the serial twins compiled
+    assert "center_into_serial" in twins
+    replaced = {
+        "first_center_pass_serial",
+        "exact_scoring_pass_serial",
+        "column_sums_per_chunk_serial",
+        "inertia_per_chunk_serial",
+    }
+    assert not replaced & set(twins)
+    assert lines[2:] == ["exact_search 0", "_weighted_draw 0", "n_distinct_labels 0"]
+
+
+def test_distinct_label_count_on_either_side_of_one_chunk():
+    rng = np.random.RandomState(2)
+    for n in (1, 5, 1024, 1025, 3000):
+        for n_clusters in (1, 3, 40):
+            labels = rng.randint(0, n_clusters, n).astype(np.int32)
+            labels[labels == n_clusters - 1] = 0  # one cluster left empty when k > 1
+            expected = len(np.unique(labels))
+            assert common.distinct_label_count(labels, n_clusters) == expected
+            assert common.n_distinct_labels(labels, n_clusters) == expected

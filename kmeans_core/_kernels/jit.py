@@ -16,8 +16,10 @@ Every numba kernel in the package is decorated with :func:`jit` (serial) or
 
 The kernels' runtime policy lives here too: chunk sizes, BLAS threads, one
 thread for small inputs (and there the serial twin of a strict parallel
-kernel, :func:`serial`, which compiles in a third of the time), and
-:func:`prefaulted_empty` for the n-sized buffers they fill.
+kernel, :func:`serial`, which compiles in a third of the time, or for one
+chunk of rows a twin that compiles no kernel of its own,
+:func:`one_chunk_twin`), and :func:`prefaulted_empty` for the n-sized
+buffers they fill.
 
 Set ``KMEANS_CORE_DISABLE_CACHE=1`` to compile without the on-disk cache (useful
 on read-only installs). ``NUMBA_DISABLE_JIT=1`` runs every kernel as plain
@@ -214,8 +216,44 @@ def for_one_chunk(kernel, n_rows: int, relaxed: bool = False):
     round differently (``relaxed``): up to one chunk the twin costs the run
     microseconds at most and saves a first fit on a fresh machine the
     parallel kernel's compile. ``relaxed``: as :func:`serial`'s.
+
+    Where the kernel has a one-chunk twin (:func:`one_chunk_twin`), that
+    twin instead: the same bits, and no kernel of its own to compile.
     """
+    if n_rows <= CHUNK_ROWS and kernel in _ONE_CHUNK_TWINS:
+        return _ONE_CHUNK_TWINS[kernel]
     return for_rows(kernel, n_rows, CHUNK_ROWS + 1, relaxed)
+
+
+# --- One-chunk twins: no kernel of their own to compile ---------------------------
+# Up to one chunk of rows, some kernels' work can be done with the same bits
+# by kernels a first fit compiles anyway: the per-chunk kernel of a chunked
+# reduction called once from Python (``common.inertia_of_one_chunk``), or a
+# kernel that computes the same values among others (the column sums of the
+# centring kernel's twin about a zero mean, ``common.column_sums_of_one_chunk``).
+# A first fit on a small table then compiles neither the parallel kernel
+# nor its serial twin (on the 2-core benchmark machine: the column sums'
+# twin 0.14 s, the inertia's 0.1 s besides its per-chunk kernel). NumPy
+# would compute some of them with the same bits too (``np.cumsum`` adds in
+# row order), but three to four times slower than a fused kernel: 40-80 us
+# more a small fit for the centring. Each twin states the argument for its
+# bits beside it, and a test compares it with the kernel bit for bit.
+_ONE_CHUNK_TWINS = {}  # parallel kernel -> its twin for at most one chunk of rows
+
+
+def one_chunk_twin(kernel):
+    """Decorator: register the decorated function as ``kernel``'s twin for one chunk of rows.
+
+    The function takes the kernel's arguments and writes the same bits into
+    its outputs whenever X has at most ``CHUNK_ROWS`` rows (``n_chunks`` of
+    them is then 1); :func:`for_one_chunk` chooses it there.
+    """
+
+    def register(function):
+        _ONE_CHUNK_TWINS[kernel] = function
+        return function
+
+    return register
 
 
 # Rows per chunk in every chunked parallel reduction. A chunk, not a thread, owns

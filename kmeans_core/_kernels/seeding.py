@@ -5,7 +5,10 @@ from the ``RandomState`` they are given, so the same seed picks the same
 samples.
 
 * float64: every step is one parallel numba pass over X (below); at high k
-  the pass scores only the rows the step's candidates may bring closer.
+  the pass scores only the rows the step's candidates may bring closer. A
+  table of at most one chunk of rows and 4 features takes all its seeds
+  from one kernel call with the same arithmetic
+  (:func:`one_chunk_kmeans_plusplus`).
 * float32: scikit-learn rounds the distances, the running minimum, the
   potentials and the cumulative sum to float32, and which candidate a draw
   lands on depends on those roundings. There two numba passes per center
@@ -386,6 +389,137 @@ def _weighted_draw(sample_weight, total_weight, uniform):
         if running / last > uniform:
             return i
     return n_samples - 1
+
+
+# --- float64, up to one chunk of rows and 4 features: every seed in one call -----
+#
+# On a small table each k-means++ step takes microseconds, and what a first fit
+# on a fresh machine waits for is compiling the steps' kernels: the first
+# pass, the search and the scoring pass with their helpers, 1.0 s of process
+# time on the 2-core benchmark machine. :func:`one_chunk_kmeans_plusplus`
+# takes every step after the first draw in one serial kernel, from the
+# uniforms the steps would draw, drawn beforehand
+# (``uniform(size=(k - 1, trials))`` gives, value for value, the stream of
+# ``k - 1`` calls of ``uniform(size=trials)``; scaling by 1.0 and adding 0.0
+# leaves each value as drawn, so ``u * potential`` is the step's target bit
+# for bit).
+#
+# It repeats the steps of ``_ExactScorer`` on the one chunk with the same
+# arithmetic: the first pass's and the search's distances from the relaxed
+# ``_squared_distance``, the scoring pass's from ``_squared_distances_of_rows``,
+# the search's running sums and the first total added in row order, and the
+# scoring pass's potentials from :func:`_potential_of_rows`, the very loop of
+# ``exact_scoring_pass`` under the same relaxation. So it chooses the same
+# seeds, even where two candidates' potentials tie but for rounding (a strict
+# replacement of the relaxed sums chose differently on 19 of 3,000 such
+# tables); tested against the scorers on small tables.
+
+
+@jit(fastmath=VECTOR_SUMS)
+def _potential_of_rows(weights, closest, squared):
+    """``sum_r weights[r] * min(closest[r], squared[r])``: ``exact_scoring_pass``'s loop.
+
+    The same loop over the same array types with the same relaxation
+    (``reassoc``/``contract``: summed in vector lanes), so LLVM builds the
+    same sum, as the tests check bit for bit.
+    """
+    total = 0.0
+    for r in range(squared.shape[0]):
+        total += weights[r] * min(closest[r], squared[r])
+    return total
+
+
+@jit(inline="always")
+def _strict_squared_distances(X, j, out):
+    """``out[r] = ||X[r] - X[j]||^2``: ``_squared_distances_of_rows``'s sums, in place.
+
+    Each summed feature by feature from 0.0 without relaxation: the same
+    IEEE operations in the same order, so the same bits, whatever the
+    loops around them.
+    """
+    for r in range(X.shape[0]):
+        squared = 0.0
+        for f in range(X.shape[1]):
+            diff = X[r, f] - X[j, f]
+            squared += diff * diff
+        out[r] = squared
+
+
+@jit
+def one_chunk_kmeans_plusplus(
+    X,
+    sample_weight,
+    total_weight,
+    first_uniform,
+    uniforms,
+    indices,
+    candidates,
+    closest,
+    squared,
+):
+    """Greedy k-means++ seeds on at most one chunk of rows (``n_features <= 4``).
+
+    ``X`` (n_samples, n_features) float64 with at most ``CHUNK_ROWS`` rows;
+    ``total_weight`` is ``sample_weight.sum()``; ``first_uniform`` the
+    random_sample() of the first seed's draw and ``uniforms`` (n_clusters -
+    1, n_trials) the uniform [0, 1) numbers of the steps, in drawing order;
+    ``indices`` (n_clusters,) int64 receives the seeds' rows. The first
+    seed is :func:`_weighted_draw`'s, by its own arithmetic on its one
+    chunk (strict, so the same bits: ``RandomState.choice``'s). Each step scales its uniforms
+    by the current potential, finds each target's row (the first whose
+    running sum of ``w * D^2`` reaches it; the last row past the end),
+    applies the previous step's winner and keeps the candidate of smallest
+    potential (the first on ties), exactly as ``_ExactScorer``'s search,
+    scoring pass and choice on one chunk. ``candidates`` (n_trials,) int64,
+    ``closest`` and ``squared`` (n_samples,) float64 are scratch buffers
+    (allocated by the caller: a first fit then compiles no allocation
+    kernel for them).
+    """
+    n_samples = X.shape[0]
+    n_steps, n_trials = uniforms.shape
+    # _weighted_draw on one chunk: the cdf's last value, then the first row beyond the uniform
+    last = 0.0
+    for i in range(n_samples):
+        last += sample_weight[i] / total_weight
+    first = n_samples - 1
+    running = 0.0
+    for i in range(n_samples):
+        running += sample_weight[i] / total_weight
+        if running / last > first_uniform:
+            first = i
+            break
+    indices[0] = first
+    # first_center_pass
+    potential = 0.0
+    for i in range(n_samples):
+        closest[i] = _squared_distance(X, i, X[first])
+        potential += sample_weight[i] * closest[i]
+    winner = first
+    for step in range(n_steps):
+        # exact_search: the pending winner applied on the fly
+        for t in range(n_trials):
+            target = uniforms[step, t] * potential
+            candidates[t] = n_samples - 1
+            running = 0.0
+            for i in range(n_samples):
+                current = min(closest[i], _squared_distance(X, i, X[winner]))
+                running += sample_weight[i] * current
+                if running >= target:
+                    candidates[t] = i
+                    break
+        # exact_scoring_pass: the winner applied, then every candidate scored
+        _strict_squared_distances(X, winner, squared)
+        for r in range(n_samples):
+            closest[r] = min(closest[r], squared[r])
+        best = 0
+        for t in range(n_trials):
+            _strict_squared_distances(X, candidates[t], squared)
+            total = _potential_of_rows(sample_weight, closest, squared)
+            if t == 0 or total < potential:
+                best = t
+                potential = total
+        winner = candidates[best]
+        indices[step + 1] = winner
 
 
 # Tables of up to one chunk of rows (one thread, one chunk: nothing for a
@@ -814,19 +948,18 @@ _PRUNE_RETRY_STEPS = 8
 
 
 def _greedy_kmeans_plusplus_float64(
-    X, n_clusters, sample_weight, random_state, n_local_trials, row_norms
+    X, n_clusters, sample_weight, random_state, n_local_trials, row_norms, one_call=True
 ):
     """Greedy k-means++ on float64 data: one numba pass over X per center.
 
     Sums are chunked (fixed order) rather than sequential, which moves the
     sampling boundaries by ~1e-16 relative: the draws, and so the chosen
-    samples, are scikit-learn's.
+    samples, are scikit-learn's. A table of at most one chunk of rows and 4
+    features takes every seed from :func:`one_chunk_kmeans_plusplus`, the
+    same rows, unless ``one_call`` is false (the tests compare the two).
     """
     n_samples, n_features = X.shape
     indices = np.full(n_clusters, -1, dtype=np.int64)
-    # random_state.choice(n, p=w / w.sum()), which draws one random_sample().
-    indices[0] = _weighted_draw(sample_weight, sample_weight.sum(), random_state.random_sample())
-
     # Row norms given by the caller are only read by the expanded form:
     # choosing it then uses them, as scikit-learn does at every width.
     exact = n_features <= _EXACT_SCORER_MAX_FEATURES and row_norms is None
@@ -842,6 +975,23 @@ def _greedy_kmeans_plusplus_float64(
         options = {"n_clusters": n_clusters}
     else:
         Scorer = _ExpandedScorer
+    if one_call and exact and n_samples <= CHUNK_ROWS:
+        first_uniform = random_state.random_sample()
+        uniforms = random_state.uniform(size=(n_clusters - 1, n_local_trials))
+        one_chunk_kmeans_plusplus(
+            X,
+            sample_weight,
+            sample_weight.sum(),
+            first_uniform,
+            uniforms,
+            indices,
+            np.empty(n_local_trials, dtype=np.int64),
+            np.empty(n_samples),
+            np.empty(n_samples),
+        )
+        return X[indices].copy(), indices
+    # random_state.choice(n, p=w / w.sum()), which draws one random_sample().
+    indices[0] = _weighted_draw(sample_weight, sample_weight.sum(), random_state.random_sample())
     with single_threaded_blas():
         scorer = Scorer(X, sample_weight, indices[0], row_norms, **options)
         potential = scorer.chunk_totals.sum()
