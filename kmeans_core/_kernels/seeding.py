@@ -110,6 +110,20 @@ def _squared_distances_of_rows(rows_t, center, out):
             out[r] += diff * diff
 
 
+@jit(fastmath=VECTOR_SUMS)
+def _potential_of_rows(weights, closest, squared):
+    """``sum_r weights[r] * min(closest[r], squared[r])``: a candidate's potential over a chunk.
+
+    Summed in vector lanes (``reassoc``/``contract``); the one sum of
+    :func:`exact_scoring_pass` and :func:`one_chunk_kmeans_plusplus` alike,
+    so both score a candidate with the same bits (the tests check it).
+    """
+    total = 0.0
+    for r in range(squared.shape[0]):
+        total += weights[r] * min(closest[r], squared[r])
+    return total
+
+
 @jit_parallel(fastmath=VECTOR_SUMS)
 def exact_scoring_pass(X, sample_weight, closest_sq, winner, candidates, chunk_potentials):
     """Apply the previous winner to ``closest_sq``, then score every candidate (n_features <= 4).
@@ -141,10 +155,7 @@ def exact_scoring_pass(X, sample_weight, closest_sq, winner, candidates, chunk_p
             closest[r] = min(closest[r], squared[r])
         for t in range(candidates.shape[0]):
             _squared_distances_of_rows(rows_t, candidates[t], squared)
-            total = 0.0
-            for r in range(stop - start):
-                total += weights[r] * min(closest[r], squared[r])
-            chunk_potentials[chunk, t] = total
+            chunk_potentials[chunk, t] = _potential_of_rows(weights, closest, squared)
 
 
 @jit
@@ -408,25 +419,11 @@ def _weighted_draw(sample_weight, total_weight, uniform):
 # arithmetic: the first pass's and the search's distances from the relaxed
 # ``_squared_distance``, the scoring pass's from ``_squared_distances_of_rows``,
 # the search's running sums and the first total added in row order, and the
-# scoring pass's potentials from :func:`_potential_of_rows`, the very loop of
-# ``exact_scoring_pass`` under the same relaxation. So it chooses the same
+# scoring pass's potentials from :func:`_potential_of_rows`, the function
+# ``exact_scoring_pass`` sums them with. So it chooses the same
 # seeds, even where two candidates' potentials tie but for rounding (a strict
 # replacement of the relaxed sums chose differently on 19 of 3,000 such
 # tables); tested against the scorers on small tables.
-
-
-@jit(fastmath=VECTOR_SUMS)
-def _potential_of_rows(weights, closest, squared):
-    """``sum_r weights[r] * min(closest[r], squared[r])``: ``exact_scoring_pass``'s loop.
-
-    The same loop over the same array types with the same relaxation
-    (``reassoc``/``contract``: summed in vector lanes), so LLVM builds the
-    same sum, as the tests check bit for bit.
-    """
-    total = 0.0
-    for r in range(squared.shape[0]):
-        total += weights[r] * min(closest[r], squared[r])
-    return total
 
 
 @jit(inline="always")
