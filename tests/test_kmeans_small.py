@@ -446,3 +446,25 @@ def test_distinct_label_count_on_either_side_of_one_chunk():
             expected = len(np.unique(labels))
             assert common.distinct_label_count(labels, n_clusters) == expected
             assert common.n_distinct_labels(labels, n_clusters) == expected
+
+
+def test_available_memory_is_read_at_most_once_a_second(monkeypatch):
+    from kmeans_core import _iterations
+
+    readings = []
+    clock = [1000.0]
+
+    def reading():
+        readings.append(clock[0])
+        return 2**30 + len(readings)
+
+    monkeypatch.setattr(_iterations, "available_memory_bytes", reading)
+    monkeypatch.setattr(_iterations.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(_iterations, "_memory_reading", [-np.inf, None])
+    assert _iterations.memory_budget_bytes() == (2**30 + 1) // 2
+    clock[0] += 0.5
+    assert _iterations.memory_budget_bytes() == (2**30 + 1) // 2  # the same reading
+    assert readings == [1000.0]
+    clock[0] += 0.6
+    assert _iterations.memory_budget_bytes() == (2**30 + 2) // 2  # a fresh one
+    assert readings == [1000.0, 1001.1]
