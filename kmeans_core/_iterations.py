@@ -204,9 +204,10 @@ def _refuse_overflow(X, what):
 def inertia_kernel(n_samples):
     """The per-chunk inertia kernel for data of ``n_samples`` rows in all.
 
-    ``inertia_per_chunk``, or for at most one chunk of rows its serial twin,
-    which a first fit on a fresh machine compiles in a fraction of the
-    parallel kernel's time. Its relaxed feature sums may round differently
+    ``inertia_per_chunk``, or for at most one chunk of rows its one-chunk
+    twin (``_kernels.jit.for_one_chunk``), which a first fit on a fresh
+    machine compiles in a fraction of the parallel kernel's time. Its relaxed
+    feature sums may round differently
     from the parallel kernel's in the last bit (``_kernels.jit.serial``), so
     the choice is made here once, by the whole data's rows (never the thread
     count, nor a Dask block's size): the in-memory fit and the Dask fit of
