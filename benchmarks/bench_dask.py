@@ -154,14 +154,18 @@ def _timed_stages(stages):
         def timed(*args, **kwargs):
             start = time.perf_counter()
             result = original(*args, **kwargs)
-            stages.append((label_of(args), time.perf_counter() - start))
+            label = label_of(args)
+            if label is not None:
+                stages.append((label, time.perf_counter() - start))
             return result
 
         setattr(holder, name, timed)
 
     def pass_label(args):
-        # (self, "kmeans_hamerly_blocks-<run>-<iteration>", ...) -> "kmeans_hamerly_blocks"
-        return args[1].split("-", 1)[0]
+        # (self, "kmeans_hamerly_blocks-<run>-<iteration>", ...) -> "kmeans_hamerly_blocks";
+        # None for the column sums' pass, timed within "column means (pass 1)".
+        label = args[1].split("-", 1)[0]
+        return None if label == "kmeans_column_sums" else label
 
     fit_class = kd._DaskFit
     wrap(fit_class, "prepare", lambda args: "column means (pass 1)")
