@@ -844,6 +844,29 @@ def test_a_worker_killed_mid_fit_does_not_change_the_answer(client, monkeypatch,
     assert_same_fit(fitted, reference, bitwise=True)
 
 
+@pytest.mark.slow  # a cluster of its own: CI runs it with -m slow
+@pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
+def test_a_runner_runs_a_group_per_worker_thread(algorithm):
+    # One worker process with 2 threads: its runner gets two groups of blocks
+    # a pass, runs them side by side on the worker's threads and returns them
+    # in order.
+    X, weights, init = blobs(n=8192, seed=19)
+    reference = in_memory(X, init, weights)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as own_client,
+    ):
+        dask_X = _persisted_before_counting(X)
+        fitted = KMeans(init.shape[0], init=init, algorithm=algorithm).fit(
+            dask_X, sample_weight=weights
+        )
+        (passes,) = own_client.run(kd.runner_passes_count).values()
+        assert_same_fit(fitted, reference, bitwise=True)  # labels_ are on this cluster
+    assert passes == fitted.n_iter_ + 2  # the iterations and the two centring passes
+
+
 @pytest.mark.slow  # seconds of processes: CI runs it with -m slow
 @pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
 def test_a_worker_killed_under_its_runner_does_not_change_the_answer(client, algorithm):
