@@ -205,10 +205,11 @@ def inertia_kernel(n_samples):
     """The per-chunk inertia kernel for data of ``n_samples`` rows in all.
 
     ``inertia_per_chunk``, or for at most one chunk of rows its one-chunk
-    twin (``_kernels.jit.for_one_chunk``), which a first fit on a fresh
-    machine compiles in a fraction of the parallel kernel's time. Its relaxed
-    feature sums may round differently
-    from the parallel kernel's in the last bit (``_kernels.jit.serial``), so
+    twin (``_kernels.jit.for_one_chunk``: the per-chunk kernel called from
+    Python), which a first fit on a fresh machine does not compile a
+    parallel kernel for. Compiled on its own, its relaxed feature sums could
+    round differently in the last bit from the parallel kernel's (the tests
+    find them equal here; ``_kernels.jit.serial`` says why they may not be), so
     the choice is made here once, by the whole data's rows (never the thread
     count, nor a Dask block's size): the in-memory fit and the Dask fit of
     the same data then sum their inertia with the same kernel, bit for bit.

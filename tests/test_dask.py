@@ -817,26 +817,32 @@ def _stop_rss_sampler(dask_worker):
     return state["peak"]
 
 
+def _kill_a_worker_after_the_second_iteration(client, monkeypatch, before=lambda: None):
+    """Make the fit kill a worker (``before()`` first) after its second iteration; the killed, listed."""
+    converged = kd._converged
+    killed = []
+
+    def kill_then_test(iteration, *args):
+        if iteration == 1 and not killed:
+            before()
+            address, pid = min(client.run(os.getpid).items())
+            os.kill(pid, signal.SIGKILL)
+            killed.append(address)
+        return converged(iteration, *args)
+
+    monkeypatch.setattr(kd, "_converged", kill_then_test)
+    return killed
+
+
 @pytest.mark.slow  # seconds of processes/browser: CI runs it with -m slow
 @pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
 def test_a_worker_killed_mid_fit_does_not_change_the_answer(client, monkeypatch, algorithm):
     X, weights, init = blobs(n=8192, seed=8)
     reference = in_memory(X, init, weights)
     assert reference.n_iter_ > 3
-
-    converged = kd._converged
-    killed = []
-
-    def kill_a_worker_after_the_second_iteration(iteration, *args):
-        if iteration == 1 and not killed:
-            # The labels persisted on that worker are lost with it: the next
-            # iteration must rebuild them from their lineage.
-            address, pid = min(client.run(os.getpid).items())
-            os.kill(pid, signal.SIGKILL)
-            killed.append(address)
-        return converged(iteration, *args)
-
-    monkeypatch.setattr(kd, "_converged", kill_a_worker_after_the_second_iteration)
+    # The labels kept on that worker are lost with it: the next iteration must
+    # rebuild them from their lineage.
+    killed = _kill_a_worker_after_the_second_iteration(client, monkeypatch)
     fitted = KMeans(init.shape[0], init=init, algorithm=algorithm).fit(
         da.from_array(X, chunks=(1024, -1)), sample_weight=da.from_array(weights, chunks=1024)
     )
@@ -869,7 +875,9 @@ def test_a_runner_runs_a_group_per_worker_thread(algorithm):
 
 @pytest.mark.slow  # seconds of processes: CI runs it with -m slow
 @pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
-def test_a_worker_killed_under_its_runner_does_not_change_the_answer(client, algorithm):
+def test_a_worker_killed_under_its_runner_does_not_change_the_answer(
+    client, monkeypatch, algorithm
+):
     # X persisted: the passes go to the workers' runners until one of them dies
     # with its worker; that pass and the rest run as tasks, which find the lost
     # blocks again from their lineage.
@@ -877,23 +885,15 @@ def test_a_worker_killed_under_its_runner_does_not_change_the_answer(client, alg
     reference = in_memory(X, init, weights)
     assert reference.n_iter_ > 3
     dask_X = _persisted_before_counting(X)
-    converged = kd._converged
-    killed = []
-
-    def kill_a_worker_after_the_second_iteration(iteration, *args):
-        if iteration == 1 and not killed:
-            passes_at_kill.update(client.run(kd.runner_passes_count))
-            address, pid = min(client.run(os.getpid).items())
-            os.kill(pid, signal.SIGKILL)
-            killed.append(address)
-        return converged(iteration, *args)
-
     passes_before, passes_at_kill = client.run(kd.runner_passes_count), {}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(kd, "_converged", kill_a_worker_after_the_second_iteration)
-        fitted = KMeans(init.shape[0], init=init, algorithm=algorithm).fit(
-            dask_X, sample_weight=weights
-        )
+    killed = _kill_a_worker_after_the_second_iteration(
+        client,
+        monkeypatch,
+        before=lambda: passes_at_kill.update(client.run(kd.runner_passes_count)),
+    )
+    fitted = KMeans(init.shape[0], init=init, algorithm=algorithm).fit(
+        dask_X, sample_weight=weights
+    )
     assert killed
     assert_same_fit(fitted, reference, bitwise=True)
     # Until the kill the runners ran the passes: the two centering passes and
