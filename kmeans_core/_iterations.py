@@ -70,6 +70,7 @@ from kmeans_core._kernels.lloyd import (
     lloyd_pass,
     lloyd_run_compiled,
     reduce_chunks,
+    run_scratch,
     sum_slot_rows,
 )
 from kmeans_core._validation import check_all_finite
@@ -402,6 +403,7 @@ class _IterationBuffers:
             tol,
             None if direct_ranking else np.empty(centers.shape[0]),
             narrow_rows(centers.shape[1]),
+            run_scratch(centers),
         )
 
     def update(self, X, sample_weight, centers, labels):

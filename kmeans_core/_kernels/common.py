@@ -71,7 +71,8 @@ def chunk_span(chunk, chunk_rows, n_rows):
     Inlined by numba, so a call costs nothing over writing it out.
     """
     start = chunk * chunk_rows
-    return start, min(start + chunk_rows, n_rows)
+    stop = start + chunk_rows
+    return start, n_rows if n_rows < stop else stop
 
 
 @jit
@@ -256,7 +257,8 @@ def _add(total, value):
 
 @jit(inline="always")
 def _larger_magnitude(largest, value):
-    return max(largest, abs(np.float64(value)))
+    magnitude = abs(np.float64(value))
+    return magnitude if magnitude > largest else largest
 
 
 @jit_parallel
@@ -283,7 +285,9 @@ def center_into(X, mean, out, chunk_sums, chunk_squares, chunk_extremes):
                 value64 = np.float64(value)
                 chunk_sums[chunk, f] += value64
                 chunk_squares[chunk, f] += value64 * value64
-                chunk_extremes[chunk, f] = max(chunk_extremes[chunk, f], abs(value64))
+                magnitude = abs(value64)
+                if magnitude > chunk_extremes[chunk, f]:
+                    chunk_extremes[chunk, f] = magnitude
 
 
 # Up to this many features the column sums come from the centring kernel's

@@ -13,6 +13,12 @@ Every numba kernel in the package is decorated with :func:`jit` (serial) or
   the thread count.
 * ``error_model="numpy"``: division by zero gives inf/nan like NumPy instead of
   raising inside a kernel (the Python layer validates so this never happens).
+* Allocation and numba's builtin ``min``/``max`` stay out of the kernels a
+  small table's first fit compiles (the centring twin, one-chunk k-means++,
+  the compiled Lloyd run): numba compiles each as a function of its own per
+  argument type, 20-90 ms apiece on a fresh machine, so those kernels take
+  their buffers from the caller and write ``min(a, b)`` as ``b if b < a else
+  a`` (the builtin's own rule: the same value, NaN and signed zeros included).
 
 The kernels' runtime policy lives here too: chunk sizes, BLAS threads, one
 thread for small inputs (and there the serial twin of a strict parallel

@@ -120,7 +120,7 @@ def _potential_of_rows(weights, closest, squared):
     """
     total = 0.0
     for r in range(squared.shape[0]):
-        total += weights[r] * min(closest[r], squared[r])
+        total += weights[r] * (squared[r] if squared[r] < closest[r] else closest[r])
     return total
 
 
@@ -499,7 +499,8 @@ def one_chunk_kmeans_plusplus(
             candidates[t] = n_samples - 1
             running = 0.0
             for i in range(n_samples):
-                current = min(closest[i], _squared_distance(X, i, X[winner]))
+                squared_i = _squared_distance(X, i, X[winner])
+                current = squared_i if squared_i < closest[i] else closest[i]
                 running += sample_weight[i] * current
                 if running >= target:
                     candidates[t] = i
@@ -507,7 +508,8 @@ def one_chunk_kmeans_plusplus(
         # exact_scoring_pass: the winner applied, then every candidate scored
         _strict_squared_distances(X, winner, squared)
         for r in range(n_samples):
-            closest[r] = min(closest[r], squared[r])
+            if squared[r] < closest[r]:
+                closest[r] = squared[r]
         best = 0
         for t in range(n_trials):
             _strict_squared_distances(X, candidates[t], squared)
