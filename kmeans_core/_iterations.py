@@ -439,11 +439,28 @@ DIRECT_RANKING_MAX_FEATURES = 4
 # against 2.7 us; 200 x 3, k=10 7.5 against 3.7 us (26 us in a 7-iteration
 # fit); 1,000 x 2, k=5 (above the limit) 12.1 against 8.9 us.
 DIRECT_RANKING_MAX_DISTANCES = 2_048
+# Nor on tables whose every pass is at most this many multiply-adds (n k d),
+# with at most ``DIRECT_RANKING_MAX_WORK_CLUSTERS`` clusters: a first fit there
+# compiles the direct run alone, not an expanded ranking's. Cold first
+# default fit, fresh processes, CPU s on the shared 2-core machine (before ->
+# after): 1,000 x 2, k=5 6.3-6.7 -> 3.1; 1,000 x 8, k=8 8.2-9.0 -> 3.5-3.7;
+# 1,000 x 16, k=4 8.4-9.5 -> 3.2. What a warm fit pays for it (one thread,
+# the default fit, min of 60): 1,000 x 2, k=5 217 -> 245 us; 1,000 x 8, k=8
+# 815-843 -> 848 us; 1,000 x 16, k=4 344-350 -> 298-310 us. At k = 16 and 32
+# the direct ranking cost a fit 50-70% more (1,000 x 4, k=16 712 -> 1,228
+# us), hence the limit on k.
+DIRECT_RANKING_MAX_WORK = 65_536
+DIRECT_RANKING_MAX_WORK_CLUSTERS = 8
 
 
 def direct_ranking_pays(n_samples, n_features, n_clusters):
     """Whether the small-table Lloyd run ranks centres by the direct distance."""
     if n_samples * n_clusters <= DIRECT_RANKING_MAX_DISTANCES:
+        return True
+    if (
+        n_samples * n_clusters * n_features <= DIRECT_RANKING_MAX_WORK
+        and n_clusters <= DIRECT_RANKING_MAX_WORK_CLUSTERS
+    ):
         return True
     return n_clusters <= DIRECT_RANKING_MAX_CLUSTERS and n_features <= DIRECT_RANKING_MAX_FEATURES
 

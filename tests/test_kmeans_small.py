@@ -114,6 +114,8 @@ def test_tiny_tables_label_by_the_rule(dtype):
     direct_cases = 0
     for seed in range(40):
         X, _, centers = _case(seed, dtype)
+        if seed % 2:  # 800-16,000 rows: most rank by the expanded form
+            X = np.tile(X, (40, 1))
         n_samples, n_features = X.shape
         direct_cases += direct_ranking_pays(n_samples, n_features, centers.shape[0])
         labels = assign_labels(X, centers)
@@ -220,7 +222,8 @@ def test_serial_lloyd_pass_gives_the_parallel_bits(n_features):
 )
 def test_a_fit_compiles_one_ranking(tmp_path, n_features, compiled, not_compiled):
     # A fresh process with an empty numba cache: the fit compiles the ranking
-    # its data's width needs and not the other one (both cost seconds).
+    # its data's width needs and not the other one (both cost seconds). 10,000
+    # rows: beyond the tables the direct distance ranks (``direct_ranking_pays``).
     import os
     import subprocess
     import sys
@@ -229,7 +232,7 @@ def test_a_fit_compiles_one_ranking(tmp_path, n_features, compiled, not_compiled
         "import numpy as np\n"
         "from kmeans_core import KMeans\n"
         "from kmeans_core._kernels import distances\n"
-        f"X = np.random.default_rng(0).normal(size=(1000, {n_features}))\n"
+        f"X = np.random.default_rng(0).normal(size=(10_000, {n_features}))\n"
         "KMeans(5, algorithm='lloyd', random_state=0).fit(X)\n"
         f"print(len(distances.{compiled}.signatures), len(distances.{not_compiled}.signatures))\n"
     )
@@ -399,10 +402,12 @@ def test_one_call_kmeans_plusplus_first_seed_is_numpy_choice():
 
 
 @pytest.mark.slow
-def test_a_small_first_fit_compiles_no_chunked_seeding_or_twins(tmp_path):
-    # A fresh process with an empty numba cache: a first fit on 1,000 x 2
+@pytest.mark.parametrize("n_features, n_clusters", [(2, 3), (2, 5), (8, 8), (16, 4)])
+def test_a_small_first_fit_compiles_no_chunked_seeding_or_twins(tmp_path, n_features, n_clusters):
+    # A fresh process with an empty numba cache: a first fit on 1,000 rows
     # compiles the one-call k-means++ and none of the kernels it replaces,
-    # nor the twins that one-chunk twins stand in for.
+    # nor the twins that one-chunk twins stand in for, nor an expanded
+    # ranking (the compiled run ranks by the direct distance).
     import ast
     import os
     import subprocess
@@ -411,12 +416,13 @@ def test_a_small_first_fit_compiles_no_chunked_seeding_or_twins(tmp_path):
     script = (
         "import numpy as np\n"
         "from kmeans_core import KMeans\n"
-        "from kmeans_core._kernels import common, jit, seeding\n"
-        "X = np.random.default_rng(0).normal(size=(1000, 2))\n"
-        "KMeans(3, n_init=1, random_state=0).fit(X)\n"
+        "from kmeans_core._kernels import common, jit, lloyd, seeding\n"
+        f"X = np.random.default_rng(0).normal(size=(1000, {n_features}))\n"
+        f"KMeans({n_clusters}, n_init=1, random_state=0).fit(X)\n"
         "print(len(seeding.one_chunk_kmeans_plusplus.signatures))\n"
         "print(sorted(twin.py_func.__name__ for twin in jit._SERIAL_TWINS.values()))\n"
-        "for kernel in (seeding.exact_search, seeding._weighted_draw, common.n_distinct_labels):\n"
+        "for kernel in (seeding.exact_search, seeding._weighted_draw, common.n_distinct_labels,\n"
+        "               seeding.expanded_search, lloyd.lloyd_chunk):\n"
         "    print(kernel.__name__, len(kernel.signatures))\n"
     )
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), KMEANS_CORE_DISABLE_CACHE="1")
@@ -430,11 +436,19 @@ def test_a_small_first_fit_compiles_no_chunked_seeding_or_twins(tmp_path):
     replaced = {
         "first_center_pass_serial",
         "exact_scoring_pass_serial",
+        "expanded_scoring_pass_serial",
+        "row_squared_norms_serial",
         "column_sums_per_chunk_serial",
         "inertia_per_chunk_serial",
     }
     assert not replaced & set(twins)
-    assert lines[2:] == ["exact_search 0", "_weighted_draw 0", "n_distinct_labels 0"]
+    assert lines[2:] == [
+        "exact_search 0",
+        "_weighted_draw 0",
+        "n_distinct_labels 0",
+        "expanded_search 0",
+        "lloyd_chunk 0",
+    ]
 
 
 def test_distinct_label_count_on_either_side_of_one_chunk():

@@ -292,10 +292,11 @@ def center_into(X, mean, out, chunk_sums, chunk_squares, chunk_extremes):
 
 # Up to this many features the column sums come from the centring kernel's
 # twin; beyond, its extra work (the copy, squares and extremes it writes to
-# scratch) costs more than the run gains (measured: +8 us a fit at 1,000 x 8,
-# +2 us at 1,000 x 2), and the column sums' own twin runs. Both add the
-# same values in the same order: the same bits.
-_CENTRING_SUMS_MAX_FEATURES = 4
+# scratch) costs more than the compile it saves (+8 us a fit at 1,000 x 8,
+# +2 us at 1,000 x 2, within the noise of a whole fit; the column sums' own
+# twin compiles in 0.15-0.17 s), and the column sums' own twin runs. Both
+# add the same values in the same order: the same bits.
+_CENTRING_SUMS_MAX_FEATURES = 16
 
 
 @one_chunk_twin(column_sums_per_chunk)

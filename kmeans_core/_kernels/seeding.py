@@ -6,9 +6,9 @@ samples.
 
 * float64: every step is one parallel numba pass over X (below); at high k
   the pass scores only the rows the step's candidates may bring closer. A
-  table of at most one chunk of rows and 4 features takes all its seeds
-  from one kernel call with the same arithmetic
-  (:func:`one_chunk_kmeans_plusplus`).
+  table of at most one chunk of rows and few values (``one_call_pays``)
+  takes all its seeds from one kernel call with the exact scorer's
+  arithmetic (:func:`one_chunk_kmeans_plusplus`).
 * float32: scikit-learn rounds the distances, the running minimum, the
   potentials and the cumulative sum to float32, and which candidate a draw
   lands on depends on those roundings. There two numba passes per center
@@ -402,7 +402,7 @@ def _weighted_draw(sample_weight, total_weight, uniform):
     return n_samples - 1
 
 
-# --- float64, up to one chunk of rows and 4 features: every seed in one call -----
+# --- float64, up to one chunk of rows and few values: every seed in one call -----
 #
 # On a small table each k-means++ step takes microseconds, and what a first fit
 # on a fresh machine waits for is compiling the steps' kernels: the first
@@ -454,7 +454,7 @@ def one_chunk_kmeans_plusplus(
     closest,
     squared,
 ):
-    """Greedy k-means++ seeds on at most one chunk of rows (``n_features <= 4``).
+    """Greedy k-means++ seeds on at most one chunk of rows (see ``one_call_pays``).
 
     ``X`` (n_samples, n_features) float64 with at most ``CHUNK_ROWS`` rows;
     ``total_weight`` is ``sample_weight.sum()``; ``first_uniform`` the
@@ -946,6 +946,25 @@ _PRUNE_MOST_SCORED = 0.75
 _PRUNE_RETRY_STEPS = 8
 
 
+# A table of at most one chunk of rows takes every seed from
+# :func:`one_chunk_kmeans_plusplus` (the exact scorer's arithmetic) up to
+# ``_EXACT_SCORER_MAX_FEATURES`` features, and beyond while it holds at most
+# this many values (16 features at 1,000 rows): its first fit then compiles
+# one kernel for the seeds, not the expanded scorer's passes, search and the
+# first draw (numba's compile events at 1,000 x 8, k = 8: 2.35 s of them
+# against 0.72 s for the one call). A warm default fit is as fast or faster
+# (one thread: 1,000 x 16, k = 4 344-350 -> 298-310 us; see
+# ``_iterations.DIRECT_RANKING_MAX_WORK`` for the rest).
+ONE_CALL_MAX_VALUES = 16_384
+
+
+def one_call_pays(n_samples, n_features):
+    """Whether k-means++ on float64 data takes every seed from :func:`one_chunk_kmeans_plusplus`."""
+    return n_samples <= CHUNK_ROWS and (
+        n_features <= _EXACT_SCORER_MAX_FEATURES or n_samples * n_features <= ONE_CALL_MAX_VALUES
+    )
+
+
 def _greedy_kmeans_plusplus_float64(
     X, n_clusters, sample_weight, random_state, n_local_trials, row_norms, one_call=True
 ):
@@ -953,9 +972,12 @@ def _greedy_kmeans_plusplus_float64(
 
     Sums are chunked (fixed order) rather than sequential, which moves the
     sampling boundaries by ~1e-16 relative: the draws, and so the chosen
-    samples, are scikit-learn's. A table of at most one chunk of rows and 4
-    features takes every seed from :func:`one_chunk_kmeans_plusplus`, the
-    same rows, unless ``one_call`` is false (the tests compare the two).
+    samples, are scikit-learn's. A table of at most one chunk of rows and few
+    values (:func:`one_call_pays`) takes every seed from
+    :func:`one_chunk_kmeans_plusplus` unless ``one_call`` is false: up to 4
+    features the same rows as the exact scorer's passes (the tests compare
+    the two); beyond, the exact arithmetic where the passes would take the
+    expanded one, and scikit-learn's seeds either way (tested).
     """
     n_samples, n_features = X.shape
     indices = np.full(n_clusters, -1, dtype=np.int64)
@@ -974,7 +996,7 @@ def _greedy_kmeans_plusplus_float64(
         options = {"n_clusters": n_clusters}
     else:
         Scorer = _ExpandedScorer
-    if one_call and exact and n_samples <= CHUNK_ROWS:
+    if one_call and row_norms is None and one_call_pays(n_samples, n_features):
         first_uniform = random_state.random_sample()
         uniforms = random_state.uniform(size=(n_clusters - 1, n_local_trials))
         one_chunk_kmeans_plusplus(
