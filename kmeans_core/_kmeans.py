@@ -823,7 +823,10 @@ class KMeans:
             # Keep a run only if it is better and not the same partition relabelled
             # (rounding can make a relabelled twin look marginally better).
             if best is None or (
-                inertia < best[1] and not is_same_clustering(labels, best[0], self.n_clusters)
+                inertia < best[1]
+                and not is_same_clustering(
+                    labels, best[0], np.full(self.n_clusters, -1, dtype=np.int64)
+                )
             ):
                 best = (labels, inertia, centers, n_iter, history)
 

@@ -138,14 +138,29 @@ def _silhouette_of(sums, own, cluster_starts):
             mean = sums[c] / (cluster_starts[c + 1] - cluster_starts[c])
             if mean < nearest:
                 nearest = mean
-    largest = max(intra, nearest)
+    largest = nearest if nearest > intra else intra  # max(): see ``_kernels.jit``
     if largest == 0.0:
         return 0.0
     return (nearest - intra) / largest
 
 
+def silhouette_scratch(n_samples, n_features, n_clusters):
+    """The per-chunk scratch buffers of :func:`silhouette_sorted`.
+
+    Allocated by the caller: ``np.empty`` in the kernel compiles numba's
+    allocation functions, time a first silhouette on a fresh machine waits for.
+    """
+    chunks = n_chunks(n_samples)
+    return (
+        np.empty((chunks, n_features, _TILE)),
+        np.empty((chunks, _TILE, n_clusters)),
+        np.empty((chunks, n_features)),
+        np.empty((chunks, n_clusters)),
+    )
+
+
 @jit_parallel
-def silhouette_sorted(points_t, sorted_codes, cluster_starts, silhouette):
+def silhouette_sorted(points_t, sorted_codes, cluster_starts, silhouette, scratch):
     """Silhouette of every sample of cluster-sorted data.
 
     Parameters (all prepared by the caller)
@@ -157,6 +172,7 @@ def silhouette_sorted(points_t, sorted_codes, cluster_starts, silhouette):
         Cluster of each column (non-decreasing).
     cluster_starts : int64 (n_clusters + 1,)
     silhouette : float64 (n_samples,), written
+    scratch : :func:`silhouette_scratch`'s buffers
 
     Per sample the k sums of distances are computed on the fly (no n x n
     matrix): extra memory is O(k) per chunk of rows. Work is O(n^2 d).
@@ -165,10 +181,12 @@ def silhouette_sorted(points_t, sorted_codes, cluster_starts, silhouette):
     n_clusters = cluster_starts.shape[0] - 1
     for chunk in prange(chunk_count(n_samples, CHUNK_ROWS)):
         start, stop = chunk_span(chunk, CHUNK_ROWS, n_samples)
-        tile = np.empty((n_features, _TILE))
-        tile_sums = np.empty((_TILE, n_clusters))
-        point = np.empty(n_features)
-        sums = np.empty(n_clusters)
+        tile, tile_sums, point, sums = (
+            scratch[0][chunk],
+            scratch[1][chunk],
+            scratch[2][chunk],
+            scratch[3][chunk],
+        )
         i = start
         while i + _TILE <= stop:
             for f in range(n_features):
@@ -436,7 +454,13 @@ def _silhouette_samples(X, labels, function):
     # One chunk of rows runs on one thread anyway: its serial twin (the same
     # bits) compiles in a fraction of the parallel kernel's time, which a first
     # silhouette on a small table waits for (1.7 s on a fresh machine).
-    for_one_chunk(silhouette_sorted, n_samples)(points_t, sorted_codes, cluster_starts, silhouette)
+    for_one_chunk(silhouette_sorted, n_samples)(
+        points_t,
+        sorted_codes,
+        cluster_starts,
+        silhouette,
+        silhouette_scratch(n_samples, X.shape[1], n_clusters),
+    )
     result = np.empty(n_samples)
     result[order] = silhouette
     return result

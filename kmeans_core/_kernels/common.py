@@ -174,9 +174,13 @@ def euclidean_distances_to_centers(X, centers_t, out):
 
 
 @jit
-def is_same_clustering(labels_a, labels_b, n_clusters):
-    """True when two labellings are equal up to a renaming of the clusters."""
-    mapping = np.full(n_clusters, -1, dtype=np.int64)
+def is_same_clustering(labels_a, labels_b, mapping):
+    """True when two labellings are equal up to a renaming of the clusters.
+
+    ``mapping`` is an int64 scratch buffer of one entry per cluster, all -1,
+    from the caller: ``np.full`` here compiled numba's fill function, 0.3 s
+    of a first fit with restarts on a fresh machine.
+    """
     for i in range(labels_a.shape[0]):
         a = labels_a[i]
         if mapping[a] == -1:
