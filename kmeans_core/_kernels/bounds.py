@@ -331,24 +331,47 @@ def hamerly_pass(
     # k=10; no change at d=8.
     centers = np.ascontiguousarray(centers_t.T)
 
+    # How far each cluster's members' lower bounds drop: the largest shift of
+    # another center. A table, so the test below reads it like the shifts.
+    lower_drop = np.empty(n_clusters)
+    for j in range(n_clusters):
+        lower_drop[j] = second_largest if j == largest else shifts[largest]
+
     for chunk in prange(chunk_changed.shape[0]):
         start, stop = chunk_span(chunk, chunk_rows, n_samples)
         rescan = np.empty(stop - start, dtype=np.int64)
         n_rescan = 0
-        for i in range(start, stop):
-            if first:
+        if first:
+            for i in range(start, stop):
+                rescan[i - start] = i
+            n_rescan = stop - start
+        else:
+            # Two loops, not one with the tightening inside: the first moves and
+            # tests every bound without a branch (the row index is written at
+            # ``n_tighten`` and the count advances only when the test fails), the
+            # second tightens the listed rows. In one loop the rare, unpredictable
+            # tightening branch and its cache-missing row of X stalled every row.
+            # Measured, one thread, the moves-tests-tightenings of one later pass
+            # at n=1e6, d=8, k=32, float32 (84,000 rows tightened): 11.0 -> 6.2 ms.
+            n_tighten = 0
+            for i in range(start, stop):
+                label = labels[i]
+                upper_i = upper[i] + shifts[label]
+                lower_i = lower[i] - lower_drop[label]
+                upper[i] = upper_i
+                lower[i] = lower_i
+                rescan[n_tighten] = i
+                n_tighten += upper_i * widen >= max(half_separation[label], lower_i)
+            # Tighten the upper bound to the direct distance and test again; the
+            # rows whose bound still fails are rescanned (listed in place: the
+            # list is read ahead of where it is written).
+            for r in range(n_tighten):
+                i = rescan[r]
+                label = labels[i]
+                upper_i = distance(X, i, centers, label)
+                upper[i] = upper_i
                 rescan[n_rescan] = i
-                n_rescan += 1
-                continue
-            label = labels[i]
-            upper[i] += shifts[label]
-            lower[i] -= second_largest if label == largest else shifts[largest]
-            bound = max(half_separation[label], lower[i])
-            if upper[i] * widen >= bound:
-                upper[i] = distance(X, i, centers, label)  # tighten, test again
-                if upper[i] * widen >= bound:
-                    rescan[n_rescan] = i
-                    n_rescan += 1
+                n_rescan += upper_i * widen >= max(half_separation[label], lower[i])
 
         # The first pass fills every slot (clusters with no member there get zeros).
         touched = np.full((n_slots, n_clusters), first, dtype=np.bool_)
