@@ -284,12 +284,13 @@ def _move_and_test_bounds(
     ``max(l, s(own))`` by the margin.
 
     Its own loop, and without a branch: the row index is written at the
-    count and the count advances only when the test fails. Measured with the
+    count and the count advances only when the test fails. With the
     tightening inside the same loop, the rare, unpredictable branch around it
-    and its cache-missing row of X stalled every row (one thread, one later
-    pass at n=1e6, d=8, k=32, float32, 84,000 rows tightened: moves, tests and
-    tightenings 11.0 ms in one loop, 6.2 ms in two, on a state copied out of
-    the run).
+    and its cache-missing row of X stalled every row: one thread, the ninth
+    pass at n=1e6, d=8, k=32, float32 (84,000 rows tightened), on its state
+    copied out of the run, 18.0 -> 12.4 ms for the whole pass. Inside a whole
+    fit, where the previous pass left the bounds in cache, the passes took
+    the same time either way (docs/performance.md, float32 1e6 x 8, k=32).
     """
     n_listed = 0
     for i in range(start, stop):
