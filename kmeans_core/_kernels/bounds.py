@@ -289,8 +289,8 @@ def _move_and_test_bounds(
     and its cache-missing row of X stalled every row: one thread, the ninth
     pass at n=1e6, d=8, k=32, float32 (84,000 rows tightened), on its state
     copied out of the run, 18.0 -> 12.4 ms for the whole pass. Inside a whole
-    fit, where the previous pass left the bounds in cache, the passes took
-    the same time either way (docs/performance.md, float32 1e6 x 8, k=32).
+    fit the passes took the same time either way, within noise
+    (docs/performance.md, float32 1e6 x 8, k=32).
     """
     n_listed = 0
     for i in range(start, stop):
