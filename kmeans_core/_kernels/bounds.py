@@ -273,55 +273,6 @@ def first_bounds_pass(
 # --- Hamerly -----------------------------------------------------------------------
 
 
-@jit
-def _move_and_test_bounds(
-    labels, upper, lower, shifts, lower_drop, half_separation, widen, start, stop, listed
-):
-    """Move the bounds of rows ``start:stop`` by the shifts and list those whose test fails.
-
-    ``u += shift(own)``, ``l -= lower_drop(own)``; a row is listed (in
-    ``listed``, in row order; returns how many) when ``u`` is not below
-    ``max(l, s(own))`` by the margin.
-
-    Its own loop, and without a branch: the row index is written at the
-    count and the count advances only when the test fails. With the
-    tightening inside the same loop, the rare, unpredictable branch around it
-    and its cache-missing row of X stalled every row: one thread, the ninth
-    pass at n=1e6, d=8, k=32, float32 (84,000 rows tightened), on its state
-    copied out of the run, 18.0 -> 12.4 ms for the whole pass. Inside a whole
-    fit the passes took the same time either way, within noise
-    (docs/performance.md, float32 1e6 x 8, k=32).
-    """
-    n_listed = 0
-    for i in range(start, stop):
-        label = labels[i]
-        upper_i = upper[i] + shifts[label]
-        lower_i = lower[i] - lower_drop[label]
-        upper[i] = upper_i
-        lower[i] = lower_i
-        listed[n_listed] = i
-        n_listed += upper_i * widen >= max(half_separation[label], lower_i)
-    return n_listed
-
-
-@jit
-def _tighten_listed(X, centers, labels, upper, lower, half_separation, widen, listed, n_listed):
-    """Tighten the listed rows' upper bounds to the direct distance and test them again.
-
-    The rows whose test still fails are kept at the front of ``listed`` (in
-    order: the list is read ahead of where it is written); returns how many.
-    """
-    n_failed = 0
-    for r in range(n_listed):
-        i = listed[r]
-        label = labels[i]
-        upper_i = distance(X, i, centers, label)
-        upper[i] = upper_i
-        listed[n_failed] = i
-        n_failed += upper_i * widen >= max(half_separation[label], lower[i])
-    return n_failed
-
-
 # hamerly_pass and elkan_pass share a run of positional parameters (the
 # per-sample state: labels, bounds, kept sums, chunk counts). Bundling them in
 # one NamedTuple, as ``KeptSums`` bundles the sums, changes their callers in
@@ -380,36 +331,24 @@ def hamerly_pass(
     # k=10; no change at d=8.
     centers = np.ascontiguousarray(centers_t.T)
 
-    # How far each cluster's members' lower bounds drop: the largest shift of
-    # another center. A table, so the test below reads it like the shifts.
-    lower_drop = np.empty(n_clusters)
-    for j in range(n_clusters):
-        lower_drop[j] = second_largest if j == largest else shifts[largest]
-
     for chunk in prange(chunk_changed.shape[0]):
         start, stop = chunk_span(chunk, chunk_rows, n_samples)
         rescan = np.empty(stop - start, dtype=np.int64)
         n_rescan = 0
-        if first:
-            for i in range(start, stop):
-                rescan[i - start] = i
-            n_rescan = stop - start
-        else:
-            n_tighten = _move_and_test_bounds(
-                labels,
-                upper,
-                lower,
-                shifts,
-                lower_drop,
-                half_separation,
-                widen,
-                start,
-                stop,
-                rescan,
-            )
-            n_rescan = _tighten_listed(
-                X, centers, labels, upper, lower, half_separation, widen, rescan, n_tighten
-            )
+        for i in range(start, stop):
+            if first:
+                rescan[n_rescan] = i
+                n_rescan += 1
+                continue
+            label = labels[i]
+            upper[i] += shifts[label]
+            lower[i] -= second_largest if label == largest else shifts[largest]
+            bound = max(half_separation[label], lower[i])
+            if upper[i] * widen >= bound:
+                upper[i] = distance(X, i, centers, label)  # tighten, test again
+                if upper[i] * widen >= bound:
+                    rescan[n_rescan] = i
+                    n_rescan += 1
 
         # The first pass fills every slot (clusters with no member there get zeros).
         touched = np.full((n_slots, n_clusters), first, dtype=np.bool_)
