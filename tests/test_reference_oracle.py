@@ -26,8 +26,18 @@ from kmeans_core._iterations import (
     assign_labels,
     farthest_rows,
     relocate_empty_clusters,
+    squared_norms,
+    sum_slots_per_chunk,
+    transposed,
 )
-from kmeans_core._kernels.bounds import SUMS_REFRESH
+from kmeans_core._kernels.bounds import (
+    SUMS_REFRESH,
+    KeptSums,
+    distance,
+    empty_sum_slots,
+    half_separations,
+    hamerly_pass,
+)
 from kmeans_core._kernels.distances import BOUND_MARGIN
 from kmeans_core._kernels.lloyd import reduce_chunks
 
@@ -283,6 +293,127 @@ def test_reference_bounds_are_exact_and_save_work(algorithm, d):
                 assert computed.max() <= k
     later = sum(int(computed.sum()) for _, computed, _ in steps[1:])
     assert later < 0.5 * n * k * (len(steps) - 1)  # the bounds save most of Lloyd's work
+
+
+def hamerly_pass_on(X, centers, shifts, state, first):
+    """One ``hamerly_pass`` over X in chunks of ``state["chunk_rows"]`` rows (sums refreshed)."""
+    centers = centers.astype(np.float64)
+    half_separation = np.empty(centers.shape[0])
+    half_separations(centers, half_separation)
+    hamerly_pass(
+        X,
+        np.ones(X.shape[0], dtype=X.dtype),
+        transposed(centers),
+        squared_norms(centers),
+        half_separation,
+        shifts,
+        state["labels"],
+        state["upper"],
+        state["lower"],
+        state["kept"],
+        state["chunk_changed"],
+        state["chunk_rows"],
+        first,
+        SUMS_REFRESH,
+    )
+    return half_separation
+
+
+def hamerly_state(X, centers, chunk_rows):
+    """A Hamerly run's per-row state and kept sums after its first pass over ``centers``."""
+    (n_samples, n_features), n_clusters = X.shape, centers.shape[0]
+    chunks = -(-n_samples // chunk_rows)
+    slots = sum_slots_per_chunk(chunk_rows, chunks, n_clusters, n_features)
+    state = {
+        "labels": np.full(n_samples, -1, dtype=np.int32),
+        "upper": np.empty(n_samples),
+        "lower": np.empty(n_samples),
+        "kept": KeptSums(
+            *empty_sum_slots(chunks, slots, n_clusters, n_features),
+            np.empty((chunks, n_clusters, n_features)),
+            np.empty((chunks, n_clusters)),
+        ),
+        "chunk_changed": np.empty(chunks, dtype=np.int64),
+        "chunk_rows": chunk_rows,
+    }
+    hamerly_pass_on(X, centers, np.zeros(n_clusters), state, True)
+    return state
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_later_hamerly_pass_moves_tests_and_tightens_every_bound_as_stated(dtype):
+    """A later ``hamerly_pass``, row by row, against its rule written out in NumPy.
+
+    Every row's bounds move by the shifts (``u + s(own)``, ``l`` minus the
+    largest shift of another centre); a row whose ``u * (1 + margin)`` is not
+    below ``max(l, half separation)`` is tightened to :func:`distance`, and
+    rescanned if the test still fails. The rows kept must hold exactly the
+    moved (or tightened) bounds, the others Lloyd's labels; the chunk sums
+    must be those of a first pass from the new centres (the same labels, so
+    the same bits). On tied data: integer points, two identical centres (a
+    half separation of 0, a chunk where every row fails), bounds lowered
+    until the test holds with equality, and tied largest shifts.
+    """
+    rng = np.random.RandomState(3)
+    X = rng.randint(0, 4, size=(300, 2)).astype(np.float64)
+    X[128:192] = [1.0, 1.0]  # chunk 2: every row at the two identical centres
+    X = X.astype(dtype)
+    centers = np.array([[0, 0], [3, 0], [0, 3], [3, 3], [1, 1], [1, 1]], dtype=np.float64)
+    state = hamerly_state(X, centers, chunk_rows=64)
+    # Moves by powers of two along an axis: the shifts are exact. Centres 2, 4
+    # and 5 share the largest shift; 4 and 5 stay identical.
+    moves = np.array([[0, 0], [0.25, 0], [0, -0.5], [0, 0], [0.5, 0], [0.5, 0]])
+    new_centers = centers + moves
+    shifts = np.sqrt((moves**2).sum(axis=1))
+    labels = state["labels"].copy()
+    upper = state["upper"] + shifts[labels]
+    widen = 1.0 + BOUND_MARGIN
+    largest = int(np.argmax(shifts))
+    drop = np.where(np.arange(6) == largest, np.delete(shifts, largest).max(), shifts[largest])
+    half_separation = np.empty(6)
+    half_separations(new_centers, half_separation)
+    # Chunk 1: lower the kept lower bounds (still valid) so that the moved
+    # bound equals ``u * widen`` exactly, where that decides the test.
+    equal = np.zeros(X.shape[0], dtype=bool)
+    for i in range(64, 128):
+        target = upper[i] * widen
+        stored = target + drop[labels[i]]
+        for _ in range(4):
+            moved = stored - drop[labels[i]]
+            if moved == target:
+                break
+            stored = np.nextafter(stored, np.inf if moved < target else -np.inf)
+        if moved == target and stored <= state["lower"][i] and target >= half_separation[labels[i]]:
+            state["lower"][i] = stored
+            equal[i] = True
+    lower = state["lower"] - drop[labels]
+    bound = np.maximum(half_separation[labels], lower)
+    listed = upper * widen >= bound
+    rows_centers = np.ascontiguousarray(new_centers)
+    tightened = upper.copy()
+    for i in np.flatnonzero(listed):
+        tightened[i] = distance(X, i, rows_centers, labels[i])
+    rescanned = listed & (tightened * widen >= bound)
+
+    assert hamerly_pass_on(X, new_centers, shifts, state, False).tolist() == list(half_separation)
+    new_labels = reference.assign(X, new_centers)
+    np.testing.assert_array_equal(state["labels"], new_labels)
+    kept = ~rescanned
+    np.testing.assert_array_equal(state["upper"][kept], tightened[kept])
+    np.testing.assert_array_equal(state["lower"][kept], lower[kept])
+    assert_bounds_hold(
+        "hamerly", X, new_centers, new_labels, state["upper"], state["lower"], BOUND_MARGIN
+    )
+    changed = np.add.reduceat((new_labels != labels).astype(np.int64), np.arange(0, 300, 64))
+    np.testing.assert_array_equal(state["chunk_changed"], changed)
+    fresh = hamerly_state(X, new_centers, chunk_rows=64)
+    for ours, theirs in zip(state["kept"], fresh["kept"]):
+        np.testing.assert_array_equal(ours, theirs)
+    # Every case the rule distinguishes occurred.
+    assert equal.any() and listed[equal].all()
+    assert (~listed).any() and (listed & ~rescanned).any() and rescanned.any()
+    assert rescanned[128:192].all() and (new_labels[128:192] == 4).all()
+    assert (new_labels != labels).any()
 
 
 def test_bounds_assignments_rejects_lloyd():
