@@ -485,3 +485,40 @@ def test_available_memory_is_read_at_most_once_a_second(monkeypatch):
     clock[0] += 0.6
     assert _iterations.memory_budget_bytes() == (2**30 + 2) // 2  # a fresh one
     assert readings == [1000.0, 1001.1]
+
+
+@pytest.mark.slow
+def test_a_python_call_of_a_ranking_after_a_fit_cached_its_overload(tmp_path):
+    # A fit whose passes rank by the BLAS product compiles the ranking as an
+    # overload's implementation (no wrapper for Python calls) and caches it;
+    # a later process calling the same ranking's kernel from Python (an
+    # internal kernel, as tests and benchmarks call them), with the same
+    # argument types, must not load that entry: it crashed the interpreter
+    # (signal 11) before the implementation got a name of its own.
+    import os
+    import subprocess
+    import sys
+
+    fit = (
+        "import numpy as np\n"
+        "from kmeans_core import KMeans\n"
+        "X = np.random.default_rng(0).normal(size=(20_000, 300))\n"
+        "KMeans(10, n_init=1, random_state=0, algorithm='lloyd').fit(X)\n"
+    )
+    call = (
+        "import numpy as np\n"
+        "from kmeans_core._kernels.distances import nearest_centers_by_cross_product\n"
+        "rng = np.random.default_rng(1)\n"
+        "rows, centers_t = rng.normal(size=(1024, 300)), rng.normal(size=(300, 10))\n"
+        "norms = (centers_t ** 2).sum(axis=0)\n"
+        "nearest = nearest_centers_by_cross_product(rows, centers_t, norms, None)[0]\n"
+        "distances = ((rows[:, :, None] - centers_t[None]) ** 2).sum(axis=1)\n"
+        "print(int((nearest == distances.argmin(axis=1)).all()))\n"
+    )
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    for script in (fit, call):
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["1"]

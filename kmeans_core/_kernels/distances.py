@@ -35,7 +35,13 @@ from numba import prange, types
 from numba.extending import overload
 
 from kmeans_core._kernels.common import chunk_count, chunk_span, largest_value, row_squared_norm
-from kmeans_core._kernels.jit import CHUNK_ROWS, OVERLOAD_OPTIONS, jit, jit_parallel
+from kmeans_core._kernels.jit import (
+    CHUNK_ROWS,
+    OVERLOAD_OPTIONS,
+    jit,
+    jit_parallel,
+    renamed_copy,
+)
 
 # Relative margin used by the bounds algorithms before they skip a centre:
 # a bound must beat the distance it is compared with by this fraction. It
@@ -278,8 +284,22 @@ def _nearest_centers_ranked_kernel(rows, centers_t, centers_squared_norms, narro
     # ranking compiles alone whichever way. The ranking's own Python function
     # is the implementation (not a call of its kernel): one level of compiled
     # calls fewer, and each level is optimized again in its caller (0.4 s of
-    # a cold first fit).
-    return _ranking(isinstance(narrow_rows, types.NoneType)).py_func
+    # a cold first fit). A renamed copy of it: the implementation compiles
+    # without the wrapper Python calls go through, and under the kernel's own
+    # name it would share the kernel's cache file (see ``renamed_copy``).
+    return _ranking_implementation(isinstance(narrow_rows, types.NoneType))
+
+
+_RANKING_IMPLEMENTATIONS = {}  # by_cross_product -> the overload's implementation
+
+
+def _ranking_implementation(by_cross_product):
+    """The Python function :func:`nearest_centers_ranked`'s overload compiles (one per ranking)."""
+    if by_cross_product not in _RANKING_IMPLEMENTATIONS:
+        _RANKING_IMPLEMENTATIONS[by_cross_product] = renamed_copy(
+            _ranking(by_cross_product).py_func, "_ranked"
+        )
+    return _RANKING_IMPLEMENTATIONS[by_cross_product]
 
 
 def _ranking(by_cross_product):

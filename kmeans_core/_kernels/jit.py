@@ -185,19 +185,34 @@ def serial(kernel, relaxed=False):
         )
     twin = _SERIAL_TWINS.get(kernel)
     if twin is None:
-        source = kernel.py_func
-        copy = types.FunctionType(
-            source.__code__,
-            source.__globals__,
-            source.__name__ + "_serial",
-            source.__defaults__,
-            source.__closure__,
-        )
-        copy.__qualname__ = source.__qualname__ + "_serial"
-        copy.__module__ = source.__module__
-        copy.__doc__ = source.__doc__
+        copy = renamed_copy(kernel.py_func, "_serial")
         twin = _SERIAL_TWINS[kernel] = numba.njit(**_SERIAL_OPTIONS[kernel])(copy)
     return twin
+
+
+def renamed_copy(function, suffix):
+    """``function`` under the name ``<name><suffix>``: the same code, a numba cache file of its own.
+
+    numba names a kernel's cache files after its Python function and keeps
+    every compiled signature of that function in one index, whoever compiled
+    it. Two compilations of one function that must not load each other's
+    machine code get two names: a serial twin and its parallel kernel, or an
+    overload's implementation (compiled without the wrapper that Python calls
+    go through) and the kernel of the same function called from Python (a
+    Python call that loaded the implementation's entry crashed the
+    interpreter).
+    """
+    copy = types.FunctionType(
+        function.__code__,
+        function.__globals__,
+        function.__name__ + suffix,
+        function.__defaults__,
+        function.__closure__,
+    )
+    copy.__qualname__ = function.__qualname__ + suffix
+    copy.__module__ = function.__module__
+    copy.__doc__ = function.__doc__
+    return copy
 
 
 def for_rows(kernel, n_rows: int, serial_below: int | None = None, relaxed: bool = False):
