@@ -522,3 +522,26 @@ def test_a_python_call_of_a_ranking_after_a_fit_cached_its_overload(tmp_path):
         )
         assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["1"]
+
+
+@pytest.mark.parametrize("n_features", [1, 7, 15, 16, 17, 64, 300])
+@pytest.mark.parametrize("n_rows", [1, 7, 8, 9, 1024, 1030])
+def test_block_row_norms_are_the_row_by_row_norms(n_features, n_rows):
+    # Eight rows side by side from ROW_NORMS_SIDE_BY_SIDE_FEATURES features on,
+    # one at a time below and for the rows left over: every norm summed in
+    # feature order from 0.0, so bit for bit the one-row kernel's. Values
+    # spread over many magnitudes, so that a different order would show.
+    import numba
+
+    rng = np.random.default_rng(n_rows * 1000 + n_features)
+    rows = rng.normal(size=(n_rows, n_features)) * 10.0 ** rng.integers(-8, 9, (n_rows, n_features))
+
+    @numba.njit
+    def one_at_a_time(rows, out):
+        for r in range(rows.shape[0]):
+            out[r] = common.row_squared_norm(rows, r)
+
+    expected, block = np.empty(n_rows), np.empty(n_rows)
+    one_at_a_time(rows, expected)
+    common.row_squared_norms_of_block(rows, block)
+    np.testing.assert_array_equal(_bits(block), _bits(expected))

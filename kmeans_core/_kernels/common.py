@@ -99,6 +99,48 @@ def row_squared_norm(rows, r):
     return total
 
 
+# From this many features, :func:`row_squared_norms_of_block` sums eight rows
+# side by side. A row's norm is a chain of dependent additions (strict order),
+# which runs at the adder's latency; eight independent chains keep it busy.
+# Each row is still summed feature by feature from 0.0: the same bits. Measured
+# (one thread, a block of 1,024 rows, min of 300, the AMD EPYC host of
+# 2026-12-04), one row at a time against eight: d = 16 5.2 -> 3.6 us, d = 32
+# 17.3 -> 9.5 us, d = 128 88.8 -> 38.4 us, d = 300 232.5 -> 58.7 us; d = 8 2.2
+# -> 2.0 us, but on the Intel host an earlier attempt made a pass at 1e6 x 8
+# slower (6.5 -> 7.9 ms), so narrower rows keep one at a time.
+ROW_NORMS_SIDE_BY_SIDE_FEATURES = 16
+
+
+@jit(inline="always")
+def row_squared_norms_of_block(rows, out):
+    """``out[r] = row_squared_norm(rows, r)`` for every row of the block: the same bits."""
+    n_rows, n_features = rows.shape
+    r = 0
+    if n_features >= ROW_NORMS_SIDE_BY_SIDE_FEATURES:
+        while r + 8 <= n_rows:
+            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+            for f in range(n_features):
+                s0 += rows[r, f] * rows[r, f]
+                s1 += rows[r + 1, f] * rows[r + 1, f]
+                s2 += rows[r + 2, f] * rows[r + 2, f]
+                s3 += rows[r + 3, f] * rows[r + 3, f]
+                s4 += rows[r + 4, f] * rows[r + 4, f]
+                s5 += rows[r + 5, f] * rows[r + 5, f]
+                s6 += rows[r + 6, f] * rows[r + 6, f]
+                s7 += rows[r + 7, f] * rows[r + 7, f]
+            out[r] = s0
+            out[r + 1] = s1
+            out[r + 2] = s2
+            out[r + 3] = s3
+            out[r + 4] = s4
+            out[r + 5] = s5
+            out[r + 6] = s6
+            out[r + 7] = s7
+            r += 8
+    for rest in range(r, n_rows):
+        out[rest] = row_squared_norm(rows, rest)
+
+
 @jit
 def squared_distances_to_centers(x_row, centers_t, out):
     """Squared distances from one sample to every center.

@@ -34,7 +34,12 @@ import numpy as np
 from numba import prange, types
 from numba.extending import overload
 
-from kmeans_core._kernels.common import chunk_count, chunk_span, largest_value, row_squared_norm
+from kmeans_core._kernels.common import (
+    chunk_count,
+    chunk_span,
+    largest_value,
+    row_squared_norms_of_block,
+)
 from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
     OVERLOAD_OPTIONS,
@@ -338,8 +343,7 @@ def nearest_centers_of_cross(rows, cross, centers_t, centers_squared_norms):
     """
     nearest, best, second = nearest_two_of_block(cross, centers_squared_norms)
     row_norms = np.empty(rows.shape[0])
-    for r in range(rows.shape[0]):
-        row_norms[r] = row_squared_norm(rows, r)
+    row_squared_norms_of_block(rows, row_norms)
     settle_near_ties(rows, centers_t, centers_squared_norms, nearest, best, second, row_norms)
     return nearest, best, second, row_norms
 

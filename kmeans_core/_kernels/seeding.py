@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from kmeans_core._kernels.common import row_squared_norm
+from kmeans_core._kernels.common import row_squared_norms_of_block
 from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
     VECTOR_SUMS,
@@ -222,9 +222,7 @@ def row_squared_norms(X, out):
     for chunk in prange((n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS):
         start = chunk * CHUNK_ROWS
         stop = min(start + CHUNK_ROWS, n_samples)
-        rows = X[start:stop]
-        for r in range(stop - start):
-            out[start + r] = row_squared_norm(rows, r)
+        row_squared_norms_of_block(X[start:stop], out[start:stop])
 
 
 # Rows of X per BLAS product in :func:`_chunk_cross_terms`: a block of at
