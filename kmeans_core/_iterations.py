@@ -437,13 +437,14 @@ DIRECT_RANKING_MAX_FEATURES = 4
 # bundled demo's 10.5 s of compiling, 200 customers, k = 1..10). What it costs
 # an iteration (one thread, process time, best of 30 runs): 200 x 2, k=5 3.0
 # against 2.7 us; 200 x 3, k=10 7.5 against 3.7 us (26 us in a 7-iteration
-# fit); 1,000 x 2, k=5 (above the limit) 12.1 against 8.9 us.
+# fit); 1,000 x 2, k=5 (above the limit, but within the next one's)
+# 12.1 against 8.9 us.
 DIRECT_RANKING_MAX_DISTANCES = 2_048
 # Nor on tables whose every pass is at most this many multiply-adds (n k d),
 # with at most ``DIRECT_RANKING_MAX_WORK_CLUSTERS`` clusters: a first fit there
 # compiles the direct run alone, not an expanded ranking's. Cold first
-# default fit, fresh processes, CPU s on the shared 2-core machine (before ->
-# after): 1,000 x 2, k=5 6.3-6.7 -> 3.1; 1,000 x 8, k=8 8.2-9.0 -> 3.5-3.7;
+# default fit, fresh processes, CPU s on the 2-core AMD host of 2026-12-04
+# (before -> after): 1,000 x 2, k=5 6.3-6.7 -> 3.1; 1,000 x 8, k=8 8.2-9.0 -> 3.5-3.7;
 # 1,000 x 16, k=4 8.4-9.5 -> 3.2. What a warm fit pays for it (one thread,
 # the default fit, min of 60): 1,000 x 2, k=5 217 -> 245 us; 1,000 x 8, k=8
 # 815-843 -> 848 us; 1,000 x 16, k=4 344-350 -> 298-310 us. At k = 16 and 32
