@@ -331,9 +331,7 @@ def center_into(X, mean, out, chunk_sums, chunk_squares, chunk_extremes):
                 value64 = np.float64(value)
                 chunk_sums[chunk, f] += value64
                 chunk_squares[chunk, f] += value64 * value64
-                magnitude = abs(value64)
-                if magnitude > chunk_extremes[chunk, f]:
-                    chunk_extremes[chunk, f] = magnitude
+                chunk_extremes[chunk, f] = _larger_magnitude(chunk_extremes[chunk, f], value64)
 
 
 # Up to this many features the column sums come from the centring kernel's

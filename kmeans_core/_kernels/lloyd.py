@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import prange
 
-from kmeans_core._kernels.common import rows_as_float64
+from kmeans_core._kernels.common import chunk_span, rows_as_float64
 from kmeans_core._kernels.distances import (
     center_shifts,
     nearest_center_direct,
@@ -339,8 +339,7 @@ def lloyd_chunk_direct(X, sample_weight, centers_t, labels, partials, update, ch
     chunk_sums, chunk_weights = partials.sums, partials.weights
     slot_sums, slot_weights = slots
     slot_rows = _sum_slot_rows_inline(chunk_rows, partials.changed.shape[0], n_clusters, n_features)
-    start = chunk * chunk_rows
-    stop = start + chunk_rows if start + chunk_rows < n_samples else n_samples
+    start, stop = chunk_span(chunk, chunk_rows, n_samples)
     if update:
         clear_chunk_sums(slot_sums, slot_weights, chunk, chunk_sums, chunk_weights)
     changed = 0
