@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.cluster import kmeans_plusplus as sklearn_kmeans_plusplus
+from threadpoolctl import threadpool_limits
 
 from kmeans_core import kmeans_plusplus
 from kmeans_core._kernels.seeding import float32_cumsum_search
@@ -53,6 +54,38 @@ def test_float32_weighted_seeds_are_sklearns():
         ours = kmeans_plusplus(X, 9, sample_weight=weights, random_state=seed)[1]
         theirs = sklearn_kmeans_plusplus(X, 9, sample_weight=weights, random_state=seed)[1]
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("n_candidates", [1, 3, 5, 8])
+def test_float32_potentials_do_not_depend_on_blas_threads(n_candidates):
+    """Up to 8 candidates the potentials' product has the same bits on one BLAS thread as on two.
+
+    Our float32 k-means++ computes ``candidate_sq @ sample_weight`` on one
+    BLAS thread (``_kernels/seeding.py``: OpenBLAS's spinning threads slowed
+    the passes around it) where scikit-learn lets BLAS use every core, so
+    the draws are the same only if each potential's bits do not depend on
+    the thread count. They do not up to 8 candidates (2 + log(k): k below
+    1,097), at a million rows, where OpenBLAS would split a product between
+    threads if it ever did. From 9 candidates (k from 1,097) it does, and
+    scikit-learn's draws then depend on its BLAS thread count; ours are its
+    one-thread draws whatever the user's BLAS setting.
+    """
+    rng = np.random.default_rng(n_candidates)
+    candidate_sq = (rng.exponential(size=(n_candidates, 1_000_000)) * 50).astype(np.float32)
+    weights = rng.uniform(0.5, 2.0, 1_000_000).astype(np.float32)
+    with threadpool_limits(limits=1, user_api="blas"):
+        one_thread = candidate_sq @ weights.reshape(-1, 1)
+    with threadpool_limits(limits=2, user_api="blas"):
+        np.testing.assert_array_equal(candidate_sq @ weights.reshape(-1, 1), one_thread)
+
+
+def test_float32_seeds_are_sklearns_with_its_blas_on_two_threads():
+    """scikit-learn on two BLAS threads, ours on one: the same seeds on 200,000 rows."""
+    X = _data(200_000, 8, 0.0, seed=3)
+    for seed in range(3):
+        with threadpool_limits(limits=2, user_api="blas"):
+            theirs = sklearn_kmeans_plusplus(X, 12, random_state=seed)[1]
+        np.testing.assert_array_equal(kmeans_plusplus(X, 12, random_state=seed)[1], theirs)
 
 
 def test_float32_cumsum_search_is_numpys():

@@ -1144,35 +1144,45 @@ def _greedy_kmeans_plusplus_float32(X, n_clusters, sample_weight, random_state, 
 
     def distances_to(rows, closest_sq, out):
         candidates = X[rows].astype(np.float64)
-        with single_threaded_blas():
-            for_rows(float32_candidate_distances, n_samples)(
-                X,
-                row_norms,
-                np.ascontiguousarray(candidates.T),
-                np.einsum("ij,ij->i", candidates, candidates),
-                closest_sq,
-                out,
-            )
+        for_rows(float32_candidate_distances, n_samples)(
+            X,
+            row_norms,
+            np.ascontiguousarray(candidates.T),
+            np.einsum("ij,ij->i", candidates, candidates),
+            closest_sq,
+            out,
+        )
         return out
 
-    # Shapes follow scikit-learn's ((1, n) here, a matrix-vector product) so the
-    # same BLAS routine computes the potential and the bits agree.
-    unbounded = np.full(n_samples, np.inf, dtype=np.float32)
-    closest_sq = distances_to(indices[:1], unbounded, np.empty((1, n_samples), dtype=np.float32))
-    potential = closest_sq @ sample_weight
-    closest_sq = closest_sq[0]
-    # Two candidate buffers, used in turn: the winner's row of one is the
-    # running minimum while the other is filled.
-    buffers = [np.empty((n_local_trials, n_samples), dtype=np.float32) for _ in range(2)]
-    for c in range(1, n_clusters):
-        targets = random_state.uniform(size=n_local_trials) * potential
-        candidates = float32_cumsum_search(sample_weight, closest_sq, targets)
-        candidate_sq = distances_to(candidates, closest_sq, buffers[c % 2])
-        candidate_potentials = candidate_sq @ sample_weight.reshape(-1, 1)
-        best = int(np.argmin(candidate_potentials))
-        potential = candidate_potentials[best]
-        closest_sq = candidate_sq[best]
-        indices[c] = candidates[best]
+    # The potentials' NumPy products run single-threaded too, not only the
+    # kernels' own: OpenBLAS's threads keep spinning for a while after a
+    # product and took the cores from the next parallel pass (seeding at 1e6
+    # x 8, k = 32, two threads, AMD host: 560 -> 326 ms). Up to 8 candidates
+    # (k below 1,097) OpenBLAS computes each potential on one thread anyway,
+    # so the bits, and scikit-learn's draws, are the same (tested in
+    # ``test_seeding_float32.py``); from 9 it splits the sums between threads,
+    # and scikit-learn's draws then depend on its BLAS thread count, ours
+    # not (they are its one-thread draws).
+    with single_threaded_blas():
+        # Shapes follow scikit-learn's ((1, n) here, a matrix-vector product)
+        # so the same BLAS routine computes the potential and the bits agree.
+        unbounded = np.full(n_samples, np.inf, dtype=np.float32)
+        first_sq = np.empty((1, n_samples), dtype=np.float32)
+        closest_sq = distances_to(indices[:1], unbounded, first_sq)
+        potential = closest_sq @ sample_weight
+        closest_sq = closest_sq[0]
+        # Two candidate buffers, used in turn: the winner's row of one is the
+        # running minimum while the other is filled.
+        buffers = [np.empty((n_local_trials, n_samples), dtype=np.float32) for _ in range(2)]
+        for c in range(1, n_clusters):
+            targets = random_state.uniform(size=n_local_trials) * potential
+            candidates = float32_cumsum_search(sample_weight, closest_sq, targets)
+            candidate_sq = distances_to(candidates, closest_sq, buffers[c % 2])
+            candidate_potentials = candidate_sq @ sample_weight.reshape(-1, 1)
+            best = int(np.argmin(candidate_potentials))
+            potential = candidate_potentials[best]
+            closest_sq = candidate_sq[best]
+            indices[c] = candidates[best]
 
     return X[indices].copy(), indices
 
