@@ -107,7 +107,9 @@ def row_squared_norm(rows, r):
 # 2026-12-04), one row at a time against eight: d = 16 5.2 -> 3.6 us, d = 32
 # 17.3 -> 9.5 us, d = 128 88.8 -> 38.4 us, d = 300 232.5 -> 58.7 us; d = 8 2.2
 # -> 2.0 us, but on the Intel host an earlier attempt made a pass at 1e6 x 8
-# slower (6.5 -> 7.9 ms), so narrower rows keep one at a time.
+# slower (6.5 -> 7.9 ms), so narrower rows keep one at a time. That is on a
+# block in cache (the ranking's, just multiplied); a pass streaming X from
+# memory ran slower eight rows at a time (``_kernels.seeding.row_squared_norms``).
 ROW_NORMS_SIDE_BY_SIDE_FEATURES = 16
 
 
