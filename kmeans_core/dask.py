@@ -2285,16 +2285,23 @@ def _plusplus_search_block(block, weight_block, closest, mean, winner, dtype, ta
 
 
 def _plusplus_score_block(block, weight_block, closest, mean, winner, candidates, dtype):
-    """Apply the last winner to the block's ``D^2``; the block's potential for each candidate."""
+    """Apply the last winner to the block's ``D^2``; the block's potential for each candidate.
+
+    Each potential is a BLAS dot product, which OpenBLAS splits between its
+    threads on long blocks and then rounds differently with their number:
+    computed on one BLAS thread (``_kernel_task``), a block's potentials have
+    the same bits on any worker, whatever its BLAS setting.
+    """
     X = _centered_block(block, mean, dtype)
     weights = _unit_weights_or(weight_block, X.shape[0], dtype).astype(np.float64)
     closest = _plusplus_closest(X, closest, winner)
-    potentials = np.array(
-        [
-            float(weights @ np.minimum(closest, _squared_distances_to(X, candidate)))
-            for candidate in candidates
-        ]
-    )
+    with _kernel_task():
+        potentials = np.array(
+            [
+                float(weights @ np.minimum(closest, _squared_distances_to(X, candidate)))
+                for candidate in candidates
+            ]
+        )
     return closest, potentials
 
 

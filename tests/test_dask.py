@@ -972,6 +972,29 @@ def test_kmeans_plusplus_draws_what_the_in_memory_fit_draws(n_features, dtype, c
     assert_same_fit(fitted, reference, bitwise=bitwise, dtype=dtype)
 
 
+def test_kmeans_plusplus_block_potentials_do_not_depend_on_blas_threads():
+    """A block's k-means++ potentials have the same bits whatever the worker's BLAS threads.
+
+    Each is a dot product over the block's rows, which OpenBLAS splits between
+    its threads on long blocks (rounding differently with their number); the
+    task computes them on one BLAS thread. 20 blocks of 200,000 rows: before
+    that, most blocks' potentials changed between one and two BLAS threads.
+    """
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(21)
+    for _ in range(20):
+        block = rng.normal(size=(200_000, 3))
+        weights = rng.uniform(0.5, 2.0, 200_000)
+        candidates = block[rng.integers(0, 200_000, 4)]
+        args = (block, weights, None, np.zeros(3), block[0], candidates, np.float64)
+        with threadpool_limits(limits=1, user_api="blas"):
+            _, one_thread = kd._plusplus_score_block(*args)
+        with threadpool_limits(limits=2, user_api="blas"):
+            _, two_threads = kd._plusplus_score_block(*args)
+        np.testing.assert_array_equal(two_threads, one_thread)
+
+
 def test_kmeans_parallel_in_memory_draws_what_the_dask_fit_draws():
     X, weights, _ = blobs(n=5000, d=4, k=5, seed=14)
     in_memory_fit = KMeans(5, init="k-means||", random_state=2, algorithm="lloyd").fit(
