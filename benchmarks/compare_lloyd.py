@@ -235,7 +235,8 @@ def off_grid_table(grid, repeat, max_iter, one_thread=False):
     how = "one thread each, CPU time" if one_thread else "wall time"
     print(
         f"\n### Off the hand-picked grid: tiny, wide, float32, high k (n_init=1 for the init "
-        f"array, tol=1e-4, max_iter={max_iter}, best of {repeat}, {how}; "
+        f"array, tol=1e-4, max_iter={max_iter}, best of {repeat}, ours and scikit-learn's "
+        f"taking turns, {how}; "
         f"ratio = ours / sklearn)\n"
     )
     print(
@@ -262,32 +263,38 @@ def _off_grid_row(case, repeat, max_iter, clock):
     # Small problems are timed over many fits (a fit is well under a millisecond).
     fits = max(1, int(2e5 // (n * d)))
 
-    def timed_call(call):
-        def run():
-            for _ in range(fits):
-                result = call()
-            return result
+    def side_by_side(*calls):
+        """Best time per call of each of ``calls`` and its last result, the calls taking turns.
 
-        seconds, result = best_time(run, repeat, clock)
-        return seconds / fits, result
+        Each repeat times every call once, one after the other, so a change in
+        the machine's speed during the row (this one varies by up to a third
+        from minute to minute) falls on every side alike instead of on
+        whichever was timed then.
+        """
+        best = [np.inf] * len(calls)
+        results = [None] * len(calls)
+        for _ in range(repeat):
+            for c, call in enumerate(calls):
+                start = clock()
+                for _ in range(fits):
+                    results[c] = call()
+                best[c] = min(best[c], (clock() - start) / fits)
+        return [(seconds, result) for seconds, result in zip(best, results)]
 
-    def timed(make):
-        return timed_call(lambda: make().fit(X))
-
-    auto_s, auto = timed(lambda: KMeans(k, init=init, n_init=1, max_iter=max_iter))
-    sk_lloyd_s, sk_lloyd = timed(
-        lambda: SklearnKMeans(k, init=init, n_init=1, max_iter=max_iter, algorithm="lloyd")
+    (auto_s, auto), (sk_lloyd_s, sk_lloyd), (sk_elkan_s, _) = side_by_side(
+        lambda: KMeans(k, init=init, n_init=1, max_iter=max_iter).fit(X),
+        lambda: SklearnKMeans(k, init=init, n_init=1, max_iter=max_iter, algorithm="lloyd").fit(X),
+        lambda: SklearnKMeans(k, init=init, n_init=1, max_iter=max_iter, algorithm="elkan").fit(X),
     )
-    sk_elkan_s, _ = timed(
-        lambda: SklearnKMeans(k, init=init, n_init=1, max_iter=max_iter, algorithm="elkan")
+    (default_s, default), (sk_default_s, sk_default) = side_by_side(
+        lambda: KMeans(k, random_state=0).fit(X),
+        lambda: SklearnKMeans(k, random_state=0).fit(X),
     )
-    default_s, default = timed(lambda: KMeans(k, random_state=0))
-    sk_default_s, sk_default = timed(lambda: SklearnKMeans(k, random_state=0))
     # The default fits' k-means++ alone, on the centred data both fits seed from.
     centered = X - X.mean(axis=0)
-    seed_s, (_, our_seeds) = timed_call(lambda: kmeans_plusplus(centered, k, random_state=0))
-    sk_seed_s, (_, their_seeds) = timed_call(
-        lambda: sklearn_kmeans_plusplus(centered, k, random_state=0)
+    (seed_s, (_, our_seeds)), (sk_seed_s, (_, their_seeds)) = side_by_side(
+        lambda: kmeans_plusplus(centered, k, random_state=0),
+        lambda: sklearn_kmeans_plusplus(centered, k, random_state=0),
     )
     sk_best = min(sk_lloyd_s, sk_elkan_s)
     agree = (
