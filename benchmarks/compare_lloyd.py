@@ -17,7 +17,9 @@ Everything runs in one process, ours and scikit-learn's on the same data:
    faster) for ``auto`` against scikit-learn's best and for the default fit
    against scikit-learn's default.
 
-Times are the best of ``--repeat`` runs after a warm-up fit (compile time out).
+Times are the best of ``--repeat`` runs (compile time out: it falls on the
+first), ours and scikit-learn's taking turns in each round of the side-by-side
+tables, so a change in the machine's speed falls on both sides alike.
 Labels must be identical; each row says so.
 
 Run: ``python -m benchmarks.compare_lloyd [--quick]`` (the full run takes a
@@ -79,6 +81,27 @@ def best_time(fit, repeat, clock=time.perf_counter):
     return min(times), result
 
 
+def best_times_taking_turns(calls, repeat, clock=time.perf_counter, per_repeat=1):
+    """Best time per call of each of ``calls`` and its last result, the calls taking turns.
+
+    Each of the ``repeat`` rounds times every call once (``per_repeat``
+    calls in a row, the time divided by it: for fits well under a
+    millisecond), one after the other, so a change in the machine's speed
+    during a row (the AMD host of 2026-12-04 varied by up to a third from
+    minute to minute) falls on every side alike instead of on whichever was
+    timed then. Returns ``[(seconds, result), ...]`` in the order of ``calls``.
+    """
+    best = [np.inf] * len(calls)
+    results = [None] * len(calls)
+    for _ in range(repeat):
+        for c, call in enumerate(calls):
+            start = clock()
+            for _ in range(per_repeat):
+                results[c] = call()
+            best[c] = min(best[c], (clock() - start) / per_repeat)
+    return list(zip(best, results))
+
+
 def machine_description():
     cpu = platform.processor() or platform.machine()
     try:
@@ -118,14 +141,13 @@ def lloyd_table(grid, repeat, max_iter):
     print("|---:|---:|---:|---:|---:|---:|---:|:---:|")
     for n, d, k in grid:
         X, init = make_data(n, d, k)
-        ours_s, ours = best_time(
-            lambda: KMeans(k, init=init, n_init=1, max_iter=max_iter, algorithm="lloyd").fit(X),
-            repeat,
-        )
-        theirs_s, theirs = best_time(
-            lambda: SklearnKMeans(k, init=init, n_init=1, max_iter=max_iter, algorithm="lloyd").fit(
-                X
-            ),
+        (ours_s, ours), (theirs_s, theirs) = best_times_taking_turns(
+            [
+                lambda: KMeans(k, init=init, n_init=1, max_iter=max_iter, algorithm="lloyd").fit(X),
+                lambda: SklearnKMeans(
+                    k, init=init, n_init=1, max_iter=max_iter, algorithm="lloyd"
+                ).fit(X),
+            ],
             repeat,
         )
         print(
@@ -153,21 +175,23 @@ def accelerated_table(grid, repeat, max_iter):
     print("|---:|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|:---:|")
     for n, d, k in grid:
         X, init = make_data(n, d, k)
-        times, models = {}, {}
-        for algorithm in ("lloyd", "hamerly", "elkan", "auto"):
-            times[algorithm], models[algorithm] = best_time(
-                lambda: KMeans(k, init=init, n_init=1, max_iter=max_iter, algorithm=algorithm).fit(
-                    X
-                ),
-                repeat,
-            )
-        for algorithm in ("lloyd", "elkan"):
-            times["sk_" + algorithm], models["sk_" + algorithm] = best_time(
-                lambda: SklearnKMeans(
-                    k, init=init, n_init=1, max_iter=max_iter, algorithm=algorithm
-                ).fit(X),
-                repeat,
-            )
+        ours = ("lloyd", "hamerly", "elkan", "auto")
+        theirs = ("lloyd", "elkan")
+        calls = [
+            lambda algorithm=algorithm: KMeans(
+                k, init=init, n_init=1, max_iter=max_iter, algorithm=algorithm
+            ).fit(X)
+            for algorithm in ours
+        ] + [
+            lambda algorithm=algorithm: SklearnKMeans(
+                k, init=init, n_init=1, max_iter=max_iter, algorithm=algorithm
+            ).fit(X)
+            for algorithm in theirs
+        ]
+        names = list(ours) + ["sk_" + algorithm for algorithm in theirs]
+        timed = best_times_taking_turns(calls, repeat)
+        times = {name: seconds for name, (seconds, _) in zip(names, timed)}
+        models = {name: model for name, (_, model) in zip(names, timed)}
         sk_best = min(times["sk_lloyd"], times["sk_elkan"])
         same = all(
             _same(models[a], models["sk_lloyd"]) for a in ("lloyd", "hamerly", "elkan", "auto")
@@ -195,10 +219,20 @@ def default_fit_table(grid, repeat):
     print("|---:|---:|---:|---:|---:|---:|---:|---:|:---:|")
     for n, d, k in grid:
         X, _ = make_data(n, d, k)
-        seed_ours, _ = best_time(lambda: kmeans_plusplus(X, k, random_state=0), repeat)
-        seed_theirs, _ = best_time(lambda: sklearn_kmeans_plusplus(X, k, random_state=0), repeat)
-        ours_s, ours = best_time(lambda: KMeans(k, random_state=0).fit(X), repeat)
-        theirs_s, theirs = best_time(lambda: SklearnKMeans(k, random_state=0).fit(X), repeat)
+        (seed_ours, _), (seed_theirs, _) = best_times_taking_turns(
+            [
+                lambda: kmeans_plusplus(X, k, random_state=0),
+                lambda: sklearn_kmeans_plusplus(X, k, random_state=0),
+            ],
+            repeat,
+        )
+        (ours_s, ours), (theirs_s, theirs) = best_times_taking_turns(
+            [
+                lambda: KMeans(k, random_state=0).fit(X),
+                lambda: SklearnKMeans(k, random_state=0).fit(X),
+            ],
+            repeat,
+        )
         print(
             f"| {n:,} | {d} | {k} | {seed_ours:.3f} | {seed_theirs:.3f} | {ours_s:.3f} | "
             f"{theirs_s:.3f} | {theirs_s / ours_s:.2f}x | "
@@ -264,22 +298,7 @@ def _off_grid_row(case, repeat, max_iter, clock):
     fits = max(1, int(2e5 // (n * d)))
 
     def side_by_side(*calls):
-        """Best time per call of each of ``calls`` and its last result, the calls taking turns.
-
-        Each repeat times every call once, one after the other, so a change in
-        the machine's speed during the row (this one varies by up to a third
-        from minute to minute) falls on every side alike instead of on
-        whichever was timed then.
-        """
-        best = [np.inf] * len(calls)
-        results = [None] * len(calls)
-        for _ in range(repeat):
-            for c, call in enumerate(calls):
-                start = clock()
-                for _ in range(fits):
-                    results[c] = call()
-                best[c] = min(best[c], (clock() - start) / fits)
-        return [(seconds, result) for seconds, result in zip(best, results)]
+        return best_times_taking_turns(calls, repeat, clock, per_repeat=fits)
 
     (auto_s, auto), (sk_lloyd_s, sk_lloyd), (sk_elkan_s, _) = side_by_side(
         lambda: KMeans(k, init=init, n_init=1, max_iter=max_iter).fit(X),
