@@ -73,12 +73,7 @@ def make_data(n, d, k, seed=0, dtype="float64"):
 
 def best_time(fit, repeat, clock=time.perf_counter):
     """Best time of ``repeat`` calls (wall time by default), and the last result."""
-    times = []
-    for _ in range(repeat):
-        start = clock()
-        result = fit()
-        times.append(clock() - start)
-    return min(times), result
+    return best_times_taking_turns([fit], repeat, clock)[0]
 
 
 def best_times_taking_turns(calls, repeat, clock=time.perf_counter, per_repeat=1):
