@@ -1491,6 +1491,20 @@ class _DaskFit:
                 self._group_homes[tuple(groups[-1])] = worker
         return sorted(groups)
 
+    def _at_home(self, b):
+        """A context in which block ``b``'s task is asked to run on its group's home worker.
+
+        The worker whose runner kept the block's state (``_block_groups``):
+        a task the scheduler sends elsewhere (it balances small tasks between
+        workers, and moving a small block is cheap) finds none and assigns
+        the block again. Loosely: were that worker lost, the task runs on
+        another. No request when the passes had no homes (not held data).
+        """
+        home = next((w for group, w in self._group_homes.items() if b in group), None)
+        if home is None:
+            return contextlib.nullcontext()
+        return self.dask.annotate(workers=[home], allow_other_workers=True)
+
     def _group_tasks(self, name, function, groups, block_args, *shared, weights=True):
         """A pass: one task per group (``_block_groups``) running ``function`` on its blocks.
 
@@ -1753,25 +1767,27 @@ class _DaskFit:
             # The final centers' separations, and their moves since the last pass
             # (``shifts``), for the re-assignment with each block's bounds.
             bounds_moves = (_half_separation(centers), shifts)
-        finals = [
-            self._named_task(
-                f"kmeans_final_block-{run_id}-{b}",
-                _final_block,
-                blocks.blocks[b],
-                self._weights_of(b),
-                mean,
-                centers,
-                chunk_rows,
-                dtype,
-                run_id,
-                b,
-                (iteration, previous),
-                strict_convergence,
-                bounds_moves,
-                blocks.n_samples,
-            )
-            for b in range(len(blocks))
-        ]
+        finals = []
+        for b in range(len(blocks)):
+            with self._at_home(b):
+                finals.append(
+                    self._named_task(
+                        f"kmeans_final_block-{run_id}-{b}",
+                        _final_block,
+                        blocks.blocks[b],
+                        self._weights_of(b),
+                        mean,
+                        centers,
+                        chunk_rows,
+                        dtype,
+                        run_id,
+                        b,
+                        (iteration, previous),
+                        strict_convergence,
+                        bounds_moves,
+                        blocks.n_samples,
+                    )
+                )
         final_labels, (inertia, n_distinct) = self._kept_and_combined(finals, _reduce_final)
         self._forget_run(run_id)
         return final_labels, inertia, centers, iteration + 1, n_distinct

@@ -415,19 +415,41 @@ def test_the_clusters_a_row_left_or_joined_are_marked_in_its_chunk():
 
 
 class _GraphCounter(distributed.diagnostics.plugin.SchedulerPlugin):
-    """Records, on the scheduler, the keys of every graph a client submits."""
+    """Records, on the scheduler, the keys of every graph a client submits.
+
+    And, for each final-pass block task, the workers it asked for and whether
+    loosely (``final_asked``: ``{block index: (workers, loose)}``) and the
+    worker that computed it (``final_places``: ``{block index: worker}``).
+    """
 
     name = "kmeans-core-graph-counter"
 
     def __init__(self):
         self.graphs = []
+        self.final_places, self.final_asked = {}, {}
 
     def update_graph(self, scheduler, *, tasks, **kwargs):
         self.graphs.append([dask.utils.key_split(key) for key in tasks])
+        for key in tasks:
+            if str(key).startswith("kmeans_final_block-"):
+                task = scheduler.tasks[key]
+                self.final_asked[int(str(key).rsplit("-", 1)[1])] = (
+                    sorted(task.worker_restrictions or ()),
+                    task.loose_restrictions,
+                )
+
+    def transition(self, key, start, finish, *args, **kwargs):
+        if finish == "memory" and str(key).startswith("kmeans_final_block-"):
+            self.final_places[int(str(key).rsplit("-", 1)[1])] = kwargs.get("worker")
 
 
 def _graphs_submitted(dask_scheduler):
     return dask_scheduler.plugins[_GraphCounter.name].graphs
+
+
+def _final_places(dask_scheduler):
+    plugin = dask_scheduler.plugins[_GraphCounter.name]
+    return plugin.final_asked, plugin.final_places
 
 
 def _persisted_before_counting(X):
@@ -445,11 +467,23 @@ def _persisted_before_counting(X):
 
 
 @pytest.mark.parametrize("algorithm", DASK_ALGORITHMS)
-def test_iterations_on_held_data_go_to_the_workers_runners_not_the_scheduler(client, algorithm):
+def test_iterations_on_held_data_go_to_the_workers_runners_not_the_scheduler(
+    client, algorithm, capsys
+):
     X, weights, init = blobs(n=8192, seed=15)
-    reference = in_memory(X, init, weights)
+    reference = in_memory(X, init, weights, verbose=1)
+    # Strict convergence: the final pass reads the last pass's labels (where they
+    # were kept); otherwise it assigns every block to the final centers anyway.
+    strict = "strict convergence" in capsys.readouterr().out
     assert reference.n_iter_ > 3
     dask_X = _persisted_before_counting(X)
+    # Where each block lives (and its runner keeps its labels), before the fit.
+    holders_of = client.who_has(distributed.futures_of(dask_X))
+    homes = {
+        b: sorted(holders_of[key])[0]
+        for b, key in enumerate(dask.core.flatten(dask_X.__dask_keys__()))
+    }
+    assert len(homes) == 8
     recomputed_before = client.run(kd.recomputed_labels_count)
     runner_passes_before = client.run(kd.runner_passes_count)
     client.register_plugin(_GraphCounter())
@@ -460,6 +494,7 @@ def test_iterations_on_held_data_go_to_the_workers_runners_not_the_scheduler(cli
             dask_X, sample_weight=weights
         )
         graphs = client.run_on_scheduler(_graphs_submitted)
+        final_asked, final_places = client.run_on_scheduler(_final_places)
     finally:
         client.unregister_scheduler_plugin(_GraphCounter.name)
     assert_same_fit(fitted, reference, bitwise=True)
@@ -479,11 +514,17 @@ def test_iterations_on_held_data_go_to_the_workers_runners_not_the_scheduler(cli
     assert ran == {w: (fitted.n_iter_ + 2 if w in holders else 0) for w in passes}
     # The runners found every block's labels (and bounds) where the previous pass
     # left them. The final pass is tasks (its labels are kept as Dask results):
-    # rarely the scheduler runs one on the other worker, which relabels its
-    # block with the same bits (see the next tests), so a few recomputations
-    # are tolerated, far below the 8 a pass without the kept labels.
+    # one the scheduler still runs on the other worker (work stealing may move
+    # a loosely placed task) relabels its block, with the same bits (see the
+    # next tests). So the labels computed again are exactly those of the final
+    # blocks that ran away from home: none of the iterations', none at home.
+    # Each final task asks for its block's home (loosely: were it lost, another).
+    assert final_asked == {b: ([home], True) for b, home in homes.items()}
+    assert sorted(final_places) == list(range(8))
+    moved = sum(final_places[b] != homes[b] for b in homes)
     recomputed_after = client.run(kd.recomputed_labels_count)
-    assert sum(recomputed_after[w] - recomputed_before[w] for w in recomputed_after) <= 2
+    recomputed = sum(recomputed_after[w] - recomputed_before[w] for w in recomputed_after)
+    assert recomputed == (moved if strict else 0)
     # Beside them: the weights sent once and the final pass (its labels
     # persisted beside its inertia, which comes back as its future's result).
     assert len(graphs) == len(runners) + 2
