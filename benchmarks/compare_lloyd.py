@@ -343,8 +343,10 @@ def lloyd_pass_arguments(n, d, k):
         rows,
     )
     labels = np.full(n, -1, dtype=np.int32)
+    # The rows' squared norms, which a fit makes once with its centred copy.
+    row_norms = np.einsum("ij,ij->i", X, X)
     pass_args = (transposed(init), squared_norms(init), labels, partials, True, narrow_rows(d))
-    return X, (X, np.ones(n), *pass_args)
+    return X, (X, np.ones(n), row_norms, *pass_args)
 
 
 def bandwidth_table(grid, repeat):
@@ -388,8 +390,9 @@ def breakdown_table(grid, repeat):
     Each stage kernel runs the pass's own building blocks over the same
     chunks, adding one stage at a time: the ranking of the centres (a BLAS
     cross term and the four-row scan, or the feature sweeps on narrow data:
-    whichever ``nearest_centers_of_block`` runs), then the near-tie sweep,
-    then the whole pass (labels, inertia, the slot sums). One numba thread
+    whichever ``nearest_centers_of_block`` runs), then the near-tie sweep
+    (the rows' norms given, as a fit gives them), then the whole pass
+    (labels, inertia, the slot sums). One numba thread
     and one BLAS thread, so the stages add up; the difference between two
     rows of a stage is that stage's cost.
     """
@@ -415,22 +418,27 @@ def breakdown_table(grid, repeat):
             out[chunk] = total
 
     @numba.njit(parallel=True, cache=False)
-    def stages(X, centers_t, norms, chunk_rows, out, stage):
+    def stages(X, row_norms, centers_t, norms, chunk_rows, out, stage):
         for chunk in numba.prange(out.shape[0]):
             start = chunk * chunk_rows
-            rows = rows_as_float64(X, start, min(start + chunk_rows, X.shape[0]))
+            stop = min(start + chunk_rows, X.shape[0])
+            rows = rows_as_float64(X, start, stop)
             if stage == 0:
                 if rows.shape[1] <= SWEEP_MAX_FEATURES:
-                    out[chunk] = nearest_two_by_feature_sweeps(rows, centers_t, norms)[1][0]
+                    out[chunk] = nearest_two_by_feature_sweeps(
+                        rows, centers_t, norms, row_norms[start:stop]
+                    )[1][0]
                 else:
                     out[chunk] = nearest_two_of_block(np.dot(rows, centers_t), norms)[1][0]
             else:
-                out[chunk] = nearest_centers_of_block(rows, centers_t, norms)[1][0]
+                out[chunk] = nearest_centers_of_block(
+                    rows, centers_t, norms, row_norms[start:stop]
+                )[1][0]
 
     print(f"\n### One Lloyd pass, stage by stage (one thread, best of {repeat + 2})\n")
     print(
         "| n | d | k | reading X (ms) | ranking (ms) | ranked by "
-        "| near-tie sweep + norms (ms) | labels, inertia, sums (ms) | whole pass (ms) "
+        "| near-tie sweep (ms) | labels, inertia, sums (ms) | whole pass (ms) "
         "| ns per row |"
     )
     print("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
@@ -439,19 +447,17 @@ def breakdown_table(grid, repeat):
     try:
         for n, d, k in grid:
             X, args = lloyd_pass_arguments(n, d, k)
-            centers_t, norms, rows = args[2], args[3], args[-2]
-            out = np.empty(args[7].shape[0])
+            row_norms, centers_t, norms, partials = args[2], args[3], args[4], args[6]
+            rows = partials.rows
+            out = np.empty(partials.inertia.shape[0])
             times = []
             with single_threaded_blas():
                 read_once(X, np.empty(n_chunks(n)))
                 times.append(best_time(lambda: read_once(X, np.empty(n_chunks(n))), repeat + 2)[0])
                 for stage in range(2):
-                    stages(X, centers_t, norms, rows, out, stage)
-                    times.append(
-                        best_time(
-                            lambda: stages(X, centers_t, norms, rows, out, stage), repeat + 2
-                        )[0]
-                    )
+                    stage_args = (X, row_norms, centers_t, norms, rows, out, stage)
+                    stages(*stage_args)
+                    times.append(best_time(lambda: stages(*stage_args), repeat + 2)[0])
                 lloyd_pass(*args)
                 times.append(best_time(lambda: lloyd_pass(*args), repeat + 2)[0])
             read, ranked, settled, whole = (1e3 * t for t in times)

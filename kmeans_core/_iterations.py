@@ -47,12 +47,19 @@ from kmeans_core._kernels.bounds import (
     half_separations,
     hamerly_pass,
 )
-from kmeans_core._kernels.common import center_into, column_sums_per_chunk, inertia_per_chunk
+from kmeans_core._kernels.common import (
+    center_into,
+    column_sums_per_chunk,
+    inertia_per_chunk,
+    row_squared_norms,
+)
 from kmeans_core._kernels.distances import (
+    SWEEP_MAX_FEATURES,
     center_shifts,
     distances_to_own_center,
     narrow_rows,
     nearest_centers_direct,
+    row_norms_unknown,
 )
 from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
@@ -104,6 +111,7 @@ def assign_labels(X, centers):
         for_rows(lloyd_pass, n_samples)(
             X,
             weights,
+            row_norms_unknown(),  # new rows: each chunk computes its own
             transposed(centers),
             squared_norms(centers),
             labels,
@@ -132,7 +140,7 @@ def distances_to_centers_of(X, centers, labels):
 
 
 def centered_copy(X):
-    """A new C-contiguous array ``X - mean``; with the column means and variances.
+    """A new C-contiguous array ``X - mean``; with the column means, variances and row norms.
 
     X itself is only read. It has not been checked for NaN/inf: the column
     means are non-finite whenever X holds a NaN or an infinity, and only then
@@ -149,6 +157,10 @@ def centered_copy(X):
     X_centered : (n_samples, n_features) array of X's dtype
     mean : (n_features,) array of X's dtype
     variances : (n_features,) float64
+    row_norms : (n_samples,) float64, or empty
+        The squared norms of X_centered's rows (:func:`fit_row_norms`), which
+        the runs' rankings and the k-means++ seeding read; empty where the
+        rankings compute their own.
     """
     n_samples, n_features = X.shape
     chunks = n_chunks(n_samples)
@@ -178,7 +190,39 @@ def centered_copy(X):
             f"squared distances summed over its {n_features} features and "
             f"{n_samples} samples would overflow",
         )
-    return X_centered, mean, variances
+    return X_centered, mean, variances, fit_row_norms(X_centered)
+
+
+# The rows' squared norms are made once per fit (rather than at every ranking,
+# ``_kernels.distances``) only where they pay: for rows ranked by a BLAS
+# product (a narrow row's norm comes almost free with the feature sweeps, and
+# reading it back cost a Lloyd pass more: 1e6 x 2, k=5, two threads, 49-53 ->
+# 57-66 ms), and beyond one chunk of rows (a smaller fit would compile the
+# norms kernel for microseconds: its first fit is mostly compiling). Made by
+# the k-means++ seeding's own kernel, the same bits: the default fit's
+# seeding takes them instead of computing its own. Measured on the AMD EPYC
+# host (one thread, min of 3 processes alternating with the code before): a
+# Lloyd pass at 1e5 x 128, k=8 20.0 -> 13.9 ms, 5e4 x 300, k=10 21.6 -> 18.3,
+# 1e6 x 8, k=32 47.0 -> 45.2, 2e5 x 16, k=16 7.8 -> 7.3; whole default fits
+# (CPU time) 1e5 x 128 x 8 194 -> 165 ms, 5e4 x 300 x 10 201 -> 185 ms;
+# 10,000 x 8 x 8 from an init array 2.13 -> 1.88 ms. A fit from an init array
+# with few iterations pays the norms' pass about what its passes save (1e5 x
+# 128 x 8: 108 -> 107 ms).
+FIT_ROW_NORMS_MIN_FEATURES = SWEEP_MAX_FEATURES + 1
+
+
+def fit_row_norms(X):
+    """The squared norms of (centred) X's rows for a fit's rankings, or an empty array.
+
+    Empty (each ranking then computes the norms of the rows it ranks) below
+    ``FIT_ROW_NORMS_MIN_FEATURES`` features or up to one chunk of rows.
+    """
+    n_samples, n_features = X.shape
+    if n_features < FIT_ROW_NORMS_MIN_FEATURES or n_samples <= CHUNK_ROWS:
+        return row_norms_unknown()
+    row_norms = prefaulted_empty(n_samples)
+    for_rows(row_squared_norms, n_samples)(X, row_norms)
+    return row_norms
 
 
 def squared_distance_bound(column_extremes, n_samples):
@@ -382,17 +426,21 @@ class _IterationBuffers:
         self.weights = np.empty(n_clusters)
         self.shifts = np.zeros(n_clusters)
 
-    def compiled_run(self, X, sample_weight, centers, labels, max_iter, tol, direct_ranking):
+    def compiled_run(
+        self, X, sample_weight, row_norms, centers, labels, max_iter, tol, direct_ranking
+    ):
         """:func:`kmeans_core._kernels.lloyd.lloyd_run_compiled` on these buffers.
 
         ``centers`` and ``labels`` are updated in place; returns the number of
         iterations, or -1 when a cluster empties. ``direct_ranking`` picks the
         ranking by the direct distance (compiled without the expanded one: the
-        kernel drops the branch of a ``None`` argument).
+        kernel drops the branch of a ``None`` argument). ``row_norms``: X's
+        row norms, or an empty array (see :func:`lloyd_single_run`).
         """
         return lloyd_run_compiled(
             X,
             sample_weight,
+            row_norms,
             centers,
             labels,
             self.partials,
@@ -466,13 +514,17 @@ def direct_ranking_pays(n_samples, n_features, n_clusters):
     return n_clusters <= DIRECT_RANKING_MAX_CLUSTERS and n_features <= DIRECT_RANKING_MAX_FEATURES
 
 
-def lloyd_single_run(X, sample_weight, centers_init, max_iter, tol, verbose=0, history=None):
+def lloyd_single_run(
+    X, sample_weight, centers_init, max_iter, tol, verbose=0, history=None, row_norms=None
+):
     """One run of Lloyd's algorithm from ``centers_init``.
 
     Stops when no label changes (strict convergence) or when the total squared
     center shift is at most ``tol`` (already scaled to the data). Without
     strict convergence, one more assignment step makes ``labels`` match the
-    returned centers.
+    returned centers. ``row_norms``: X's row squared norms when the caller
+    has them (:func:`centered_copy` makes them), else each pass computes
+    them chunk by chunk; the same bits either way.
 
     Returns
     -------
@@ -486,9 +538,10 @@ def lloyd_single_run(X, sample_weight, centers_init, max_iter, tol, verbose=0, h
     buffers = _IterationBuffers(n_samples, n_features, centers_init.shape[0])
     centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
     labels = np.full(n_samples, -1, dtype=np.int32)
+    row_norms = row_norms_unknown() if row_norms is None else row_norms
 
     def assign(centers, first, update):
-        _lloyd_pass(X, sample_weight, centers, labels, buffers, update)
+        _lloyd_pass(X, sample_weight, row_norms, centers, labels, buffers, update)
 
     with single_threaded_blas():
         if n_samples < SERIAL_BELOW_ROWS and not verbose and history is None:
@@ -497,6 +550,7 @@ def lloyd_single_run(X, sample_weight, centers_init, max_iter, tol, verbose=0, h
             n_iter = buffers.compiled_run(
                 X,
                 sample_weight,
+                row_norms,
                 centers,
                 labels,
                 max_iter,
@@ -513,10 +567,20 @@ def lloyd_single_run(X, sample_weight, centers_init, max_iter, tol, verbose=0, h
         )
 
 
-def _lloyd_pass(X, sample_weight, centers, labels, buffers, update_centers):
+def _lloyd_pass(X, sample_weight, row_norms, centers, labels, buffers, update_centers):
     centers_t, norms = transposed(centers), squared_norms(centers)
     narrow = narrow_rows(X.shape[1])
-    lloyd_pass(X, sample_weight, centers_t, norms, labels, buffers.partials, update_centers, narrow)
+    lloyd_pass(
+        X,
+        sample_weight,
+        row_norms,
+        centers_t,
+        norms,
+        labels,
+        buffers.partials,
+        update_centers,
+        narrow,
+    )
 
 
 def _iterations(X, sample_weight, centers, labels, buffers, assign, run, verbose, history):
@@ -558,7 +622,15 @@ def _iterations(X, sample_weight, centers, labels, buffers, assign, run, verbose
 
 
 def bounded_single_run(
-    algorithm, X, sample_weight, centers_init, max_iter, tol, verbose=0, history=None
+    algorithm,
+    X,
+    sample_weight,
+    centers_init,
+    max_iter,
+    tol,
+    verbose=0,
+    history=None,
+    row_norms=None,
 ):
     """One run of Hamerly's or Elkan's algorithm from ``centers_init``.
 
@@ -566,17 +638,18 @@ def bounded_single_run(
     empty-cluster rule, same final re-assignment, same labels and the same
     bits in the centers), with the assignment step replaced by a
     bounds-pruned one that refreshes only the sum slots that changed; see
-    ``_kernels/bounds.py``.
+    ``_kernels/bounds.py``. ``row_norms`` as in :func:`lloyd_single_run`.
     """
     n_samples, n_features = X.shape
     n_clusters = centers_init.shape[0]
     buffers = _IterationBuffers(n_samples, n_features, n_clusters)
     bounds = _Bounds(algorithm, n_samples, n_clusters, buffers, n_features)
     centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
+    row_norms = row_norms_unknown() if row_norms is None else row_norms
 
     def assign(centers, first, update):
         sums_mode = SUMS_REFRESH if update else SUMS_NONE
-        bounds.assign(X, sample_weight, centers, buffers, first, sums_mode)
+        bounds.assign(X, sample_weight, row_norms, centers, buffers, first, sums_mode)
 
     run = (max_iter, tol, False)
     with single_threaded_blas():
@@ -609,8 +682,12 @@ class _Bounds:
         # Elkan's k x k table of half center distances; Hamerly needs none.
         self.half_center_distances = np.empty((n_clusters, n_clusters)) if self.elkan else None
 
-    def assign(self, X, sample_weight, centers, buffers, first, sums_mode):
-        """One assignment step; ``buffers.shifts``: how far each center moved since the last."""
+    def assign(self, X, sample_weight, row_norms, centers, buffers, first, sums_mode):
+        """One assignment step; ``buffers.shifts``: how far each center moved since the last.
+
+        ``row_norms``: X's row squared norms, or an empty array (computed
+        where rows are ranked).
+        """
         centers64 = centers.astype(np.float64)
         centers_t = transposed(centers64)
         slots = (self.kept, buffers.chunk_changed, buffers.chunk_rows)
@@ -624,6 +701,7 @@ class _Bounds:
             hamerly_pass(
                 X,
                 sample_weight,
+                row_norms,
                 centers_t,
                 squared_norms(centers64),
                 self.half_separation,
@@ -639,6 +717,7 @@ class _Bounds:
             first_bounds_pass(
                 X,
                 sample_weight,
+                row_norms,
                 centers_t,
                 squared_norms(centers64),
                 self.labels,
@@ -667,7 +746,8 @@ def memory_needed_bytes(algorithm, n_samples, n_features, n_clusters, n_threads=
     """Memory a run of ``algorithm`` allocates beyond the centered copy of X, in bytes.
 
     Every run: the per-chunk partial sums (bounded by
-    :func:`kmeans_core._kernels.jit.chunk_rows_for`), the labels, and per thread one
+    :func:`kmeans_core._kernels.jit.chunk_rows_for`), the labels and the rows'
+    squared norms (made with the centered copy), and per thread one
     chunk's cross terms (``chunk_rows * k``) and rows. Hamerly and Elkan keep
     the finer per-slot sums (at most a quarter of X's float64 size, or the
     chunks' own size: ``_kernels.lloyd.sum_slot_rows``);
@@ -678,7 +758,8 @@ def memory_needed_bytes(algorithm, n_samples, n_features, n_clusters, n_threads=
         n_threads = numba.get_num_threads()
     chunk_rows = chunk_rows_for(n_samples, n_clusters, n_features)
     chunks = n_chunks(n_samples, chunk_rows)
-    total = 8 * chunks * n_clusters * (n_features + 1) + 16 * chunks + 4 * n_samples
+    # The partial sums, the chunk counts, the labels and the rows' squared norms.
+    total = 8 * chunks * n_clusters * (n_features + 1) + 16 * chunks + 12 * n_samples
     total += n_threads * 8 * chunk_rows * (n_clusters + n_features)
     if algorithm in ("hamerly", "elkan"):
         slots = chunks * sum_slots_per_chunk(chunk_rows, chunks, n_clusters, n_features)

@@ -727,10 +727,19 @@ class KMeans:
 
     # -- fitting ----------------------------------------------------------------
 
-    def _initial_centers(self, X, init_centers, random_state, sample_weight):
+    def _initial_centers(self, X, init_centers, random_state, sample_weight, row_norms=None):
         init = self.init
         if isinstance(init, str) and init == "k-means++":
-            centers, _ = greedy_kmeans_plusplus(X, self.n_clusters, sample_weight, random_state)
+            # The fit's row norms when it made them (``fit_row_norms``: the same
+            # kernel and bits as the seeding's own), so X is not read once more.
+            known = row_norms is not None and row_norms.shape[0] == X.shape[0]
+            centers, _ = greedy_kmeans_plusplus(
+                X,
+                self.n_clusters,
+                sample_weight,
+                random_state,
+                computed_row_norms=row_norms if known else None,
+            )
         elif isinstance(init, str) and init == "k-means||":
             from kmeans_core._kmeans_parallel import kmeans_parallel
 
@@ -800,7 +809,7 @@ class KMeans:
 
         # Center the data into a private copy: distances are more accurate near
         # the origin, and scikit-learn draws its seeds on centered data.
-        X, X_mean, variances = centered_copy(X)
+        X, X_mean, variances, row_norms = centered_copy(X)
         tol = float(np.mean(variances) * self.tol)
         if init_centers is not None:
             init_centers -= X_mean
@@ -808,17 +817,25 @@ class KMeans:
         algorithm = self._resolved_algorithm(X)
         best = None
         for _ in range(n_init):
-            centers = self._initial_centers(X, init_centers, random_state, sample_weight)
+            centers = self._initial_centers(X, init_centers, random_state, sample_weight, row_norms)
             if self.verbose:
                 print("Initialization complete")
             history = [] if self.record_history else None
             if algorithm == "lloyd":
                 labels, inertia, centers, n_iter = lloyd_single_run(
-                    X, sample_weight, centers, self.max_iter, tol, self.verbose, history
+                    X, sample_weight, centers, self.max_iter, tol, self.verbose, history, row_norms
                 )
             else:
                 labels, inertia, centers, n_iter = bounded_single_run(
-                    algorithm, X, sample_weight, centers, self.max_iter, tol, self.verbose, history
+                    algorithm,
+                    X,
+                    sample_weight,
+                    centers,
+                    self.max_iter,
+                    tol,
+                    self.verbose,
+                    history,
+                    row_norms,
                 )
             # Keep a run only if it is better and not the same partition relabelled
             # (rounding can make a relabelled twin look marginally better).

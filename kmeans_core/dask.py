@@ -90,7 +90,7 @@ from kmeans_core._kernels.common import (
     column_sums_per_chunk,
     euclidean_distances_to_centers,
 )
-from kmeans_core._kernels.distances import center_shifts, narrow_rows
+from kmeans_core._kernels.distances import center_shifts, narrow_rows, row_norms_unknown
 from kmeans_core._kernels.jit import chunk_rows_for, jit, n_chunks, one_numba_thread
 from kmeans_core._kernels.lloyd import (
     ChunkPartials,
@@ -764,6 +764,7 @@ class _HamerlyBlockState:
         hamerly_pass(
             self.centered,
             self.weights,
+            row_norms_unknown(),  # the rescanned rows' norms computed where they are ranked
             *centers,
             half_separation,
             shifts,

@@ -219,12 +219,19 @@ def test_feature_sweeps_rank_as_the_block_scan(n_rows, n_clusters, n_features, s
     rows = rng.randint(-3, 4, size=(n_rows, n_features)).astype(np.float64)
     centers_t = rng.randint(-3, 4, size=(n_features, n_clusters)).astype(np.float64)
     norms = (centers_t**2).sum(axis=0)
-    nearest, best, second, row_norms = nearest_two_by_feature_sweeps(rows, centers_t, norms)
+    nearest, best, second, row_norms = nearest_two_by_feature_sweeps(
+        rows, centers_t, norms, np.empty(0)
+    )
     for got, expected in zip(
         (nearest, best, second), nearest_two_of_block(rows @ centers_t, norms)
     ):
         np.testing.assert_array_equal(got, expected)
     np.testing.assert_array_equal(row_norms, (rows**2).sum(axis=1))
+    # Norms given (as a fit gives them) are used as they are, and rank the same.
+    given = (rows**2).sum(axis=1) + 0.0
+    ranked = nearest_two_by_feature_sweeps(rows, centers_t, norms, given)
+    for got, expected in zip(ranked, (nearest, best, second, given)):
+        np.testing.assert_array_equal(got, expected)
 
 
 @settings(max_examples=60, deadline=None)
@@ -238,16 +245,23 @@ def test_block_labels_follow_the_tie_rule(n_rows, n_clusters, n_features, seed):
     """The block primitive every pass uses gives the reference's labels (direct
     distance, lowest index among exact equals) on integer data full of ties, and
     E of the label plus |x|^2 is that label's squared distance to rounding."""
-    from kmeans_core._kernels.distances import nearest_centers_of_block, nearest_centers_of_cross
-
     rng = np.random.RandomState(seed % (2**32))
     rows = rng.randint(-3, 4, size=(n_rows, n_features)).astype(np.float64)
     centers = rng.randint(-3, 4, size=(n_clusters, n_features)).astype(np.float64)
     centers_t = np.ascontiguousarray(centers.T)
     norms = (centers**2).sum(axis=1)
+    # The rows' norms computed by the ranking, or given (as a fit gives them).
+    for row_norms_argument in (np.empty(0), (rows**2).sum(axis=1)):
+        _check_block_labels(rows, centers, centers_t, norms, row_norms_argument)
+
+
+def _check_block_labels(rows, centers, centers_t, norms, row_norms_argument):
+    from kmeans_core._kernels.distances import nearest_centers_of_block, nearest_centers_of_cross
+
+    n_rows = rows.shape[0]
     for nearest, own, _, row_norms in (
-        nearest_centers_of_block(rows, centers_t, norms),
-        nearest_centers_of_cross(rows, rows @ centers_t, centers_t, norms),
+        nearest_centers_of_block(rows, centers_t, norms, row_norms_argument),
+        nearest_centers_of_cross(rows, rows @ centers_t, centers_t, norms, row_norms_argument),
     ):
         np.testing.assert_array_equal(nearest, reference.assign(rows, centers))
         squared = reference.squared_distances(rows, centers)[np.arange(n_rows), nearest]

@@ -11,6 +11,7 @@ some kernels a small fit calls are the serial twins of the parallel ones
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
@@ -81,26 +82,64 @@ def test_small_fit_is_sklearns():
         np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-12)
 
 
-def _compiled_run(X, weights, init, tol, direct_ranking):
+def _compiled_run(X, weights, init, tol, direct_ranking, row_norms=None):
     n_samples, n_features = X.shape
     buffers = _IterationBuffers(n_samples, n_features, init.shape[0])
     centers = init.copy()
     labels = np.full(n_samples, -1, dtype=np.int32)
-    n_iter = buffers.compiled_run(X, weights, centers, labels, 300, tol, direct_ranking)
+    row_norms = np.empty(0) if row_norms is None else row_norms
+    n_iter = buffers.compiled_run(X, weights, row_norms, centers, labels, 300, tol, direct_ranking)
     return labels, centers, n_iter
+
+
+def _row_norms(X):
+    """X's row squared norms as a fit's centring makes them (float64 values, summed in order)."""
+    out = np.empty(X.shape[0])
+    common.row_squared_norms(X.astype(np.float64), out)
+    return out
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_direct_and_expanded_rankings_agree(dtype):
-    # Both are the tie rule: the same labels, so the same sums, centers and inertia.
+    # Both are the tie rule: the same labels, so the same sums, centers and
+    # inertia; the expanded one with the rows' norms given (as a fit gives
+    # them) or computed chunk by chunk.
     for seed in range(40):
         X, weights, init = _case(seed, dtype)
         tol = 1e-4 * float(X.var(axis=0).mean()) if seed % 4 else 0.0
         direct = _compiled_run(X, weights, init, tol, True)
-        expanded = _compiled_run(X, weights, init, tol, False)
-        np.testing.assert_array_equal(direct[0], expanded[0])
-        np.testing.assert_array_equal(direct[1], expanded[1])
-        assert direct[2] == expanded[2]
+        for row_norms in (None, _row_norms(X)):
+            expanded = _compiled_run(X, weights, init, tol, False, row_norms)
+            np.testing.assert_array_equal(direct[0], expanded[0])
+            np.testing.assert_array_equal(direct[1], expanded[1])
+            assert direct[2] == expanded[2]
+
+
+def test_centring_makes_the_row_norms_the_rankings_compute():
+    # ``centered_copy``'s norms are, bit for bit, what a ranking computes for
+    # the centred rows (so a fit that hands them over changes no label or
+    # bound): ``row_squared_norms_of_block`` on the float64 rows. Rows the
+    # feature sweeps rank (at most 4 features) and tables of one chunk get none.
+    from kmeans_core._iterations import centered_copy
+    from kmeans_core._kernels.common import row_squared_norms_of_block, rows_as_float64
+
+    @numba.njit
+    def ranking_norms(X):
+        out = np.empty(X.shape[0])
+        row_squared_norms_of_block(rows_as_float64(X, 0, X.shape[0]), out)
+        return out
+
+    rng = np.random.default_rng(4)
+    for dtype in (np.float64, np.float32):
+        for n_samples, n_features in ((1025, 5), (700, 7), (3000, 7), (2500, 40), (1500, 4)):
+            X = (rng.normal(size=(n_samples, n_features)) * 10.0 ** rng.uniform(-8, 8)).astype(
+                dtype
+            )
+            X_centered, _, _, row_norms = centered_copy(X)
+            if n_features <= 4 or n_samples <= 1024:
+                assert row_norms.shape == (0,)
+            else:
+                np.testing.assert_array_equal(row_norms, ranking_norms(X_centered))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -123,6 +162,7 @@ def test_tiny_tables_label_by_the_rule(dtype):
         serial(lloyd_pass)(
             X,
             np.ones(n_samples, dtype=dtype),
+            np.empty(0),
             transposed(centers),
             squared_norms(centers),
             expanded,
@@ -151,7 +191,7 @@ def test_serial_twins_give_the_parallel_bits(n_samples, n_features):
             np.empty_like(X),
             *(np.empty((chunks, n_features)) for _ in range(3)),
         ),
-        seeding.row_squared_norms: lambda: (X, np.empty(n_samples)),
+        common.row_squared_norms: lambda: (X, np.empty(n_samples)),
         # The silhouette's twin runs up to one chunk of rows (3 clusters, sorted).
         metrics.silhouette_sorted: lambda: (
             np.ascontiguousarray(X.T),
@@ -209,7 +249,7 @@ def test_serial_lloyd_pass_gives_the_parallel_bits(n_features):
         )
         labels = np.full(3000, -1, dtype=np.int32)
         arguments = (transposed(centers), squared_norms(centers), labels, partials)
-        kernel(X, weights, *arguments, True, narrow_rows(n_features))
+        kernel(X, weights, _row_norms(X), *arguments, True, narrow_rows(n_features))
         results.append((labels, *partials[:4]))
     for parallel, twin in zip(*results):
         np.testing.assert_array_equal(parallel, twin)
@@ -511,7 +551,8 @@ def test_a_python_call_of_a_ranking_after_a_fit_cached_its_overload(tmp_path):
         "rng = np.random.default_rng(1)\n"
         "rows, centers_t = rng.normal(size=(1024, 300)), rng.normal(size=(300, 10))\n"
         "norms = (centers_t ** 2).sum(axis=0)\n"
-        "nearest = nearest_centers_by_cross_product(rows, centers_t, norms, None)[0]\n"
+        "row_norms = (rows ** 2).sum(axis=1)\n"  # given, as the fit's passes give them
+        "nearest = nearest_centers_by_cross_product(rows, centers_t, norms, None, row_norms)[0]\n"
         "distances = ((rows[:, :, None] - centers_t[None]) ** 2).sum(axis=1)\n"
         "print(int((nearest == distances.argmin(axis=1)).all()))\n"
     )

@@ -38,6 +38,7 @@ from kmeans_core._kernels.bounds import (
     half_separations,
     hamerly_pass,
 )
+from kmeans_core._kernels.common import row_squared_norms
 from kmeans_core._kernels.distances import BOUND_MARGIN
 from kmeans_core._kernels.lloyd import reduce_chunks
 
@@ -51,12 +52,19 @@ RTOL_SUMS = 1e-12
 # --- The fast path, step by step ----------------------------------------------------
 
 
+def row_norms_of(X):
+    """X's row squared norms as a fit hands them to its passes (``centered_copy``'s bits)."""
+    out = np.empty(X.shape[0])
+    row_squared_norms(np.asarray(X, dtype=np.float64), out)
+    return out
+
+
 def fast_lloyd_step(X, weights, centers, labels):
     """One Lloyd pass and update: (labels, sums, weights per cluster, new centres, relocated)."""
     n_samples, n_features = X.shape
     buffers = _IterationBuffers(n_samples, n_features, centers.shape[0])
     labels = labels.astype(np.int32).copy()
-    _lloyd_pass(X, weights, centers, labels, buffers, True)
+    _lloyd_pass(X, weights, row_norms_of(X), centers, labels, buffers, True)
     sums, totals = np.empty_like(buffers.sums), np.empty_like(buffers.weights)
     reduce_chunks(buffers.chunk_sums, buffers.chunk_weights, sums, totals)
     new_centers, relocated, _ = buffers.update(X, weights, centers, labels)
@@ -73,8 +81,9 @@ def fast_bounded_run(algorithm, X, weights, centers, n_iter):
     n_clusters = centers.shape[0]
     buffers = _IterationBuffers(n_samples, n_features, n_clusters)
     bounds = _Bounds(algorithm, n_samples, n_clusters, buffers, n_features)
+    row_norms = row_norms_of(X)
     for iteration in range(n_iter):
-        bounds.assign(X, weights, centers, buffers, iteration == 0, SUMS_REFRESH)
+        bounds.assign(X, weights, row_norms, centers, buffers, iteration == 0, SUMS_REFRESH)
         labels = bounds.labels.copy()
         new_centers, _, _ = buffers.update(X, weights, centers, bounds.labels)
         yield centers, labels, bounds.upper.copy(), bounds.lower.copy(), new_centers
@@ -303,6 +312,7 @@ def hamerly_pass_on(X, centers, shifts, state, first):
     hamerly_pass(
         X,
         np.ones(X.shape[0], dtype=X.dtype),
+        row_norms_of(X),
         transposed(centers),
         squared_norms(centers),
         half_separation,

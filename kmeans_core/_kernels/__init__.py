@@ -11,9 +11,11 @@ orchestrate, then call these kernels on prepared arrays.
 * ``distances``: the tie rule (which centre is a row's nearest) and the block
   primitive that applies it to a chunk of rows (``nearest_centers_ranked``:
   a BLAS product and a row scan, or sweeps across rows on narrow data, chosen
-  when the calling kernel compiles), centre shifts.
+  when the calling kernel compiles; the rows' squared norms passed in when a
+  fit made them once, else computed for the block), centre shifts.
 * ``common``: small kernels shared by the algorithms, the estimator and the
-  metrics: a chunk's rows as float64, row norms, inertia per chunk,
+  metrics: a chunk's rows as float64, row norms (of a block, and the
+  streaming pass a fit and its seeding share), inertia per chunk,
   distances for ``transform``, label bookkeeping, the centring pass.
 * ``lloyd``: Lloyd's pass (one chunk kernel, run in parallel or serially,
   writing a ``ChunkPartials``), the sum slots and their ordered reduction,

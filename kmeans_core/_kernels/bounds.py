@@ -214,6 +214,7 @@ def _direct_distance(rows, r, centers_t, j):
 def first_bounds_pass(
     X,
     sample_weight,
+    row_norms,
     centers_t,
     centers_squared_norms,
     labels,
@@ -227,6 +228,8 @@ def first_bounds_pass(
 
     ``lower`` is either 1-D (Hamerly: distance to the second-nearest center)
     or (n_samples, n_clusters) (Elkan: distance to every center).
+    ``row_norms``: X's row squared norms, or an empty array (each chunk
+    computes its own; see ``_kernels.distances.row_norms_unknown``).
     """
     n_samples, n_features = X.shape
     n_clusters = centers_t.shape[1]
@@ -237,20 +240,20 @@ def first_bounds_pass(
         start, stop = chunk_span(chunk, chunk_rows, n_samples)
         rows = rows_as_float64(X, start, stop)
         if lower.ndim == 1:
-            nearest, _, others, row_norms = nearest_centers_of_block(
-                rows, centers_t, centers_squared_norms
+            nearest, _, others, chunk_norms = nearest_centers_of_block(
+                rows, centers_t, centers_squared_norms, row_norms[start:stop]
             )
             cross = np.empty((0, 0))
         else:
             # Elkan keeps a bound for every centre: it needs every cross term.
             cross = np.dot(rows, centers_t)
-            nearest, _, others, row_norms = nearest_centers_of_cross(
-                rows, cross, centers_t, centers_squared_norms
+            nearest, _, others, chunk_norms = nearest_centers_of_cross(
+                rows, cross, centers_t, centers_squared_norms, row_norms[start:stop]
             )
         for r in range(stop - start):
             i = start + r
             label = nearest[r]
-            row_norm = row_norms[r]
+            row_norm = chunk_norms[r]
             slack = slack_factor * (row_norm + largest_norm)
             other = others[r]
             labels[i] = label
@@ -281,6 +284,7 @@ def first_bounds_pass(
 def hamerly_pass(
     X,
     sample_weight,
+    row_norms,
     centers_t,
     centers_squared_norms,
     half_separation,
@@ -308,7 +312,9 @@ def hamerly_pass(
     3. the sum slots of the clusters that gained or lost a member are
        recomputed (``sums_mode``).
 
-    ``first``: rescan every sample (no bounds yet).
+    ``first``: rescan every sample (no bounds yet). ``row_norms``: X's row
+    squared norms, or an empty array (the rescanned rows' are then computed
+    where they are ranked; see ``_kernels.distances.row_norms_unknown``).
     """
     n_samples, n_features = X.shape
     n_clusters = centers_t.shape[1]
@@ -323,6 +329,7 @@ def hamerly_pass(
     largest_norm = largest_value(centers_squared_norms)
     slack_factor = rounding_slack(n_features)
     widen = 1.0 + BOUND_MARGIN
+    norms_known = row_norms.shape[0] == n_samples
     slot_rows, n_slots = _sum_slot_layout(kept, chunk_changed, chunk_rows, n_clusters, n_features)
     # The centers row by row for the tightening below: each distance then reads
     # its center contiguously, and the feature sum vectorizes (a column of
@@ -362,21 +369,30 @@ def hamerly_pass(
             # k=10; 430 -> 420 ms at n=1e6, d=8, k=32, float32). Otherwise the rows
             # are gathered into one C-contiguous block for the product.
             if n_rescan == stop - start:
-                nearest, owns, others, row_norms = nearest_centers_of_block(
-                    rows_as_float64(X, start, stop), centers_t, centers_squared_norms
+                nearest, owns, others, rescan_norms = nearest_centers_of_block(
+                    rows_as_float64(X, start, stop),
+                    centers_t,
+                    centers_squared_norms,
+                    row_norms[start:stop],
                 )
             else:
                 rows = np.empty((n_rescan, n_features))
                 for r in range(n_rescan):
                     for f in range(n_features):
                         rows[r, f] = X[rescan[r], f]
-                nearest, owns, others, row_norms = nearest_centers_of_block(
-                    rows, centers_t, centers_squared_norms
+                # The gathered rows' norms when X's are known (else left empty:
+                # computed by the ranking).
+                rescan_norms = np.empty(n_rescan if norms_known else 0)
+                if norms_known:
+                    for r in range(n_rescan):
+                        rescan_norms[r] = row_norms[rescan[r]]
+                nearest, owns, others, rescan_norms = nearest_centers_of_block(
+                    rows, centers_t, centers_squared_norms, rescan_norms
                 )
             for r in range(n_rescan):
                 i = rescan[r]
                 label, own, other = nearest[r], owns[r], others[r]
-                row_norm = row_norms[r]
+                row_norm = rescan_norms[r]
                 slack = slack_factor * (row_norm + largest_norm)
                 # Both bounds from the expansion, widened by the slack so they stay valid.
                 upper[i] = np.sqrt(max(own + row_norm + slack, 0.0))

@@ -58,7 +58,7 @@ def labels_only_partials(n_chunks, chunk_rows):
 
 
 @jit_parallel
-def lloyd_pass(X, sample_weight, centers_t, norms, labels, partials, update, narrow):
+def lloyd_pass(X, sample_weight, row_norms, centers_t, norms, labels, partials, update, narrow):
     """Assign every sample to its nearest center; optionally accumulate new-center sums.
 
     Each chunk's labels come from the block primitive
@@ -75,6 +75,10 @@ def lloyd_pass(X, sample_weight, centers_t, norms, labels, partials, update, nar
     ----------
     X : (n_samples, n_features) float32/float64, C-contiguous.
     sample_weight : (n_samples,) array of X's dtype.
+    row_norms : (n_samples,) float64, the rows' squared norms (a fit makes
+        them once: ``_iterations.fit_row_norms``), or an empty array: each
+        chunk then computes its own (``_kernels.distances.row_norms_unknown``;
+        the same bits).
     centers_t : (n_features, n_clusters) float64, the transposed current centers.
     norms : (n_clusters,) float64, the centers' squared norms.
     labels : (n_samples,) int32, overwritten with the new labels.
@@ -91,11 +95,15 @@ def lloyd_pass(X, sample_weight, centers_t, norms, labels, partials, update, nar
     thread, for small inputs (the same :func:`lloyd_chunk`, so the same bits).
     """
     for chunk in prange(partials.inertia.shape[0]):
-        lloyd_chunk(X, sample_weight, centers_t, norms, labels, partials, update, narrow, chunk)
+        lloyd_chunk(
+            X, sample_weight, row_norms, centers_t, norms, labels, partials, update, narrow, chunk
+        )
 
 
 @jit
-def lloyd_chunk(X, sample_weight, centers_t, norms, labels, partials, update, narrow, chunk):
+def lloyd_chunk(
+    X, sample_weight, row_norms, centers_t, norms, labels, partials, update, narrow, chunk
+):
     """Chunk ``chunk`` of :func:`lloyd_pass` (same arguments, plus the chunk index).
 
     Its own compiled function, so the parallel pass, its serial twin and
@@ -113,7 +121,10 @@ def lloyd_chunk(X, sample_weight, centers_t, norms, labels, partials, update, na
     stop = min(start + chunk_rows, n_samples)
     rows = rows_as_float64(X, start, stop)
     n_rows = stop - start
-    nearest, own, _, row_norms = nearest_centers_ranked(rows, centers_t, norms, narrow)
+    # ``row_norms[start:stop]``: the chunk's norms, or empty when they are not known.
+    nearest, own, _, chunk_norms = nearest_centers_ranked(
+        rows, centers_t, norms, narrow, row_norms[start:stop]
+    )
     slot_sums = np.empty((n_clusters, n_features))
     slot_weights = np.empty(n_clusters)
     if update:
@@ -127,7 +138,7 @@ def lloyd_chunk(X, sample_weight, centers_t, norms, labels, partials, update, na
         changed += labels[i] != label
         labels[i] = label
         weight = np.float64(sample_weight[i])
-        inertia += weight * max(own[r] + row_norms[r], 0.0)
+        inertia += weight * max(own[r] + chunk_norms[r], 0.0)
         if update:
             slot_weights[label] += weight
             for f in range(n_features):
@@ -156,6 +167,7 @@ def lloyd_pass_centering(
     n_samples, n_features = X.shape
     chunk_rows = partials.rows
     centered = np.empty((min(chunk_rows, n_samples), n_features), dtype=X.dtype)
+    no_row_norms = np.empty(0)  # each chunk's ranking computes its centred rows' norms
     for chunk in range(partials.inertia.shape[0]):
         start = chunk * chunk_rows
         stop = min(start + chunk_rows, n_samples)
@@ -175,7 +187,16 @@ def lloyd_pass_centering(
         rows = centered[: stop - start]
         weights = sample_weight[start:stop]
         lloyd_chunk(
-            rows, weights, centers_t, norms, labels[start:stop], this_chunk, update, narrow, 0
+            rows,
+            weights,
+            no_row_norms,
+            centers_t,
+            norms,
+            labels[start:stop],
+            this_chunk,
+            update,
+            narrow,
+            0,
         )
 
 
@@ -379,6 +400,7 @@ def run_scratch(centers):
 def lloyd_run_compiled(
     X,
     sample_weight,
+    row_norms,
     centers,
     labels,
     partials,
@@ -405,7 +427,8 @@ def lloyd_run_compiled(
     product when it is None: ``_kernels.distances.nearest_centers_ranked``),
     or None for :func:`lloyd_chunk_direct`. A fit compiles only the ranking
     it uses (numba drops the expanded branch of a None ``norms`` before
-    compiling).
+    compiling). ``row_norms``: the rows' squared norms, for the expanded
+    ranking (see :func:`lloyd_pass`; the direct one does not read them).
 
     ``scratch`` is :func:`run_scratch`'s buffers, allocated by the caller:
     ``np.empty`` inside the kernel would compile numba's allocation
@@ -432,7 +455,16 @@ def lloyd_run_compiled(
             centers_layout(centers, centers_t, norms)
             for chunk in range(n_all_chunks):
                 lloyd_chunk(
-                    X, sample_weight, centers_t, norms, labels, partials, update, narrow, chunk
+                    X,
+                    sample_weight,
+                    row_norms,
+                    centers_t,
+                    norms,
+                    labels,
+                    partials,
+                    update,
+                    narrow,
+                    chunk,
                 )
         if not update:
             break

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from kmeans_core._kernels.common import row_squared_norm
+from kmeans_core._kernels.common import row_squared_norms
 from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
     VECTOR_SUMS,
@@ -213,27 +213,6 @@ def _expanded_squared_distance(cross, center_squared_norm, row_squared_norm):
 @jit
 def _smaller(a, b):
     return a if a < b else b
-
-
-@jit_parallel
-def row_squared_norms(X, out):
-    """``out[i] = |X[i]|^2`` (float64), each summed feature by feature in order.
-
-    One row at a time, not
-    :func:`kmeans_core._kernels.common.row_squared_norms_of_block`'s eight side
-    by side: this pass streams X from memory, where eight rows read at
-    once (eight streams a row's width apart) ran slower than one, though
-    faster on a block already in cache. Two threads, 100 MB of X from
-    memory, best of 9, AMD host: d = 16 3.5 against 3.7 ms (eight against
-    one), d = 32 5.2 against 3.7, d = 64 11.6 against 3.7, d = 128 8.3
-    against 4.5, d = 300 4.3 against 4.7. The same bits either way.
-    """
-    n_samples = X.shape[0]
-    for chunk in prange((n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS):
-        start = chunk * CHUNK_ROWS
-        stop = min(start + CHUNK_ROWS, n_samples)
-        for i in range(start, stop):
-            out[i] = row_squared_norm(X, i)
 
 
 # Rows of X per BLAS product in :func:`_chunk_cross_terms`: a block of at
@@ -975,7 +954,14 @@ def one_call_pays(n_samples, n_features):
 
 
 def _greedy_kmeans_plusplus_float64(
-    X, n_clusters, sample_weight, random_state, n_local_trials, row_norms, one_call=True
+    X,
+    n_clusters,
+    sample_weight,
+    random_state,
+    n_local_trials,
+    row_norms,
+    one_call=True,
+    computed_row_norms=None,
 ):
     """Greedy k-means++ on float64 data: one numba pass over X per center.
 
@@ -1023,7 +1009,9 @@ def _greedy_kmeans_plusplus_float64(
     # random_state.choice(n, p=w / w.sum()), which draws one random_sample().
     indices[0] = _weighted_draw(sample_weight, sample_weight.sum(), random_state.random_sample())
     with single_threaded_blas():
-        scorer = Scorer(X, sample_weight, indices[0], row_norms, **options)
+        # A caller's norms, else the fit's own (the same bits as computing them).
+        given = computed_row_norms if row_norms is None else row_norms
+        scorer = Scorer(X, sample_weight, indices[0], given, **options)
         potential = scorer.chunk_totals.sum()
         chunk_potentials = np.empty((n_chunks(n_samples), n_local_trials))
         for c in range(1, n_clusters):
@@ -1199,7 +1187,13 @@ def _greedy_kmeans_plusplus_float32(X, n_clusters, sample_weight, random_state, 
 
 
 def greedy_kmeans_plusplus(
-    X, n_clusters, sample_weight, random_state, n_local_trials=None, row_norms=None
+    X,
+    n_clusters,
+    sample_weight,
+    random_state,
+    n_local_trials=None,
+    row_norms=None,
+    computed_row_norms=None,
 ):
     """Greedy k-means++ (Arthur & Vassilvitskii 2007, with local trials).
 
@@ -1220,6 +1214,11 @@ def greedy_kmeans_plusplus(
     row_norms : (n_samples,) float64 or None
         ``|x|^2`` of every row, when the caller has them (used by the
         expanded distances above 4 features, float64 only).
+    computed_row_norms : (n_samples,) float64 or None
+        ``|x|^2`` of every row made by ``_kernels.common.row_squared_norms``
+        (a fit's, ``_iterations.fit_row_norms``): read where the seeding
+        would compute the very same values. Unlike ``row_norms`` they change
+        no choice of scorer (they are the seeding's own bits). float64 only.
 
     Returns
     -------
@@ -1231,7 +1230,13 @@ def greedy_kmeans_plusplus(
         n_local_trials = 2 + int(np.log(n_clusters))
     if X.dtype == np.float64:
         return _greedy_kmeans_plusplus_float64(
-            X, n_clusters, sample_weight, random_state, n_local_trials, row_norms
+            X,
+            n_clusters,
+            sample_weight,
+            random_state,
+            n_local_trials,
+            row_norms,
+            computed_row_norms=computed_row_norms,
         )
 
     return _greedy_kmeans_plusplus_float32(
