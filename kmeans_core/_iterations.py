@@ -211,6 +211,11 @@ def centered_copy(X):
 FIT_ROW_NORMS_MIN_FEATURES = SWEEP_MAX_FEATURES + 1
 
 
+def row_norms_kept(n_samples, n_features):
+    """Whether a fit on a table of this shape makes its rows' norms once (:func:`fit_row_norms`)."""
+    return n_features >= FIT_ROW_NORMS_MIN_FEATURES and n_samples > CHUNK_ROWS
+
+
 def fit_row_norms(X):
     """The squared norms of (centred) X's rows for a fit's rankings, or an empty array.
 
@@ -218,7 +223,7 @@ def fit_row_norms(X):
     ``FIT_ROW_NORMS_MIN_FEATURES`` features or up to one chunk of rows.
     """
     n_samples, n_features = X.shape
-    if n_features < FIT_ROW_NORMS_MIN_FEATURES or n_samples <= CHUNK_ROWS:
+    if not row_norms_kept(n_samples, n_features):
         return row_norms_unknown()
     row_norms = prefaulted_empty(n_samples)
     for_rows(row_squared_norms, n_samples)(X, row_norms)
@@ -759,7 +764,8 @@ def memory_needed_bytes(algorithm, n_samples, n_features, n_clusters, n_threads=
     chunk_rows = chunk_rows_for(n_samples, n_clusters, n_features)
     chunks = n_chunks(n_samples, chunk_rows)
     # The partial sums, the chunk counts, the labels and the rows' squared norms.
-    total = 8 * chunks * n_clusters * (n_features + 1) + 16 * chunks + 12 * n_samples
+    total = 8 * chunks * n_clusters * (n_features + 1) + 16 * chunks + 4 * n_samples
+    total += 8 * n_samples if row_norms_kept(n_samples, n_features) else 0
     total += n_threads * 8 * chunk_rows * (n_clusters + n_features)
     if algorithm in ("hamerly", "elkan"):
         slots = chunks * sum_slots_per_chunk(chunk_rows, chunks, n_clusters, n_features)

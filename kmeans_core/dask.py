@@ -67,11 +67,13 @@ from kmeans_core._iterations import (
     assign_labels,
     bounds_can_pay,
     distances_to_centers_of,
+    fit_row_norms,
     inertia_kernel,
     mean_centers,
     memory_budget_bytes,
     move_to_empty_clusters,
     report_iteration,
+    row_norms_kept,
     squared_distance_bound,
     squared_norms,
     sum_slots_per_chunk,
@@ -90,7 +92,7 @@ from kmeans_core._kernels.common import (
     column_sums_per_chunk,
     euclidean_distances_to_centers,
 )
-from kmeans_core._kernels.distances import center_shifts, narrow_rows, row_norms_unknown
+from kmeans_core._kernels.distances import center_shifts, narrow_rows
 from kmeans_core._kernels.jit import chunk_rows_for, jit, n_chunks, one_numba_thread
 from kmeans_core._kernels.lloyd import (
     ChunkPartials,
@@ -732,7 +734,8 @@ class _HamerlyBlockState:
     The block centered once (``X - mean``, the in-memory fit's single
     subtraction, so the kernel reads the very values it reads in memory;
     re-centering on every pass would cost more than a later Hamerly pass
-    itself: 3.1 against 2.2 ms on a 250,000 x 8 block, k=16), its labels,
+    itself: 3.1 against 2.2 ms on a 250,000 x 8 block, k=16) with its rows'
+    squared norms, its labels,
     the two bounds per row, and the per-slot and per-chunk sums the kernel
     refreshes where labels changed (``_kernels/bounds.py``). Its size:
     ``hamerly_state_bytes``.
@@ -743,6 +746,10 @@ class _HamerlyBlockState:
         chunks = n_chunks(n_rows, chunk_rows)
         slots_per_chunk = sum_slots_per_chunk(chunk_rows, chunks, n_clusters, n_features)
         self.centered = _centered_block(X, mean, dtype)
+        # Its rows' squared norms, once for all the block's passes (the
+        # in-memory fit's rule and kernel: ``fit_row_norms``; empty where the
+        # rankings compute their own).
+        self.row_norms = fit_row_norms(self.centered)
         self.weights = weights
         self.labels = labels
         self.upper = np.empty(n_rows)
@@ -764,7 +771,7 @@ class _HamerlyBlockState:
         hamerly_pass(
             self.centered,
             self.weights,
-            row_norms_unknown(),  # the rescanned rows' norms computed where they are ranked
+            self.row_norms,
             *centers,
             half_separation,
             shifts,
@@ -784,13 +791,13 @@ def hamerly_state_bytes(rows, n_features, n_clusters, chunk_rows, itemsize):
     """Memory a block's ``_HamerlyBlockState`` takes, in bytes.
 
     The centered copy and the weights (``itemsize`` a value), labels and two
-    bounds (20 bytes a row), and the per-slot and per-chunk sums (``k (d +
-    1)`` float64 values each; the slots take at most a quarter of the rows'
-    float64 size, ``_kernels.lloyd.sum_slot_rows``).
+    bounds (20 bytes a row), the row norms where kept (8), and the per-slot and
+    per-chunk sums (``k (d + 1)`` float64 values each; the slots take at
+    most a quarter of the rows' float64 size, ``_kernels.lloyd.sum_slot_rows``).
     """
     chunks = n_chunks(rows, chunk_rows)
     slots = chunks * sum_slots_per_chunk(chunk_rows, chunks, n_clusters, n_features)
-    per_row = (n_features + 1) * itemsize + 20
+    per_row = (n_features + 1) * itemsize + 20 + (8 if row_norms_kept(rows, n_features) else 0)
     return rows * per_row + 8 * (slots + chunks) * n_clusters * (n_features + 1)
 
 

@@ -309,8 +309,9 @@ def test_auto_runs_lloyd_where_hamerly_state_would_not_fit(client, capsys, monke
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_hamerly_state_bytes_is_what_a_block_state_holds(dtype):
-    X, weights, _ = blobs(n=5000, d=7, k=9, seed=27, dtype=dtype)
+@pytest.mark.parametrize(("n", "d"), [(5000, 7), (5000, 3), (1000, 7)])  # row norms kept or not
+def test_hamerly_state_bytes_is_what_a_block_state_holds(dtype, n, d):
+    X, weights, _ = blobs(n=n, d=d, k=9, seed=27, dtype=dtype)
     rows, n_features = X.shape
     state = kd._HamerlyBlockState(
         X, X.mean(axis=0), np.dtype(dtype), weights.astype(dtype), np.zeros(rows, np.int32), 9, 1024
