@@ -803,8 +803,12 @@ def test_a_store_larger_than_the_workers_memory_streams_through_them(small_memor
         (n_blocks * block_rows, n_features), chunks=(block_rows, n_features)
     )
     generated.to_zarr(store, compressors=None)  # random numbers do not compress: save the CPU
-    # Compile the kernels on every worker first: numba's compiler takes a one-time burst
-    # of memory on a fresh machine (no cache yet), which is not the fit's working set.
+    # Compile the kernels here first, into numba's on-disk cache, and have every worker
+    # load them before the fit: compiling takes a burst of memory that a process keeps
+    # (LLVM's), which is not the fit's working set. Compiled in the workers themselves
+    # on an empty cache, it held them above the pause threshold for good and the fit
+    # never ran (reproduced with an empty NUMBA_CACHE_DIR: stopped at 400 s).
+    _compile_kernels()
     client.run(_compile_kernels)
     pids_before = client.run(os.getpid)
 
@@ -823,10 +827,15 @@ def test_a_store_larger_than_the_workers_memory_streams_through_them(small_memor
 
 
 def _compile_kernels():
-    """A small fit in the worker: compiles (or loads) the kernels the Dask tasks run."""
-    KMeans(5, init="random", n_init=1, algorithm="lloyd", max_iter=2, random_state=0).fit(
-        np.random.RandomState(0).standard_normal((20_000, 8))
-    )
+    """Small fits that compile (or load from the cache) the kernels the test's Dask tasks run.
+
+    An in-memory fit, and the same Dask fit as the test's (float64 blocks of 8
+    features, k=5, an init array, one iteration) on the threaded scheduler.
+    """
+    X = np.random.RandomState(0).standard_normal((20_000, 8))
+    KMeans(5, init="random", n_init=1, algorithm="lloyd", max_iter=2, random_state=0).fit(X)
+    with dask.config.set(scheduler="threads"):
+        KMeans(5, init=X[:5] + 0.1, max_iter=1).fit(da.from_array(X, chunks=(5_000, 8)))
     return True
 
 
