@@ -807,8 +807,11 @@ def test_a_store_larger_than_the_workers_memory_streams_through_them(small_memor
     # load them before the fit: compiling takes a burst of memory that a process keeps
     # (LLVM's), which is not the fit's working set. Compiled in the workers themselves
     # on an empty cache, it held them above the pause threshold for good and the fit
-    # never ran (reproduced with an empty NUMBA_CACHE_DIR: stopped at 400 s).
+    # never ran (reproduced with an empty NUMBA_CACHE_DIR: stopped at 400 s). The
+    # Dask block kernels only here (a Dask fit inside ``client.run`` would run on the
+    # worker's event loop); the workers load them from the cache when the tasks run.
     _compile_kernels()
+    _compile_dask_kernels()
     client.run(_compile_kernels)
     pids_before = client.run(os.getpid)
 
@@ -827,16 +830,19 @@ def test_a_store_larger_than_the_workers_memory_streams_through_them(small_memor
 
 
 def _compile_kernels():
-    """Small fits that compile (or load from the cache) the kernels the test's Dask tasks run.
+    """A small in-memory fit: compiles (or loads from the cache) the kernels it shares with the tasks."""
+    KMeans(5, init="random", n_init=1, algorithm="lloyd", max_iter=2, random_state=0).fit(
+        np.random.RandomState(0).standard_normal((20_000, 8))
+    )
+    return True
 
-    An in-memory fit, and the same Dask fit as the test's (float64 blocks of 8
-    features, k=5, an init array, one iteration) on the threaded scheduler.
-    """
+
+def _compile_dask_kernels():
+    """The test's Dask fit in small (float64 blocks of 8 features, k=5, an init array,
+    one iteration) on the threaded scheduler: compiles the block kernels into the cache."""
     X = np.random.RandomState(0).standard_normal((20_000, 8))
-    KMeans(5, init="random", n_init=1, algorithm="lloyd", max_iter=2, random_state=0).fit(X)
     with dask.config.set(scheduler="threads"):
         KMeans(5, init=X[:5] + 0.1, max_iter=1).fit(da.from_array(X, chunks=(5_000, 8)))
-    return True
 
 
 def _start_rss_sampler(dask_worker):
