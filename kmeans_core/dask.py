@@ -1499,19 +1499,23 @@ class _DaskFit:
                 self._group_homes[tuple(groups[-1])] = worker
         return sorted(groups)
 
-    def _at_home(self, b):
-        """A context in which block ``b``'s task is asked to run on its group's home worker.
+    def _at_home(self, home):
+        """A context in which a block's task is asked to run on ``home``, its group's worker.
 
-        The worker whose runner kept the block's state (``_block_groups``):
-        a task the scheduler sends elsewhere (it balances small tasks between
-        workers, and moving a small block is cheap) finds none and assigns
-        the block again. Loosely: were that worker lost, the task runs on
-        another. No request when the passes had no homes (not held data).
+        The worker whose runner kept the block's state (``_block_groups``;
+        ``{block: worker}`` from ``_block_homes``): a task the scheduler sends
+        elsewhere (it balances small tasks between workers, and moving a small
+        block is cheap) finds none and assigns the block again. Loosely: were
+        that worker lost, the task runs on another. No request when ``home``
+        is None (the passes had no homes: not held data).
         """
-        home = next((w for group, w in self._group_homes.items() if b in group), None)
         if home is None:
             return contextlib.nullcontext()
         return self.dask.annotate(workers=[home], allow_other_workers=True)
+
+    def _block_homes(self):
+        """``{block index: worker}`` of the groups planned on workers (``_block_groups``)."""
+        return {b: worker for group, worker in self._group_homes.items() for b in group}
 
     def _group_tasks(self, name, function, groups, block_args, *shared, weights=True):
         """A pass: one task per group (``_block_groups``) running ``function`` on its blocks.
@@ -1776,8 +1780,9 @@ class _DaskFit:
             # (``shifts``), for the re-assignment with each block's bounds.
             bounds_moves = (_half_separation(centers), shifts)
         finals = []
+        homes = self._block_homes()
         for b in range(len(blocks)):
-            with self._at_home(b):
+            with self._at_home(homes.get(b)):
                 finals.append(
                     self._named_task(
                         f"kmeans_final_block-{run_id}-{b}",
