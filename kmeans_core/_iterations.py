@@ -54,6 +54,7 @@ from kmeans_core._kernels.common import (
     row_squared_norms,
 )
 from kmeans_core._kernels.distances import (
+    BOUND_MARGIN,
     SWEEP_MAX_FEATURES,
     center_shifts,
     distances_to_own_center,
@@ -289,7 +290,9 @@ def farthest_rows(distances, count):
     return rows[np.lexsort((rows, -distances[rows]))]
 
 
-def relocate_empty_clusters(X, sample_weight, centers_old, sums, weights, labels):
+def relocate_empty_clusters(
+    X, sample_weight, centers_old, sums, weights, labels, upper_bounds=None
+):
     """Give every empty cluster a far-away sample, in place on ``sums``/``weights``.
 
     Rule (scikit-learn's for dense data, with its ties made definite): with
@@ -301,6 +304,12 @@ def relocate_empty_clusters(X, sample_weight, centers_old, sums, weights, labels
     settles them. When every ``d_i`` is 0 (more clusters than distinct
     points) nothing moves.
 
+    ``upper_bounds``: where the run keeps them (Hamerly, Elkan), upper bounds
+    on every sample's distance (not squared) to the center it was assigned
+    to; then only the samples whose bound could reach the chosen ones get
+    their ``d_i`` computed (:func:`farthest_rows_within_bounds`), the same
+    samples chosen.
+
     Returns
     -------
     bool
@@ -309,13 +318,57 @@ def relocate_empty_clusters(X, sample_weight, centers_old, sums, weights, labels
     empty = np.flatnonzero(weights == 0)
     if empty.size == 0:
         return False
-    distances = np.empty(X.shape[0])
-    distances_to_own_center(X, transposed(centers_old), labels, distances)
-    if distances.max() == 0:
-        return False
-    rows = farthest_rows(distances, empty.size)
+    centers_t = transposed(centers_old)
+    rows = None
+    if upper_bounds is not None:
+        rows = farthest_rows_within_bounds(X, centers_t, labels, upper_bounds, empty.size)
+    if rows is None:
+        distances = np.empty(X.shape[0])
+        distances_to_own_center(X, centers_t, labels, distances)
+        if distances.max() == 0:
+            return False
+        rows = farthest_rows(distances, empty.size)
     move_to_empty_clusters(sums, weights, empty, X[rows], sample_weight[rows], labels[rows])
     return True
+
+
+# Rows whose distance :func:`farthest_rows_within_bounds` computes first: the
+# relocation needs a handful of rows, and a few hundred bounds are usually
+# enough to prove the rest nearer. Each retry takes four times as many.
+RELOCATION_CANDIDATE_ROWS = 256
+
+
+def farthest_rows_within_bounds(X, centers_t, labels, upper_bounds, count):
+    """:func:`farthest_rows` of the rows' ``d_i``, computing ``d_i`` only where a bound allows it.
+
+    The rows of largest upper bound are candidates; once the ``count``-th
+    largest ``d_i`` among them (``t``) exceeds the largest bound left out
+    (squared, widened by ``BOUND_MARGIN``, which covers the bounds'
+    rounding), every row left out has ``d_i < t``: it can neither be chosen
+    nor tie with a chosen row, so the candidates' :func:`farthest_rows` are
+    the rule's rows. Else four times as many candidates. Returns None when
+    the candidates would be half the rows or more (the caller computes every
+    ``d_i``), or when the ``count``-th largest is 0.
+
+    Measured on the AMD EPYC host (2 cores), the off-grid row 100,000 x 128,
+    k=8 from its init array, whose Hamerly run relocates one empty cluster:
+    the relocation 6.7 -> 1.2 ms (every row's distance against 256 of them),
+    the whole fit 63.5-66.0 -> 57.9-60.0 ms (min of 7, three alternating
+    processes each).
+    """
+    n_samples = X.shape[0]
+    size = max(RELOCATION_CANDIDATE_ROWS, 4 * count)
+    widen = 1.0 + BOUND_MARGIN
+    while 2 * size < n_samples:
+        candidates = np.sort(np.argpartition(upper_bounds, n_samples - size)[n_samples - size :])
+        distances = np.empty(size)
+        distances_to_own_center(X[candidates], centers_t, labels[candidates], distances)
+        threshold = np.partition(distances, size - count)[size - count]
+        largest_left_out = (np.min(upper_bounds[candidates]) * widen) ** 2
+        if threshold > largest_left_out:
+            return candidates[farthest_rows(distances, count)]
+        size *= 4
+    return None
 
 
 def move_to_empty_clusters(sums, weights, empty, samples, sample_weights, old_labels):
@@ -459,15 +512,17 @@ class _IterationBuffers:
             run_scratch(centers),
         )
 
-    def update(self, X, sample_weight, centers, labels):
+    def update(self, X, sample_weight, centers, labels, upper_bounds=None):
         """The update step: new centers from the chunk slots (relocating empty clusters).
 
         Returns the new centers, whether a sample was relocated, and the
         total squared shift (``self.shifts`` holds each center's shift).
+        ``upper_bounds``: the run's bounds on each sample's distance to its
+        center, where it keeps them (see :func:`relocate_empty_clusters`).
         """
         reduce_chunks(self.chunk_sums, self.chunk_weights, self.sums, self.weights)
         relocated = relocate_empty_clusters(
-            X, sample_weight, centers, self.sums, self.weights, labels
+            X, sample_weight, centers, self.sums, self.weights, labels, upper_bounds
         )
         new_centers = mean_centers(self.sums, self.weights, X.dtype)
         center_shift_sq = center_shifts(new_centers, centers, self.shifts)
@@ -588,7 +643,9 @@ def _lloyd_pass(X, sample_weight, row_norms, centers, labels, buffers, update_ce
     )
 
 
-def _iterations(X, sample_weight, centers, labels, buffers, assign, run, verbose, history):
+def _iterations(
+    X, sample_weight, centers, labels, buffers, assign, run, verbose, history, upper_bounds=None
+):
     """The loop every in-memory algorithm runs, around its assignment step.
 
     ``assign(centers, first, update)`` labels X for ``centers`` into
@@ -596,13 +653,16 @@ def _iterations(X, sample_weight, centers, labels, buffers, assign, run, verbose
     (``first``: the run's first pass). ``run`` is ``(max_iter, tol,
     pass_inertia)``: ``pass_inertia`` says whether the pass's own per-chunk
     inertia is the verbose figure (Lloyd's) or it is computed on request
-    (the bounds never compute every distance).
+    (the bounds never compute every distance). ``upper_bounds``: the bounds
+    runs' upper bounds, which the relocation of an empty cluster reads.
     """
     max_iter, tol, pass_inertia = run
     strict_convergence = False
     for iteration in range(max_iter):
         assign(centers, iteration == 0, True)
-        new_centers, relocated, center_shift_sq = buffers.update(X, sample_weight, centers, labels)
+        new_centers, relocated, center_shift_sq = buffers.update(
+            X, sample_weight, centers, labels, upper_bounds
+        )
         if verbose or history is not None:
             if pass_inertia:
                 inertia_before = float(buffers.chunk_inertia.sum())
@@ -659,7 +719,16 @@ def bounded_single_run(
     run = (max_iter, tol, False)
     with single_threaded_blas():
         return _iterations(
-            X, sample_weight, centers, bounds.labels, buffers, assign, run, verbose, history
+            X,
+            sample_weight,
+            centers,
+            bounds.labels,
+            buffers,
+            assign,
+            run,
+            verbose,
+            history,
+            bounds.upper,
         )
 
 

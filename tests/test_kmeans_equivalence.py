@@ -341,10 +341,15 @@ def test_verbose_prints_sklearn_lines(capsys, algorithm):
     assert "Converged at iteration" in out
 
 
+@pytest.mark.parametrize("n_samples", [400, 5_000])
 @pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "elkan"])
-def test_empty_cluster_is_relocated_like_sklearn(algorithm):
-    """A center far from all data gets no points; it must move to the farthest sample."""
-    X = make_blobs(400, 2, 3, seed=6)
+def test_empty_cluster_is_relocated_like_sklearn(algorithm, n_samples):
+    """A center far from all data gets no points; it must move to the farthest sample.
+
+    At 5,000 rows Hamerly and Elkan choose it among the rows their bounds
+    allow (``_iterations.farthest_rows_within_bounds``).
+    """
+    X = make_blobs(n_samples, 2, 3, seed=6)
     init = np.vstack([X[:2], [[1e4, 1e4]]])
     ours = KMeans(3, init=init, n_init=1, algorithm=algorithm).fit(X)
     theirs = SklearnKMeans(3, init=init, n_init=1).fit(X)

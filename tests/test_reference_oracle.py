@@ -24,7 +24,9 @@ from kmeans_core._iterations import (
     _IterationBuffers,
     _lloyd_pass,
     assign_labels,
+    distances_to_centers_of,
     farthest_rows,
+    farthest_rows_within_bounds,
     relocate_empty_clusters,
     squared_norms,
     sum_slots_per_chunk,
@@ -219,6 +221,51 @@ def test_farthest_rows_order():
         count = rng.randint(1, distances.size + 1)
         expected = np.argsort(-distances, kind="stable")[:count]
         np.testing.assert_array_equal(farthest_rows(distances, count), expected)
+
+
+@pytest.mark.parametrize("looseness", ["tight", "loose", "useless"])
+def test_farthest_rows_within_bounds_choose_the_rules_rows(looseness, monkeypatch):
+    """The bounded selection picks :func:`farthest_rows` of every row's distance, ties included.
+
+    Bounds as the runs keep them: at or above the true distance, a few
+    exactly on it (a tightened bound), some rows duplicated so that distances
+    tie across the cut. "loose" bounds, from a handful of first candidates,
+    need the candidates widened (retries); "useless" bounds (all equal)
+    leave the caller the full computation (None).
+    """
+    from kmeans_core import _iterations
+
+    if looseness == "loose":
+        monkeypatch.setattr(_iterations, "RELOCATION_CANDIDATE_ROWS", 8)
+    rng = np.random.RandomState(7)
+    found = 0
+    for _ in range(20):
+        n = rng.randint(600, 6000)
+        X = rng.standard_normal((n, 5)) * rng.uniform(0.5, 3.0, size=(n, 1))
+        # Duplicates of far rows: equal distances that must go to the lowest row.
+        far = np.argsort(-np.abs(X).sum(axis=1))[:4]
+        X[rng.choice(n, 4, replace=False)] = X[far]
+        centers = rng.standard_normal((4, 5)) * 0.1
+        labels = assign_labels(X, centers)
+        distances = distances_to_centers_of(X, centers, labels)
+        count = rng.randint(1, 4)
+        expected = farthest_rows(distances, count)
+        if looseness == "useless":
+            upper = np.full(n, np.sqrt(distances.max()) * 2.0)
+        else:
+            spread = 0.05 if looseness == "tight" else 0.5
+            upper = np.sqrt(distances) * (1.0 + rng.uniform(0.0, spread, n))
+            on_bound = rng.rand(n) < 0.3
+            upper[on_bound] = np.sqrt(distances[on_bound])
+        chosen = farthest_rows_within_bounds(
+            np.ascontiguousarray(X), transposed(centers), labels, upper, count
+        )
+        if looseness == "useless":
+            assert chosen is None
+        elif chosen is not None:  # None: the bounds left too many candidates
+            np.testing.assert_array_equal(chosen, expected)
+            found += 1
+    assert found >= (20 if looseness == "tight" else 10) or looseness == "useless"
 
 
 # --- Bounds ---------------------------------------------------------------------------
