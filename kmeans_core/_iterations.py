@@ -49,6 +49,7 @@ from kmeans_core._kernels.bounds import (
 )
 from kmeans_core._kernels.common import (
     center_into,
+    centering_statistics,
     column_sums_per_chunk,
     inertia_per_chunk,
     row_squared_norms,
@@ -163,24 +164,50 @@ def centered_copy(X):
         the runs' rankings and the k-means++ seeding read; empty where the
         rankings compute their own.
     """
+    mean = _column_means(X)
+    X_centered = prefaulted_empty(X.shape, X.dtype)
+    statistics = _centering_statistics_buffers(X)
+    for_one_chunk(center_into, X.shape[0])(X, mean, X_centered, *statistics)
+    variances = _checked_variances(X, *statistics)
+    return X_centered, mean, variances, fit_row_norms(X_centered)
+
+
+def centered_statistics(X):
+    """:func:`centered_copy`'s column means and variances (the same bits), without the copy.
+
+    For a fit that centres its rows as it reads them (the mean goes to the
+    kernels, :func:`centers_rows_as_read`): one read of X for the means,
+    one for the variances, nothing written. The same checks and messages.
+    """
+    mean = _column_means(X)
+    statistics = _centering_statistics_buffers(X)
+    centering_statistics(X, mean, *statistics)
+    return mean, _checked_variances(X, *statistics)
+
+
+def _column_means(X):
     n_samples, n_features = X.shape
-    chunks = n_chunks(n_samples)
     if X.dtype == np.float32:
         mean = X.mean(axis=0)
     else:
-        chunk_sums = np.empty((chunks, n_features))
+        chunk_sums = np.empty((n_chunks(n_samples), n_features))
         for_one_chunk(column_sums_per_chunk, n_samples)(X, chunk_sums)
         mean = chunk_sums.sum(axis=0) / n_samples
     if not np.isfinite(mean).all():
         check_all_finite(X)
         _refuse_overflow(X, "its column sums overflow")
-    X_centered = prefaulted_empty(X.shape, X.dtype)
-    chunk_sums = np.empty((chunks, n_features))
-    chunk_squares = np.empty((chunks, n_features))
-    chunk_extremes = np.empty((chunks, n_features))
-    for_one_chunk(center_into, n_samples)(
-        X, mean, X_centered, chunk_sums, chunk_squares, chunk_extremes
-    )
+    return mean
+
+
+def _centering_statistics_buffers(X):
+    """Per-chunk column sums, sums of squares and largest magnitudes of the centred X."""
+    shape = (n_chunks(X.shape[0]), X.shape[1])
+    return np.empty(shape), np.empty(shape), np.empty(shape)
+
+
+def _checked_variances(X, chunk_sums, chunk_squares, chunk_extremes):
+    """The column variances from the centring statistics; refuses data whose distances overflow."""
+    n_samples, n_features = X.shape
     residual_mean = chunk_sums.sum(axis=0) / n_samples
     variances = np.maximum(chunk_squares.sum(axis=0) / n_samples - residual_mean**2, 0.0)
     if not np.isfinite(variances).all():
@@ -191,7 +218,7 @@ def centered_copy(X):
             f"squared distances summed over its {n_features} features and "
             f"{n_samples} samples would overflow",
         )
-    return X_centered, mean, variances, fit_row_norms(X_centered)
+    return variances
 
 
 # The rows' squared norms are made once per fit (rather than at every ranking,
@@ -231,6 +258,49 @@ def fit_row_norms(X):
     return row_norms
 
 
+def norms_to_fill(n_samples, n_features):
+    """An unfilled buffer for the rows' norms a run's first pass writes, or an empty array.
+
+    For a fit without a centred copy (:func:`centers_rows_as_read`), whose
+    Hamerly run fills it as it ranks every row (``hamerly_pass``); empty
+    where :func:`row_norms_kept` says the rankings compute their own.
+    """
+    if not row_norms_kept(n_samples, n_features):
+        return row_norms_unknown()
+    return prefaulted_empty(n_samples)
+
+
+# Narrowest rows a fit centres as it reads them (:func:`centers_rows_as_read`).
+# Measured on the AMD EPYC host, Hamerly runs from the off-grid init arrays,
+# one thread, CPU time, min of 3, two alternating processes each (copy ->
+# centred as read): 1e5 x 128, k=8 90-102 -> 80-87 ms; 5e4 x 300, k=10
+# 142-155 -> 130-139; 1e5 x 32, k=8 66-69 -> 60-70; 2e5 x 64, k=16 201-209
+# -> 196-200; but 1e6 x 8, k=32 398-399 -> 427-433 (float64; most rows are
+# rescanned in the early passes, each gathered row centred again).
+CENTER_AS_READ_MIN_FEATURES = 32
+
+
+def centers_rows_as_read(algorithm, n_samples, n_features, seeds_read_rows):
+    """Whether a fit centres X's rows as its kernels read them, instead of making a centred copy.
+
+    Hamerly's runs on wide tables beyond the small-table threshold whose
+    seeds do not read the rows (an init array, or ``init="random"``, whose
+    rows are drawn by index and centred after): the copy's pass (a new array the size
+    of X, its pages faulted in, written) cost them about as much as a
+    third of their passes (1e5 x 128, k=8), and it doubled their memory.
+    The kernels subtract the same mean as each row is read
+    (``_kernels.common.centered_value``): the same values, so the same
+    bits. Fits whose seeding reads the rows (k-means++ and k-means||, k
+    passes or more; a callable init, handed the centred data) keep the copy.
+    """
+    return (
+        algorithm == "hamerly"
+        and n_samples >= SERIAL_BELOW_ROWS
+        and n_features >= CENTER_AS_READ_MIN_FEATURES
+        and not seeds_read_rows
+    )
+
+
 def squared_distance_bound(column_extremes, n_samples):
     """An upper bound on any sum of ``n_samples`` squared distances between points in the data's box.
 
@@ -268,10 +338,14 @@ def inertia_kernel(n_samples):
     return for_one_chunk(inertia_per_chunk, n_samples, relaxed=True)
 
 
-def inertia_of(X, sample_weight, centers, labels):
-    """Sum of ``sample_weight * ||x - center[label]||^2``, summed in a fixed chunk order."""
+def inertia_of(X, sample_weight, centers, labels, centering=None):
+    """Sum of ``sample_weight * ||x - center[label]||^2``, summed in a fixed chunk order.
+
+    ``centering``: None when X is centred (or the frame is X's own), else
+    the mean its rows are centred by as they are read (:func:`centered_statistics`).
+    """
     chunk_inertia = np.empty(n_chunks(X.shape[0]))
-    inertia_kernel(X.shape[0])(X, sample_weight, centers, labels, chunk_inertia)
+    inertia_kernel(X.shape[0])(X, centering, sample_weight, centers, labels, chunk_inertia)
     return float(chunk_inertia.sum())
 
 
@@ -291,7 +365,7 @@ def farthest_rows(distances, count):
 
 
 def relocate_empty_clusters(
-    X, sample_weight, centers_old, sums, weights, labels, upper_bounds=None
+    X, sample_weight, centers_old, sums, weights, labels, upper_bounds=None, centering=None
 ):
     """Give every empty cluster a far-away sample, in place on ``sums``/``weights``.
 
@@ -308,7 +382,7 @@ def relocate_empty_clusters(
     on every sample's distance (not squared) to the center it was assigned
     to; then only the samples whose bound could reach the chosen ones get
     their ``d_i`` computed (:func:`farthest_rows_within_bounds`), the same
-    samples chosen.
+    samples chosen. ``centering``: as :func:`inertia_of`'s.
 
     Returns
     -------
@@ -321,15 +395,35 @@ def relocate_empty_clusters(
     centers_t = transposed(centers_old)
     rows = None
     if upper_bounds is not None:
-        rows = farthest_rows_within_bounds(X, centers_t, labels, upper_bounds, empty.size)
+        rows = farthest_rows_within_bounds(
+            X, centers_t, labels, upper_bounds, empty.size, centering
+        )
     if rows is None:
         distances = np.empty(X.shape[0])
-        distances_to_own_center(X, centers_t, labels, distances)
+        # Centred a block of rows at a time when X is not (the same values).
+        block = X.shape[0] if centering is None else RELOCATION_BLOCK_ROWS
+        for start in range(0, X.shape[0], block):
+            stop = min(start + block, X.shape[0])
+            distances_to_own_center(
+                centered_rows(X[start:stop], centering),
+                centers_t,
+                labels[start:stop],
+                distances[start:stop],
+            )
         if distances.max() == 0:
             return False
         rows = farthest_rows(distances, empty.size)
-    move_to_empty_clusters(sums, weights, empty, X[rows], sample_weight[rows], labels[rows])
+    samples = centered_rows(X[rows], centering)
+    move_to_empty_clusters(sums, weights, empty, samples, sample_weight[rows], labels[rows])
     return True
+
+
+RELOCATION_BLOCK_ROWS = 64 * CHUNK_ROWS
+
+
+def centered_rows(rows, centering):
+    """``rows - centering`` in the rows' dtype (the centred copy's values), or ``rows`` for None."""
+    return rows if centering is None else rows - centering
 
 
 # Rows whose distance :func:`farthest_rows_within_bounds` computes first: the
@@ -338,7 +432,7 @@ def relocate_empty_clusters(
 RELOCATION_CANDIDATE_ROWS = 256
 
 
-def farthest_rows_within_bounds(X, centers_t, labels, upper_bounds, count):
+def farthest_rows_within_bounds(X, centers_t, labels, upper_bounds, count, centering=None):
     """:func:`farthest_rows` of the rows' ``d_i``, computing ``d_i`` only where a bound allows it.
 
     The rows of largest upper bound are candidates; once the ``count``-th
@@ -348,7 +442,8 @@ def farthest_rows_within_bounds(X, centers_t, labels, upper_bounds, count):
     nor tie with a chosen row, so the candidates' :func:`farthest_rows` are
     the rule's rows. Else four times as many candidates. Returns None when
     the candidates would be half the rows or more (the caller computes every
-    ``d_i``), or when the ``count``-th largest is 0.
+    ``d_i``), or when the ``count``-th largest is 0. ``centering``: as
+    :func:`inertia_of`'s.
 
     Measured on the AMD EPYC host (2 cores), the off-grid row 100,000 x 128,
     k=8 from its init array, whose Hamerly run relocates one empty cluster:
@@ -362,7 +457,9 @@ def farthest_rows_within_bounds(X, centers_t, labels, upper_bounds, count):
     while 2 * size < n_samples:
         candidates = np.sort(np.argpartition(upper_bounds, n_samples - size)[n_samples - size :])
         distances = np.empty(size)
-        distances_to_own_center(X[candidates], centers_t, labels[candidates], distances)
+        distances_to_own_center(
+            centered_rows(X[candidates], centering), centers_t, labels[candidates], distances
+        )
         threshold = np.partition(distances, size - count)[size - count]
         largest_left_out = (np.min(upper_bounds[candidates]) * widen) ** 2
         if threshold > largest_left_out:
@@ -512,17 +609,18 @@ class _IterationBuffers:
             run_scratch(centers),
         )
 
-    def update(self, X, sample_weight, centers, labels, upper_bounds=None):
+    def update(self, X, sample_weight, centers, labels, upper_bounds=None, centering=None):
         """The update step: new centers from the chunk slots (relocating empty clusters).
 
         Returns the new centers, whether a sample was relocated, and the
         total squared shift (``self.shifts`` holds each center's shift).
         ``upper_bounds``: the run's bounds on each sample's distance to its
-        center, where it keeps them (see :func:`relocate_empty_clusters`).
+        center, where it keeps them (see :func:`relocate_empty_clusters`);
+        ``centering``: as :func:`inertia_of`'s.
         """
         reduce_chunks(self.chunk_sums, self.chunk_weights, self.sums, self.weights)
         relocated = relocate_empty_clusters(
-            X, sample_weight, centers, self.sums, self.weights, labels, upper_bounds
+            X, sample_weight, centers, self.sums, self.weights, labels, upper_bounds, centering
         )
         new_centers = mean_centers(self.sums, self.weights, X.dtype)
         center_shift_sq = center_shifts(new_centers, centers, self.shifts)
@@ -644,7 +742,17 @@ def _lloyd_pass(X, sample_weight, row_norms, centers, labels, buffers, update_ce
 
 
 def _iterations(
-    X, sample_weight, centers, labels, buffers, assign, run, verbose, history, upper_bounds=None
+    X,
+    sample_weight,
+    centers,
+    labels,
+    buffers,
+    assign,
+    run,
+    verbose,
+    history,
+    upper_bounds=None,
+    centering=None,
 ):
     """The loop every in-memory algorithm runs, around its assignment step.
 
@@ -654,20 +762,21 @@ def _iterations(
     pass_inertia)``: ``pass_inertia`` says whether the pass's own per-chunk
     inertia is the verbose figure (Lloyd's) or it is computed on request
     (the bounds never compute every distance). ``upper_bounds``: the bounds
-    runs' upper bounds, which the relocation of an empty cluster reads.
+    runs' upper bounds, which the relocation of an empty cluster reads;
+    ``centering``: as :func:`inertia_of`'s.
     """
     max_iter, tol, pass_inertia = run
     strict_convergence = False
     for iteration in range(max_iter):
         assign(centers, iteration == 0, True)
         new_centers, relocated, center_shift_sq = buffers.update(
-            X, sample_weight, centers, labels, upper_bounds
+            X, sample_weight, centers, labels, upper_bounds, centering
         )
         if verbose or history is not None:
             if pass_inertia:
                 inertia_before = float(buffers.chunk_inertia.sum())
             else:
-                inertia_before = inertia_of(X, sample_weight, centers, labels)
+                inertia_before = inertia_of(X, sample_weight, centers, labels, centering)
             report_iteration(
                 iteration, inertia_before, center_shift_sq, new_centers, verbose, history
             )
@@ -682,7 +791,7 @@ def _iterations(
     if not strict_convergence:
         # Labels for the final centers: the same pass without the sums.
         assign(centers, False, False)
-    inertia = inertia_of(X, sample_weight, centers, labels)
+    inertia = inertia_of(X, sample_weight, centers, labels, centering)
     return labels, inertia, centers, iteration + 1
 
 
@@ -696,6 +805,7 @@ def bounded_single_run(
     verbose=0,
     history=None,
     row_norms=None,
+    centering=None,
 ):
     """One run of Hamerly's or Elkan's algorithm from ``centers_init``.
 
@@ -704,6 +814,9 @@ def bounded_single_run(
     bits in the centers), with the assignment step replaced by a
     bounds-pruned one that refreshes only the sum slots that changed; see
     ``_kernels/bounds.py``. ``row_norms`` as in :func:`lloyd_single_run`.
+    ``centering`` (Hamerly's alone): None when X is the centred copy, else
+    the mean the kernels subtract from X's rows as they read them
+    (:func:`centers_rows_as_read`).
     """
     n_samples, n_features = X.shape
     n_clusters = centers_init.shape[0]
@@ -714,7 +827,7 @@ def bounded_single_run(
 
     def assign(centers, first, update):
         sums_mode = SUMS_REFRESH if update else SUMS_NONE
-        bounds.assign(X, sample_weight, row_norms, centers, buffers, first, sums_mode)
+        bounds.assign(X, sample_weight, row_norms, centers, buffers, first, sums_mode, centering)
 
     run = (max_iter, tol, False)
     with single_threaded_blas():
@@ -729,6 +842,7 @@ def bounded_single_run(
             verbose,
             history,
             bounds.upper,
+            centering,
         )
 
 
@@ -756,12 +870,16 @@ class _Bounds:
         # Elkan's k x k table of half center distances; Hamerly needs none.
         self.half_center_distances = np.empty((n_clusters, n_clusters)) if self.elkan else None
 
-    def assign(self, X, sample_weight, row_norms, centers, buffers, first, sums_mode):
+    def assign(
+        self, X, sample_weight, row_norms, centers, buffers, first, sums_mode, centering=None
+    ):
         """One assignment step; ``buffers.shifts``: how far each center moved since the last.
 
         ``row_norms``: X's row squared norms, or an empty array (computed
-        where rows are ranked).
+        where rows are ranked); ``centering``: see :func:`bounded_single_run`
+        (Hamerly's only).
         """
+        assert centering is None or not self.elkan, "Elkan's kernels read a centred copy"
         centers64 = centers.astype(np.float64)
         centers_t = transposed(centers64)
         slots = (self.kept, buffers.chunk_changed, buffers.chunk_rows)
@@ -774,6 +892,7 @@ class _Bounds:
             # upper bounds of first_bounds_pass).
             hamerly_pass(
                 X,
+                centering,
                 sample_weight,
                 row_norms,
                 centers_t,

@@ -27,12 +27,16 @@ from kmeans_core._iterations import (
     assign_labels,
     bounded_single_run,
     centered_copy,
+    centered_rows,
+    centered_statistics,
+    centers_rows_as_read,
     choose_algorithm,
     distances_to_centers_of,
     inertia_of,
     lloyd_single_run,
     memory_budget_bytes,
     memory_needed_bytes,
+    norms_to_fill,
     squared_distance_bound,
     transposed,
 )
@@ -727,7 +731,10 @@ class KMeans:
 
     # -- fitting ----------------------------------------------------------------
 
-    def _initial_centers(self, X, init_centers, random_state, sample_weight, row_norms=None):
+    def _initial_centers(
+        self, X, init_centers, random_state, sample_weight, row_norms=None, centering=None
+    ):
+        """The run's seeds, centred; ``centering``: the mean when X is not (the fit's frame)."""
         init = self.init
         if isinstance(init, str) and init == "k-means++":
             # The fit's row norms when it made them (``fit_row_norms``: the same
@@ -745,7 +752,10 @@ class KMeans:
 
             centers = kmeans_parallel(X, self.n_clusters, sample_weight, random_state)
         elif isinstance(init, str) and init == "random":
-            centers = random_choice_init(X, self.n_clusters, sample_weight, random_state)
+            # Rows drawn by index alone: centred after the draw, the same values.
+            centers = centered_rows(
+                random_choice_init(X, self.n_clusters, sample_weight, random_state), centering
+            )
         elif init_centers is not None:
             centers = init_centers
         else:
@@ -807,17 +817,30 @@ class KMeans:
         if _is_array_like(self.init):
             init_centers = self._check_init_centers(self.init, X, "init")
 
-        # Center the data into a private copy: distances are more accurate near
-        # the origin, and scikit-learn draws its seeds on centered data.
-        X, X_mean, variances, row_norms = centered_copy(X)
+        # Center the data: distances are more accurate near the origin, and
+        # scikit-learn draws its seeds on centered data. Into a private copy,
+        # or, for a Hamerly run from given seeds on a large table, as the
+        # kernels read each row (``centering``: the same values, no copy).
+        algorithm = self._resolved_algorithm(X)
+        centering = None
+        seeds_read_rows = init_centers is None and not (
+            isinstance(self.init, str) and self.init == "random"
+        )
+        if centers_rows_as_read(algorithm, *X.shape, seeds_read_rows):
+            X_mean, variances = centered_statistics(X)
+            # Filled by the run's first pass (see ``_kernels.bounds.hamerly_pass``).
+            centering, row_norms = X_mean, norms_to_fill(*X.shape)
+        else:
+            X, X_mean, variances, row_norms = centered_copy(X)
         tol = float(np.mean(variances) * self.tol)
         if init_centers is not None:
             init_centers -= X_mean
 
-        algorithm = self._resolved_algorithm(X)
         best = None
         for _ in range(n_init):
-            centers = self._initial_centers(X, init_centers, random_state, sample_weight, row_norms)
+            centers = self._initial_centers(
+                X, init_centers, random_state, sample_weight, row_norms, centering
+            )
             if self.verbose:
                 print("Initialization complete")
             history = [] if self.record_history else None
@@ -836,6 +859,7 @@ class KMeans:
                     self.verbose,
                     history,
                     row_norms,
+                    centering,
                 )
             # Keep a run only if it is better and not the same partition relabelled
             # (rounding can make a relabelled twin look marginally better).

@@ -258,7 +258,9 @@ def label_all_rows(X, sample_weight, centers_c, centers_squared_norms, labels, c
                 X, centers_c, centers_squared_norms, labels, sub, min(sub + LABEL_CHUNK_ROWS, stop)
             )
         if chunk_inertia.shape[0]:
-            chunk_inertia[chunk] = inertia_of_rows(X, sample_weight, centers_c, labels, start, stop)
+            chunk_inertia[chunk] = inertia_of_rows(
+                X, None, sample_weight, centers_c, labels, start, stop
+            )
 
 
 @jit_parallel

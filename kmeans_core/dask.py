@@ -770,6 +770,7 @@ class _HamerlyBlockState:
         half_separation, shifts = bounds_moves
         hamerly_pass(
             self.centered,
+            None,
             self.weights,
             self.row_norms,
             *centers,
@@ -852,7 +853,7 @@ def _hamerly_block(block, weight_block, block_index, spec, bounds_moves, inertia
         if inertia_centers is not None:
             chunk_inertia = np.empty(n_chunks(X.shape[0]))
             inertia_kernel(spec.n_samples)(
-                state.centered, state.weights, inertia_centers, state.labels, chunk_inertia
+                state.centered, None, state.weights, inertia_centers, state.labels, chunk_inertia
             )
     _keep(spec.run_id, block_index, spec.iteration, state)
     return (
@@ -1124,7 +1125,7 @@ def _final_block(
         X = raw - mean if state is None else state.centered
         chunk_inertia = np.empty(n_chunks(n_rows))
         # ``n_samples``: the whole data's rows, which choose the kernel (``inertia_kernel``).
-        inertia_kernel(n_samples)(X, weights, centers, labels, chunk_inertia)
+        inertia_kernel(n_samples)(X, None, weights, centers, labels, chunk_inertia)
     _forget(run_id, block_index)  # the run is over (labels of an older pass, if any)
     counts = np.bincount(labels, minlength=centers.shape[0])
     return labels, (chunk_inertia, counts)
@@ -1188,7 +1189,7 @@ def _score_block(block, weight_block, centers, dtype, n_samples):
     labels = _predict_block(X, centers, dtype)
     chunk_inertia = np.empty(n_chunks(n_rows))
     with _kernel_task():
-        inertia_kernel(n_samples)(X, weights, centers, labels, chunk_inertia)
+        inertia_kernel(n_samples)(X, None, weights, centers, labels, chunk_inertia)
     return chunk_inertia
 
 

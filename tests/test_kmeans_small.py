@@ -318,8 +318,10 @@ def test_one_chunk_twins_give_the_kernels_bits(n_samples, n_features, dtype):
     twin = for_one_chunk(common.inertia_per_chunk, n_samples, relaxed=True)
     assert twin is common.inertia_of_one_chunk
     kernel_inertia, twin_inertia = np.full(1, np.nan), np.full(1, np.nan)
-    serial(common.inertia_per_chunk, relaxed=True)(X, weights, centers, labels, kernel_inertia)
-    twin(X, weights, centers, labels, twin_inertia)
+    serial(common.inertia_per_chunk, relaxed=True)(
+        X, None, weights, centers, labels, kernel_inertia
+    )
+    twin(X, None, weights, centers, labels, twin_inertia)
     np.testing.assert_array_equal(_bits(kernel_inertia), _bits(twin_inertia))
 
 

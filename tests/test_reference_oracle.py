@@ -358,6 +358,7 @@ def hamerly_pass_on(X, centers, shifts, state, first):
     half_separations(centers, half_separation)
     hamerly_pass(
         X,
+        None,
         np.ones(X.shape[0], dtype=X.dtype),
         row_norms_of(X),
         transposed(centers),
@@ -449,7 +450,7 @@ def test_a_later_hamerly_pass_moves_tests_and_tightens_every_bound_as_stated(dty
     rows_centers = np.ascontiguousarray(new_centers)
     tightened = upper.copy()
     for i in np.flatnonzero(listed):
-        tightened[i] = distance(X, i, rows_centers, labels[i])
+        tightened[i] = distance(X, None, i, rows_centers, labels[i])
     rescanned = listed & (tightened * widen >= bound)
 
     assert hamerly_pass_on(X, new_centers, shifts, state, False).tolist() == list(half_separation)

@@ -56,7 +56,12 @@ from typing import NamedTuple
 import numpy as np
 from numba import prange
 
-from kmeans_core._kernels.common import chunk_span, largest_value, rows_as_float64
+from kmeans_core._kernels.common import (
+    centered_value,
+    chunk_span,
+    largest_value,
+    rows_as_float64,
+)
 from kmeans_core._kernels.distances import (
     BOUND_MARGIN,
     direct_squared_distance,
@@ -95,7 +100,7 @@ def empty_sum_slots(n_chunks, slots_per_chunk, n_clusters, n_features):
 
 
 @jit(fastmath=VECTOR_SUMS)
-def distance(X, i, centers, j):
+def distance(X, mean, i, centers, j):
     """Euclidean distance between sample i and center j (a bounds test, not the tie rule).
 
     Relaxed floating-point flags: ``reassoc`` lets LLVM sum the features in
@@ -103,10 +108,16 @@ def distance(X, i, centers, j):
     feature) and ``contract`` fuses multiply-adds. The result is still
     accurate to a few ulps relative to the distance, which ``BOUND_MARGIN``
     covers; labels themselves are settled by ``direct_squared_distance``.
+    ``mean``: None when X is centred, else subtracted from the row as it is
+    read (``_kernels.common.centered_value``, the centred copy's values).
     """
     squared = 0.0
     for f in range(X.shape[1]):
-        diff = np.float64(X[i, f]) - centers[j, f]
+        if mean is None:
+            value = np.float64(X[i, f])
+        else:
+            value = np.float64(centered_value(X, mean, i, f))
+        diff = value - centers[j, f]
         squared += diff * diff
     return np.sqrt(squared)
 
@@ -114,6 +125,7 @@ def distance(X, i, centers, j):
 @jit
 def refresh_chunk_sums(
     X,
+    mean,
     sample_weight,
     labels,
     start,
@@ -132,7 +144,8 @@ def refresh_chunk_sums(
 
     The arithmetic and order are those of Lloyd's pass (``weight * x`` added
     row by row to a zeroed slot; a chunk's sums are its slots added in
-    order), so every slot and chunk holds the same bits as there.
+    order), so every slot and chunk holds the same bits as there. ``mean``
+    as in :func:`distance`.
     """
     if sums_mode != SUMS_REFRESH:
         return
@@ -157,7 +170,11 @@ def refresh_chunk_sums(
                 weight = np.float64(sample_weight[i])
                 slot_weights[first_slot + s, label] += weight
                 for f in range(X.shape[1]):
-                    slot_sums[first_slot + s, label, f] += weight * X[i, f]
+                    if mean is None:
+                        value = X[i, f]
+                    else:
+                        value = centered_value(X, mean, i, f)
+                    slot_sums[first_slot + s, label, f] += weight * value
     for j in range(n_clusters):
         changed = False
         for s in range(n_slots):
@@ -268,7 +285,17 @@ def first_bounds_pass(
                 lower[i, label] = upper[i]
         every_slot = np.ones((n_slots, n_clusters), dtype=np.bool_)
         refresh_chunk_sums(
-            X, sample_weight, labels, start, stop, chunk, slot_rows, every_slot, kept, SUMS_REFRESH
+            X,
+            None,
+            sample_weight,
+            labels,
+            start,
+            stop,
+            chunk,
+            slot_rows,
+            every_slot,
+            kept,
+            SUMS_REFRESH,
         )
         chunk_changed[chunk] = stop - start
 
@@ -283,6 +310,7 @@ def first_bounds_pass(
 @jit_parallel
 def hamerly_pass(
     X,
+    mean,
     sample_weight,
     row_norms,
     centers_t,
@@ -315,6 +343,12 @@ def hamerly_pass(
     ``first``: rescan every sample (no bounds yet). ``row_norms``: X's row
     squared norms, or an empty array (the rescanned rows' are then computed
     where they are ranked; see ``_kernels.distances.row_norms_unknown``).
+    ``mean``: None when X is the fit's centred copy, else X's column means,
+    subtracted from each row as it is read (``_kernels.common.centered_value``:
+    the copy's values, so the same bits, without the copy). Then the first
+    pass also fills ``row_norms`` (when it holds one value per row) with the
+    norms its ranking computes, the bits a separate pass would give: no
+    read of X for them alone.
     """
     n_samples, n_features = X.shape
     n_clusters = centers_t.shape[1]
@@ -330,6 +364,7 @@ def hamerly_pass(
     slack_factor = rounding_slack(n_features)
     widen = 1.0 + BOUND_MARGIN
     norms_known = row_norms.shape[0] == n_samples
+    fill_norms = first and norms_known and mean is not None
     slot_rows, n_slots = _sum_slot_layout(kept, chunk_changed, chunk_rows, n_clusters, n_features)
     # The centers row by row for the tightening below: each distance then reads
     # its center contiguously, and the feature sum vectorizes (a column of
@@ -352,7 +387,7 @@ def hamerly_pass(
             lower[i] -= second_largest if label == largest else shifts[largest]
             bound = max(half_separation[label], lower[i])
             if upper[i] * widen >= bound:
-                upper[i] = distance(X, i, centers, label)  # tighten, test again
+                upper[i] = distance(X, mean, i, centers, label)  # tighten, test again
                 if upper[i] * widen >= bound:
                     rescan[n_rescan] = i
                     n_rescan += 1
@@ -368,7 +403,7 @@ def hamerly_pass(
             # 124 -> 115 ms at n=1e5, d=128, k=8; 196 -> 180 ms at n=5e4, d=300,
             # k=10; 430 -> 420 ms at n=1e6, d=8, k=32, float32). Otherwise the rows
             # are gathered into one C-contiguous block for the product.
-            if n_rescan == stop - start:
+            if n_rescan == stop - start and mean is None:
                 nearest, owns, others, rescan_norms = nearest_centers_of_block(
                     rows_as_float64(X, start, stop),
                     centers_t,
@@ -379,16 +414,23 @@ def hamerly_pass(
                 rows = np.empty((n_rescan, n_features))
                 for r in range(n_rescan):
                     for f in range(n_features):
-                        rows[r, f] = X[rescan[r], f]
+                        if mean is None:
+                            rows[r, f] = X[rescan[r], f]
+                        else:
+                            rows[r, f] = centered_value(X, mean, rescan[r], f)
                 # The gathered rows' norms when X's are known (else left empty:
                 # computed by the ranking).
-                rescan_norms = np.empty(n_rescan if norms_known else 0)
-                if norms_known:
+                reads_norms = norms_known and not fill_norms
+                rescan_norms = np.empty(n_rescan if reads_norms else 0)
+                if reads_norms:
                     for r in range(n_rescan):
                         rescan_norms[r] = row_norms[rescan[r]]
                 nearest, owns, others, rescan_norms = nearest_centers_of_block(
                     rows, centers_t, centers_squared_norms, rescan_norms
                 )
+                if fill_norms:
+                    for r in range(n_rescan):
+                        row_norms[rescan[r]] = rescan_norms[r]
             for r in range(n_rescan):
                 i = rescan[r]
                 label, own, other = nearest[r], owns[r], others[r]
@@ -404,7 +446,7 @@ def hamerly_pass(
                     _touch(touched, i - start, slot_rows, old_label, label)
         chunk_changed[chunk] = changed
         refresh_chunk_sums(
-            X, sample_weight, labels, start, stop, chunk, slot_rows, touched, kept, sums_mode
+            X, mean, sample_weight, labels, start, stop, chunk, slot_rows, touched, kept, sums_mode
         )
 
 
@@ -460,7 +502,7 @@ def elkan_pass(
                     ):
                         continue
                     if not tight:
-                        upper[i] = distance(X, i, centers, new_label)
+                        upper[i] = distance(X, None, i, centers, new_label)
                         lower[i, new_label] = upper[i]
                         tight = True
                         if (
@@ -468,7 +510,7 @@ def elkan_pass(
                             or upper[i] * widen < half_center_distances[new_label, j]
                         ):
                             continue
-                    dist = distance(X, i, centers, j)
+                    dist = distance(X, None, i, centers, j)
                     lower[i, j] = dist
                     if dist < upper[i] or (dist == upper[i] and j < new_label):
                         new_label = j
@@ -482,7 +524,7 @@ def elkan_pass(
                 _touch(touched, i - start, slot_rows, label, new_label)
         chunk_changed[chunk] = changed
         refresh_chunk_sums(
-            X, sample_weight, labels, start, stop, chunk, slot_rows, touched, kept, sums_mode
+            X, None, sample_weight, labels, start, stop, chunk, slot_rows, touched, kept, sums_mode
         )
 
 

@@ -53,6 +53,21 @@ def _rows_as_float64_kernel(X, start, stop):
     return lambda X, start, stop: X[start:stop].astype(np.float64)
 
 
+@jit
+def centered_value(X, mean, i, f):
+    """``X[i, f] - mean[f]`` in X's dtype: the value a fit's private centred copy would hold.
+
+    For kernels that centre rows as they read them (``mean`` given) instead
+    of reading a centred copy (``mean`` None, a type numba compiles the
+    other branch away for). Its own strict function, not inlined by numba:
+    a caller compiled with ``VECTOR_SUMS`` could otherwise regroup the
+    subtraction with its own arithmetic (``(x - m) - c`` as
+    ``x - (m + c)``), a different value; LLVM inlines it with its own
+    flags, which forbid that.
+    """
+    return X[i, f] - mean[f]
+
+
 @jit(inline="always")
 def chunk_count(n_rows, chunk_rows):
     """How many chunks of ``chunk_rows`` rows cover ``n_rows`` rows (none for no rows).
@@ -194,37 +209,46 @@ def squared_distances_to_centers(x_row, centers_t, out):
 # at the adder's latency (5.1 ms at n=1e6, d=8); reassociated it runs in
 # vector lanes (2.1 ms). The compiled order is fixed, whatever the thread count.
 @jit_parallel
-def inertia_per_chunk(X, sample_weight, centers, labels, chunk_inertia):
-    """Weighted squared distance of each sample to its own center, summed per chunk."""
+def inertia_per_chunk(X, mean, sample_weight, centers, labels, chunk_inertia):
+    """Weighted squared distance of each sample to its own center, summed per chunk.
+
+    ``mean``: None when X is centred, else the mean to subtract from its
+    rows as they are read (:func:`centered_value`): the same bits.
+    """
     for chunk in prange(chunk_inertia.shape[0]):
         start, stop = chunk_span(chunk, CHUNK_ROWS, X.shape[0])
-        chunk_inertia[chunk] = inertia_of_rows(X, sample_weight, centers, labels, start, stop)
+        chunk_inertia[chunk] = inertia_of_rows(X, mean, sample_weight, centers, labels, start, stop)
 
 
 @one_chunk_twin(inertia_per_chunk)
-def inertia_of_one_chunk(X, sample_weight, centers, labels, chunk_inertia):
+def inertia_of_one_chunk(X, mean, sample_weight, centers, labels, chunk_inertia):
     """:func:`inertia_per_chunk` for X of at most ``CHUNK_ROWS`` rows: the same bits.
 
     The one chunk's sum by the very kernel that sums each chunk of
     :func:`inertia_per_chunk` and of its serial twin, called from Python:
     a first fit on a small table compiles no kernel around it (0.1 s).
     """
-    chunk_inertia[0] = inertia_of_rows(X, sample_weight, centers, labels, 0, X.shape[0])
+    chunk_inertia[0] = inertia_of_rows(X, mean, sample_weight, centers, labels, 0, X.shape[0])
 
 
 @jit(fastmath=VECTOR_SUMS)
-def inertia_of_rows(X, sample_weight, centers, labels, start, stop):
+def inertia_of_rows(X, mean, sample_weight, centers, labels, start, stop):
     """``sum w_i ||x_i - c_{l_i}||^2`` over rows ``start:stop``, in float64.
 
     One chunk of :func:`inertia_per_chunk`, a kernel of its own so that a
     pass which labels a chunk can sum its inertia too (``_minibatch``).
+    ``mean`` as in :func:`inertia_per_chunk`.
     """
     total = 0.0
     for i in range(start, stop):
         j = labels[i]
         squared = 0.0
         for f in range(X.shape[1]):
-            diff = np.float64(X[i, f]) - np.float64(centers[j, f])
+            if mean is None:
+                value = np.float64(X[i, f])
+            else:
+                value = np.float64(centered_value(X, mean, i, f))
+            diff = value - np.float64(centers[j, f])
             squared += diff * diff
         total += sample_weight[i] * squared
     return total
@@ -346,21 +370,39 @@ def center_into(X, mean, out, chunk_sums, chunk_squares, chunk_extremes):
     only rounding noise, so nothing cancels); the largest absolute values
     bound every squared distance (the overflow check).
     """
-    n_samples, n_features = X.shape
     for chunk in prange(chunk_sums.shape[0]):
-        start, stop = chunk_span(chunk, CHUNK_ROWS, n_samples)
+        _center_chunk(X, mean, out, chunk, chunk_sums, chunk_squares, chunk_extremes, True)
+
+
+@jit_parallel
+def centering_statistics(X, mean, chunk_sums, chunk_squares, chunk_extremes):
+    """:func:`center_into`'s per-chunk statistics of ``X - mean``, without writing the copy.
+
+    For a fit that centres rows as it reads them: the same values, summed
+    in the same order, so the same variances and overflow check.
+    """
+    for chunk in prange(chunk_sums.shape[0]):
+        _center_chunk(X, mean, X, chunk, chunk_sums, chunk_squares, chunk_extremes, False)
+
+
+@jit(inline="always")
+def _center_chunk(X, mean, out, chunk, chunk_sums, chunk_squares, chunk_extremes, write):
+    """One chunk of :func:`center_into` (``write``: a literal at each caller, so compiled away)."""
+    n_samples, n_features = X.shape
+    start, stop = chunk_span(chunk, CHUNK_ROWS, n_samples)
+    for f in range(n_features):
+        chunk_sums[chunk, f] = 0.0
+        chunk_squares[chunk, f] = 0.0
+        chunk_extremes[chunk, f] = 0.0
+    for i in range(start, stop):
         for f in range(n_features):
-            chunk_sums[chunk, f] = 0.0
-            chunk_squares[chunk, f] = 0.0
-            chunk_extremes[chunk, f] = 0.0
-        for i in range(start, stop):
-            for f in range(n_features):
-                value = X[i, f] - mean[f]
+            value = X[i, f] - mean[f]
+            if write:
                 out[i, f] = value
-                value64 = np.float64(value)
-                chunk_sums[chunk, f] += value64
-                chunk_squares[chunk, f] += value64 * value64
-                chunk_extremes[chunk, f] = _larger_magnitude(chunk_extremes[chunk, f], value64)
+            value64 = np.float64(value)
+            chunk_sums[chunk, f] += value64
+            chunk_squares[chunk, f] += value64 * value64
+            chunk_extremes[chunk, f] = _larger_magnitude(chunk_extremes[chunk, f], value64)
 
 
 # Up to this many features the column sums come from the centring kernel's
