@@ -169,12 +169,12 @@ def refresh_chunk_sums(
             if touched[s, label]:
                 weight = np.float64(sample_weight[i])
                 slot_weights[first_slot + s, label] += weight
-                for f in range(X.shape[1]):
-                    if mean is None:
-                        value = X[i, f]
-                    else:
-                        value = centered_value(X, mean, i, f)
-                    slot_sums[first_slot + s, label, f] += weight * value
+                if mean is None:
+                    for f in range(X.shape[1]):
+                        slot_sums[first_slot + s, label, f] += weight * X[i, f]
+                else:
+                    for f in range(X.shape[1]):  # strict kernel: the copy's values
+                        slot_sums[first_slot + s, label, f] += weight * (X[i, f] - mean[f])
     for j in range(n_clusters):
         changed = False
         for s in range(n_slots):
@@ -412,12 +412,17 @@ def hamerly_pass(
                 )
             else:
                 rows = np.empty((n_rescan, n_features))
-                for r in range(n_rescan):
-                    for f in range(n_features):
-                        if mean is None:
+                if mean is None:
+                    for r in range(n_rescan):
+                        for f in range(n_features):
                             rows[r, f] = X[rescan[r], f]
-                        else:
-                            rows[r, f] = centered_value(X, mean, rescan[r], f)
+                else:
+                    # Written out, not ``centered_value``: this kernel is strict
+                    # (no fastmath), and the loop stays one vectorised stream.
+                    for r in range(n_rescan):
+                        i = rescan[r]
+                        for f in range(n_features):
+                            rows[r, f] = X[i, f] - mean[f]
                 # The gathered rows' norms when X's are known (else left empty:
                 # computed by the ranking).
                 reads_norms = norms_known and not fill_norms
