@@ -271,12 +271,13 @@ def norms_to_fill(n_samples, n_features):
 
 
 # Narrowest rows a fit centres as it reads them (:func:`centers_rows_as_read`).
-# Measured on the AMD EPYC host, Hamerly runs from the off-grid init arrays,
-# one thread, CPU time, min of 3, two alternating processes each (copy ->
-# centred as read): 1e5 x 128, k=8 90-102 -> 80-87 ms; 5e4 x 300, k=10
-# 142-155 -> 130-139; 1e5 x 32, k=8 66-69 -> 60-70; 2e5 x 64, k=16 201-209
-# -> 196-200; but 1e6 x 8, k=32 398-399 -> 427-433 (float64; most rows are
-# rescanned in the early passes, each gathered row centred again).
+# Measured on the AMD EPYC host, Hamerly runs from the off-grid init arrays
+# (copy -> centred as read, alternating processes): two threads, wall, min
+# of 7: 1e5 x 128, k=8 56.5-65.0 -> 38.2-39.4 ms; 5e4 x 300, k=10 86.7-90.6
+# -> 65.1-68.8; 2e5 x 64, k=16 113.6-130.9 -> 94.7-98.4. Narrower rows gain
+# nothing: one thread, CPU, min of 3, 1e6 x 8, k=32 392-416 -> 391-405 ms;
+# 2e5 x 16, k=16 120-130 -> 121-122; 1e5 x 2, k=256 251-270 -> 274-294 (most
+# rows are rescanned in the early passes, each gathered row centred again).
 CENTER_AS_READ_MIN_FEATURES = 32
 
 
@@ -285,9 +286,10 @@ def centers_rows_as_read(algorithm, n_samples, n_features, seeds_read_rows):
 
     Hamerly's runs on wide tables beyond the small-table threshold whose
     seeds do not read the rows (an init array, or ``init="random"``, whose
-    rows are drawn by index and centred after): the copy's pass (a new array the size
-    of X, its pages faulted in, written) cost them about as much as a
-    third of their passes (1e5 x 128, k=8), and it doubled their memory.
+    rows are drawn by index and centred after): the copy (a new array the
+    size of X, its pages faulted in, written) took about a third of such a
+    fit (1e5 x 128, k=8: 57-65 against 38-39 ms without it) and made the
+    fit's memory X's size again.
     The kernels subtract the same mean as each row is read
     (``_kernels.common.centered_value``): the same values, so the same
     bits. Fits whose seeding reads the rows (k-means++ and k-means||, k
