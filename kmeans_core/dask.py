@@ -66,12 +66,14 @@ from kmeans_core._iterations import (
     _converged,
     assign_labels,
     bounds_can_pay,
+    centers_rows_as_read,
     distances_to_centers_of,
     fit_row_norms,
     inertia_kernel,
     mean_centers,
     memory_budget_bytes,
     move_to_empty_clusters,
+    norms_to_fill,
     report_iteration,
     row_norms_kept,
     squared_distance_bound,
@@ -739,17 +741,28 @@ class _HamerlyBlockState:
     the two bounds per row, and the per-slot and per-chunk sums the kernel
     refreshes where labels changed (``_kernels/bounds.py``). Its size:
     ``hamerly_state_bytes``.
+
+    ``as_read``: where the in-memory fit of the whole data would make no
+    centred copy (``_iterations.centers_rows_as_read``: wide rows), the
+    state keeps the block itself and the mean, which the kernels subtract
+    as they read each row (the same values), and the first pass fills the
+    rows' norms: a block held in memory is then not held twice. ``rows``
+    is what the kernels read, ``mean`` None when it is centred.
     """
 
-    def __init__(self, X, mean, dtype, weights, labels, n_clusters, chunk_rows):
+    def __init__(self, X, mean, dtype, weights, labels, n_clusters, chunk_rows, as_read=False):
         n_rows, n_features = X.shape
         chunks = n_chunks(n_rows, chunk_rows)
         slots_per_chunk = sum_slots_per_chunk(chunk_rows, chunks, n_clusters, n_features)
-        self.centered = _centered_block(X, mean, dtype)
-        # Its rows' squared norms, once for all the block's passes (the
-        # in-memory fit's rule and kernel: ``fit_row_norms``; empty where the
-        # rankings compute their own).
-        self.row_norms = fit_row_norms(self.centered)
+        if as_read:
+            self.rows, self.mean = X, mean
+            self.row_norms = norms_to_fill(n_rows, n_features)
+        else:
+            self.rows, self.mean = _centered_block(X, mean, dtype), None
+            # Its rows' squared norms, once for all the block's passes (the
+            # in-memory fit's rule and kernel: ``fit_row_norms``; empty where
+            # the rankings compute their own).
+            self.row_norms = fit_row_norms(self.rows)
         self.weights = weights
         self.labels = labels
         self.upper = np.empty(n_rows)
@@ -769,8 +782,8 @@ class _HamerlyBlockState:
         chunk_changed = np.empty(self.kept.chunk_weights.shape[0], dtype=np.int64)
         half_separation, shifts = bounds_moves
         hamerly_pass(
-            self.centered,
-            None,
+            self.rows,
+            self.mean,
             self.weights,
             self.row_norms,
             *centers,
@@ -791,7 +804,9 @@ class _HamerlyBlockState:
 def hamerly_state_bytes(rows, n_features, n_clusters, chunk_rows, itemsize):
     """Memory a block's ``_HamerlyBlockState`` takes, in bytes.
 
-    The centered copy and the weights (``itemsize`` a value), labels and two
+    The centered copy (counted also where the state keeps the block itself,
+    ``as_read``: the block it refers to may be one loaded for the task, not
+    one the worker holds anyway) and the weights (``itemsize`` a value), labels and two
     bounds (20 bytes a row), the row norms where kept (8), and the per-slot and
     per-chunk sums (``k (d + 1)`` float64 values each; the slots take at
     most a quarter of the rows' float64 size, ``_kernels.lloyd.sum_slot_rows``).
@@ -837,6 +852,7 @@ def _hamerly_block(block, weight_block, block_index, spec, bounds_moves, inertia
                 spec.labels_before(X, weights, block_index),
                 spec.centers[0].shape[1],
                 spec.chunk_rows,
+                centers_rows_as_read("hamerly", spec.n_samples, X.shape[1], False),
             )
         # The sums as the client has them, to send back only the clusters whose
         # sums change (``_changed_sums``). The copy and its bitwise comparison
@@ -853,7 +869,7 @@ def _hamerly_block(block, weight_block, block_index, spec, bounds_moves, inertia
         if inertia_centers is not None:
             chunk_inertia = np.empty(n_chunks(X.shape[0]))
             inertia_kernel(spec.n_samples)(
-                state.centered, None, state.weights, inertia_centers, state.labels, chunk_inertia
+                state.rows, state.mean, state.weights, inertia_centers, state.labels, chunk_inertia
             )
     _keep(spec.run_id, block_index, spec.iteration, state)
     return (
@@ -1120,12 +1136,12 @@ def _final_block(
                 _count("labels")
             assigned_to = pass_centers if strict else (transposed(centers), squared_norms(centers))
             labels = _assigned_labels(raw, mean, weights, assigned_to, chunk_rows)
-        # The centered rows: the state's copy, or the same single subtraction
-        # as ``_centered_block``.
-        X = raw - mean if state is None else state.centered
+        # The centered rows: the state's (a copy, or the block and its mean),
+        # or the same single subtraction as ``_centered_block``.
+        X, centering = (raw - mean, None) if state is None else (state.rows, state.mean)
         chunk_inertia = np.empty(n_chunks(n_rows))
         # ``n_samples``: the whole data's rows, which choose the kernel (``inertia_kernel``).
-        inertia_kernel(n_samples)(X, None, weights, centers, labels, chunk_inertia)
+        inertia_kernel(n_samples)(X, centering, weights, centers, labels, chunk_inertia)
     _forget(run_id, block_index)  # the run is over (labels of an older pass, if any)
     counts = np.bincount(labels, minlength=centers.shape[0])
     return labels, (chunk_inertia, counts)

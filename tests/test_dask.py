@@ -609,6 +609,35 @@ def test_hamerly_state_lost_for_some_blocks_some_passes_changes_no_bit(monkeypat
     assert not kd._kept
 
 
+@pytest.mark.parametrize("stop", ["tol", "strict"])
+def test_wide_hamerly_blocks_keep_no_centred_copy(monkeypatch, stop):
+    """Wide rows (``_iterations.centers_rows_as_read``): each block's Hamerly state keeps the
+    block and the mean, not a centred copy; the in-memory fit's bits (which makes no copy
+    either), the final re-assignment and an emptied cluster included."""
+    from kmeans_core._iterations import CENTER_AS_READ_MIN_FEATURES, centers_rows_as_read
+    from kmeans_core._kernels.jit import SERIAL_BELOW_ROWS
+
+    n, d = SERIAL_BELOW_ROWS + 4 * CHUNK_ROWS, CENTER_AS_READ_MIN_FEATURES
+    assert centers_rows_as_read("hamerly", n, d, False)
+    X, weights, init = blobs(n=n, d=d, k=6, seed=31)
+    X += 500.0  # far from the origin: the centring matters
+    init = init + 500.0
+    init[-1] = 1e4  # empty after the first pass, relocated
+    params = {"tol": 1e-2} if stop == "tol" else {"tol": 0.0}
+    reference = in_memory(X, init, weights, algorithm="hamerly", **params)
+    copies = []
+    real = kd._centered_block
+    monkeypatch.setattr(kd, "_centered_block", lambda *args: copies.append(1) or real(*args))
+    with dask.config.set(THREADS):
+        fitted = KMeans(6, init=init, algorithm="hamerly", **params).fit(
+            da.from_array(X, chunks=(5 * CHUNK_ROWS, -1)), sample_weight=weights
+        )
+    assert_same_fit(fitted, reference, bitwise=True)
+    assert_same_fit(fitted, in_memory(X, init, weights, **params), bitwise=True)  # Lloyd's
+    assert not copies
+    assert not kd._kept
+
+
 @pytest.mark.parametrize("stop", ["tol", "max_iter", "strict"])
 def test_hamerly_final_labels_come_from_the_kept_bounds(monkeypatch, stop):
     """A Hamerly run that stops on ``tol`` or ``max_iter`` re-assigns each block with its
