@@ -806,9 +806,9 @@ def hamerly_state_bytes(rows, n_features, n_clusters, chunk_rows, itemsize):
 
     The centered copy (counted also where the state keeps the block itself,
     ``as_read``: the block it refers to may be one loaded for the task, not
-    one the worker holds anyway) and the weights (``itemsize`` a value), labels and two
-    bounds (20 bytes a row), the row norms where kept (8), and the per-slot and
-    per-chunk sums (``k (d + 1)`` float64 values each; the slots take at
+    one the worker holds anyway) and the weights (``itemsize`` a value),
+    labels and two bounds (20 bytes a row), the row norms where kept (8),
+    and the per-slot and per-chunk sums (``k (d + 1)`` float64 values each; the slots take at
     most a quarter of the rows' float64 size, ``_kernels.lloyd.sum_slot_rows``).
     """
     chunks = n_chunks(rows, chunk_rows)
