@@ -638,7 +638,13 @@ class KMeans:
                     stacklevel=3,
                 )
             return "lloyd"
+        # Read before the fit's centred copy of X exists (the algorithm decides
+        # whether there is one: ``centers_rows_as_read``), and counted as if it
+        # did, since ``memory_needed_bytes`` is what a run needs beyond it: half
+        # of what stays available once the copy is made.
         budget = memory_budget_bytes()
+        if budget is not None:
+            budget = max(budget - X.nbytes // 2, 0)
         if self.algorithm == "auto":
             return choose_algorithm(n_samples, n_features, k, budget)
         if self.algorithm in ("elkan", "hamerly"):
@@ -648,7 +654,8 @@ class KMeans:
                 raise ValueError(
                     f"algorithm='{self.algorithm}' would need about {needed / 2**30:.2f} GiB "
                     f"for {n_samples} samples and {k} clusters (its bounds and buffers), more "
-                    f"than half of the {2 * budget / 2**30:.1f} GiB of memory available. Use "
+                    f"than half of the {2 * budget / 2**30:.1f} GiB of memory available beside "
+                    "the fit's centred copy of X. Use "
                     f"algorithm='lloyd' (about {lloyd / 2**30:.2f} GiB) or 'auto', which "
                     "chooses by memory as well as speed."
                 )

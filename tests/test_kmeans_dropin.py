@@ -569,3 +569,22 @@ def test_auto_chooses_by_memory_and_explicit_bounds_are_refused(monkeypatch):
             "auto": KMeans(10, random_state=0).fit(X),
         }
     )
+
+
+def test_the_memory_guard_counts_the_centred_copy(monkeypatch):
+    """The budget is read before the fit's centred copy exists: the copy is taken out of it."""
+    import kmeans_core._kmeans as kmeans_module
+    from kmeans_core._iterations import memory_needed_bytes
+
+    X = make_blobs(5_000, 16, 10, seed=7)
+    hamerly = memory_needed_bytes("hamerly", 5_000, 16, 10)
+    budget = [hamerly + X.nbytes // 2]  # room for Hamerly beside the copy
+    monkeypatch.setattr(kmeans_module, "memory_budget_bytes", lambda: budget[0])
+    model = KMeans(10, random_state=0)
+    assert model._resolved_algorithm(X) == "hamerly"
+    budget[0] = hamerly + X.nbytes // 4  # enough for Hamerly alone, not beside the copy
+    assert model._resolved_algorithm(X) == "lloyd"
+    # A fit on 5,000 rows runs on one numba thread: Hamerly's needs for one thread.
+    budget[0] = memory_needed_bytes("hamerly", 5_000, 16, 10, n_threads=1) + X.nbytes // 4
+    with pytest.raises(ValueError, match="beside the fit's centred copy of X"):
+        KMeans(10, algorithm="hamerly").fit(X)
