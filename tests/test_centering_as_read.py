@@ -19,6 +19,7 @@ import pytest
 
 from kmeans_core import KMeans, _iterations, _kmeans
 from kmeans_core._iterations import centers_rows_as_read
+from kmeans_core._kernels.distances import cross_block_rows
 from kmeans_core._kernels.jit import SERIAL_BELOW_ROWS
 
 N_SAMPLES = SERIAL_BELOW_ROWS + 1_000
@@ -78,6 +79,19 @@ def test_centring_as_read_gives_the_copys_bits(dtype, monkeypatch):
     lloyd = KMeans(6, init=init, n_init=1, algorithm="lloyd").fit(X, sample_weight=weights)
     assert_same_bits(weighted, lloyd)
     np.testing.assert_array_equal(X, before)  # X only read
+
+
+def test_wide_rows_ranked_in_several_blocks_give_the_copys_bits(monkeypatch):
+    """At d = 128 a chunk's rescanned rows are ranked in blocks of 256 (``cross_block_rows``).
+
+    Both paths split the rescans the same way; the centred rows gathered
+    block by block give the copy's bits and Lloyd's (the oracle).
+    """
+    X, init = wide_blobs(np.float64, seed=7, n_features=128)
+    assert cross_block_rows(X.shape[1]) == 256
+    as_read, copied = fit_both_ways(monkeypatch, X, init)
+    assert_same_bits(as_read, copied)
+    assert_same_bits(as_read, KMeans(6, init=init, n_init=1, algorithm="lloyd").fit(X))
 
 
 def test_relocation_over_every_row_centres_block_by_block(monkeypatch):

@@ -41,7 +41,7 @@ from kmeans_core._kernels.bounds import (
     hamerly_pass,
 )
 from kmeans_core._kernels.common import row_squared_norms
-from kmeans_core._kernels.distances import BOUND_MARGIN
+from kmeans_core._kernels.distances import BOUND_MARGIN, cross_block_rows
 from kmeans_core._kernels.lloyd import reduce_chunks
 
 # Sums over samples are added in a fixed chunk/slot order by the fast path
@@ -126,10 +126,12 @@ def test_assignment_on_blobs(d):
 # --- Update: sums, centres, relocation -------------------------------------------------
 
 
-@pytest.mark.parametrize("d", [2, 9])
+@pytest.mark.parametrize("d", [2, 9, 300])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_update_sums_and_centres(d, weighted):
-    X = make_blobs(2500, d, 6, seed=10 + d)  # three chunks of rows, many sum slots
+    # Three chunks of rows, many sum slots; at d = 300 each chunk is ranked in
+    # several blocks (``cross_block_rows``).
+    X = make_blobs(2500, d, 6, seed=10 + d)
     weights = (
         np.random.RandomState(d).uniform(0.1, 3, X.shape[0]) if weighted else np.ones(X.shape[0])
     )
@@ -286,14 +288,17 @@ def assert_bounds_hold(algorithm, X, centers, labels, upper, lower, margin):
 
 
 @pytest.mark.parametrize("algorithm", ["hamerly", "elkan"])
-@pytest.mark.parametrize("d", [2, 9])
+@pytest.mark.parametrize("d", [2, 9, 300])
 def test_fast_bounds_bound_the_true_distances(algorithm, d):
     """The kernels' bounds after each assignment, against every true distance.
 
     The kernels keep their bounds valid up to the relative margin
     ``BOUND_MARGIN`` they prune with (it covers the rounding of the bound
-    updates); the labels are the reference's, exactly.
+    updates); the labels are the reference's, exactly. At d = 300 Hamerly
+    ranks a chunk's rescanned rows in several blocks (``cross_block_rows``).
     """
+    if d == 300:
+        assert cross_block_rows(d) < 1024 // 4
     X = make_blobs(1500, d, 8, seed=d)
     weights = np.ones(X.shape[0])
     pruned_something = False

@@ -59,6 +59,20 @@ BOUND_MARGIN = 1e-10
 # BLAS product (measured crossover: d=4 still gains at k >= 16, d=8 loses).
 SWEEP_MAX_FEATURES = 4
 
+# Bytes of float64 rows per BLAS product of cross terms: a block this size
+# (256 KiB) stays in the core's L2 cache while BLAS packs and multiplies it,
+# and the work that follows on the same rows (their norms, the near-tie
+# sweep) reads them from there. Wide rows overflowed it at a whole chunk of
+# 1,024 rows (2.4 MB at d = 300): measured by k-means++'s scoring pass and
+# Hamerly's rescans (see their kernels). Up to d = 32 a chunk is one block.
+CROSS_BLOCK_BYTES = 256 * 1024
+
+
+@jit(inline="always")
+def cross_block_rows(n_features):
+    """Rows per BLAS product of cross terms: a block of at most :data:`CROSS_BLOCK_BYTES`, 16+ rows."""
+    return max(16, CROSS_BLOCK_BYTES // (8 * max(n_features, 1)))
+
 
 @jit
 def rounding_slack(n_features):

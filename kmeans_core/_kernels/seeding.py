@@ -25,6 +25,7 @@ import numpy as np
 from numba import prange
 
 from kmeans_core._kernels.common import row_squared_norms
+from kmeans_core._kernels.distances import cross_block_rows
 from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
     VECTOR_SUMS,
@@ -215,13 +216,10 @@ def _smaller(a, b):
     return a if a < b else b
 
 
-# Rows of X per BLAS product in :func:`_chunk_cross_terms`: a block of at
-# most this many bytes (256 KiB) stays in the core's L2 cache while BLAS
-# packs and multiplies it. Wide rows overflowed it at a whole chunk: per
-# scoring pass at n=5e4, d=300, 5 lanes, one thread, 23.4 ms for products of
-# 1,024 rows (2.4 MB) against 18.1-18.5 ms for 256-512 rows; unchanged up to
-# d=32 (a chunk of 1,024 rows is 256 KiB at d=32).
-_CROSS_BLOCK_BYTES = 256 * 1024
+# Rows of X per BLAS product in :func:`_chunk_cross_terms`: blocks of
+# ``_kernels.distances.CROSS_BLOCK_BYTES``. Per scoring pass at n=5e4, d=300,
+# 5 lanes, one thread: 23.4 ms for products of 1,024 rows (2.4 MB) against
+# 18.1-18.5 ms for 256-512 rows; unchanged up to d=32.
 
 
 @jit
@@ -230,7 +228,7 @@ def _chunk_cross_terms(X, start, stop, lanes_t):
 
     BLAS products ``X[rows] @ lanes_t`` (the orientation BLAS runs fastest:
     the product alone 1.6 ms per pass at n=1e6, d=8, against 4.1 ms for
-    ``lanes @ X.T``) over blocks of rows that fit ``_CROSS_BLOCK_BYTES``,
+    ``lanes @ X.T``) over blocks of rows that fit ``CROSS_BLOCK_BYTES``,
     each copied lane by lane so that each lane's values are contiguous and
     the sweeps over them vectorize. The blocks depend on the row range and
     the width only, and the scoring pass and the search both take a chunk's
@@ -238,7 +236,7 @@ def _chunk_cross_terms(X, start, stop, lanes_t):
     """
     n_lanes = lanes_t.shape[1]
     cross = np.empty((n_lanes, stop - start))
-    block_rows = max(16, _CROSS_BLOCK_BYTES // (8 * max(X.shape[1], 1)))
+    block_rows = cross_block_rows(X.shape[1])
     for block_start in range(start, stop, block_rows):
         block_stop = min(block_start + block_rows, stop)
         by_row = np.dot(X[block_start:block_stop], lanes_t)
@@ -730,7 +728,7 @@ class _StoredScorer:
 # gemv, which sums in another order, so a lone survivor is padded to two).
 # With 1 or 2 lanes, or 4 lanes at d = 300, OpenBLAS also changes kernels
 # with the row count, and from 64 features a chunk is several row blocks
-# (``_CROSS_BLOCK_BYTES``) whose gathered twins rounded differently at
+# (``CROSS_BLOCK_BYTES``) whose gathered twins rounded differently at
 # d = 300: the pruned scorer runs with 4 lanes or more (3 candidates) and
 # below 64 features only (``_PRUNE_MIN_CLUSTERS``).
 
