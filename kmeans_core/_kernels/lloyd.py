@@ -65,8 +65,8 @@ def lloyd_pass(X, sample_weight, row_norms, centers_t, norms, labels, partials, 
     Each chunk's labels come from the block primitive
     ``_kernels.distances.nearest_centers_ranked``: centers ranked by
     ``|c|^2 - 2 x.c`` (``|x|^2`` is the same for every center; the cross terms
-    of a chunk in one float64 BLAS product, single-threaded inside each chunk,
-    or across rows in vector lanes on narrow data), near-ties settled by the
+    in float64 BLAS products of at most 256 KiB of rows, single-threaded inside
+    each chunk, or across rows in vector lanes on narrow data), near-ties settled by the
     direct distance, lowest index first (the tie rule of
     ``_kernels/distances.py``). The inertia reported per chunk is clamped at 0
     (the expansion can round a tiny distance below zero); the final inertia
