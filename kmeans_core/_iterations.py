@@ -49,6 +49,7 @@ from kmeans_core._kernels.bounds import (
 )
 from kmeans_core._kernels.common import (
     center_into,
+    centered_rows,
     centering_statistics,
     column_sums_per_chunk,
     inertia_per_chunk,
@@ -244,17 +245,19 @@ def row_norms_kept(n_samples, n_features):
     return n_features >= FIT_ROW_NORMS_MIN_FEATURES and n_samples > CHUNK_ROWS
 
 
-def fit_row_norms(X):
+def fit_row_norms(X, mean=None):
     """The squared norms of (centred) X's rows for a fit's rankings, or an empty array.
 
     Empty (each ranking then computes the norms of the rows it ranks) below
     ``FIT_ROW_NORMS_MIN_FEATURES`` features or up to one chunk of rows.
+    ``mean``: X's column means when X is not centred (subtracted as read:
+    the centred rows' norms, bit for bit).
     """
     n_samples, n_features = X.shape
     if not row_norms_kept(n_samples, n_features):
         return row_norms_unknown()
     row_norms = prefaulted_empty(n_samples)
-    for_rows(row_squared_norms, n_samples)(X, row_norms)
+    for_rows(row_squared_norms, n_samples)(X, mean, row_norms)
     return row_norms
 
 
@@ -281,25 +284,28 @@ def norms_to_fill(n_samples, n_features):
 CENTER_AS_READ_MIN_FEATURES = 32
 
 
-def centers_rows_as_read(algorithm, n_samples, n_features, seeds_read_rows):
+def centers_rows_as_read(algorithm, n_samples, n_features, seeds_need_copy):
     """Whether a fit centres X's rows as its kernels read them, instead of making a centred copy.
 
     Hamerly's runs on wide tables beyond the small-table threshold whose
-    seeds do not read the rows (an init array, or ``init="random"``, whose
-    rows are drawn by index and centred after): the copy (a new array the
+    seeds need no centred copy (``seeds_need_copy`` false: an init array;
+    ``init="random"``, whose rows are drawn by index and centred after;
+    k-means++ on wide float64 rows, below): the copy (a new array the
     size of X, its pages faulted in, written) took about a third of such a
     fit (1e5 x 128, k=8: 57-65 against 38-39 ms without it) and made the
     fit's memory X's size again.
     The kernels subtract the same mean as each row is read
     (``_kernels.common.centered_value``): the same values, so the same
-    bits. Fits whose seeding reads the rows (k-means++ and k-means||, k
-    passes or more; a callable init, handed the centred data) keep the copy.
+    bits. Fits whose seeding needs centred rows keep the copy (k-means||;
+    a callable init, handed the centred data; k-means++ on float32 or
+    narrower rows); k-means++ on wide float64 rows reads X and the mean too
+    (``_kernels.seeding.reads_rows_centred``).
     """
     return (
         algorithm == "hamerly"
         and n_samples >= SERIAL_BELOW_ROWS
         and n_features >= CENTER_AS_READ_MIN_FEATURES
-        and not seeds_read_rows
+        and not seeds_need_copy
     )
 
 
@@ -421,11 +427,6 @@ def relocate_empty_clusters(
 
 
 RELOCATION_BLOCK_ROWS = 64 * CHUNK_ROWS
-
-
-def centered_rows(rows, centering):
-    """``rows - centering`` in the rows' dtype (the centred copy's values), or ``rows`` for None."""
-    return rows if centering is None else rows - centering
 
 
 # Rows whose distance :func:`farthest_rows_within_bounds` computes first: the

@@ -27,11 +27,11 @@ from kmeans_core._iterations import (
     assign_labels,
     bounded_single_run,
     centered_copy,
-    centered_rows,
     centered_statistics,
     centers_rows_as_read,
     choose_algorithm,
     distances_to_centers_of,
+    fit_row_norms,
     inertia_of,
     lloyd_single_run,
     memory_budget_bytes,
@@ -41,13 +41,18 @@ from kmeans_core._iterations import (
     transposed,
 )
 from kmeans_core._kernels.common import (
+    centered_rows,
     column_extremes_per_chunk,
     distinct_label_count,
     euclidean_distances_to_centers,
     is_same_clustering,
 )
 from kmeans_core._kernels.jit import n_chunks, prefaulted_empty, threads_for
-from kmeans_core._kernels.seeding import greedy_kmeans_plusplus, random_choice_init
+from kmeans_core._kernels.seeding import (
+    greedy_kmeans_plusplus,
+    random_choice_init,
+    reads_rows_centred,
+)
 from kmeans_core._validation import (
     borrowed_random_state,
     check_array,
@@ -753,6 +758,7 @@ class KMeans:
                 sample_weight,
                 random_state,
                 computed_row_norms=row_norms if known else None,
+                mean=centering,
             )
         elif isinstance(init, str) and init == "k-means||":
             from kmeans_core._kmeans_parallel import kmeans_parallel
@@ -830,13 +836,21 @@ class KMeans:
         # kernels read each row (``centering``: the same values, no copy).
         algorithm = self._resolved_algorithm(X)
         centering = None
-        seeds_read_rows = init_centers is None and not (
-            isinstance(self.init, str) and self.init == "random"
+        kmeans_plusplus = isinstance(self.init, str) and self.init == "k-means++"
+        seeds_need_copy = (
+            init_centers is None
+            and not (isinstance(self.init, str) and self.init == "random")
+            and not (kmeans_plusplus and reads_rows_centred(X.dtype, *X.shape))
         )
-        if centers_rows_as_read(algorithm, *X.shape, seeds_read_rows):
+        if centers_rows_as_read(algorithm, *X.shape, seeds_need_copy):
             X_mean, variances = centered_statistics(X)
-            # Filled by the run's first pass (see ``_kernels.bounds.hamerly_pass``).
-            centering, row_norms = X_mean, norms_to_fill(*X.shape)
+            centering = X_mean
+            if kmeans_plusplus:
+                # The seeding reads them first; the run's first pass refills them.
+                row_norms = fit_row_norms(X, X_mean)
+            else:
+                # Filled by the run's first pass (see ``_kernels.bounds.hamerly_pass``).
+                row_norms = norms_to_fill(*X.shape)
         else:
             X, X_mean, variances, row_norms = centered_copy(X)
         tol = float(np.mean(variances) * self.tol)

@@ -16,11 +16,13 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from sklearn.cluster import kmeans_plusplus as sklearn_kmeans_plusplus
 
 from kmeans_core import KMeans, _iterations, _kmeans
 from kmeans_core._iterations import centers_rows_as_read
 from kmeans_core._kernels.distances import cross_block_rows
 from kmeans_core._kernels.jit import SERIAL_BELOW_ROWS
+from kmeans_core._kernels.seeding import greedy_kmeans_plusplus, reads_rows_centred
 
 N_SAMPLES = SERIAL_BELOW_ROWS + 1_000
 N_FEATURES = _iterations.CENTER_AS_READ_MIN_FEATURES
@@ -38,7 +40,7 @@ def wide_blobs(dtype, seed=0, n_samples=N_SAMPLES, n_features=N_FEATURES, k=6):
 
 def fit_both_ways(monkeypatch, X, init, sample_weight=None, **params):
     """(fit centring as read, the same fit through the centred copy)."""
-    assert centers_rows_as_read("hamerly", *X.shape, seeds_read_rows=False)
+    assert centers_rows_as_read("hamerly", *X.shape, seeds_need_copy=False)
 
     def fit():
         model = KMeans(init.shape[0], init=init, n_init=1, algorithm="hamerly", **params)
@@ -179,15 +181,77 @@ def test_no_copy_of_x_is_made(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "algorithm, n_samples, n_features, seeds_read_rows, expected",
+    "algorithm, n_samples, n_features, seeds_need_copy, expected",
     [
         ("hamerly", SERIAL_BELOW_ROWS, N_FEATURES, False, True),
         ("hamerly", SERIAL_BELOW_ROWS - 1, N_FEATURES, False, False),  # small: the copy is cheap
         ("hamerly", SERIAL_BELOW_ROWS, N_FEATURES - 1, False, False),  # narrow: rescans dominate
-        ("hamerly", SERIAL_BELOW_ROWS, N_FEATURES, True, False),  # k-means++ reads the copy
+        ("hamerly", SERIAL_BELOW_ROWS, N_FEATURES, True, False),  # e.g. k-means|| reads the copy
         ("lloyd", SERIAL_BELOW_ROWS, N_FEATURES, False, False),
         ("elkan", SERIAL_BELOW_ROWS, N_FEATURES, False, False),
     ],
 )
-def test_which_fits_centre_as_read(algorithm, n_samples, n_features, seeds_read_rows, expected):
-    assert centers_rows_as_read(algorithm, n_samples, n_features, seeds_read_rows) is expected
+def test_which_fits_centre_as_read(algorithm, n_samples, n_features, seeds_need_copy, expected):
+    assert centers_rows_as_read(algorithm, n_samples, n_features, seeds_need_copy) is expected
+
+
+@pytest.mark.parametrize("n_features, weighted, n_init", [(64, False, 1), (128, True, 2)])
+def test_default_fit_centres_as_read_with_the_copys_bits(monkeypatch, n_features, weighted, n_init):
+    """``KMeans(k)`` on wide float64 rows: k-means++ and the Hamerly run read X and the mean."""
+    X, _ = wide_blobs(np.float64, seed=8, n_features=n_features)
+    weights = np.random.RandomState(2).uniform(0.5, 2.0, X.shape[0]) if weighted else None
+    before = X.copy()
+    means_given = []
+    real = _kmeans.greedy_kmeans_plusplus
+
+    def spy(*args, **kwargs):
+        means_given.append(kwargs.get("mean") is not None)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_kmeans, "greedy_kmeans_plusplus", spy)
+    as_read = KMeans(6, random_state=0, n_init=n_init).fit(X, sample_weight=weights)
+    assert means_given == [True] * n_init  # the seeding read X itself
+    with monkeypatch.context() as patch:
+        patch.setattr(_kmeans, "centers_rows_as_read", lambda *args, **kwargs: False)
+        copied = KMeans(6, random_state=0, n_init=n_init).fit(X, sample_weight=weights)
+    assert means_given[n_init:] == [False] * n_init
+    assert_same_bits(as_read, copied)
+    np.testing.assert_array_equal(X, before)  # X only read
+
+
+@pytest.mark.parametrize("n_features", [64, 300])
+def test_kmeans_plusplus_reading_x_and_the_mean_draws_the_copys_seeds(n_features):
+    """The seeds (indices and centred values) and the potentials' draws are the copy's, bit for bit."""
+    X, _ = wide_blobs(np.float64, seed=9, n_features=n_features)
+    X_centered, mean, _, row_norms = _iterations.centered_copy(X)
+    assert reads_rows_centred(X.dtype, *X.shape)
+    from_copy = greedy_kmeans_plusplus(
+        X_centered, 6, np.ones(X.shape[0]), np.random.RandomState(3), computed_row_norms=row_norms
+    )
+    as_read = greedy_kmeans_plusplus(
+        X,
+        6,
+        np.ones(X.shape[0]),
+        np.random.RandomState(3),
+        computed_row_norms=_iterations.fit_row_norms(X, mean),
+        mean=mean,
+    )
+    np.testing.assert_array_equal(as_read[1], from_copy[1])
+    assert as_read[0].tobytes() == from_copy[0].tobytes()
+    assert _iterations.fit_row_norms(X, mean).tobytes() == row_norms.tobytes()
+    # and scikit-learn's seeds on the centred data
+    sk_centers, sk_indices = sklearn_kmeans_plusplus(X_centered, 6, random_state=3)
+    np.testing.assert_array_equal(as_read[1], sk_indices)
+
+
+@pytest.mark.parametrize(
+    "dtype, n_samples, n_features, expected",
+    [
+        (np.float64, SERIAL_BELOW_ROWS, 64, True),
+        (np.float64, SERIAL_BELOW_ROWS, 63, False),  # the expanded scorers read a centred X
+        (np.float32, SERIAL_BELOW_ROWS, 128, False),  # scikit-learn's float32 roundings
+        (np.float64, 200, 64, False),  # one call's table
+    ],
+)
+def test_which_kmeans_plusplus_runs_read_x_and_the_mean(dtype, n_samples, n_features, expected):
+    assert reads_rows_centred(np.dtype(dtype), n_samples, n_features) is expected

@@ -95,7 +95,7 @@ def _compiled_run(X, weights, init, tol, direct_ranking, row_norms=None):
 def _row_norms(X):
     """X's row squared norms as a fit's centring makes them (float64 values, summed in order)."""
     out = np.empty(X.shape[0])
-    common.row_squared_norms(X.astype(np.float64), out)
+    common.row_squared_norms(X.astype(np.float64), None, out)
     return out
 
 
@@ -191,7 +191,7 @@ def test_serial_twins_give_the_parallel_bits(n_samples, n_features):
             np.empty_like(X),
             *(np.empty((chunks, n_features)) for _ in range(3)),
         ),
-        common.row_squared_norms: lambda: (X, np.empty(n_samples)),
+        common.row_squared_norms: lambda: (X, None, np.empty(n_samples)),
         # The silhouette's twin runs up to one chunk of rows (3 clusters, sorted).
         metrics.silhouette_sorted: lambda: (
             np.ascontiguousarray(X.T),

@@ -57,7 +57,7 @@ RTOL_SUMS = 1e-12
 def row_norms_of(X):
     """X's row squared norms as a fit hands them to its passes (``centered_copy``'s bits)."""
     out = np.empty(X.shape[0])
-    row_squared_norms(np.asarray(X, dtype=np.float64), out)
+    row_squared_norms(np.asarray(X, dtype=np.float64), None, out)
     return out
 
 

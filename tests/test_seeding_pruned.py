@@ -130,7 +130,7 @@ def test_a_lone_row_to_score_gets_the_full_pass_bits():
     with single_threaded_blas():
         seeding.expanded_scoring_pass(
             X, row_norms, weights, full_closest, lanes_t, lanes_squared_norms, 0,
-            seeding._NONE, full_potentials, seeding._NO_ROWS,
+            seeding._NONE, full_potentials, seeding._NO_ROWS, None,
         )  # fmt: skip
         seeding.pruned_scoring_pass(
             X, row_norms, weights, closest, nearest, lanes_t, lanes_squared_norms, 7,
@@ -149,11 +149,11 @@ def test_gathered_rows_get_the_chunks_cross_terms(n_features, n_lanes):
     rng = np.random.default_rng(n_features * 10 + n_lanes)
     X = rng.normal(size=(CHUNK_ROWS, n_features)) * rng.uniform(0.1, 100, size=(CHUNK_ROWS, 1))
     lanes_t = np.ascontiguousarray(rng.normal(size=(n_features, n_lanes)))
-    whole = seeding._chunk_cross_terms(X, 0, CHUNK_ROWS, lanes_t)
+    whole = seeding._chunk_cross_terms(X, None, 0, CHUNK_ROWS, lanes_t)
     for n_rows in [2, 3, 7, 16, 100, 511, 1000]:
         rows = np.sort(rng.choice(CHUNK_ROWS, n_rows, replace=False))
         block = np.ascontiguousarray(X[rows])
-        gathered = seeding._chunk_cross_terms(block, 0, n_rows, lanes_t)
+        gathered = seeding._chunk_cross_terms(block, None, 0, n_rows, lanes_t)
         np.testing.assert_array_equal(gathered, whole[:, rows])
 
 

@@ -107,6 +107,15 @@ def largest_value(values):
     return result
 
 
+def centered_rows(rows, centering):
+    """``rows - centering`` in the rows' dtype (the centred copy's values), or ``rows`` for None.
+
+    For fits that read X itself and subtract its column means as they go
+    (``_iterations.centers_rows_as_read``): rows taken from X as centres.
+    """
+    return rows if centering is None else rows - centering
+
+
 @jit(inline="always")
 def row_squared_norm(rows, r):
     """``|rows[r]|^2`` in float64, summed feature by feature in order (the same bits at every call site).
@@ -167,8 +176,12 @@ def row_squared_norms_of_block(rows, out):
 
 
 @jit_parallel
-def row_squared_norms(X, out):
+def row_squared_norms(X, mean, out):
     """``out[i] = |X[i]|^2`` (float64), each summed feature by feature in order.
+
+    ``mean``: None, or X's column means, subtracted from each value as it
+    is read (in X's dtype, as the fit's centred copy holds it): the norms
+    of the centred rows, bit for bit, without the copy.
 
     One row at a time, not
     :func:`kmeans_core._kernels.common.row_squared_norms_of_block`'s eight side
@@ -183,7 +196,15 @@ def row_squared_norms(X, out):
     for chunk in prange(chunk_count(n_samples, CHUNK_ROWS)):
         start, stop = chunk_span(chunk, CHUNK_ROWS, n_samples)
         for i in range(start, stop):
-            out[i] = row_squared_norm(X, i)
+            if mean is None:
+                out[i] = row_squared_norm(X, i)
+            else:
+                # row_squared_norm's sum, written out on the centred values.
+                total = 0.0
+                for f in range(X.shape[1]):
+                    value = np.float64(X[i, f] - mean[f])
+                    total += value * value
+                out[i] = total
 
 
 @jit

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from kmeans_core._kernels.common import row_squared_norms
+from kmeans_core._kernels.common import centered_rows, row_squared_norms
 from kmeans_core._kernels.distances import cross_block_rows
 from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
@@ -223,8 +223,12 @@ def _smaller(a, b):
 
 
 @jit
-def _chunk_cross_terms(X, start, stop, lanes_t):
+def _chunk_cross_terms(X, mean, start, stop, lanes_t):
     """``x.c`` for the rows ``start:stop`` and every lane, as (n_lanes, n_rows).
+
+    ``mean``: None, or X's column means: each block of rows is then centred
+    into a buffer before its product (``x - mean`` in X's dtype, the values
+    of the fit's centred copy, in a block of the same shape: the same bits).
 
     BLAS products ``X[rows] @ lanes_t`` (the orientation BLAS runs fastest:
     the product alone 1.6 ms per pass at n=1e6, d=8, against 4.1 ms for
@@ -237,9 +241,16 @@ def _chunk_cross_terms(X, start, stop, lanes_t):
     n_lanes = lanes_t.shape[1]
     cross = np.empty((n_lanes, stop - start))
     block_rows = cross_block_rows(X.shape[1])
+    centred = np.empty((0 if mean is None else min(block_rows, stop - start), X.shape[1]))
     for block_start in range(start, stop, block_rows):
         block_stop = min(block_start + block_rows, stop)
-        by_row = np.dot(X[block_start:block_stop], lanes_t)
+        if mean is None:
+            by_row = np.dot(X[block_start:block_stop], lanes_t)
+        else:
+            for r in range(block_stop - block_start):
+                for f in range(X.shape[1]):
+                    centred[r, f] = X[block_start + r, f] - mean[f]
+            by_row = np.dot(centred[: block_stop - block_start], lanes_t)
         for lane in range(n_lanes):
             for r in range(block_stop - block_start):
                 cross[lane, block_start - start + r] = by_row[r, lane]
@@ -263,6 +274,7 @@ def expanded_scoring_pass(
     winner_sq,
     chunk_potentials,
     candidate_sq,
+    mean,
 ):
     """Apply the pending winner to ``closest_sq``, then score the candidate lanes.
 
@@ -273,7 +285,9 @@ def expanded_scoring_pass(
     lane ``winner_lane``, or, when that is negative, the distances
     ``winner_sq`` if not empty (kept from its own scoring), or none.
     ``candidate_sq`` (n_candidates, n_samples), if not empty, receives
-    every candidate's distances (``_StoredScorer``). The cross terms
+    every candidate's distances (``_StoredScorer``). ``mean``: None, or
+    X's column means when X is not centred (``_chunk_cross_terms``; the
+    lanes and ``all_row_norms`` are then the centred rows'). The cross terms
     of a chunk come lane by lane in contiguous rows, so every sweep below
     vectorizes (per pass, against per-row sweeps over the product as BLAS
     returns it: 6.1 -> 4.9 ms at n=1e6, d=8, 5 lanes; 1.02 -> 0.85 ms at
@@ -286,7 +300,7 @@ def expanded_scoring_pass(
     for chunk in prange(chunk_potentials.shape[0]):
         start = chunk * CHUNK_ROWS
         stop = min(start + CHUNK_ROWS, n_samples)
-        cross = _chunk_cross_terms(X, start, stop, lanes_t)
+        cross = _chunk_cross_terms(X, mean, start, stop, lanes_t)
         row_norms = all_row_norms[start:stop]
         closest = closest_sq[start:stop]
         weights = sample_weight[start:stop]
@@ -345,7 +359,7 @@ def expanded_search(
         while chunk < n_all_chunks and not reached:
             start = chunk * CHUNK_ROWS
             stop = min(start + CHUNK_ROWS, n_samples)
-            cross = _chunk_cross_terms(X, start, stop, lanes_t)
+            cross = _chunk_cross_terms(X, None, start, stop, lanes_t)
             row_norms = all_row_norms[start:stop]
             for r in range(stop - start):
                 distance = _expanded_squared_distance(cross[lane, r], norm, row_norms[r])
@@ -573,12 +587,12 @@ class _ExpandedScorer:
         # or the caller's (``x_squared_norms``), as scikit-learn uses them.
         if row_norms is None:
             row_norms = prefaulted_empty(X.shape[0])
-            for_rows(row_squared_norms, X.shape[0])(X, row_norms)
+            for_rows(row_squared_norms, X.shape[0])(X, None, row_norms)
         self.row_norms = row_norms
         self._use_lanes(X[[first_center]])
         totals = np.empty((n_chunks(X.shape[0]), 1))
         for_one_chunk(expanded_scoring_pass, X.shape[0], relaxed=True)(
-            *self._state(), -1, _NONE, totals, _NO_ROWS
+            *self._state(), -1, _NONE, totals, _NO_ROWS, None
         )
         self.chunk_totals = totals[:, 0].copy()
         # closest_sq already holds the first center; re-applying lane 0 changes nothing.
@@ -606,7 +620,7 @@ class _ExpandedScorer:
         winner = self.lanes_t[:, self.winner_lane]
         self._use_lanes(np.vstack([winner[np.newaxis], self.X[candidates]]))
         for_one_chunk(expanded_scoring_pass, self.X.shape[0], relaxed=True)(
-            *self._state(), 0, _NONE, chunk_potentials, _NO_ROWS
+            *self._state(), 0, _NONE, chunk_potentials, _NO_ROWS, None
         )
 
     def choose(self, best, chunk_potentials):
@@ -628,24 +642,33 @@ class _ExpandedScorer:
 
 
 class _StoredScorer:
-    """Expanded distances; the candidates' distances kept, the pending winner a row of them."""
+    """Expanded distances; the candidates' distances kept, the pending winner a row of them.
 
-    def __init__(self, X, sample_weight, first_center, row_norms=None):
-        self.X, self.sample_weight = X, sample_weight
+    ``mean``: None when X is centred, else X's column means, subtracted as
+    rows are read (the products' blocks, the candidates, the norms): the
+    centred copy's values, so the same bits without the copy.
+    """
+
+    def __init__(self, X, sample_weight, first_center, row_norms=None, mean=None):
+        self.X, self.sample_weight, self.mean = X, sample_weight, mean
         self.closest_sq = np.full(X.shape[0], np.inf)  # min(inf, d) = d
         if row_norms is None:
             row_norms = prefaulted_empty(X.shape[0])
-            for_rows(row_squared_norms, X.shape[0])(X, row_norms)
+            for_rows(row_squared_norms, X.shape[0])(X, mean, row_norms)
         self.row_norms = row_norms
         # Two (n_candidates, n) distance buffers used in turn: the pending
         # winner's row of one is read while the other is filled.
         self.buffers = None
         self.filling = 0
         totals = np.empty((n_chunks(X.shape[0]), 1))
-        self._score(X[[first_center]], _NONE, totals, prefaulted_empty((1, X.shape[0])))
+        self._score(self._rows([first_center]), _NONE, totals, prefaulted_empty((1, X.shape[0])))
         self.chunk_totals = totals[:, 0].copy()
         # closest_sq is still inf: the first center is the pending winner.
         self.winner_sq = self.out[0]
+
+    def _rows(self, indices):
+        """Rows of X (centred when X is not) as new centres."""
+        return centered_rows(self.X[indices], self.mean)
 
     def _score(self, centers, winner_sq, chunk_potentials, out):
         expanded_scoring_pass(
@@ -659,6 +682,7 @@ class _StoredScorer:
             winner_sq,
             chunk_potentials,
             out,
+            self.mean,
         )
         self.out = out
 
@@ -681,7 +705,7 @@ class _StoredScorer:
         else:
             self.filling = 1 - self.filling
         self._score(
-            self.X[candidates], self.winner_sq, chunk_potentials, self.buffers[self.filling]
+            self._rows(candidates), self.winner_sq, chunk_potentials, self.buffers[self.filling]
         )
 
     def choose(self, best, chunk_potentials):
@@ -804,7 +828,7 @@ def pruned_scoring_pass(
                 n_scored += 1 if closest[r] > limits[near[r]] else 0
         chunk_scored[chunk] = n_scored
         if n_scored > gather_most:
-            cross = _chunk_cross_terms(X, start, stop, lanes_t)
+            cross = _chunk_cross_terms(X, None, start, stop, lanes_t)
             for r in range(n_rows):
                 distance = _expanded_squared_distance(cross[0, r], winner_norm, row_norms[r])
                 near[r] = winner_index if distance < closest[r] else near[r]
@@ -826,7 +850,7 @@ def pruned_scoring_pass(
                 row = start + rows[min(s, n_scored - 1)]
                 for f in range(X.shape[1]):
                     block[s, f] = X[row, f]
-            cross = _chunk_cross_terms(block, 0, block.shape[0], lanes_t)
+            cross = _chunk_cross_terms(block, None, 0, block.shape[0], lanes_t)
         else:
             cross = np.empty((n_lanes, 0))
         for s in range(n_scored):
@@ -951,6 +975,21 @@ def one_call_pays(n_samples, n_features):
     )
 
 
+def reads_rows_centred(dtype, n_samples, n_features):
+    """Whether k-means++ can take X and its column means instead of a centred copy.
+
+    float64 rows of at least ``_STORED_MIN_FEATURES`` features, beyond one
+    call's table: the seeding then runs ``_StoredScorer``, whose reads of X
+    (each block's product, the candidates, the norms) subtract the mean as
+    they go, the copy's values. Elsewhere it reads a centred X.
+    """
+    return (
+        dtype == np.float64
+        and n_features >= _STORED_MIN_FEATURES
+        and not one_call_pays(n_samples, n_features)
+    )
+
+
 def _greedy_kmeans_plusplus_float64(
     X,
     n_clusters,
@@ -960,6 +999,7 @@ def _greedy_kmeans_plusplus_float64(
     row_norms,
     one_call=True,
     computed_row_norms=None,
+    mean=None,
 ):
     """Greedy k-means++ on float64 data: one numba pass over X per center.
 
@@ -978,10 +1018,13 @@ def _greedy_kmeans_plusplus_float64(
     # choosing it then uses them, as scikit-learn does at every width.
     exact = n_features <= _EXACT_SCORER_MAX_FEATURES and row_norms is None
     options = {}
+    if mean is not None:
+        assert reads_rows_centred(X.dtype, n_samples, n_features) and not exact
     if exact:
         Scorer = _ExactScorer
     elif n_features >= _STORED_MIN_FEATURES:
         Scorer = _StoredScorer
+        options = {"mean": mean}
     elif n_clusters >= _PRUNE_MIN_CLUSTERS and n_local_trials >= 3 and row_norms is None:
         # Only with norms of our own: the pruning margin assumes each norm
         # within gamma_d of the true one, which a caller's need not be.
@@ -1022,7 +1065,7 @@ def _greedy_kmeans_plusplus_float64(
             scorer.choose(best, chunk_potentials)
             indices[c] = candidates[best]
 
-    return X[indices].copy(), indices
+    return centered_rows(X[indices], mean), indices
 
 
 # --- float32: scikit-learn's roundings, in two numba passes per center -------
@@ -1092,7 +1135,9 @@ def float32_candidate_distances(X, row_norms, candidates_t, candidate_norms, clo
     for chunk in prange((n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS):
         start = chunk * CHUNK_ROWS
         stop = min(start + CHUNK_ROWS, n_samples)
-        cross = _chunk_cross_terms(X[start:stop].astype(np.float64), 0, stop - start, candidates_t)
+        cross = _chunk_cross_terms(
+            X[start:stop].astype(np.float64), None, 0, stop - start, candidates_t
+        )
         # Views indexed from 0: the sweeps below then vectorize.
         norms = row_norms[start:stop]
         closest = closest_sq[start:stop]
@@ -1192,6 +1237,7 @@ def greedy_kmeans_plusplus(
     n_local_trials=None,
     row_norms=None,
     computed_row_norms=None,
+    mean=None,
 ):
     """Greedy k-means++ (Arthur & Vassilvitskii 2007, with local trials).
 
@@ -1217,6 +1263,11 @@ def greedy_kmeans_plusplus(
         (a fit's, ``_iterations.fit_row_norms``): read where the seeding
         would compute the very same values. Unlike ``row_norms`` they change
         no choice of scorer (they are the seeding's own bits). float64 only.
+    mean : (n_features,) array of X's dtype or None
+        X's column means when X is not centred, where :func:`reads_rows_centred`
+        allows it: the seeding subtracts them as it reads rows, and gives
+        the seeds (centred) a centred copy of X would give, bit for bit.
+        ``computed_row_norms`` are then the centred rows' norms.
 
     Returns
     -------
@@ -1235,8 +1286,9 @@ def greedy_kmeans_plusplus(
             n_local_trials,
             row_norms,
             computed_row_norms=computed_row_norms,
+            mean=mean,
         )
-
+    assert mean is None, "float32 k-means++ reads a centred X"
     return _greedy_kmeans_plusplus_float32(
         X, n_clusters, sample_weight, random_state, n_local_trials
     )
