@@ -832,8 +832,9 @@ class KMeans:
 
         # Center the data: distances are more accurate near the origin, and
         # scikit-learn draws its seeds on centered data. Into a private copy,
-        # or, for a Hamerly run from given seeds on a large table, as the
-        # kernels read each row (``centering``: the same values, no copy).
+        # or, for a Hamerly run on a large wide table from given seeds or
+        # wide float64 k-means++ (``centers_rows_as_read``), as the kernels
+        # read each row (``centering``: the same values, no copy).
         algorithm = self._resolved_algorithm(X)
         centering = None
         kmeans_plusplus = isinstance(self.init, str) and self.init == "k-means++"
