@@ -841,7 +841,7 @@ class KMeans:
         seeds_need_copy = (
             init_centers is None
             and not (isinstance(self.init, str) and self.init == "random")
-            and not (kmeans_plusplus and reads_rows_centred(X.dtype, *X.shape))
+            and not (kmeans_plusplus and reads_rows_centred(X.dtype, *X.shape, self.n_clusters))
         )
         if centers_rows_as_read(algorithm, *X.shape, seeds_need_copy):
             X_mean, variances = centered_statistics(X)

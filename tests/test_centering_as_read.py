@@ -195,7 +195,9 @@ def test_which_fits_centre_as_read(algorithm, n_samples, n_features, seeds_need_
     assert centers_rows_as_read(algorithm, n_samples, n_features, seeds_need_copy) is expected
 
 
-@pytest.mark.parametrize("n_features, weighted, n_init", [(64, False, 1), (128, True, 2)])
+@pytest.mark.parametrize(
+    "n_features, weighted, n_init", [(48, True, 1), (64, False, 1), (128, True, 2)]
+)
 def test_default_fit_centres_as_read_with_the_copys_bits(monkeypatch, n_features, weighted, n_init):
     """``KMeans(k)`` on wide float64 rows: k-means++ and the Hamerly run read X and the mean."""
     X, _ = wide_blobs(np.float64, seed=8, n_features=n_features)
@@ -219,12 +221,12 @@ def test_default_fit_centres_as_read_with_the_copys_bits(monkeypatch, n_features
     np.testing.assert_array_equal(X, before)  # X only read
 
 
-@pytest.mark.parametrize("n_features", [64, 300])
+@pytest.mark.parametrize("n_features", [48, 64, 300])  # the expanded scorer, then the stored one
 def test_kmeans_plusplus_reading_x_and_the_mean_draws_the_copys_seeds(n_features):
     """The seeds (indices and centred values) and the potentials' draws are the copy's, bit for bit."""
     X, _ = wide_blobs(np.float64, seed=9, n_features=n_features)
     X_centered, mean, _, row_norms = _iterations.centered_copy(X)
-    assert reads_rows_centred(X.dtype, *X.shape)
+    assert reads_rows_centred(X.dtype, *X.shape, 6)
     from_copy = greedy_kmeans_plusplus(
         X_centered, 6, np.ones(X.shape[0]), np.random.RandomState(3), computed_row_norms=row_norms
     )
@@ -245,13 +247,18 @@ def test_kmeans_plusplus_reading_x_and_the_mean_draws_the_copys_seeds(n_features
 
 
 @pytest.mark.parametrize(
-    "dtype, n_samples, n_features, expected",
+    "dtype, n_samples, n_features, n_clusters, expected",
     [
-        (np.float64, SERIAL_BELOW_ROWS, 64, True),
-        (np.float64, SERIAL_BELOW_ROWS, 63, False),  # the expanded scorers read a centred X
-        (np.float32, SERIAL_BELOW_ROWS, 128, False),  # scikit-learn's float32 roundings
-        (np.float64, 200, 64, False),  # one call's table
+        (np.float64, SERIAL_BELOW_ROWS, 64, 8, True),  # stored distances
+        (np.float64, SERIAL_BELOW_ROWS, 64, 128, True),
+        (np.float64, SERIAL_BELOW_ROWS, 40, 8, True),  # the expanded scorer
+        (np.float64, SERIAL_BELOW_ROWS, 39, 8, False),  # narrower: the copy once is cheaper
+        (np.float64, SERIAL_BELOW_ROWS, 48, 64, False),  # the pruned scorer reads a centred X
+        (np.float32, SERIAL_BELOW_ROWS, 128, 8, False),  # scikit-learn's float32 roundings
+        (np.float64, 200, 64, 8, False),  # one call's table
     ],
 )
-def test_which_kmeans_plusplus_runs_read_x_and_the_mean(dtype, n_samples, n_features, expected):
-    assert reads_rows_centred(np.dtype(dtype), n_samples, n_features) is expected
+def test_which_kmeans_plusplus_runs_read_x_and_the_mean(
+    dtype, n_samples, n_features, n_clusters, expected
+):
+    assert reads_rows_centred(np.dtype(dtype), n_samples, n_features, n_clusters) is expected

@@ -339,6 +339,7 @@ def expanded_search(
     lane,
     chunk_totals,
     targets,
+    mean,
 ):
     """:func:`exact_search` for the expanded scorer: the pending winner is ``lanes_t[:, lane]``.
 
@@ -346,6 +347,7 @@ def expanded_search(
     scoring pass used (same rows, same ``lanes_t``), so each distance is the
     same bits as behind ``chunk_totals``; only the grouping of the running
     sum differs (sequential here, vector lanes there: ~1e-16 relative).
+    ``mean`` as in :func:`expanded_scoring_pass`.
     """
     n_samples = closest_sq.shape[0]
     n_all_chunks = chunk_totals.shape[0]
@@ -359,7 +361,7 @@ def expanded_search(
         while chunk < n_all_chunks and not reached:
             start = chunk * CHUNK_ROWS
             stop = min(start + CHUNK_ROWS, n_samples)
-            cross = _chunk_cross_terms(X, None, start, stop, lanes_t)
+            cross = _chunk_cross_terms(X, mean, start, stop, lanes_t)
             row_norms = all_row_norms[start:stop]
             for r in range(stop - start):
                 distance = _expanded_squared_distance(cross[lane, r], norm, row_norms[r])
@@ -580,19 +582,20 @@ class _ExactScorer:
 class _ExpandedScorer:
     """Distances in the expanded form; the pending winner is a column of the last product."""
 
-    def __init__(self, X, sample_weight, first_center, row_norms=None):
-        self.X, self.sample_weight = X, sample_weight
+    def __init__(self, X, sample_weight, first_center, row_norms=None, mean=None):
+        # ``mean``: as in ``_StoredScorer``.
+        self.X, self.sample_weight, self.mean = X, sample_weight, mean
         self.closest_sq = np.full(X.shape[0], np.inf)  # min(inf, d) = d at the first pass
         # |x|^2 once for all passes (recomputing it per pass cost 1 ms of 7 at d=8),
         # or the caller's (``x_squared_norms``), as scikit-learn uses them.
         if row_norms is None:
             row_norms = prefaulted_empty(X.shape[0])
-            for_rows(row_squared_norms, X.shape[0])(X, None, row_norms)
+            for_rows(row_squared_norms, X.shape[0])(X, mean, row_norms)
         self.row_norms = row_norms
-        self._use_lanes(X[[first_center]])
+        self._use_lanes(centered_rows(X[[first_center]], mean))
         totals = np.empty((n_chunks(X.shape[0]), 1))
         for_one_chunk(expanded_scoring_pass, X.shape[0], relaxed=True)(
-            *self._state(), -1, _NONE, totals, _NO_ROWS, None
+            *self._state(), -1, _NONE, totals, _NO_ROWS, mean
         )
         self.chunk_totals = totals[:, 0].copy()
         # closest_sq already holds the first center; re-applying lane 0 changes nothing.
@@ -614,13 +617,16 @@ class _ExpandedScorer:
         )
 
     def search(self, targets):
-        return expanded_search(*self._state(), self.winner_lane, self.chunk_totals, targets)
+        return expanded_search(
+            *self._state(), self.winner_lane, self.chunk_totals, targets, self.mean
+        )
 
     def score(self, candidates, chunk_potentials):
         winner = self.lanes_t[:, self.winner_lane]
-        self._use_lanes(np.vstack([winner[np.newaxis], self.X[candidates]]))
+        candidate_rows = centered_rows(self.X[candidates], self.mean)
+        self._use_lanes(np.vstack([winner[np.newaxis], candidate_rows]))
         for_one_chunk(expanded_scoring_pass, self.X.shape[0], relaxed=True)(
-            *self._state(), 0, _NONE, chunk_potentials, _NO_ROWS, None
+            *self._state(), 0, _NONE, chunk_potentials, _NO_ROWS, self.mean
         )
 
     def choose(self, best, chunk_potentials):
@@ -975,17 +981,31 @@ def one_call_pays(n_samples, n_features):
     )
 
 
-def reads_rows_centred(dtype, n_samples, n_features):
+# Narrowest rows k-means++ reads with the mean rather than from a centred copy
+# (:func:`reads_rows_centred`). Each scoring pass then centres every block
+# into a buffer (k passes), where the copy is made once: default fits, two
+# threads, min of 7, three alternating rounds, copy -> no copy: 1e5 x 32 x 8
+# 14.4-15.2 -> 17.2-17.9 ms, 2e5 x 32 x 16 58.7-60.7 -> 62.9-63.5; 2e5 x 40 x
+# 16 96.0-98.3 -> 92.9-95.6; 2e5 x 48 x 16 99.6-101.0 -> 89.3-93.2, 1e5 x 48
+# x 8 28.4-29.1 -> 23.3-23.8 ms.
+READS_CENTRED_MIN_FEATURES = 40
+
+
+def reads_rows_centred(dtype, n_samples, n_features, n_clusters):
     """Whether k-means++ can take X and its column means instead of a centred copy.
 
-    float64 rows of at least ``_STORED_MIN_FEATURES`` features, beyond one
-    call's table: the seeding then runs ``_StoredScorer``, whose reads of X
-    (each block's product, the candidates, the norms) subtract the mean as
-    they go, the copy's values. Elsewhere it reads a centred X.
+    float64 rows of at least ``READS_CENTRED_MIN_FEATURES`` features,
+    beyond one call's table, scored by ``_StoredScorer`` (from
+    ``_STORED_MIN_FEATURES`` features) or ``_ExpandedScorer`` (below it,
+    under ``_PRUNE_MIN_CLUSTERS`` clusters): their reads of X (each block's
+    product, the candidates, the norms) subtract the mean as they go, the
+    copy's values. The exact, pruned, one-call and float32 seedings read a
+    centred X.
     """
     return (
         dtype == np.float64
-        and n_features >= _STORED_MIN_FEATURES
+        and n_features >= READS_CENTRED_MIN_FEATURES
+        and (n_features >= _STORED_MIN_FEATURES or n_clusters < _PRUNE_MIN_CLUSTERS)
         and not one_call_pays(n_samples, n_features)
     )
 
@@ -1019,7 +1039,7 @@ def _greedy_kmeans_plusplus_float64(
     exact = n_features <= _EXACT_SCORER_MAX_FEATURES and row_norms is None
     options = {}
     if mean is not None:
-        assert reads_rows_centred(X.dtype, n_samples, n_features) and not exact
+        assert reads_rows_centred(X.dtype, n_samples, n_features, n_clusters) and not exact
     if exact:
         Scorer = _ExactScorer
     elif n_features >= _STORED_MIN_FEATURES:
@@ -1032,6 +1052,7 @@ def _greedy_kmeans_plusplus_float64(
         options = {"n_clusters": n_clusters}
     else:
         Scorer = _ExpandedScorer
+        options = {"mean": mean}
     if one_call and row_norms is None and one_call_pays(n_samples, n_features):
         first_uniform = random_state.random_sample()
         uniforms = random_state.uniform(size=(n_clusters - 1, n_local_trials))
@@ -1265,7 +1286,7 @@ def greedy_kmeans_plusplus(
         no choice of scorer (they are the seeding's own bits). float64 only.
     mean : (n_features,) array of X's dtype or None
         X's column means when X is not centred, where :func:`reads_rows_centred`
-        allows it: the seeding subtracts them as it reads rows, and gives
+        allows it (``n_clusters`` included): the seeding subtracts them as it reads rows, and gives
         the seeds (centred) a centred copy of X would give, bit for bit.
         ``computed_row_norms`` are then the centred rows' norms.
 
