@@ -102,7 +102,12 @@ from kmeans_core._kernels.lloyd import (
     lloyd_pass_centering,
     reduce_chunks,
 )
-from kmeans_core._kernels.seeding import _weighted_draw, oversampled_rows, round_key
+from kmeans_core._kernels.seeding import (
+    _weighted_draw,
+    local_trials,
+    oversampled_rows,
+    round_key,
+)
 from kmeans_core._kmeans import (
     ConvergenceWarning,
     _interoperable_class,
@@ -1927,7 +1932,7 @@ class _DaskFit:
         blocks = self.blocks
         n = blocks.n_samples
         weights = self._gathered_weights()
-        n_local_trials = 2 + int(np.log(n_clusters))
+        n_local_trials = local_trials(n_clusters, None)
         if self.dtype == np.float64:
             first = _weighted_draw(weights, weights.sum(), random_state.random_sample())
         else:

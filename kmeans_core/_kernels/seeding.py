@@ -1002,12 +1002,34 @@ def reads_rows_centred(dtype, n_samples, n_features, n_clusters):
     copy's values. The exact, pruned, one-call and float32 seedings read a
     centred X.
     """
-    return (
-        dtype == np.float64
-        and n_features >= READS_CENTRED_MIN_FEATURES
-        and (n_features >= _STORED_MIN_FEATURES or n_clusters < _PRUNE_MIN_CLUSTERS)
-        and not one_call_pays(n_samples, n_features)
-    )
+    if dtype != np.float64 or n_features < READS_CENTRED_MIN_FEATURES:
+        return False
+    if one_call_pays(n_samples, n_features):
+        return False
+    scorer = _float64_scorer(n_features, n_clusters, local_trials(n_clusters, None), False)
+    return scorer in (_StoredScorer, _ExpandedScorer)
+
+
+def local_trials(n_clusters, n_local_trials):
+    """Candidates per k-means++ step: ``n_local_trials``, or scikit-learn's ``2 + int(log(k))``."""
+    return 2 + int(np.log(n_clusters)) if n_local_trials is None else n_local_trials
+
+
+def _float64_scorer(n_features, n_clusters, n_local_trials, caller_norms):
+    """The scorer class of a float64 k-means++ run beyond one call's table.
+
+    ``caller_norms``: the caller gave ``row_norms`` (``x_squared_norms``),
+    which only the expanded form reads and the pruning margin cannot trust.
+    """
+    if n_features <= _EXACT_SCORER_MAX_FEATURES and not caller_norms:
+        return _ExactScorer
+    if n_features >= _STORED_MIN_FEATURES:
+        return _StoredScorer
+    if n_clusters >= _PRUNE_MIN_CLUSTERS and n_local_trials >= 3 and not caller_norms:
+        # Only with norms of our own: the pruning margin assumes each norm
+        # within gamma_d of the true one, which a caller's need not be.
+        return _PrunedScorer
+    return _ExpandedScorer
 
 
 def _greedy_kmeans_plusplus_float64(
@@ -1036,23 +1058,14 @@ def _greedy_kmeans_plusplus_float64(
     indices = np.full(n_clusters, -1, dtype=np.int64)
     # Row norms given by the caller are only read by the expanded form:
     # choosing it then uses them, as scikit-learn does at every width.
-    exact = n_features <= _EXACT_SCORER_MAX_FEATURES and row_norms is None
-    options = {}
-    if mean is not None:
-        assert reads_rows_centred(X.dtype, n_samples, n_features, n_clusters) and not exact
-    if exact:
-        Scorer = _ExactScorer
-    elif n_features >= _STORED_MIN_FEATURES:
-        Scorer = _StoredScorer
-        options = {"mean": mean}
-    elif n_clusters >= _PRUNE_MIN_CLUSTERS and n_local_trials >= 3 and row_norms is None:
-        # Only with norms of our own: the pruning margin assumes each norm
-        # within gamma_d of the true one, which a caller's need not be.
-        Scorer = _PrunedScorer
+    Scorer = _float64_scorer(n_features, n_clusters, n_local_trials, row_norms is not None)
+    if Scorer is _PrunedScorer:
         options = {"n_clusters": n_clusters}
-    else:
-        Scorer = _ExpandedScorer
+    elif Scorer in (_StoredScorer, _ExpandedScorer):
         options = {"mean": mean}
+    else:
+        options = {}
+    assert mean is None or "mean" in options, "this scorer reads a centred X"
     if one_call and row_norms is None and one_call_pays(n_samples, n_features):
         first_uniform = random_state.random_sample()
         uniforms = random_state.uniform(size=(n_clusters - 1, n_local_trials))
@@ -1296,8 +1309,7 @@ def greedy_kmeans_plusplus(
     indices : (n_clusters,) int64 row of X behind each center.
     """
     n_samples, n_features = X.shape
-    if n_local_trials is None:
-        n_local_trials = 2 + int(np.log(n_clusters))
+    n_local_trials = local_trials(n_clusters, n_local_trials)
     if X.dtype == np.float64:
         return _greedy_kmeans_plusplus_float64(
             X,
