@@ -49,15 +49,34 @@ DATA = {
 }
 
 
-def _lockstep(X, n_clusters, sample_weight, seed, n_local_trials):
+def _narrow_scorers(X, sample_weight, first, n_clusters):
+    """The expanded scorer and its pruned twin (the winner a lane of each product)."""
+    return (
+        seeding._ExpandedScorer(X, sample_weight, first),
+        seeding._PrunedScorer(X, sample_weight, first, n_clusters=n_clusters),
+    )
+
+
+def _wide_scorers(mean):
+    """The stored scorer (wide rows: the winner's distances kept) unpruned and pruned."""
+
+    def scorers(X, sample_weight, first, n_clusters):
+        return (
+            seeding._StoredScorer(X, sample_weight, first, mean=mean),
+            seeding._StoredScorer(X, sample_weight, first, mean=mean, n_clusters=n_clusters),
+        )
+
+    return scorers
+
+
+def _lockstep(X, n_clusters, sample_weight, seed, n_local_trials, scorers=_narrow_scorers):
     """Run the full and the pruned scorer on the same draws; assert equal bits at every step."""
     n_samples = X.shape[0]
     random_state = np.random.RandomState(seed)
     first = int(random_state.randint(n_samples))
     fractions, fewest = [], n_samples
     with single_threaded_blas():
-        full = seeding._ExpandedScorer(X, sample_weight, first)
-        pruned = seeding._PrunedScorer(X, sample_weight, first, n_clusters=n_clusters)
+        full, pruned = scorers(X, sample_weight, first, n_clusters)
         np.testing.assert_array_equal(full.chunk_totals, pruned.chunk_totals)
         potential = full.chunk_totals.sum()
         full_potentials = np.empty((n_chunks(n_samples), n_local_trials))
@@ -70,8 +89,9 @@ def _lockstep(X, n_clusters, sample_weight, seed, n_local_trials):
             pruned.score(candidates, pruned_potentials)
             np.testing.assert_array_equal(pruned_potentials, full_potentials, err_msg=f"{step=}")
             np.testing.assert_array_equal(pruned.closest_sq, full.closest_sq, err_msg=f"{step=}")
-            fractions.append(pruned.chunk_scored.sum() / n_samples)
-            scored = pruned.chunk_scored[pruned.chunk_scored > 0]
+            chunk_scored = pruned.pruning.chunk_scored
+            fractions.append(chunk_scored.sum() / n_samples)
+            scored = chunk_scored[chunk_scored > 0]
             fewest = min(fewest, scored.min(initial=n_samples))
             potentials = full_potentials.sum(axis=0)
             best = int(np.argmin(potentials))
@@ -133,8 +153,9 @@ def test_a_lone_row_to_score_gets_the_full_pass_bits():
             seeding._NONE, full_potentials, seeding._NO_ROWS, None,
         )  # fmt: skip
         seeding.pruned_scoring_pass(
-            X, row_norms, weights, closest, nearest, lanes_t, lanes_squared_norms, 7,
-            limits, CHUNK_ROWS, pruned_potentials, scored,
+            X, row_norms, weights, closest, nearest, lanes_t, lanes_squared_norms, 0,
+            seeding._NONE, 7, limits, CHUNK_ROWS, pruned_potentials, scored,
+            seeding._NO_ROWS, None,
         )  # fmt: skip
     np.testing.assert_array_equal(scored, [0, 1, 0])
     assert closest[lone] < 1e3 and nearest[lone] == 7
@@ -217,3 +238,72 @@ def test_pruned_seeding_is_the_full_seeding_and_thread_independent(monkeypatch):
     monkeypatch.setattr(seeding, "_PRUNE_MIN_CLUSTERS", 10**9)
     full = kmeans_plusplus(X, 96, sample_weight=weights, random_state=2)[1]
     np.testing.assert_array_equal(pruned, full)
+
+
+@pytest.mark.parametrize("family", ["blobs", "far_from_origin", "duplicated_rows"])
+@pytest.mark.parametrize("n_features", [64, 128, 300])
+@pytest.mark.parametrize("centred", [True, False])
+def test_pruned_wide_pass_is_the_full_pass_bit_for_bit(family, n_features, centred, monkeypatch):
+    """Wide rows (``_StoredScorer``): the kept distances' pass, pruned, against the full one.
+
+    ``centred=False`` reads X with its column means, as the default fit does
+    on wide float64 rows (no centred copy). Rows gathered a block at a time
+    (several blocks per chunk from 64 features, a lone row in a block at
+    d = 300) and whole chunks.
+    """
+    monkeypatch.setattr(seeding, "_GATHER_MOST_ROWS", CHUNK_ROWS // 2)
+    n_samples, n_clusters = 3_000, 16
+    X = DATA[family](n_samples, n_features, 12, seed=n_features)
+    weights = np.random.RandomState(1).uniform(0, 2, n_samples)
+    weights[::5] = 0.0
+    if centred:
+        X, mean = X - X.mean(axis=0), None
+    else:
+        mean = X.mean(axis=0)
+    for n_local_trials in (4, 5):
+        fractions, fewest = _lockstep(
+            X, n_clusters, weights, seed=5, n_local_trials=n_local_trials,
+            scorers=_wide_scorers(mean),
+        )  # fmt: skip
+        if family == "blobs":
+            assert fractions[-5:].mean() < 0.5
+            assert fewest < CHUNK_ROWS // 2  # the gathered path ran
+
+
+@pytest.mark.parametrize("n_features", [64, 128, 300])
+@pytest.mark.parametrize("n_rows", [1, 2, 3, 110, 111, 219, 512, 1000])
+def test_listed_rows_get_the_chunks_cross_terms(n_features, n_rows):
+    """Rows gathered from a list, a block at a time, get the bits of the whole chunk's blocks."""
+    rng = np.random.default_rng(n_features + n_rows)
+    X = rng.normal(size=(CHUNK_ROWS, n_features)) * rng.uniform(0.1, 100, size=(CHUNK_ROWS, 1))
+    mean = rng.normal(size=n_features)
+    for n_lanes in (4, 5, 7):
+        lanes_t = np.ascontiguousarray(rng.normal(size=(n_features, n_lanes)))
+        with single_threaded_blas():
+            whole = seeding._chunk_cross_terms(X, mean, 0, CHUNK_ROWS, lanes_t)
+            listed = np.sort(rng.choice(CHUNK_ROWS, n_rows, replace=False))
+            gathered = seeding._listed_cross_terms(X, mean, 0, listed, n_rows, lanes_t)
+        np.testing.assert_array_equal(gathered, whole[:, listed])
+
+
+@pytest.mark.parametrize("n_features, n_clusters", [(64, 8), (128, 12), (300, 10), (96, 30)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_wide_default_seeds_are_sklearns_and_pruned(n_features, n_clusters, weighted, monkeypatch):
+    pruned_passes = []
+    original = seeding.pruned_scoring_pass
+
+    def counted(*args):
+        pruned_passes.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(seeding, "pruned_scoring_pass", counted)
+    X = make_blobs(4_000, n_features, n_clusters, seed=3) + 5.0
+    weights = None
+    if weighted:
+        weights = np.random.RandomState(4).uniform(0, 2, len(X))
+    for seed in range(2):
+        ours = kmeans_plusplus(X, n_clusters, sample_weight=weights, random_state=seed)
+        theirs = sklearn_kmeans_plusplus(X, n_clusters, sample_weight=weights, random_state=seed)
+        np.testing.assert_array_equal(ours[1], theirs[1])
+        np.testing.assert_array_equal(ours[0], theirs[0])
+    assert len(pruned_passes) == 2 * (n_clusters - 1)

@@ -61,10 +61,12 @@ from kmeans_core._kernels.jit import (
 #   faster per pass at n=1e6, d=8, 5 centers; 2.2x at d=64).
 # * ``_StoredScorer`` (n_features >= 64): the expanded form too, but each
 #   pass keeps its candidates' distances, so the winner is applied from them
-#   (one BLAS lane fewer per pass; see the notes above the class).
+#   (one BLAS lane fewer per pass; see the notes above the class). With 4
+#   candidates or more its passes score only the rows a candidate may lower,
+#   as ``_PrunedScorer``'s: the same bits.
 # * ``_PrunedScorer`` (high k, 4 < n_features < 64): ``_ExpandedScorer``'s
 #   arithmetic on only the rows a lane may lower, found by the triangle
-#   inequality; the same bits (see the notes above the class).
+#   inequality; the same bits (see the notes above ``pruning_limits``).
 
 
 # ``reassoc``/``contract`` (no ``nnan``/``ninf``): the feature sum vectorizes
@@ -655,7 +657,7 @@ class _StoredScorer:
     centred copy's values, so the same bits without the copy.
     """
 
-    def __init__(self, X, sample_weight, first_center, row_norms=None, mean=None):
+    def __init__(self, X, sample_weight, first_center, row_norms=None, mean=None, n_clusters=None):
         self.X, self.sample_weight, self.mean = X, sample_weight, mean
         self.closest_sq = np.full(X.shape[0], np.inf)  # min(inf, d) = d
         if row_norms is None:
@@ -667,10 +669,18 @@ class _StoredScorer:
         self.buffers = None
         self.filling = 0
         totals = np.empty((n_chunks(X.shape[0]), 1))
-        self._score(self._rows([first_center]), _NONE, totals, prefaulted_empty((1, X.shape[0])))
+        first = self._rows([first_center])
+        self._score(first, _NONE, totals, prefaulted_empty((1, X.shape[0])))
         self.chunk_totals = totals[:, 0].copy()
         # closest_sq is still inf: the first center is the pending winner.
         self.winner_sq = self.out[0]
+        # ``n_clusters`` given: the later passes score only the rows a
+        # candidate may lower (``_Pruning``; see the notes above
+        # ``pruning_limits``), listed at every step (12 bytes a row beside
+        # the row's 8 d).
+        self.pruning = None
+        if n_clusters is not None:
+            self.pruning = _Pruning(self.row_norms, first[0], n_clusters, every_step=True)
 
     def _rows(self, indices):
         """Rows of X (centred when X is not) as new centres."""
@@ -710,13 +720,40 @@ class _StoredScorer:
             self.buffers = [prefaulted_empty(shape) for _ in range(2)]
         else:
             self.filling = 1 - self.filling
-        self._score(
-            self._rows(candidates), self.winner_sq, chunk_potentials, self.buffers[self.filling]
+        self.candidate_rows = self._rows(candidates)
+        out = self.buffers[self.filling]
+        if self.pruning is None:
+            self._score(self.candidate_rows, self.winner_sq, chunk_potentials, out)
+            return
+        pruning = self.pruning
+        lanes_t = np.ascontiguousarray(self.candidate_rows.T)
+        limits, gather_most = pruning.step(lanes_t)
+        pruned_scoring_pass(
+            self.X,
+            self.row_norms,
+            self.sample_weight,
+            self.closest_sq,
+            pruning.nearest,
+            lanes_t,
+            np.einsum("ij,ij->i", self.candidate_rows, self.candidate_rows),
+            -1,
+            self.winner_sq,
+            pruning.n_chosen - 1,
+            limits,
+            gather_most,
+            chunk_potentials,
+            pruning.chunk_scored,
+            out,
+            self.mean,
         )
+        pruning.scored(gather_most)
+        self.out = out
 
     def choose(self, best, chunk_potentials):
         self.chunk_totals = chunk_potentials[:, best].copy()
         self.winner_sq = self.out[best]
+        if self.pruning is not None:
+            self.pruning.add(self.candidate_rows[best])
 
 
 # --- High k: rows no candidate can reach are not scored ------------------------
@@ -752,15 +789,33 @@ class _StoredScorer:
 # D_computed + E >= D_computed: min keeps D_computed, and ``_smaller`` (a
 # strict comparison) keeps ``nearest`` as the full pass would.
 #
-# The gathered rows' cross terms come from a BLAS product over fewer rows
-# than the full chunk's; the same row and lanes then give the same bits with
-# OpenBLAS's gemm for every row count from 2 (tested; a single row goes to
-# gemv, which sums in another order, so a lone survivor is padded to two).
-# With 1 or 2 lanes, or 4 lanes at d = 300, OpenBLAS also changes kernels
-# with the row count, and from 64 features a chunk is several row blocks
-# (``CROSS_BLOCK_BYTES``) whose gathered twins rounded differently at
-# d = 300: the pruned scorer runs with 4 lanes or more (3 candidates) and
-# below 64 features only (``_PRUNE_MIN_CLUSTERS``).
+# The gathered rows' cross terms come from BLAS products over fewer rows
+# than the full chunk's (:func:`_listed_cross_terms`, in blocks of at most
+# ``cross_block_rows`` rows as a chunk's); the same row and lanes then give
+# the same bits with OpenBLAS's gemm for every row count from 2, at every
+# width (tested up to d = 300); a single row goes to gemv, which sums in
+# another order, so a block of one row is multiplied twice over. (Before
+# 2026-12-04's seventh session only the gathered list as a whole was padded,
+# so the last of its blocks could hold one row from 43 features on: likely
+# the "different rounding at d = 300" once noted here.) With 3 lanes or
+# fewer OpenBLAS changes kernels with the row count: a pruned pass runs with
+# ``_PRUNE_MIN_LANES`` lanes or more.
+#
+# Where it runs: at high k on narrow rows (``_PrunedScorer``, from
+# ``_PRUNE_MIN_CLUSTERS``; the lanes are the pending winner and the
+# candidates), and on wide rows at any k with 4 candidates or more
+# (``_StoredScorer``; the winner is applied from its kept distances before
+# the rows are listed, so its rows name it nearest). On wide rows a skipped
+# row saves reading 8 d bytes against 12 to list it, but the rows to score
+# lie scattered through memory and a pass reads fewer bytes than it skips:
+# blobs (``compare_lloyd.make_data``), k-means++ alone, two threads, min of
+# 7: 1e5 x 128 x 8 54.5-55.4 -> 45.6-46.9 ms (passes scoring 0.88, 0.75,
+# 0.63, 0.50, 0.62, 0.25 and 0.13 of the rows took 6.2, 5.6, 4.7, 4.5, 5.5,
+# 2.7 and 1.5 ms, a full one 5.5-6); 5e4 x 300 x 10 67.4-67.9 -> 49.8-54.6;
+# 2e5 x 64 x 16 115-119 -> 82-86; 1e5 x 128 x 32 192-202 -> 139. Uniform
+# data, where no row is skipped: 55.9-57.1 -> 56.8-58.7 at 1e5 x 128 x 8,
+# 63.8-64.9 -> 64.0-66.4 at 5e4 x 300 x 10, 64.6-66.5 -> 67.0-67.8 at 1e5 x
+# 64 x 20.
 
 
 @jit
@@ -785,6 +840,39 @@ def pruning_limits(chosen, lanes_t, margin, shrink):
     return limits
 
 
+@jit
+def _listed_cross_terms(X, mean, start, listed, n_listed, lanes_t):
+    """:func:`_chunk_cross_terms` of the rows ``start + listed[:n_listed]`` only, as (n_lanes, n_listed).
+
+    The listed rows are gathered (centred when ``mean`` is given, as there)
+    into blocks of at most ``cross_block_rows`` rows, each multiplied by
+    ``lanes_t`` as a whole chunk's block is. A block of one row is
+    multiplied twice over: a single row goes to BLAS's gemv, which sums in
+    another order than gemm (see the notes above :func:`pruning_limits`).
+    """
+    n_lanes = lanes_t.shape[1]
+    n_features = X.shape[1]
+    cross = np.empty((n_lanes, n_listed))
+    block_rows = cross_block_rows(n_features)
+    block = np.empty((max(min(block_rows, n_listed), 2), n_features))
+    for block_start in range(0, n_listed, block_rows):
+        n_block = min(block_rows, n_listed - block_start)
+        n_multiplied = max(n_block, 2)
+        for b in range(n_multiplied):
+            row = start + listed[block_start + min(b, n_block - 1)]
+            if mean is None:
+                for f in range(n_features):
+                    block[b, f] = X[row, f]
+            else:
+                for f in range(n_features):
+                    block[b, f] = X[row, f] - mean[f]
+        by_row = np.dot(block[:n_multiplied], lanes_t)
+        for lane in range(n_lanes):
+            for b in range(n_block):
+                cross[lane, block_start + b] = by_row[b, lane]
+    return cross
+
+
 @jit_parallel(fastmath=VECTOR_SUMS)
 def pruned_scoring_pass(
     X,
@@ -794,27 +882,38 @@ def pruned_scoring_pass(
     nearest,
     lanes_t,
     lanes_squared_norms,
+    winner_lane,
+    winner_sq,
     winner_index,
     limits,
     gather_most,
     chunk_potentials,
     chunk_scored,
+    candidate_sq,
+    mean,
 ):
-    """:func:`expanded_scoring_pass` (winner lane 0) scoring only the rows a lane may lower.
+    """:func:`expanded_scoring_pass` scoring only the rows a lane may lower.
 
-    A row whose ``closest_sq`` is at most ``limits[nearest]`` keeps it
-    whatever the lanes (see the notes above), so its distances are not
-    computed: it adds ``weight * closest_sq`` to each candidate's potential,
-    as the full pass's min would. A chunk with at most ``gather_most`` rows
-    to score multiplies them gathered; with more, the whole chunk as the full
+    The arguments of :func:`expanded_scoring_pass` (the winner as lane 0,
+    ``winner_lane`` = 0, or as its kept distances ``winner_sq``,
+    ``winner_lane`` < 0; ``candidate_sq`` empty or kept; ``mean``), and:
+    ``nearest``, each row's nearest chosen center, which the winner (chosen
+    center ``winner_index``) takes where it is strictly closer; ``limits``,
+    per chosen center (:func:`pruning_limits`): a row whose ``closest_sq``
+    (the winner applied) is at most ``limits[nearest]`` keeps it whatever
+    the lanes (see the notes above), so its distances are not computed: it
+    adds ``weight * closest_sq`` to each candidate's potential, as the full
+    pass's min would, and its kept distances are +inf. A chunk with at most
+    ``gather_most`` rows to score multiplies them gathered
+    (:func:`_listed_cross_terms`); with more, the whole chunk as the full
     pass does. A negative ``gather_most`` scores every row without listing
-    them (``limits`` is not read). The winner (``lanes_t[:, 0]``, chosen center
-    ``winner_index``) lowers ``closest_sq`` and takes ``nearest`` where it is
-    strictly closer. ``chunk_scored[chunk]`` receives the rows scored.
+    them (``limits`` is not read). ``chunk_scored[chunk]`` receives the rows
+    scored.
     """
     n_samples = X.shape[0]
     n_lanes = lanes_t.shape[1]
-    winner_norm = lanes_squared_norms[0]
+    first_candidate = n_lanes - chunk_potentials.shape[1]
+    keeps = candidate_sq.shape[0] > 0
     for chunk in prange(chunk_potentials.shape[0]):
         start = chunk * CHUNK_ROWS
         stop = min(start + CHUNK_ROWS, n_samples)
@@ -823,6 +922,12 @@ def pruned_scoring_pass(
         near = nearest[start:stop]
         weights = sample_weight[start:stop]
         row_norms = all_row_norms[start:stop]
+        if winner_lane < 0 and winner_sq.shape[0] > 0:
+            # The kept winner first: its rows then name it nearest for the listing.
+            winner = winner_sq[start:stop]
+            for r in range(n_rows):
+                near[r] = winner_index if winner[r] < closest[r] else near[r]
+                closest[r] = _smaller(winner[r], closest[r])
         # The rows to score, listed without a branch (a row is written at the
         # list's end and kept by moving the end).
         rows = np.empty(n_rows, dtype=np.int64)
@@ -834,41 +939,48 @@ def pruned_scoring_pass(
                 n_scored += 1 if closest[r] > limits[near[r]] else 0
         chunk_scored[chunk] = n_scored
         if n_scored > gather_most:
-            cross = _chunk_cross_terms(X, None, start, stop, lanes_t)
-            for r in range(n_rows):
-                distance = _expanded_squared_distance(cross[0, r], winner_norm, row_norms[r])
-                near[r] = winner_index if distance < closest[r] else near[r]
-                closest[r] = _smaller(distance, closest[r])
+            cross = _chunk_cross_terms(X, mean, start, stop, lanes_t)
+            if winner_lane >= 0:
+                winner_norm = lanes_squared_norms[winner_lane]
+                for r in range(n_rows):
+                    distance = _expanded_squared_distance(
+                        cross[winner_lane, r], winner_norm, row_norms[r]
+                    )
+                    near[r] = winner_index if distance < closest[r] else near[r]
+                    closest[r] = _smaller(distance, closest[r])
             # The full pass's sums, written as there: the sums are this
             # kernel's own (``reassoc``), so they run in the same vector lanes.
-            for lane in range(1, n_lanes):
+            for lane in range(first_candidate, n_lanes):
                 norm = lanes_squared_norms[lane]
                 total = 0.0
-                for r in range(n_rows):
-                    distance = _expanded_squared_distance(cross[lane, r], norm, row_norms[r])
-                    total += weights[r] * _smaller(distance, closest[r])
-                chunk_potentials[chunk, lane - 1] = total
+                if keeps:
+                    kept = candidate_sq[lane - first_candidate, start:stop]
+                    for r in range(n_rows):
+                        kept[r] = _expanded_squared_distance(cross[lane, r], norm, row_norms[r])
+                        total += weights[r] * _smaller(kept[r], closest[r])
+                else:
+                    for r in range(n_rows):
+                        distance = _expanded_squared_distance(cross[lane, r], norm, row_norms[r])
+                        total += weights[r] * _smaller(distance, closest[r])
+                chunk_potentials[chunk, lane - first_candidate] = total
             continue
-        if n_scored > 0:
-            # A lone row is multiplied twice: see the notes above.
-            block = np.empty((max(n_scored, 2), X.shape[1]))
-            for s in range(block.shape[0]):
-                row = start + rows[min(s, n_scored - 1)]
-                for f in range(X.shape[1]):
-                    block[s, f] = X[row, f]
-            cross = _chunk_cross_terms(block, None, 0, block.shape[0], lanes_t)
-        else:
-            cross = np.empty((n_lanes, 0))
-        for s in range(n_scored):
-            r = rows[s]
-            distance = _expanded_squared_distance(cross[0, s], winner_norm, row_norms[r])
-            if distance < closest[r]:
-                closest[r] = distance
-                near[r] = winner_index
+        cross = _listed_cross_terms(X, mean, start, rows, n_scored, lanes_t)
+        if winner_lane >= 0:
+            winner_norm = lanes_squared_norms[winner_lane]
+            for s in range(n_scored):
+                r = rows[s]
+                distance = _expanded_squared_distance(
+                    cross[winner_lane, s], winner_norm, row_norms[r]
+                )
+                if distance < closest[r]:
+                    closest[r] = distance
+                    near[r] = winner_index
         # The other rows' distances as +inf: min(inf, closest) is closest, what
         # min(distance, closest) is for a row no lane can lower.
-        distances = np.empty(n_rows)
-        for lane in range(1, n_lanes):
+        distances = np.empty(0 if keeps else n_rows)
+        for lane in range(first_candidate, n_lanes):
+            if keeps:
+                distances = candidate_sq[lane - first_candidate, start:stop]
             distances[:] = np.inf
             norm = lanes_squared_norms[lane]
             for s in range(n_scored):
@@ -877,7 +989,54 @@ def pruned_scoring_pass(
             total = 0.0
             for r in range(n_rows):
                 total += weights[r] * _smaller(distances[r], closest[r])
-            chunk_potentials[chunk, lane - 1] = total
+            chunk_potentials[chunk, lane - first_candidate] = total
+
+
+class _Pruning:
+    """What a pruned scorer keeps: the chosen centers, each row's nearest, the limits' margin.
+
+    ``row_norms``: the rows' squared norms as this package computed them (the
+    margin assumes each within gamma_d of the true one); ``first``: the
+    first center (a row, centred as the scored rows are); ``every_step``:
+    list the rows to score at every step, else (narrow rows, where listing
+    costs about a tenth of a pass) every ``_PRUNE_RETRY_STEPS`` steps while
+    more than ``_PRUNE_MOST_SCORED`` of them were scored.
+    """
+
+    def __init__(self, row_norms, first, n_clusters, every_step):
+        n_samples, n_features = row_norms.shape[0], first.shape[0]
+        self.nearest = np.zeros(n_samples, dtype=np.int32)
+        self.chunk_scored = np.empty(n_chunks(n_samples), dtype=np.int64)
+        self.chosen = np.empty((n_clusters, n_features))
+        self.chosen[0] = first
+        self.n_chosen = 1
+        # See the notes above: E for the largest row (norms rounded up by 1e-6
+        # relative, far beyond their own rounding), u = 2^-53.
+        unit = np.finfo(np.float64).eps / 2
+        largest = float(row_norms.max()) * (1 + 1e-6) if n_samples else 0.0
+        self.margin = 3 * (2 * (n_features + 2) * unit) * 4 * largest
+        self.shrink = 1 - 4 * (n_features + 4) * unit
+        self.every_step = every_step
+        self.scored_fraction = 1.0
+
+    def step(self, lanes_t):
+        """The ``limits`` and ``gather_most`` of the step's :func:`pruned_scoring_pass`."""
+        lists = (
+            self.every_step
+            or self.scored_fraction <= _PRUNE_MOST_SCORED
+            or self.n_chosen % _PRUNE_RETRY_STEPS == 0
+        )
+        limits = pruning_limits(self.chosen[: self.n_chosen], lanes_t, self.margin, self.shrink)
+        return limits, _GATHER_MOST_ROWS if lists else -1
+
+    def scored(self, gather_most):
+        """Note the fraction of rows the step's pass scored (when it listed them)."""
+        if gather_most >= 0:
+            self.scored_fraction = self.chunk_scored.sum() / max(self.nearest.shape[0], 1)
+
+    def add(self, center):
+        self.chosen[self.n_chosen] = center
+        self.n_chosen += 1
 
 
 class _PrunedScorer(_ExpandedScorer):
@@ -885,54 +1044,34 @@ class _PrunedScorer(_ExpandedScorer):
 
     def __init__(self, X, sample_weight, first_center, row_norms=None, n_clusters=1):
         super().__init__(X, sample_weight, first_center, row_norms)
-        n_samples, n_features = X.shape
-        self.nearest = np.zeros(n_samples, dtype=np.int32)
-        self.chunk_scored = np.empty(n_chunks(n_samples), dtype=np.int64)
-        self.chosen = np.empty((n_clusters, n_features))
-        self.chosen[0] = X[first_center]
-        self.n_chosen = 1
-        # See the notes above: E for the largest row (norms rounded up by 1e-6
-        # relative, far beyond their own rounding), u = 2^-53.
-        unit = np.finfo(np.float64).eps / 2
-        largest = float(self.row_norms.max()) * (1 + 1e-6) if n_samples else 0.0
-        self.margin = 3 * (2 * (n_features + 2) * unit) * 4 * largest
-        self.shrink = 1 - 4 * (n_features + 4) * unit
-        self.scored_fraction = 1.0
+        self.pruning = _Pruning(self.row_norms, X[first_center], n_clusters, every_step=False)
 
     def score(self, candidates, chunk_potentials):
-        winner = self.chosen[self.n_chosen - 1]
+        pruning = self.pruning
+        winner = pruning.chosen[pruning.n_chosen - 1]
         self._use_lanes(np.vstack([winner[np.newaxis], self.X[candidates]]))
-        # Listing the rows to score costs about a tenth of a full pass: while
-        # most rows are scored (the first steps, few centers chosen), it is
-        # tried every ``_PRUNE_RETRY_STEPS`` steps only.
-        test_rows = (
-            self.scored_fraction <= _PRUNE_MOST_SCORED or self.n_chosen % _PRUNE_RETRY_STEPS == 0
-        )
-        limits = pruning_limits(
-            self.chosen[: self.n_chosen], self.lanes_t, self.margin, self.shrink
-        )
+        limits, gather_most = pruning.step(self.lanes_t)
         pruned_scoring_pass(
-            self.X,
-            self.row_norms,
-            self.sample_weight,
-            self.closest_sq,
-            self.nearest,
+            *self._state()[:4],
+            pruning.nearest,
             self.lanes_t,
             self.lanes_squared_norms,
-            self.n_chosen - 1,
+            0,
+            _NONE,
+            pruning.n_chosen - 1,
             limits,
-            _GATHER_MOST_ROWS if test_rows else -1,
+            gather_most,
             chunk_potentials,
-            self.chunk_scored,
+            pruning.chunk_scored,
+            _NO_ROWS,
+            None,
         )
-        if test_rows:
-            self.scored_fraction = self.chunk_scored.sum() / max(self.X.shape[0], 1)
+        pruning.scored(gather_most)
         self.candidates = candidates
 
     def choose(self, best, chunk_potentials):
         super().choose(best, chunk_potentials)
-        self.chosen[self.n_chosen] = self.X[self.candidates[best]]
-        self.n_chosen += 1
+        self.pruning.add(self.X[self.candidates[best]])
 
 
 # From this many features on, k-means++ keeps the candidates' distances
@@ -949,8 +1088,16 @@ _EXACT_SCORER_MAX_FEATURES = 4
 
 # From this many clusters on (and 4 < n_features < 64, 3 candidates or more,
 # no row norms from the caller), k-means++ scores only the rows a lane may
-# lower (``_PrunedScorer``).
+# lower (``_PrunedScorer``). From 64 features (``_StoredScorer``) at any k
+# with 4 candidates or more (k >= 8 by default): there a row costs a pass 8 d
+# bytes to read and listing it 12.
 _PRUNE_MIN_CLUSTERS = 64
+
+# Fewest lanes (the columns of a pass's BLAS product) a pruned pass runs
+# with: with fewer, OpenBLAS's gemm changes kernels with the row count, and
+# gathered rows would not get a whole chunk's bits (see the notes above
+# ``pruning_limits``).
+_PRUNE_MIN_LANES = 4
 
 # A chunk with at most this many rows to score multiplies them gathered; with
 # more, the whole chunk.
@@ -1025,7 +1172,11 @@ def _float64_scorer(n_features, n_clusters, n_local_trials, caller_norms):
         return _ExactScorer
     if n_features >= _STORED_MIN_FEATURES:
         return _StoredScorer
-    if n_clusters >= _PRUNE_MIN_CLUSTERS and n_local_trials >= 3 and not caller_norms:
+    if (
+        n_clusters >= _PRUNE_MIN_CLUSTERS
+        and 1 + n_local_trials >= _PRUNE_MIN_LANES  # the winner is a lane
+        and not caller_norms
+    ):
         # Only with norms of our own: the pruning margin assumes each norm
         # within gamma_d of the true one, which a caller's need not be.
         return _PrunedScorer
@@ -1061,7 +1212,11 @@ def _greedy_kmeans_plusplus_float64(
     Scorer = _float64_scorer(n_features, n_clusters, n_local_trials, row_norms is not None)
     if Scorer is _PrunedScorer:
         options = {"n_clusters": n_clusters}
-    elif Scorer in (_StoredScorer, _ExpandedScorer):
+    elif Scorer is _StoredScorer:
+        # Pruned with its own row norms (the margin's assumption) and enough lanes.
+        prunes = row_norms is None and n_local_trials >= _PRUNE_MIN_LANES
+        options = {"mean": mean, "n_clusters": n_clusters if prunes else None}
+    elif Scorer is _ExpandedScorer:
         options = {"mean": mean}
     else:
         options = {}
