@@ -173,17 +173,29 @@ def centered_copy(X):
     return X_centered, mean, variances, fit_row_norms(X_centered)
 
 
-def centered_statistics(X):
+def centered_statistics(X, with_row_norms=False):
     """:func:`centered_copy`'s column means and variances (the same bits), without the copy.
 
     For a fit that centres its rows as it reads them (the mean goes to the
     kernels, :func:`centers_rows_as_read`): one read of X for the means,
     one for the variances, nothing written. The same checks and messages.
+    ``with_row_norms``: the centred rows' squared norms come from the
+    second read too (:func:`fit_row_norms`' with the mean: the same bits,
+    and empty where it gives none), else an empty array.
+
+    Returns
+    -------
+    mean : (n_features,) array of X's dtype
+    variances : (n_features,) float64
+    row_norms : (n_samples,) float64, or empty
     """
     mean = _column_means(X)
     statistics = _centering_statistics_buffers(X)
-    centering_statistics(X, mean, *statistics)
-    return mean, _checked_variances(X, *statistics)
+    row_norms = row_norms_unknown()
+    if with_row_norms and row_norms_kept(*X.shape):
+        row_norms = prefaulted_empty(X.shape[0])
+    centering_statistics(X, mean, *statistics, row_norms)
+    return mean, _checked_variances(X, *statistics), row_norms
 
 
 def _column_means(X):

@@ -31,7 +31,6 @@ from kmeans_core._iterations import (
     centers_rows_as_read,
     choose_algorithm,
     distances_to_centers_of,
-    fit_row_norms,
     inertia_of,
     lloyd_single_run,
     memory_budget_bytes,
@@ -844,12 +843,11 @@ class KMeans:
             and not (kmeans_plusplus and reads_rows_centred(X.dtype, *X.shape, self.n_clusters))
         )
         if centers_rows_as_read(algorithm, *X.shape, seeds_need_copy):
-            X_mean, variances = centered_statistics(X)
+            # k-means++ reads the rows' norms first (the run's first pass
+            # refills them): they come with the variances' read of X.
+            X_mean, variances, row_norms = centered_statistics(X, with_row_norms=kmeans_plusplus)
             centering = X_mean
-            if kmeans_plusplus:
-                # The seeding reads them first; the run's first pass refills them.
-                row_norms = fit_row_norms(X, X_mean)
-            else:
+            if not kmeans_plusplus:
                 # Filled by the run's first pass (see ``_kernels.bounds.hamerly_pass``).
                 row_norms = norms_to_fill(*X.shape)
         else:

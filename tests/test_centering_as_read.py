@@ -152,12 +152,20 @@ def test_first_pass_fills_the_row_norms_a_separate_pass_gives(monkeypatch):
     assert filled[0].tobytes() == expected.tobytes()
 
 
-def test_centring_statistics_match_the_copys():
-    X, _ = wide_blobs(np.float32, seed=5)
-    _, mean, variances, _ = _iterations.centered_copy(X)
-    mean_as_read, variances_as_read = _iterations.centered_statistics(X)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_centring_statistics_match_the_copys(dtype):
+    X, _ = wide_blobs(dtype, seed=5)
+    X[::3] += 1e4  # norms across magnitudes, so that another order of sums would show
+    _, mean, variances, row_norms = _iterations.centered_copy(X)
+    mean_as_read, variances_as_read, no_norms = _iterations.centered_statistics(X)
     assert mean.tobytes() == mean_as_read.tobytes()
     assert variances.tobytes() == variances_as_read.tobytes()
+    assert no_norms.shape == (0,)
+    # The norms from the statistics' read: the centred copy's norms, bit for bit.
+    _, _, norms_as_read = _iterations.centered_statistics(X, with_row_norms=True)
+    assert row_norms.shape == (N_SAMPLES,)
+    assert norms_as_read.tobytes() == row_norms.tobytes()
+    assert norms_as_read.tobytes() == _iterations.fit_row_norms(X, mean).tobytes()
 
 
 def test_no_copy_of_x_is_made(monkeypatch):

@@ -126,7 +126,7 @@ def test_centring_makes_the_row_norms_the_rankings_compute():
     @numba.njit
     def ranking_norms(X):
         out = np.empty(X.shape[0])
-        row_squared_norms_of_block(rows_as_float64(X, 0, X.shape[0]), out)
+        row_squared_norms_of_block(rows_as_float64(X, 0, X.shape[0]), None, out)
         return out
 
     rng = np.random.default_rng(4)
@@ -586,5 +586,10 @@ def test_block_row_norms_are_the_row_by_row_norms(n_features, n_rows):
 
     expected, block = np.empty(n_rows), np.empty(n_rows)
     one_at_a_time(rows, expected)
-    common.row_squared_norms_of_block(rows, block)
+    common.row_squared_norms_of_block(rows, None, block)
+    np.testing.assert_array_equal(_bits(block), _bits(expected))
+    # With column means subtracted as read: the streaming pass's norms.
+    mean = rng.normal(size=n_features) * 10.0 ** rng.integers(-8, 9, n_features)
+    common.row_squared_norms(rows, mean, expected)
+    common.row_squared_norms_of_block(rows, mean, block)
     np.testing.assert_array_equal(_bits(block), _bits(expected))

@@ -146,22 +146,36 @@ ROW_NORMS_SIDE_BY_SIDE_FEATURES = 16
 
 
 @jit(inline="always")
-def row_squared_norms_of_block(rows, out):
-    """``out[r] = row_squared_norm(rows, r)`` for every row of the block: the same bits."""
+def _squared_value(rows, mean, r, f):
+    """``float64(rows[r, f] - mean[f])`` squared, or ``float64(rows[r, f])`` squared for a None mean."""
+    if mean is None:
+        value = np.float64(rows[r, f])
+    else:
+        value = np.float64(rows[r, f] - mean[f])
+    return value * value
+
+
+@jit(inline="always")
+def row_squared_norms_of_block(rows, mean, out):
+    """``out[r] = row_squared_norm(rows, r)`` for every row of the block: the same bits.
+
+    ``mean``: None, or column means subtracted from each value as it is read
+    (in the rows' dtype): the norms :func:`row_squared_norms` gives with it.
+    """
     n_rows, n_features = rows.shape
     r = 0
     if n_features >= ROW_NORMS_SIDE_BY_SIDE_FEATURES:
         while r + 8 <= n_rows:
             s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
             for f in range(n_features):
-                s0 += rows[r, f] * rows[r, f]
-                s1 += rows[r + 1, f] * rows[r + 1, f]
-                s2 += rows[r + 2, f] * rows[r + 2, f]
-                s3 += rows[r + 3, f] * rows[r + 3, f]
-                s4 += rows[r + 4, f] * rows[r + 4, f]
-                s5 += rows[r + 5, f] * rows[r + 5, f]
-                s6 += rows[r + 6, f] * rows[r + 6, f]
-                s7 += rows[r + 7, f] * rows[r + 7, f]
+                s0 += _squared_value(rows, mean, r, f)
+                s1 += _squared_value(rows, mean, r + 1, f)
+                s2 += _squared_value(rows, mean, r + 2, f)
+                s3 += _squared_value(rows, mean, r + 3, f)
+                s4 += _squared_value(rows, mean, r + 4, f)
+                s5 += _squared_value(rows, mean, r + 5, f)
+                s6 += _squared_value(rows, mean, r + 6, f)
+                s7 += _squared_value(rows, mean, r + 7, f)
             out[r] = s0
             out[r + 1] = s1
             out[r + 2] = s2
@@ -172,7 +186,10 @@ def row_squared_norms_of_block(rows, out):
             out[r + 7] = s7
             r += 8
     for rest in range(r, n_rows):
-        out[rest] = row_squared_norm(rows, rest)
+        total = 0.0
+        for f in range(n_features):
+            total += _squared_value(rows, mean, rest, f)
+        out[rest] = total
 
 
 @jit_parallel
@@ -397,14 +414,23 @@ def center_into(X, mean, out, chunk_sums, chunk_squares, chunk_extremes):
 
 
 @jit_parallel
-def centering_statistics(X, mean, chunk_sums, chunk_squares, chunk_extremes):
+def centering_statistics(X, mean, chunk_sums, chunk_squares, chunk_extremes, row_norms):
     """:func:`center_into`'s per-chunk statistics of ``X - mean``, without writing the copy.
 
     For a fit that centres rows as it reads them: the same values, summed
     in the same order, so the same variances and overflow check.
+    ``row_norms``: empty, or filled with the centred rows' squared norms
+    (:func:`row_squared_norms` with ``mean``: the same bits), each chunk's
+    as soon as its statistics are taken, while its rows are in cache, eight
+    rows side by side (see ``ROW_NORMS_SIDE_BY_SIDE_FEATURES``) instead of
+    a read of X of their own.
     """
+    n_samples = X.shape[0]
     for chunk in prange(chunk_sums.shape[0]):
         _center_chunk(X, mean, X, chunk, chunk_sums, chunk_squares, chunk_extremes, False)
+        if row_norms.shape[0] > 0:
+            start, stop = chunk_span(chunk, CHUNK_ROWS, n_samples)
+            row_squared_norms_of_block(X[start:stop], mean, row_norms[start:stop])
 
 
 @jit(inline="always")

@@ -280,7 +280,7 @@ def given_or_computed_row_norms(rows, row_norms):
     if row_norms.shape[0] == rows.shape[0]:
         return row_norms
     computed = np.empty(rows.shape[0])
-    row_squared_norms_of_block(rows, computed)
+    row_squared_norms_of_block(rows, None, computed)
     return computed
 
 
