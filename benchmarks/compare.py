@@ -60,14 +60,13 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.compare_lloyd import OFF_GRID, machine_description, make_data
+from benchmarks.compare_lloyd import OFF_GRID, SETTLE_S, machine_description, make_data
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 TOL = 1e-4
 MAX_ITER = 100
-PAUSE_BETWEEN_PEERS_S = 0.1
 REFERENCE = "scikit-learn lloyd"  # the oracle every row's labels and inertia are checked against
 
 # The core issue's grid of (n, d, k); QUICK_GRID keeps its d and k on small n.
@@ -391,9 +390,9 @@ def time_case(section, case, peers, args, budget, too_slow):
             done = [r for r in records if r["peer"] == REFERENCE and r["status"] == "ok"]
             max_iter = done[0]["n_iter"] if done else args.max_iter
         times = []
-        # Two OpenMP runtimes share this process (numba's and scikit-learn's); the
-        # previous peer's workers spin for a moment after their last parallel region.
-        time.sleep(PAUSE_BETWEEN_PEERS_S)
+        # The previous peer's threads (OpenMP runtimes, OpenBLAS's workers) spin
+        # for a moment after their last parallel region or BLAS call.
+        time.sleep(SETTLE_S)
         try:
             for _ in range(args.repeat):
                 start = time.perf_counter()

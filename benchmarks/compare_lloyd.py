@@ -76,6 +76,17 @@ def best_time(fit, repeat, clock=time.perf_counter):
     return best_times_taking_turns([fit], repeat, clock)[0]
 
 
+# Seconds to wait before each timed call when calls take turns. After a BLAS
+# call OpenBLAS's worker threads keep spinning for about 2^28 cycles (its
+# default thread timeout, ~0.1 s) on the other core, so a fit timed right
+# after another library's ran beside them: the default fit at 1e5 x 128 x 8,
+# two threads, min of 5 (2026-12-04, AMD host), ours 64.5-67.3 ms right after
+# scikit-learn's against 55.6-58.3 ms after a 0.3 s pause (and 54-57 ms
+# either way with ``OPENBLAS_THREAD_TIMEOUT=4``); scikit-learn's own fits the
+# same within the noise either way.
+SETTLE_S = 0.2
+
+
 def best_times_taking_turns(calls, repeat, clock=time.perf_counter, per_repeat=1):
     """Best time per call of each of ``calls`` and its last result, the calls taking turns.
 
@@ -84,12 +95,16 @@ def best_times_taking_turns(calls, repeat, clock=time.perf_counter, per_repeat=1
     millisecond), one after the other, so a change in the machine's speed
     during a row (the AMD host of 2026-12-04 varied by up to a third from
     minute to minute) falls on every side alike instead of on whichever was
-    timed then. Returns ``[(seconds, result), ...]`` in the order of ``calls``.
+    timed then. With several calls each waits ``SETTLE_S`` first, so that no
+    call is timed beside the threads the one before left spinning. Returns
+    ``[(seconds, result), ...]`` in the order of ``calls``.
     """
     best = [np.inf] * len(calls)
     results = [None] * len(calls)
     for _ in range(repeat):
         for c, call in enumerate(calls):
+            if len(calls) > 1:
+                time.sleep(SETTLE_S)
             start = clock()
             for _ in range(per_repeat):
                 results[c] = call()
