@@ -405,7 +405,7 @@ def breakdown_table(grid, repeat):
     Each stage kernel runs the pass's own building blocks over the same
     chunks, adding one stage at a time: the ranking of the centres (a BLAS
     cross term and the four-row scan, or the feature sweeps on narrow data:
-    whichever ``nearest_centers_of_block`` runs), then the near-tie sweep
+    whichever ``nearest_centers_ranked`` runs), then the near-tie sweep
     (the rows' norms given, as a fit gives them), then the whole pass
     (labels, inertia, the slot sums). One numba thread
     and one BLAS thread, so the stages add up; the difference between two
@@ -416,7 +416,8 @@ def breakdown_table(grid, repeat):
     from kmeans_core._kernels.common import rows_as_float64
     from kmeans_core._kernels.distances import (
         SWEEP_MAX_FEATURES,
-        nearest_centers_of_block,
+        narrow_rows,
+        nearest_centers_ranked,
         nearest_two_by_feature_sweeps,
         nearest_two_of_block,
     )
@@ -433,7 +434,7 @@ def breakdown_table(grid, repeat):
             out[chunk] = total
 
     @numba.njit(parallel=True, cache=False)
-    def stages(X, row_norms, centers_t, norms, chunk_rows, out, stage):
+    def stages(X, row_norms, centers_t, norms, chunk_rows, out, stage, narrow):
         for chunk in numba.prange(out.shape[0]):
             start = chunk * chunk_rows
             stop = min(start + chunk_rows, X.shape[0])
@@ -446,8 +447,8 @@ def breakdown_table(grid, repeat):
                 else:
                     out[chunk] = nearest_two_of_block(np.dot(rows, centers_t), norms)[1][0]
             else:
-                out[chunk] = nearest_centers_of_block(
-                    rows, centers_t, norms, row_norms[start:stop]
+                out[chunk] = nearest_centers_ranked(
+                    rows, centers_t, norms, narrow, row_norms[start:stop]
                 )[1][0]
 
     print(f"\n### One Lloyd pass, stage by stage (one thread, best of {repeat + 2})\n")
@@ -470,7 +471,7 @@ def breakdown_table(grid, repeat):
                 read_once(X, np.empty(n_chunks(n)))
                 times.append(best_time(lambda: read_once(X, np.empty(n_chunks(n))), repeat + 2)[0])
                 for stage in range(2):
-                    stage_args = (X, row_norms, centers_t, norms, rows, out, stage)
+                    stage_args = (X, row_norms, centers_t, norms, rows, out, stage, narrow_rows(d))
                     stages(*stage_args)
                     times.append(best_time(lambda: stages(*stage_args), repeat + 2)[0])
                 lloyd_pass(*args)

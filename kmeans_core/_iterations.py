@@ -920,6 +920,7 @@ class _Bounds:
                 *slots,
                 first,
                 sums_mode,
+                narrow_rows(X.shape[1]),
             )
         elif first:
             first_bounds_pass(
@@ -932,6 +933,7 @@ class _Bounds:
                 self.upper,
                 self.lower,
                 *slots,
+                narrow_rows(X.shape[1]),
             )
         else:
             elkan_pass(

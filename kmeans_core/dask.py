@@ -802,6 +802,7 @@ class _HamerlyBlockState:
             chunk_rows,
             first,
             sums_mode,
+            narrow_rows(self.rows.shape[1]),
         )
         return chunk_changed
 

@@ -657,7 +657,7 @@ def test_hamerly_final_labels_come_from_the_kept_bounds(monkeypatch, stop):
     hamerly_pass = kd.hamerly_pass
 
     def counted(*args):
-        calls.append(args[-1])  # sums_mode
+        calls.append(args[-2])  # sums_mode (the ranking, ``narrow``, is last)
         return hamerly_pass(*args)
 
     monkeypatch.setattr(kd, "hamerly_pass", counted)

@@ -256,11 +256,17 @@ def test_block_labels_follow_the_tie_rule(n_rows, n_clusters, n_features, seed):
 
 
 def _check_block_labels(rows, centers, centers_t, norms, row_norms_argument):
-    from kmeans_core._kernels.distances import nearest_centers_of_block, nearest_centers_of_cross
+    from kmeans_core._kernels.distances import (
+        nearest_centers_by_cross_product,
+        nearest_centers_by_feature_sweeps,
+        nearest_centers_of_cross,
+    )
 
     n_rows = rows.shape[0]
+    # Both rankings at every width (a fit picks one by ``narrow_rows``).
     for nearest, own, _, row_norms in (
-        nearest_centers_of_block(rows, centers_t, norms, row_norms_argument),
+        nearest_centers_by_cross_product(rows, centers_t, norms, None, row_norms_argument),
+        nearest_centers_by_feature_sweeps(rows, centers_t, norms, True, row_norms_argument),
         nearest_centers_of_cross(rows, rows @ centers_t, centers_t, norms, row_norms_argument),
     ):
         np.testing.assert_array_equal(nearest, reference.assign(rows, centers))

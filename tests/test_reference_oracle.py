@@ -41,7 +41,7 @@ from kmeans_core._kernels.bounds import (
     hamerly_pass,
 )
 from kmeans_core._kernels.common import row_squared_norms
-from kmeans_core._kernels.distances import BOUND_MARGIN, cross_block_rows
+from kmeans_core._kernels.distances import BOUND_MARGIN, cross_block_rows, narrow_rows
 from kmeans_core._kernels.lloyd import reduce_chunks
 
 # Sums over samples are added in a fixed chunk/slot order by the fast path
@@ -378,6 +378,7 @@ def hamerly_pass_on(X, centers, shifts, state, first):
         state["chunk_rows"],
         first,
         SUMS_REFRESH,
+        narrow_rows(X.shape[1]),
     )
     return half_separation
 

@@ -289,14 +289,19 @@ def test_listed_rows_get_the_chunks_cross_terms(n_features, n_rows):
 @pytest.mark.parametrize("n_features, n_clusters", [(64, 8), (128, 12), (300, 10), (96, 30)])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_wide_default_seeds_are_sklearns_and_pruned(n_features, n_clusters, weighted, monkeypatch):
-    pruned_passes = []
-    original = seeding.pruned_scoring_pass
+    passes = {"pruned_scoring_pass": 0, "expanded_scoring_pass": 0}
 
-    def counted(*args):
-        pruned_passes.append(1)
-        return original(*args)
+    def counting(name):
+        original = getattr(seeding, name)
 
-    monkeypatch.setattr(seeding, "pruned_scoring_pass", counted)
+        def counted(*args):
+            passes[name] += 1
+            return original(*args)
+
+        return counted
+
+    for name in passes:
+        monkeypatch.setattr(seeding, name, counting(name))
     X = make_blobs(4_000, n_features, n_clusters, seed=3) + 5.0
     weights = None
     if weighted:
@@ -306,4 +311,6 @@ def test_wide_default_seeds_are_sklearns_and_pruned(n_features, n_clusters, weig
         theirs = sklearn_kmeans_plusplus(X, n_clusters, sample_weight=weights, random_state=seed)
         np.testing.assert_array_equal(ours[1], theirs[1])
         np.testing.assert_array_equal(ours[0], theirs[0])
-    assert len(pruned_passes) == 2 * (n_clusters - 1)
+    # Every pass through the pruned kernel, the first (every row scored) too:
+    # a fit compiles one scoring kernel.
+    assert passes == {"pruned_scoring_pass": 2 * n_clusters, "expanded_scoring_pass": 0}

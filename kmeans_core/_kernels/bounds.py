@@ -66,8 +66,8 @@ from kmeans_core._kernels.distances import (
     BOUND_MARGIN,
     cross_block_rows,
     direct_squared_distance,
-    nearest_centers_of_block,
     nearest_centers_of_cross,
+    nearest_centers_ranked,
     rounding_slack,
 )
 from kmeans_core._kernels.jit import VECTOR_SUMS, jit, jit_parallel
@@ -241,6 +241,7 @@ def first_bounds_pass(
     kept,
     chunk_changed,
     chunk_rows,
+    narrow,
 ):
     """Labels from every center, ``upper`` exact, the lower bounds, and every sum slot.
 
@@ -248,6 +249,8 @@ def first_bounds_pass(
     or (n_samples, n_clusters) (Elkan: distance to every center).
     ``row_norms``: X's row squared norms, or an empty array (each chunk
     computes its own; see ``_kernels.distances.row_norms_unknown``).
+    ``narrow``: the ranking, ``_kernels.distances.narrow_rows(d)`` (Hamerly's
+    bounds; Elkan's come from the product it keeps).
     """
     n_samples, n_features = X.shape
     n_clusters = centers_t.shape[1]
@@ -265,8 +268,12 @@ def first_bounds_pass(
             block_stop = min(block_start + block_rows, stop)
             rows = rows_as_float64(X, block_start, block_stop)
             if lower.ndim == 1:
-                nearest, _, others, block_norms = nearest_centers_of_block(
-                    rows, centers_t, centers_squared_norms, row_norms[block_start:block_stop]
+                nearest, _, others, block_norms = nearest_centers_ranked(
+                    rows,
+                    centers_t,
+                    centers_squared_norms,
+                    narrow,
+                    row_norms[block_start:block_stop],
                 )
                 cross = np.empty((0, 0))
             else:
@@ -336,6 +343,7 @@ def hamerly_pass(
     chunk_rows,
     first,
     sums_mode,
+    narrow,
 ):
     """One assignment step with Hamerly's bounds.
 
@@ -359,7 +367,9 @@ def hamerly_pass(
     the copy's values, so the same bits, without the copy). Then the first
     pass also fills ``row_norms`` (when it holds one value per row) with the
     norms its ranking computes, the bits a separate pass would give: no
-    read of X for them alone.
+    read of X for them alone. ``narrow``: the ranking of the rescans,
+    ``_kernels.distances.narrow_rows(d)`` (True or None: chosen from its
+    type when the pass compiles, so a fit compiles only the one it runs).
     """
     n_samples, n_features = X.shape
     n_clusters = centers_t.shape[1]
@@ -432,10 +442,11 @@ def hamerly_pass(
             # are gathered into one C-contiguous block for the product.
             if n_rescan == stop - start and mean is None:
                 first_row = start + block_start
-                nearest, owns, others, rescan_norms = nearest_centers_of_block(
+                nearest, owns, others, rescan_norms = nearest_centers_ranked(
                     rows_as_float64(X, first_row, first_row + n_block),
                     centers_t,
                     centers_squared_norms,
+                    narrow,
                     row_norms[first_row : first_row + n_block],
                 )
             else:
@@ -459,8 +470,8 @@ def hamerly_pass(
                 if reads_norms:
                     for r in range(n_block):
                         rescan_norms[r] = row_norms[rescan[block_start + r]]
-                nearest, owns, others, rescan_norms = nearest_centers_of_block(
-                    rows, centers_t, centers_squared_norms, rescan_norms
+                nearest, owns, others, rescan_norms = nearest_centers_ranked(
+                    rows, centers_t, centers_squared_norms, narrow, rescan_norms
                 )
                 if fill_norms:
                     for r in range(n_block):

@@ -284,22 +284,6 @@ def given_or_computed_row_norms(rows, row_norms):
     return computed
 
 
-@jit
-def nearest_centers_of_block(rows, centers_t, centers_squared_norms, row_norms):
-    """:func:`nearest_centers_ranked` with the ranking chosen from the rows' width at run time.
-
-    For callers that cannot pass :func:`narrow_rows` down (both rankings are
-    compiled into them).
-    """
-    if rows.shape[1] > SWEEP_MAX_FEATURES:
-        return nearest_centers_by_cross_product(
-            rows, centers_t, centers_squared_norms, None, row_norms
-        )
-    return nearest_centers_by_feature_sweeps(
-        rows, centers_t, centers_squared_norms, True, row_norms
-    )
-
-
 def nearest_centers_ranked(rows, centers_t, centers_squared_norms, narrow_rows, row_norms):
     """Every row's label by the tie rule: the block primitive of every assignment step.
 
@@ -363,11 +347,10 @@ def _ranking(by_cross_product):
     return nearest_centers_by_feature_sweeps
 
 
-# ``inline="always"``: inside :func:`nearest_centers_of_block` (the bounds
-# kernels' run-time choice) they add no level of compiled calls (a level
-# cost Hamerly's first fit 1 s of compiling); as the overload's
-# implementation they compile on their own either way.
-@jit(inline="always")
+# The two rankings. Kernels reach them through :func:`nearest_centers_ranked`'s
+# overload, which compiles their Python functions (one level of compiled
+# calls fewer); as kernels of their own they serve Python callers.
+@jit
 def nearest_centers_by_cross_product(
     rows, centers_t, centers_squared_norms, narrow_rows, row_norms
 ):
@@ -377,7 +360,7 @@ def nearest_centers_by_cross_product(
     )
 
 
-@jit(inline="always")
+@jit
 def nearest_centers_by_feature_sweeps(
     rows, centers_t, centers_squared_norms, narrow_rows, row_norms
 ):
@@ -391,7 +374,7 @@ def nearest_centers_by_feature_sweeps(
 
 @jit
 def nearest_centers_of_cross(rows, cross, centers_t, centers_squared_norms, row_norms):
-    """:func:`nearest_centers_of_block` from cross terms the caller already has.
+    """:func:`nearest_centers_ranked` (the BLAS ranking) from cross terms the caller already has.
 
     ``cross = rows @ centers_t``: Elkan's first pass keeps every centre's ``E``
     for its lower bounds, so it computes the product itself.

@@ -664,16 +664,7 @@ class _StoredScorer:
             row_norms = prefaulted_empty(X.shape[0])
             for_rows(row_squared_norms, X.shape[0])(X, mean, row_norms)
         self.row_norms = row_norms
-        # Two (n_candidates, n) distance buffers used in turn: the pending
-        # winner's row of one is read while the other is filled.
-        self.buffers = None
-        self.filling = 0
-        totals = np.empty((n_chunks(X.shape[0]), 1))
         first = self._rows([first_center])
-        self._score(first, _NONE, totals, prefaulted_empty((1, X.shape[0])))
-        self.chunk_totals = totals[:, 0].copy()
-        # closest_sq is still inf: the first center is the pending winner.
-        self.winner_sq = self.out[0]
         # ``n_clusters`` given: the later passes score only the rows a
         # candidate may lower (``_Pruning``; see the notes above
         # ``pruning_limits``), listed at every step (12 bytes a row beside
@@ -681,25 +672,64 @@ class _StoredScorer:
         self.pruning = None
         if n_clusters is not None:
             self.pruning = _Pruning(self.row_norms, first[0], n_clusters, every_step=True)
+        # Two (n_candidates, n) distance buffers used in turn: the pending
+        # winner's row of one is read while the other is filled.
+        self.buffers = None
+        self.filling = 0
+        totals = np.empty((n_chunks(X.shape[0]), 1))
+        self._score(first, _NONE, totals, prefaulted_empty((1, X.shape[0])))
+        self.chunk_totals = totals[:, 0].copy()
+        # closest_sq is still inf: the first center is the pending winner.
+        self.winner_sq = self.out[0]
 
     def _rows(self, indices):
         """Rows of X (centred when X is not) as new centres."""
         return centered_rows(self.X[indices], self.mean)
 
     def _score(self, centers, winner_sq, chunk_potentials, out):
-        expanded_scoring_pass(
-            self.X,
-            self.row_norms,
-            self.sample_weight,
-            self.closest_sq,
-            np.ascontiguousarray(centers.T),
-            np.einsum("ij,ij->i", centers, centers),
-            -1,
-            winner_sq,
-            chunk_potentials,
-            out,
-            self.mean,
-        )
+        """A pass scoring ``centers``, the pending winner applied from ``winner_sq`` (if any)."""
+        lanes_t = np.ascontiguousarray(centers.T)
+        lanes_squared_norms = np.einsum("ij,ij->i", centers, centers)
+        if self.pruning is None:
+            expanded_scoring_pass(
+                self.X,
+                self.row_norms,
+                self.sample_weight,
+                self.closest_sq,
+                lanes_t,
+                lanes_squared_norms,
+                -1,
+                winner_sq,
+                chunk_potentials,
+                out,
+                self.mean,
+            )
+        else:
+            # Every pass through the pruned kernel, the first too (every row
+            # scored: nothing is chosen yet), so that a fit compiles one
+            # scoring kernel: the full pass's arithmetic, the same bits.
+            pruning = self.pruning
+            first_pass = winner_sq.shape[0] == 0
+            limits, gather_most = (_NONE, -1) if first_pass else pruning.step(lanes_t)
+            pruned_scoring_pass(
+                self.X,
+                self.row_norms,
+                self.sample_weight,
+                self.closest_sq,
+                pruning.nearest,
+                lanes_t,
+                lanes_squared_norms,
+                -1,
+                winner_sq,
+                pruning.n_chosen - 1,
+                limits,
+                gather_most,
+                chunk_potentials,
+                pruning.chunk_scored,
+                out,
+                self.mean,
+            )
+            pruning.scored(gather_most)
         self.out = out
 
     def search(self, targets):
@@ -721,33 +751,9 @@ class _StoredScorer:
         else:
             self.filling = 1 - self.filling
         self.candidate_rows = self._rows(candidates)
-        out = self.buffers[self.filling]
-        if self.pruning is None:
-            self._score(self.candidate_rows, self.winner_sq, chunk_potentials, out)
-            return
-        pruning = self.pruning
-        lanes_t = np.ascontiguousarray(self.candidate_rows.T)
-        limits, gather_most = pruning.step(lanes_t)
-        pruned_scoring_pass(
-            self.X,
-            self.row_norms,
-            self.sample_weight,
-            self.closest_sq,
-            pruning.nearest,
-            lanes_t,
-            np.einsum("ij,ij->i", self.candidate_rows, self.candidate_rows),
-            -1,
-            self.winner_sq,
-            pruning.n_chosen - 1,
-            limits,
-            gather_most,
-            chunk_potentials,
-            pruning.chunk_scored,
-            out,
-            self.mean,
+        self._score(
+            self.candidate_rows, self.winner_sq, chunk_potentials, self.buffers[self.filling]
         )
-        pruning.scored(gather_most)
-        self.out = out
 
     def choose(self, best, chunk_potentials):
         self.chunk_totals = chunk_potentials[:, best].copy()
