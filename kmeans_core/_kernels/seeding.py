@@ -811,7 +811,9 @@ class _StoredScorer:
 # ``_PRUNE_MIN_CLUSTERS``; the lanes are the pending winner and the
 # candidates), and on wide rows at any k with 4 candidates or more
 # (``_StoredScorer``; the winner is applied from its kept distances before
-# the rows are listed, so its rows name it nearest). On wide rows a skipped
+# the rows are listed, so its rows name it nearest; its first pass, with
+# nothing chosen to bound by, runs through the same kernel scoring every
+# row, so that a fit compiles one scoring kernel). On wide rows a skipped
 # row saves reading 8 d bytes against 12 to list it, but the rows to score
 # lie scattered through memory and a pass reads fewer bytes than it skips:
 # blobs (``compare_lloyd.make_data``), k-means++ alone, two threads, min of
