@@ -286,6 +286,45 @@ def test_a_fit_compiles_one_ranking(tmp_path, n_features, compiled, not_compiled
     assert done.stdout.split() == ["1", "0"]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("n_features", "compiled", "not_compiled"),
+    [
+        (2, "nearest_two_by_feature_sweeps", "nearest_centers_of_cross"),
+        (8, "nearest_centers_of_cross", "nearest_two_by_feature_sweeps"),
+    ],
+)
+def test_parallel_passes_compile_one_ranking_once(tmp_path, n_features, compiled, not_compiled):
+    # A fresh process with an empty numba cache, tables of 20,000 rows (the
+    # parallel passes): Lloyd's and Hamerly's passes compile the ranking the
+    # width needs and not the other, and the kernels a ``prange`` body calls
+    # with its chunk index once, for an int64 index (``chunk_index``), not
+    # again for the uint64 index numba gives the body's parallel function.
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        "from kmeans_core import KMeans\n"
+        "from kmeans_core._kernels import bounds, distances, lloyd\n"
+        f"X = np.random.default_rng(0).normal(size=(20_000, {n_features}))\n"
+        "for algorithm in ('lloyd', 'hamerly'):\n"
+        "    KMeans(5, algorithm=algorithm, random_state=0).fit(X)\n"
+        f"print(len(distances.{compiled}.signatures), len(distances.{not_compiled}.signatures))\n"
+        "for kernel in (lloyd.lloyd_chunk, lloyd.add_slot_to_chunk, bounds.refresh_chunk_sums):\n"
+        "    print(len(kernel.signatures), sum('uint64' in str(s) for s in kernel.signatures))\n"
+    )
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), KMEANS_CORE_DISABLE_CACHE="1")
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    lines = [line.split() for line in done.stdout.strip().splitlines()]
+    assert int(lines[0][0]) >= 1 and lines[0][1] == "0"
+    for compiled_count, unsigned in lines[1:]:
+        assert int(compiled_count) >= 1 and unsigned == "0"
+
+
 # --- One chunk of rows: twins and the one-call k-means++ -------------------------
 
 

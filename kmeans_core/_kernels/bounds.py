@@ -58,6 +58,7 @@ from numba import prange
 
 from kmeans_core._kernels.common import (
     centered_value,
+    chunk_index,
     chunk_span,
     largest_value,
     rows_as_float64,
@@ -309,7 +310,7 @@ def first_bounds_pass(
             labels,
             start,
             stop,
-            chunk,
+            chunk_index(chunk),
             slot_rows,
             every_slot,
             kept,
@@ -491,7 +492,17 @@ def hamerly_pass(
                     _touch(touched, i - start, slot_rows, old_label, label)
         chunk_changed[chunk] = changed
         refresh_chunk_sums(
-            X, mean, sample_weight, labels, start, stop, chunk, slot_rows, touched, kept, sums_mode
+            X,
+            mean,
+            sample_weight,
+            labels,
+            start,
+            stop,
+            chunk_index(chunk),
+            slot_rows,
+            touched,
+            kept,
+            sums_mode,
         )
 
 
@@ -569,7 +580,17 @@ def elkan_pass(
                 _touch(touched, i - start, slot_rows, label, new_label)
         chunk_changed[chunk] = changed
         refresh_chunk_sums(
-            X, None, sample_weight, labels, start, stop, chunk, slot_rows, touched, kept, sums_mode
+            X,
+            None,
+            sample_weight,
+            labels,
+            start,
+            stop,
+            chunk_index(chunk),
+            slot_rows,
+            touched,
+            kept,
+            sums_mode,
         )
 
 

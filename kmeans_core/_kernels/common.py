@@ -92,6 +92,19 @@ def chunk_span(chunk, chunk_rows, n_rows):
     return start, n_rows if n_rows < stop else stop
 
 
+@jit(inline="always")
+def chunk_index(chunk):
+    """A ``prange`` index as int64, for passing on to a compiled function.
+
+    numba types a ``prange`` body twice: in the kernel (the index int64) and
+    in the parallel function it builds from it (the index uint64). A
+    compiled function called with the bare index is then compiled for both
+    types, about a second of a cold first fit each for ``lloyd_chunk`` and
+    ``refresh_chunk_sums``; through this, once.
+    """
+    return np.int64(chunk)
+
+
 @jit
 def largest_value(values):
     """The largest value of a non-empty 1-D array.

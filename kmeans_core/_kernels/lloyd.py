@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import prange
 
-from kmeans_core._kernels.common import chunk_span, rows_as_float64
+from kmeans_core._kernels.common import chunk_index, chunk_span, rows_as_float64
 from kmeans_core._kernels.distances import (
     center_shifts,
     cross_block_rows,
@@ -97,7 +97,16 @@ def lloyd_pass(X, sample_weight, row_norms, centers_t, norms, labels, partials, 
     """
     for chunk in prange(partials.inertia.shape[0]):
         lloyd_chunk(
-            X, sample_weight, row_norms, centers_t, norms, labels, partials, update, narrow, chunk
+            X,
+            sample_weight,
+            row_norms,
+            centers_t,
+            norms,
+            labels,
+            partials,
+            update,
+            narrow,
+            chunk_index(chunk),
         )
 
 
