@@ -263,42 +263,13 @@ def test_serial_lloyd_pass_gives_the_parallel_bits(n_features):
         (8, "nearest_centers_of_cross", "nearest_two_by_feature_sweeps"),
     ],
 )
-def test_a_fit_compiles_one_ranking(tmp_path, n_features, compiled, not_compiled):
-    # A fresh process with an empty numba cache: the fit compiles the ranking
-    # its data's width needs and not the other one (both cost seconds). 10,000
-    # rows: beyond the tables the direct distance ranks (``direct_ranking_pays``).
-    import os
-    import subprocess
-    import sys
-
-    script = (
-        "import numpy as np\n"
-        "from kmeans_core import KMeans\n"
-        "from kmeans_core._kernels import distances\n"
-        f"X = np.random.default_rng(0).normal(size=(10_000, {n_features}))\n"
-        "KMeans(5, algorithm='lloyd', random_state=0).fit(X)\n"
-        f"print(len(distances.{compiled}.signatures), len(distances.{not_compiled}.signatures))\n"
-    )
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), KMEANS_CORE_DISABLE_CACHE="1")
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
-    )
-    assert done.stdout.split() == ["1", "0"]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    ("n_features", "compiled", "not_compiled"),
-    [
-        (2, "nearest_two_by_feature_sweeps", "nearest_centers_of_cross"),
-        (8, "nearest_centers_of_cross", "nearest_two_by_feature_sweeps"),
-    ],
-)
-def test_parallel_passes_compile_one_ranking_once(tmp_path, n_features, compiled, not_compiled):
-    # A fresh process with an empty numba cache, tables of 20,000 rows (the
-    # parallel passes): Lloyd's and Hamerly's passes compile the ranking the
-    # width needs and not the other, and the kernels a ``prange`` body calls
-    # with its chunk index once, for an int64 index (``chunk_index``), not
+def test_fits_compile_one_ranking_once(tmp_path, n_features, compiled, not_compiled):
+    # A fresh process with an empty numba cache: Lloyd's small-table run
+    # (10,000 rows: beyond the tables the direct distance ranks,
+    # ``direct_ranking_pays``) and the parallel passes of Lloyd and Hamerly
+    # (20,000 rows) compile the ranking the width needs and not the other
+    # (both cost seconds); and the kernels a ``prange`` body calls with its
+    # chunk index compile once, for an int64 index (``chunk_index``), not
     # again for the uint64 index numba gives the body's parallel function.
     import os
     import subprocess
@@ -309,6 +280,7 @@ def test_parallel_passes_compile_one_ranking_once(tmp_path, n_features, compiled
         "from kmeans_core import KMeans\n"
         "from kmeans_core._kernels import bounds, distances, lloyd\n"
         f"X = np.random.default_rng(0).normal(size=(20_000, {n_features}))\n"
+        "KMeans(5, algorithm='lloyd', random_state=0).fit(X[:10_000])\n"
         "for algorithm in ('lloyd', 'hamerly'):\n"
         "    KMeans(5, algorithm=algorithm, random_state=0).fit(X)\n"
         f"print(len(distances.{compiled}.signatures), len(distances.{not_compiled}.signatures))\n"
