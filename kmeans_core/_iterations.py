@@ -933,7 +933,6 @@ class _Bounds:
                 self.upper,
                 self.lower,
                 *slots,
-                narrow_rows(X.shape[1]),
             )
         else:
             elkan_pass(

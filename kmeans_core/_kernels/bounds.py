@@ -242,16 +242,15 @@ def first_bounds_pass(
     kept,
     chunk_changed,
     chunk_rows,
-    narrow,
 ):
-    """Labels from every center, ``upper`` exact, the lower bounds, and every sum slot.
+    """Elkan's first pass: labels from every center, ``upper`` exact, every lower bound, every sum slot.
 
-    ``lower`` is either 1-D (Hamerly: distance to the second-nearest center)
-    or (n_samples, n_clusters) (Elkan: distance to every center).
-    ``row_norms``: X's row squared norms, or an empty array (each chunk
-    computes its own; see ``_kernels.distances.row_norms_unknown``).
-    ``narrow``: the ranking, ``_kernels.distances.narrow_rows(d)`` (Hamerly's
-    bounds; Elkan's come from the product it keeps).
+    ``lower`` is (n_samples, n_clusters): the distance to every center, from
+    the cross terms of one BLAS product per block, which it keeps for them.
+    (Hamerly's first pass is ``hamerly_pass`` with ``first``: measured
+    faster than direct upper bounds.) ``row_norms``: X's row squared norms,
+    or an empty array (each chunk computes its own; see
+    ``_kernels.distances.row_norms_unknown``).
     """
     n_samples, n_features = X.shape
     n_clusters = centers_t.shape[1]
@@ -268,40 +267,23 @@ def first_bounds_pass(
         for block_start in range(start, stop, block_rows):
             block_stop = min(block_start + block_rows, stop)
             rows = rows_as_float64(X, block_start, block_stop)
-            if lower.ndim == 1:
-                nearest, _, others, block_norms = nearest_centers_ranked(
-                    rows,
-                    centers_t,
-                    centers_squared_norms,
-                    narrow,
-                    row_norms[block_start:block_stop],
-                )
-                cross = np.empty((0, 0))
-            else:
-                # Elkan keeps a bound for every centre: it needs every cross term.
-                cross = np.dot(rows, centers_t)
-                nearest, _, others, block_norms = nearest_centers_of_cross(
-                    rows, cross, centers_t, centers_squared_norms, row_norms[block_start:block_stop]
-                )
+            # A bound for every centre: every cross term is needed.
+            cross = np.dot(rows, centers_t)
+            nearest, _, _, block_norms = nearest_centers_of_cross(
+                rows, cross, centers_t, centers_squared_norms, row_norms[block_start:block_stop]
+            )
             for r in range(block_stop - block_start):
                 i = block_start + r
                 label = nearest[r]
                 row_norm = block_norms[r]
                 slack = slack_factor * (row_norm + largest_norm)
-                other = others[r]
                 labels[i] = label
                 upper[i] = _direct_distance(rows, r, centers_t, label)
-                if lower.ndim == 1:
-                    lower[i] = np.sqrt(max(other + row_norm - slack, 0.0))
-                else:
-                    for j in range(n_clusters):
-                        lower[i, j] = np.sqrt(
-                            max(
-                                centers_squared_norms[j] - 2.0 * cross[r, j] + row_norm - slack,
-                                0.0,
-                            )
-                        )
-                    lower[i, label] = upper[i]
+                for j in range(n_clusters):
+                    lower[i, j] = np.sqrt(
+                        max(centers_squared_norms[j] - 2.0 * cross[r, j] + row_norm - slack, 0.0)
+                    )
+                lower[i, label] = upper[i]
         every_slot = np.ones((n_slots, n_clusters), dtype=np.bool_)
         refresh_chunk_sums(
             X,

@@ -815,7 +815,7 @@ class _StoredScorer:
 # nothing chosen to bound by, runs through the same kernel scoring every
 # row, so that a fit compiles one scoring kernel). On wide rows a skipped
 # row saves reading 8 d bytes against 12 to list it, but the rows to score
-# lie scattered through memory and a pass reads fewer bytes than it skips:
+# lie scattered through memory, so a pass saves less time than rows:
 # blobs (``compare_lloyd.make_data``), k-means++ alone, two threads, min of
 # 7: 1e5 x 128 x 8 54.5-55.4 -> 45.6-46.9 ms (passes scoring 0.88, 0.75,
 # 0.63, 0.50, 0.62, 0.25 and 0.13 of the rows took 6.2, 5.6, 4.7, 4.5, 5.5,
