@@ -404,7 +404,7 @@ def breakdown_table(grid, repeat):
 
     Each stage kernel runs the pass's own building blocks over the same
     chunks, adding one stage at a time: the ranking of the centres (a BLAS
-    cross term and the four-row scan, or the feature sweeps on narrow data:
+    cross terms by centre and the sweeps across rows, or the feature sweeps on narrow data:
     whichever ``nearest_centers_ranked`` runs), then the near-tie sweep
     (the rows' norms given, as a fit gives them), then the whole pass
     (labels, inertia, the slot sums). One numba thread
@@ -416,10 +416,11 @@ def breakdown_table(grid, repeat):
     from kmeans_core._kernels.common import rows_as_float64
     from kmeans_core._kernels.distances import (
         SWEEP_MAX_FEATURES,
+        cross_terms,
         narrow_rows,
         nearest_centers_ranked,
         nearest_two_by_feature_sweeps,
-        nearest_two_of_block,
+        nearest_two_of_cross,
     )
     from kmeans_core._kernels.jit import n_chunks, single_threaded_blas
     from kmeans_core._kernels.lloyd import lloyd_pass
@@ -445,7 +446,7 @@ def breakdown_table(grid, repeat):
                         rows, centers_t, norms, row_norms[start:stop]
                     )[1][0]
                 else:
-                    out[chunk] = nearest_two_of_block(np.dot(rows, centers_t), norms)[1][0]
+                    out[chunk] = nearest_two_of_cross(cross_terms(rows, centers_t), norms)[1][0]
             else:
                 out[chunk] = nearest_centers_ranked(
                     rows, centers_t, norms, narrow, row_norms[start:stop]
@@ -477,7 +478,7 @@ def breakdown_table(grid, repeat):
                 lloyd_pass(*args)
                 times.append(best_time(lambda: lloyd_pass(*args), repeat + 2)[0])
             read, ranked, settled, whole = (1e3 * t for t in times)
-            method = "feature sweeps" if d <= SWEEP_MAX_FEATURES else "BLAS + 4-row scan"
+            method = "feature sweeps" if d <= SWEEP_MAX_FEATURES else "BLAS + sweeps by centre"
             print(
                 f"| {n:,} | {d} | {k} | {read:.1f} | {ranked:.1f} | {method} | "
                 f"{settled - ranked:.1f} | {whole - settled:.1f} | {whole:.1f} | "

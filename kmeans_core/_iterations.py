@@ -649,7 +649,8 @@ class _IterationBuffers:
 # one thread, direct against expanded: 15.6 against 16.9 us at 1,000 x 2,
 # k=3; 25 against 26 us at 2,000 x 2, k=3; 57 against 63 us at 3,000 x 4,
 # k=2; but 34-37 against 33 us at 2,000 x 2, k=5 and 2x slower at k=8, d=8
-# (where the four-row ranking pays). The same labels and sums either way.
+# (where the expanded ranking pays; measured with the four-row ranking of
+# 2026-12-04). The same labels and sums either way.
 DIRECT_RANKING_MAX_CLUSTERS = 3
 DIRECT_RANKING_MAX_FEATURES = 4
 # On tables this small (rows x clusters) a pass costs microseconds whichever

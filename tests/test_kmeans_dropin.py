@@ -180,25 +180,26 @@ def test_issue_tie_case_elkan_equals_lloyd():
     repeated=st.booleans(),
 )
 def test_block_ranking_is_the_one_row_ranking(n_rows, n_clusters, seed, repeated):
-    """The passes rank a chunk's rows four at a time; each row must get exactly the
-    argmin (lowest index among equal E), best and runner-up of the one-row scan,
-    whatever the block length (remainder rows) and with exact ties in E."""
-    from kmeans_core._kernels.distances import nearest_two_from_cross, nearest_two_of_block
+    """The passes rank a block's rows centre by centre, across rows; each row must
+    get exactly its own argmin of E (lowest index among equal E), that E and the
+    smallest E of the other centres, whatever the block length and with exact ties
+    in E."""
+    from kmeans_core._kernels.distances import nearest_two_of_cross
 
     rng = np.random.RandomState(seed % (2**32))
     if repeated:  # small integers: many exactly equal E across centers
-        cross = rng.randint(-2, 3, size=(n_rows, n_clusters)).astype(np.float64)
+        cross = rng.randint(-2, 3, size=(n_clusters, n_rows)).astype(np.float64)
         norms = rng.randint(0, 3, size=n_clusters).astype(np.float64)
     else:
-        cross = rng.standard_normal((n_rows, n_clusters))
+        cross = rng.standard_normal((n_clusters, n_rows))
         norms = rng.uniform(0, 2, n_clusters)
-    nearest, best, second = nearest_two_of_block(cross, norms)
+    nearest, best, second = nearest_two_of_cross(cross, norms)
     for r in range(n_rows):
-        label, one_best, one_second = nearest_two_from_cross(cross, r, norms)
-        assert (nearest[r], best[r]) == (label, one_best)
-        assert second[r] == one_second or (np.isinf(second[r]) and np.isinf(one_second))
-        expanded = norms - 2.0 * cross[r]
-        assert label == np.flatnonzero(expanded == expanded.min())[0]
+        expanded = norms - 2.0 * cross[:, r]
+        label = np.flatnonzero(expanded == expanded.min())[0]
+        others = np.delete(expanded, label)
+        assert (nearest[r], best[r]) == (label, expanded[label])
+        assert second[r] == (others.min() if others.size else np.inf)
 
 
 @settings(max_examples=60, deadline=None)
@@ -210,10 +211,10 @@ def test_block_ranking_is_the_one_row_ranking(n_rows, n_clusters, seed, repeated
 )
 def test_feature_sweeps_rank_as_the_block_scan(n_rows, n_clusters, n_features, seed):
     """Narrow rows are ranked across rows, feature by feature, instead of by a
-    BLAS product and the row scan: on small integers (every E exact, many equal)
+    BLAS product and the sweep by centre: on small integers (every E exact, many equal)
     both give the same argmin (lowest index among equals), best, runner-up and
     row norms."""
-    from kmeans_core._kernels.distances import nearest_two_by_feature_sweeps, nearest_two_of_block
+    from kmeans_core._kernels.distances import nearest_two_by_feature_sweeps, nearest_two_of_cross
 
     rng = np.random.RandomState(seed % (2**32))
     rows = rng.randint(-3, 4, size=(n_rows, n_features)).astype(np.float64)
@@ -223,7 +224,7 @@ def test_feature_sweeps_rank_as_the_block_scan(n_rows, n_clusters, n_features, s
         rows, centers_t, norms, np.empty(0)
     )
     for got, expected in zip(
-        (nearest, best, second), nearest_two_of_block(rows @ centers_t, norms)
+        (nearest, best, second), nearest_two_of_cross(centers_t.T @ rows.T, norms)
     ):
         np.testing.assert_array_equal(got, expected)
     np.testing.assert_array_equal(row_norms, (rows**2).sum(axis=1))
@@ -267,12 +268,47 @@ def _check_block_labels(rows, centers, centers_t, norms, row_norms_argument):
     for nearest, own, _, row_norms in (
         nearest_centers_by_cross_product(rows, centers_t, norms, None, row_norms_argument),
         nearest_centers_by_feature_sweeps(rows, centers_t, norms, True, row_norms_argument),
-        nearest_centers_of_cross(rows, rows @ centers_t, centers_t, norms, row_norms_argument),
+        nearest_centers_of_cross(rows, centers @ rows.T, centers_t, norms, row_norms_argument),
     ):
         np.testing.assert_array_equal(nearest, reference.assign(rows, centers))
         squared = reference.squared_distances(rows, centers)[np.arange(n_rows), nearest]
         np.testing.assert_allclose(own + row_norms, squared, rtol=0, atol=1e-9)
         np.testing.assert_array_equal(row_norms, (rows**2).sum(axis=1))
+
+
+@pytest.mark.parametrize("n_rows", [1, 2, 109, 300])
+@pytest.mark.parametrize("n_clusters", [1, 10])
+def test_cross_terms_by_centre_on_either_side_of_the_width_limit(n_rows, n_clusters):
+    """The cross terms come by centre, (k, rows), whether BLAS computes them in that
+    layout (up to ``BY_CENTRE_PRODUCT_MAX_FEATURES``) or row-major and copied (wider
+    rows); and the ranking built on them gives the reference's labels on wide integer
+    rows full of ties."""
+    from kmeans_core._kernels.distances import (
+        BY_CENTRE_PRODUCT_MAX_FEATURES,
+        cross_terms,
+        nearest_centers_by_cross_product,
+    )
+
+    rng = np.random.RandomState(n_rows * 31 + n_clusters)
+    for n_features in (8, BY_CENTRE_PRODUCT_MAX_FEATURES, BY_CENTRE_PRODUCT_MAX_FEATURES + 1, 300):
+        rows = rng.standard_normal((n_rows, n_features))
+        centers = rng.standard_normal((n_clusters, n_features))
+        centers_t = np.ascontiguousarray(centers.T)
+        cross = cross_terms(rows, centers_t)
+        assert cross.shape == (n_clusters, n_rows) and cross.flags.c_contiguous
+        np.testing.assert_allclose(cross, centers @ rows.T, rtol=1e-12, atol=1e-12)
+        # Integers: every product exact, many rows equidistant from two centres.
+        rows = rng.randint(-1, 2, size=(n_rows, n_features)).astype(np.float64)
+        centers = rng.randint(-1, 2, size=(n_clusters, n_features)).astype(np.float64)
+        centers[-1] = centers[0]  # an exact tie for every row
+        nearest = nearest_centers_by_cross_product(
+            rows,
+            np.ascontiguousarray(centers.T),
+            (centers**2).sum(axis=1),
+            None,
+            np.empty(0),
+        )[0]
+        np.testing.assert_array_equal(nearest, reference.assign(rows, centers))
 
 
 # --- 4. set_output and feature names ---------------------------------------------

@@ -66,6 +66,7 @@ from kmeans_core._kernels.common import (
 from kmeans_core._kernels.distances import (
     BOUND_MARGIN,
     cross_block_rows,
+    cross_terms,
     direct_squared_distance,
     nearest_centers_of_cross,
     nearest_centers_ranked,
@@ -268,7 +269,7 @@ def first_bounds_pass(
             block_stop = min(block_start + block_rows, stop)
             rows = rows_as_float64(X, block_start, block_stop)
             # A bound for every centre: every cross term is needed.
-            cross = np.dot(rows, centers_t)
+            cross = cross_terms(rows, centers_t)  # (k, rows): by centre
             nearest, _, _, block_norms = nearest_centers_of_cross(
                 rows, cross, centers_t, centers_squared_norms, row_norms[block_start:block_stop]
             )
@@ -281,7 +282,7 @@ def first_bounds_pass(
                 upper[i] = _direct_distance(rows, r, centers_t, label)
                 for j in range(n_clusters):
                     lower[i, j] = np.sqrt(
-                        max(centers_squared_norms[j] - 2.0 * cross[r, j] + row_norm - slack, 0.0)
+                        max(centers_squared_norms[j] - 2.0 * cross[j, r] + row_norm - slack, 0.0)
                     )
                 lower[i, label] = upper[i]
         every_slot = np.ones((n_slots, n_clusters), dtype=np.bool_)

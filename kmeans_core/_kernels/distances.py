@@ -128,26 +128,6 @@ def nearest_centers_direct(X, centers_t, labels):
 
 
 @jit
-def nearest_two_from_cross(cross, r, centers_squared_norms):
-    """Smallest and second-smallest ``E = |c|^2 - 2 x.c`` of row ``r``, and the argmin.
-
-    Ties in ``E`` go to the lowest index. Written without branches (selects):
-    which centre is nearest is data-dependent, and mispredicted branches
-    made this loop 1.5x slower.
-    """
-    label = 0
-    best = centers_squared_norms[0] - 2.0 * cross[r, 0]
-    second = np.inf
-    for j in range(1, centers_squared_norms.shape[0]):
-        partial = centers_squared_norms[j] - 2.0 * cross[r, j]
-        closer = partial < best
-        second = min(second, max(partial, best))
-        label = j if closer else label
-        best = partial if closer else best
-    return label, best, second
-
-
-@jit
 def expanded_squared_distance(rows, r, centers_t, centers_squared_norms, j):
     """``E(rows[r], centre j) = |c_j|^2 - 2 x.c_j``, the cross term summed in feature order."""
     cross = 0.0
@@ -177,71 +157,75 @@ def resolve_near_tie(rows, r, centers_t, centers_squared_norms, best, slack):
     return label
 
 
-@jit
-def nearest_two_of_block(cross, centers_squared_norms):
-    """:func:`nearest_two_from_cross` for every row of a block of cross terms.
-
-    ``cross`` is (n_rows, k). Returns ``(nearest, best, second)``, each
-    (n_rows,): every row's argmin of ``E`` (lowest index among equals), its
-    ``E`` and the runner-up ``E``; the same bits as the one-row function,
-    since each row sees the same operations in the same order.
-
-    Rows are scanned four at a time. One row's scan is a chain of dependent
-    min/max steps (about 4 cycles each, whatever the branch predictor does),
-    so a row at a time leaves the core mostly idle; four independent chains
-    fill it. Measured on one thread, a whole Lloyd pass: 56 -> 42 ms at
-    n=1e6, d=8, k=32; 49 -> 29 ms at n=1e5, d=2, k=256; unchanged at k=5.
-    The four rows are plain scalars: written as a loop over a small array,
-    the values stay in memory and the pass runs twice as slow.
-    """
-    n_rows = cross.shape[0]
-    nearest = np.empty(n_rows, dtype=np.int64)
-    best = np.empty(n_rows)
-    second = np.empty(n_rows)
-    quad_stop = n_rows - n_rows % 4
-    for r in range(0, quad_stop, 4):
-        _nearest_two_of_four_rows(cross, r, centers_squared_norms, nearest, best, second)
-    for r in range(quad_stop, n_rows):
-        nearest[r], best[r], second[r] = nearest_two_from_cross(cross, r, centers_squared_norms)
-    return nearest, best, second
+# Widest rows whose cross terms are asked of BLAS by centre (see
+# :func:`cross_terms`); wider rows are multiplied row-major and copied.
+BY_CENTRE_PRODUCT_MAX_FEATURES = 127
 
 
 @jit(inline="always")
-def _nearest_two_of_four_rows(cross, r, centers_squared_norms, nearest, best, second):
-    """Rows ``r`` to ``r + 3`` of :func:`nearest_two_of_block`, as four scalar chains."""
+def cross_terms(rows, centers_t):
+    """The cross terms ``x.c`` of a block of rows, centre by centre: ``(k, n_rows)`` float64.
+
+    Laid out by centre so that each centre's terms for the block are
+    contiguous and :func:`nearest_two_of_cross` sweeps them across rows in
+    vector lanes, 2-3x faster than four rows' scalar chains on row-major
+    terms. Up to :data:`BY_CENTRE_PRODUCT_MAX_FEATURES` features BLAS
+    computes them in that layout (``centers_t.T @ rows.T``, both operands
+    transposed: faster than ``centers @ rows.T``, 59 against 89 us at
+    d = 8, k = 8). The product costs more that way round than row-major
+    (1,024 rows at d = 8, k = 32: 16.8 against 10.8 us), but with the
+    ranking after it less (one thread, 10 blocks of 1,024 rows, product and
+    ranking, row-major -> by centre: d = 8, k = 8 96 -> 59 us; d = 8,
+    k = 32 379 -> 232 us; d = 16, k = 16 241 -> 161 us; d = 64, k = 64
+    1,782 -> 1,494 us). On wider rows the product is most of the work and
+    the by-centre product costs more than a row-major one and a copy (a
+    block of 109 rows at d = 300, k = 10: 24.6 against 20.1 us; d = 192,
+    k = 64 71.3 against 67.7 us), so those are multiplied row-major and
+    copied centre by centre.
+    """
+    if rows.shape[1] <= BY_CENTRE_PRODUCT_MAX_FEATURES:
+        return np.dot(centers_t.T, rows.T)
+    by_row = np.dot(rows, centers_t)
+    n_rows, n_clusters = by_row.shape
+    cross = np.empty((n_clusters, n_rows))
+    for j in range(n_clusters):
+        for r in range(n_rows):
+            cross[j, r] = by_row[r, j]
+    return cross
+
+
+@jit
+def nearest_two_of_cross(cross, centers_squared_norms):
+    """Every row's smallest and second-smallest ``E = |c|^2 - 2 x.c``, and its argmin.
+
+    ``cross`` is (k, n_rows), :func:`cross_terms`. Returns ``(nearest,
+    best, second)``, each (n_rows,); ties in ``E`` go to the lowest index
+    (a later centre must be strictly smaller to win). Centre by centre, each
+    step a sweep across the rows with selects, not branches: it vectorises
+    (which centre is nearest is data-dependent; mispredicted branches made
+    the row-by-row loop 1.5x slower, and one row's scan is a chain of
+    dependent steps).
+    """
+    n_clusters, n_rows = cross.shape
+    nearest = np.zeros(n_rows, dtype=np.int64)
+    best = np.empty(n_rows)
+    second = np.empty(n_rows)
     norm = centers_squared_norms[0]
-    best0 = norm - 2.0 * cross[r, 0]
-    best1 = norm - 2.0 * cross[r + 1, 0]
-    best2 = norm - 2.0 * cross[r + 2, 0]
-    best3 = norm - 2.0 * cross[r + 3, 0]
-    second0 = second1 = second2 = second3 = np.inf
-    label0 = label1 = label2 = label3 = 0
-    for j in range(1, centers_squared_norms.shape[0]):
+    terms = cross[0]
+    for r in range(n_rows):
+        best[r] = norm - 2.0 * terms[r]
+        second[r] = np.inf
+    for j in range(1, n_clusters):
         norm = centers_squared_norms[j]
-        partial0 = norm - 2.0 * cross[r, j]
-        partial1 = norm - 2.0 * cross[r + 1, j]
-        partial2 = norm - 2.0 * cross[r + 2, j]
-        partial3 = norm - 2.0 * cross[r + 3, j]
-        second0 = min(second0, max(partial0, best0))
-        second1 = min(second1, max(partial1, best1))
-        second2 = min(second2, max(partial2, best2))
-        second3 = min(second3, max(partial3, best3))
-        closer0 = partial0 < best0
-        closer1 = partial1 < best1
-        closer2 = partial2 < best2
-        closer3 = partial3 < best3
-        label0 = j if closer0 else label0
-        label1 = j if closer1 else label1
-        label2 = j if closer2 else label2
-        label3 = j if closer3 else label3
-        best0 = partial0 if closer0 else best0
-        best1 = partial1 if closer1 else best1
-        best2 = partial2 if closer2 else best2
-        best3 = partial3 if closer3 else best3
-    nearest[r], best[r], second[r] = label0, best0, second0
-    nearest[r + 1], best[r + 1], second[r + 1] = label1, best1, second1
-    nearest[r + 2], best[r + 2], second[r + 2] = label2, best2, second2
-    nearest[r + 3], best[r + 3], second[r + 3] = label3, best3, second3
+        terms = cross[j]
+        for r in range(n_rows):
+            partial = norm - 2.0 * terms[r]
+            current = best[r]
+            closer = partial < current
+            second[r] = min(second[r], max(partial, current))
+            nearest[r] = j if closer else nearest[r]
+            best[r] = partial if closer else current
+    return nearest, best, second
 
 
 def narrow_rows(n_features):
@@ -291,9 +275,9 @@ def nearest_centers_ranked(rows, centers_t, centers_squared_norms, narrow_rows, 
     centres' squared norms, and the rows' squared norms ``row_norms``
     (n_rows,) float64 when the caller has them (an array of another length,
     :func:`row_norms_unknown`, when not: they are computed here, the same
-    bits). Ranks the centres by ``E`` (cross terms in one
-    BLAS product and :func:`nearest_two_of_block` when ``narrow_rows`` is
-    None; :func:`nearest_two_by_feature_sweeps` when it is True: see
+    bits). Ranks the centres by ``E`` (:func:`cross_terms` in one BLAS
+    product and :func:`nearest_two_of_cross` when ``narrow_rows`` is None;
+    :func:`nearest_two_by_feature_sweeps` when it is True: see
     :func:`narrow_rows`), then re-ranks by the direct distance the rare rows
     whose runner-up is within :func:`rounding_slack` of the best
     (:func:`resolve_near_tie`).
@@ -356,7 +340,7 @@ def nearest_centers_by_cross_product(
 ):
     """:func:`nearest_centers_ranked` through one BLAS product of the block (wide rows)."""
     return nearest_centers_of_cross(
-        rows, np.dot(rows, centers_t), centers_t, centers_squared_norms, row_norms
+        rows, cross_terms(rows, centers_t), centers_t, centers_squared_norms, row_norms
     )
 
 
@@ -376,10 +360,10 @@ def nearest_centers_by_feature_sweeps(
 def nearest_centers_of_cross(rows, cross, centers_t, centers_squared_norms, row_norms):
     """:func:`nearest_centers_ranked` (the BLAS ranking) from cross terms the caller already has.
 
-    ``cross = rows @ centers_t``: Elkan's first pass keeps every centre's ``E``
-    for its lower bounds, so it computes the product itself.
+    ``cross``: :func:`cross_terms` of ``rows``. Elkan's first pass keeps every
+    centre's ``E`` for its lower bounds, so it computes the product itself.
     """
-    nearest, best, second = nearest_two_of_block(cross, centers_squared_norms)
+    nearest, best, second = nearest_two_of_cross(cross, centers_squared_norms)
     row_norms = given_or_computed_row_norms(rows, row_norms)
     settle_near_ties(rows, centers_t, centers_squared_norms, nearest, best, second, row_norms)
     return nearest, best, second, row_norms
@@ -416,7 +400,7 @@ def settle_near_ties(rows, centers_t, centers_squared_norms, nearest, best, seco
 
 @jit
 def nearest_two_by_feature_sweeps(rows, centers_t, centers_squared_norms, row_norms):
-    """:func:`nearest_two_of_block` for narrow rows, without BLAS; also the rows' norms.
+    """:func:`nearest_two_of_cross` for narrow rows, without BLAS; also the rows' norms.
 
     With few features a BLAS product is mostly overhead and the ranking
     that follows is a chain of scalar steps per row. Here the block is
@@ -424,7 +408,7 @@ def nearest_two_by_feature_sweeps(rows, centers_t, centers_squared_norms, row_no
     vector lanes: each centre's cross terms are built feature by feature
     (summed in feature order), then compared with every row's best and
     runner-up. Returns ``(nearest, best, second, row_norms)``; the ranking
-    and tie rule are :func:`nearest_two_of_block`'s (lowest index among equal
+    and tie rule are :func:`nearest_two_of_cross`'s (lowest index among equal
     ``E``); ``row_norms`` is the argument when it holds one norm per row,
     else computed here across rows, bitwise :func:`row_squared_norm`'s.
 
