@@ -186,12 +186,20 @@ def cross_terms(rows, centers_t):
     if rows.shape[1] <= BY_CENTRE_PRODUCT_MAX_FEATURES:
         return np.dot(centers_t.T, rows.T)
     by_row = np.dot(rows, centers_t)
-    n_rows, n_clusters = by_row.shape
-    cross = np.empty((n_clusters, n_rows))
-    for j in range(n_clusters):
-        for r in range(n_rows):
-            cross[j, r] = by_row[r, j]
+    cross = np.empty((by_row.shape[1], by_row.shape[0]))
+    copy_by_centre(by_row, cross, 0)
     return cross
+
+
+@jit(inline="always")
+def copy_by_centre(by_row, cross, first_row):
+    """``cross[j, first_row + r] = by_row[r, j]``: row-major cross terms into a by-centre array.
+
+    For the sweeps that read one centre's (or lane's) terms across rows.
+    """
+    for j in range(by_row.shape[1]):
+        for r in range(by_row.shape[0]):
+            cross[j, first_row + r] = by_row[r, j]
 
 
 @jit

@@ -25,7 +25,7 @@ import numpy as np
 from numba import prange
 
 from kmeans_core._kernels.common import centered_rows, row_squared_norms
-from kmeans_core._kernels.distances import cross_block_rows
+from kmeans_core._kernels.distances import copy_by_centre, cross_block_rows
 from kmeans_core._kernels.jit import (
     CHUNK_ROWS,
     VECTOR_SUMS,
@@ -253,9 +253,7 @@ def _chunk_cross_terms(X, mean, start, stop, lanes_t):
                 for f in range(X.shape[1]):
                     centred[r, f] = X[block_start + r, f] - mean[f]
             by_row = np.dot(centred[: block_stop - block_start], lanes_t)
-        for lane in range(n_lanes):
-            for r in range(block_stop - block_start):
-                cross[lane, block_start - start + r] = by_row[r, lane]
+        copy_by_centre(by_row, cross, block_start - start)
     return cross
 
 
@@ -875,9 +873,7 @@ def _listed_cross_terms(X, mean, start, listed, n_listed, lanes_t):
                 for f in range(n_features):
                     block[b, f] = X[row, f] - mean[f]
         by_row = np.dot(block[:n_multiplied], lanes_t)
-        for lane in range(n_lanes):
-            for b in range(n_block):
-                cross[lane, block_start + b] = by_row[b, lane]
+        copy_by_centre(by_row[:n_block], cross, block_start)
     return cross
 
 
