@@ -593,7 +593,7 @@ def test_block_row_norms_are_the_row_by_row_norms(n_features, n_rows):
     @numba.njit
     def one_at_a_time(rows, out):
         for r in range(rows.shape[0]):
-            out[r] = common.row_squared_norm(rows, r)
+            out[r] = common.row_squared_norm(rows, None, r)
 
     expected, block = np.empty(n_rows), np.empty(n_rows)
     one_at_a_time(rows, expected)

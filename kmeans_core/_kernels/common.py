@@ -130,17 +130,28 @@ def centered_rows(rows, centering):
 
 
 @jit(inline="always")
-def row_squared_norm(rows, r):
-    """``|rows[r]|^2`` in float64, summed feature by feature in order (the same bits at every call site).
+def _squared_value(rows, mean, r, f):
+    """``float64(rows[r, f] - mean[f])`` squared, or ``float64(rows[r, f])`` squared for a None mean."""
+    if mean is None:
+        value = np.float64(rows[r, f])
+    else:
+        value = np.float64(rows[r, f] - mean[f])
+    return value * value
 
-    Each value is taken as float64 first, so float32 rows get the norms of
-    their float64 values, which is what the rankings compute (they rank
-    float64 copies of float32 rows: ``rows_as_float64``).
+
+@jit(inline="always")
+def row_squared_norm(rows, mean, r):
+    """``|rows[r] - mean|^2`` in float64, summed feature by feature in order (the same bits at every call site).
+
+    ``mean``: None (the row itself), or column means subtracted from each
+    value as it is read, in the rows' dtype (the fit's centred copy's
+    values). Each value is taken as float64 first, so float32 rows get the
+    norms of their float64 values, which is what the rankings compute (they
+    rank float64 copies of float32 rows: ``rows_as_float64``).
     """
     total = 0.0
     for f in range(rows.shape[1]):
-        value = np.float64(rows[r, f])
-        total += value * value
+        total += _squared_value(rows, mean, r, f)
     return total
 
 
@@ -159,18 +170,8 @@ ROW_NORMS_SIDE_BY_SIDE_FEATURES = 16
 
 
 @jit(inline="always")
-def _squared_value(rows, mean, r, f):
-    """``float64(rows[r, f] - mean[f])`` squared, or ``float64(rows[r, f])`` squared for a None mean."""
-    if mean is None:
-        value = np.float64(rows[r, f])
-    else:
-        value = np.float64(rows[r, f] - mean[f])
-    return value * value
-
-
-@jit(inline="always")
 def row_squared_norms_of_block(rows, mean, out):
-    """``out[r] = row_squared_norm(rows, r)`` for every row of the block: the same bits.
+    """``out[r] = row_squared_norm(rows, mean, r)`` for every row of the block: the same bits.
 
     ``mean``: None, or column means subtracted from each value as it is read
     (in the rows' dtype): the norms :func:`row_squared_norms` gives with it.
@@ -199,10 +200,7 @@ def row_squared_norms_of_block(rows, mean, out):
             out[r + 7] = s7
             r += 8
     for rest in range(r, n_rows):
-        total = 0.0
-        for f in range(n_features):
-            total += _squared_value(rows, mean, rest, f)
-        out[rest] = total
+        out[rest] = row_squared_norm(rows, mean, rest)
 
 
 @jit_parallel
@@ -226,15 +224,7 @@ def row_squared_norms(X, mean, out):
     for chunk in prange(chunk_count(n_samples, CHUNK_ROWS)):
         start, stop = chunk_span(chunk, CHUNK_ROWS, n_samples)
         for i in range(start, stop):
-            if mean is None:
-                out[i] = row_squared_norm(X, i)
-            else:
-                # row_squared_norm's sum, written out on the centred values.
-                total = 0.0
-                for f in range(X.shape[1]):
-                    value = np.float64(X[i, f] - mean[f])
-                    total += value * value
-                out[i] = total
+            out[i] = row_squared_norm(X, mean, i)
 
 
 @jit
